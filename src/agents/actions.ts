@@ -1,0 +1,139 @@
+import type { CallContext } from '../machines/call.machine.js';
+import { type Deliverer, restore } from '../machines/deliver.js';
+import type { RedisMediaCommander } from '../media/commands.js';
+import type { NodeRegistry } from '../media/node-registry.js';
+import type { Logger } from '../shared/log.js';
+import type { AckError, RtcCandidateInit } from '../shared/protocol.js';
+import type { PresenceService } from './presence.js';
+
+export type ActionResult = { ok: true; state?: string } | { ok: false; error: AckError; message: string };
+
+const fail = (error: AckError, message: string): ActionResult => ({ ok: false, error, message });
+
+const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live'];
+
+/**
+ * What an agent can do to a call, for the socket handlers and the pagehide beacon. Every answer is an ack: late,
+ * double or foreign actions get a clear error and change nothing.
+ */
+export class AgentActions {
+  constructor(
+    readonly deps: {
+      deliverer: Deliverer;
+      presence: PresenceService;
+      nodes: NodeRegistry;
+      media: RedisMediaCommander;
+      logger: Logger;
+      /** How long an agent's claim on a call may last at most (a safety net; released when the call ends). */
+      claimTtlMs: number;
+    },
+  ) {}
+
+  async #load(callId: string): Promise<{ state: string; ctx: CallContext } | undefined> {
+    const stored = await this.deps.deliverer.store.load(callId);
+    return stored ? { state: stored.state, ctx: restore(stored.snapshot).context } : undefined;
+  }
+
+  /**
+   * First accept wins. The agent is claimed first (one agent, one call), a media node is chosen, then
+   * AGENT.ACCEPT goes to the call actor; whoever's accept is applied first wins, the others get `already-taken`.
+   */
+  async accept(agentId: string, callId: string): Promise<ActionResult> {
+    const { deliverer, presence, nodes, logger } = this.deps;
+    const call = await this.#load(callId);
+    if (!call) return fail('unknown-call', 'That call does not exist (any more).');
+    if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (call.state !== 'agent-offered') {
+      if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
+      return call.ctx.agentId
+        ? fail('already-taken', 'Another agent answered this call first.')
+        : fail('wrong-state', 'This call is not ringing for anyone right now.');
+    }
+    if (!call.ctx.offer?.agentIds.includes(agentId)) {
+      return call.ctx.offeredAgents.includes(agentId)
+        ? fail('not-offered', 'This call is no longer offered to you.')
+        : fail('not-offered', 'This call was never offered to you.');
+    }
+    const claimed = await presence.claim(agentId, callId, this.deps.claimTtlMs);
+    if (claimed !== callId) return fail('busy', 'You are already on another call.');
+    let won = false;
+    try {
+      const nodeId = await nodes.place();
+      if (!nodeId) {
+        logger.error({ callId }, 'no media node can take the call');
+        return fail('no-media-node', 'No media server is available right now; the call keeps ringing, try again.');
+      }
+      const out = await deliverer.deliver(callId, { type: 'AGENT.ACCEPT', agentId, mediaNodeId: nodeId });
+      if (out.status === 'applied' && out.context.agentId === agentId) {
+        won = true;
+        await nodes.recordPlacement(nodeId, callId);
+        return { ok: true, state: out.state };
+      }
+      if (out.status === 'ignored' && out.context.agentId === agentId) {
+        won = true; // a second tab of the winner
+        return { ok: true, state: out.state };
+      }
+      if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+      if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+      if (out.status === 'ignored' && out.context.agentId)
+        return fail('already-taken', 'Another agent answered this call first.');
+      return fail('not-offered', 'This call is no longer offered to you.');
+    } finally {
+      if (!won) await presence.unclaim(agentId, callId);
+    }
+  }
+
+  async decline(agentId: string, callId: string): Promise<ActionResult> {
+    const out = await this.deps.deliverer.deliver(callId, { type: 'AGENT.DECLINE', agentId });
+    if (out.status === 'applied') return { ok: true, state: out.state };
+    if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+    if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (out.status === 'ignored' && out.context.agentId) {
+      return out.context.agentId === agentId
+        ? fail('wrong-state', 'You already answered this call; hang up instead.')
+        : fail('already-taken', 'Another agent answered this call first.');
+    }
+    return fail('not-offered', 'This call is not ringing for you.');
+  }
+
+  async hangup(agentId: string, callId: string): Promise<ActionResult> {
+    const out = await this.deps.deliverer.deliver(callId, { type: 'AGENT.HANGUP', agentId });
+    if (out.status === 'applied') return { ok: true, state: out.state };
+    if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+    if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (out.status === 'ignored' && out.context.agentId !== agentId)
+      return fail('not-your-call', 'You are not on this call.');
+    return fail('wrong-state', `This call cannot be hung up in state ${out.status === 'ignored' ? out.state : '?'}.`);
+  }
+
+  /** Relays the agent's browser offer to the media node holding the call's bridge. */
+  async rtcOffer(agentId: string, callId: string, socketId: string, sdp: string): Promise<ActionResult> {
+    const call = await this.#load(callId);
+    const check = this.#onCall(call, agentId);
+    if (check) return check;
+    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.offer', callId, agentId, socketId, sdp });
+    return { ok: true, state: call!.state };
+  }
+
+  async rtcCandidate(
+    agentId: string,
+    callId: string,
+    socketId: string,
+    candidate: RtcCandidateInit | null,
+  ): Promise<ActionResult> {
+    const call = await this.#load(callId);
+    const check = this.#onCall(call, agentId);
+    if (check) return check;
+    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.candidate', callId, socketId, candidate });
+    return { ok: true };
+  }
+
+  #onCall(call: { state: string; ctx: CallContext } | undefined, agentId: string): ActionResult | undefined {
+    if (!call) return fail('unknown-call', 'That call does not exist (any more).');
+    if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (call.ctx.agentId !== agentId) return fail('not-your-call', 'You are not on this call.');
+    if (!ON_CALL_STATES.includes(call.state) || !call.ctx.mediaNodeId)
+      return fail('wrong-state', 'This call has no media yet.');
+    return undefined;
+  }
+}

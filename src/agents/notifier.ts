@@ -1,0 +1,114 @@
+import type { WithdrawReason } from '../machines/call.effects.js';
+import type { CallContext } from '../machines/call.machine.js';
+import type { Keys } from '../shared/keys.js';
+import { type Logger, maskNumber } from '../shared/log.js';
+import type { CallOffered, ServerToAgent } from '../shared/protocol.js';
+import type { RedisClient } from '../shared/redis.js';
+import type { AgentNotifier } from '../workers/dispatcher.js';
+import type { PresenceService } from './presence.js';
+
+type EventName = keyof ServerToAgent;
+type Payload<E extends EventName> = Parameters<ServerToAgent[E]>[0];
+
+/**
+ * Emits to rooms of the `/agents` namespace on every replica: the http role uses its Socket.IO server (Redis
+ * adapter), other roles the Redis emitter. Both have this shape.
+ */
+export interface Broadcaster {
+  to(room: string | string[]): { emit(ev: string, ...args: unknown[]): unknown };
+}
+
+export const agentRoom = (agentId: string) => `agent:${agentId}`;
+export const teamRoom = (team: string) => `team:${team}`;
+export const supervisorsRoom = 'supervisors';
+
+export function emitTo<E extends EventName>(
+  b: Broadcaster,
+  rooms: string | string[],
+  ev: E,
+  payload: Payload<E>,
+): void {
+  b.to(rooms).emit(ev, payload);
+}
+
+export function offeredPayload(callId: string, ctx: CallContext, deadlineAt: number): CallOffered {
+  return {
+    callId,
+    from: { name: ctx.caller.name ?? null, number: maskNumber(ctx.caller.waId) },
+    deadlineAt,
+    createdAt: ctx.createdAt,
+  };
+}
+
+/** Reacts to agents becoming available: calls waiting in the queue are routed again (oldest first). */
+export type AvailabilityHook = (agentId: string) => Promise<void>;
+
+/**
+ * The agent-facing effects: ringing, withdrawal, end of call, presence changes. Redis holds who is offered what,
+ * so a reloaded tab on any replica gets its offers back.
+ */
+export class SocketAgentNotifier implements AgentNotifier {
+  constructor(
+    readonly deps: {
+      broadcaster: Broadcaster;
+      presence: PresenceService;
+      redis: RedisClient;
+      keys: Keys;
+      logger: Logger;
+      wrapUpMs: number;
+      /** Schedules the end of an agent's wrap-up (a delayed job that makes them available again). */
+      scheduleWrapUpEnd: (agentId: string, at: number) => Promise<void>;
+      retentionMs: number;
+    },
+  ) {}
+
+  async offer(callId: string, agentIds: string[], deadlineAt: number, ctx: CallContext): Promise<void> {
+    const { redis, keys, broadcaster } = this.deps;
+    await Promise.all(agentIds.map((a) => redis.sadd(keys.agent.offers(a), callId)));
+    const payload = offeredPayload(callId, ctx, deadlineAt);
+    emitTo(broadcaster, agentIds.map(agentRoom), 'call:offered', payload);
+    emitTo(broadcaster, supervisorsRoom, 'call:offered', payload);
+  }
+
+  async withdraw(
+    callId: string,
+    agentIds: string[],
+    reason: WithdrawReason,
+    takenBy: string | undefined,
+  ): Promise<void> {
+    const { redis, keys, broadcaster } = this.deps;
+    await Promise.all(agentIds.map((a) => redis.srem(keys.agent.offers(a), callId)));
+    const rooms = agentIds.map(agentRoom);
+    if (reason === 'taken' && takenBy) emitTo(broadcaster, rooms, 'call:taken', { callId, agentId: takenBy });
+    else if (reason !== 'taken') emitTo(broadcaster, rooms, 'call:withdrawn', { callId, reason });
+  }
+
+  async ended(callId: string, agentIds: string[], reason: string): Promise<void> {
+    const { redis, keys } = this.deps;
+    await Promise.all(agentIds.map((a) => redis.srem(keys.agent.offers(a), callId)));
+    emitTo(this.deps.broadcaster, [...agentIds.map(agentRoom), supervisorsRoom], 'call:ended', { callId, reason });
+  }
+
+  async live(callId: string, agentId: string): Promise<void> {
+    const { redis, keys, broadcaster } = this.deps;
+    const stored = await redis.hget(keys.call.state(callId), 'snapshot');
+    const ctx = stored ? (JSON.parse(stored) as { context: CallContext }).context : undefined;
+    emitTo(broadcaster, [agentRoom(agentId), supervisorsRoom], 'call:live', {
+      callId,
+      liveAt: ctx?.liveAt ?? Date.now(),
+    });
+    if (ctx?.caller.waId) {
+      await redis.set(keys.callerAgent(ctx.caller.waId), agentId, 'PX', 30 * 86_400_000);
+    }
+  }
+
+  async release(callId: string, agentId: string): Promise<void> {
+    const until = Date.now() + this.deps.wrapUpMs;
+    if (!(await this.deps.presence.release(agentId, callId, until))) return;
+    emitTo(this.deps.broadcaster, [agentRoom(agentId), supervisorsRoom], 'agent:presence', {
+      agentId,
+      presence: await this.deps.presence.effective(agentId),
+    });
+    await this.deps.scheduleWrapUpEnd(agentId, until);
+  }
+}

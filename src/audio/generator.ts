@@ -1,0 +1,159 @@
+import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../media/wrtc.js';
+import { nowMs } from './clock.js';
+import { type DtmfSegment, dtmfFrequencies, dtmfSchedule } from './dtmf.js';
+import { FrameClock } from './frame-clock.js';
+import { type MarkerScheme, markerScheme } from './markers.js';
+import { newSynthState, type SynthState, synthesizeFrame } from './synth.js';
+
+/** The PCM format every generator feeds wrtc: 48 kHz mono s16 in 10 ms frames. */
+export const GENERATOR_SAMPLE_RATE = 48_000;
+export const FRAME_MS = 10;
+export const FRAME_SAMPLES = (GENERATOR_SAMPLE_RATE * FRAME_MS) / 1000;
+
+export interface AudioGeneratorOptions {
+  /** Base tone. @default 440 */
+  toneHz?: number;
+  /** Peak amplitude as a fraction of full scale. @default 0.25 */
+  amplitude?: number;
+  /** Play numbered markers (see markers.ts); `true` for the default scheme. @default false */
+  markers?: boolean | Partial<MarkerScheme>;
+  /** Frame clock to run on. @default the process-wide 10 ms clock */
+  clock?: FrameClock;
+  /** Start pushing frames at once. @default true */
+  autoStart?: boolean;
+}
+
+/**
+ * A tone (and optional marker) generator feeding a wrtc `RTCAudioSource`, driven by a drift-free frame clock.
+ * `track` is what to add to a peer connection. Phase-continuous across frames and frequency changes, so the
+ * signal has no clicks for Opus to smear.
+ */
+export class AudioGenerator {
+  readonly track: WrtcTrack;
+  readonly toneHz: number;
+  readonly markerScheme: MarkerScheme | undefined;
+  readonly #source: WrtcAudioSource;
+  readonly #clock: FrameClock;
+  readonly #amplitude: number;
+  // onData copies the samples synchronously into libwebrtc, so one buffer is reused for every frame.
+  readonly #buffer = new Int16Array(FRAME_SAMPLES);
+  readonly #synth: SynthState = newSynthState();
+  #unsubscribe: (() => void) | undefined;
+  #framesSent = 0;
+  #startedAt: number | null = null;
+  #closed = false;
+  #dtmf: DtmfSegment[] = [];
+  #dtmfPhases = [0, 0];
+
+  static create(opts: AudioGeneratorOptions = {}): AudioGenerator {
+    return new AudioGenerator(opts);
+  }
+
+  private constructor(opts: AudioGeneratorOptions) {
+    this.toneHz = opts.toneHz ?? 440;
+    this.#amplitude = Math.round(32767 * Math.min(1, Math.max(0, opts.amplitude ?? 0.25)));
+    this.markerScheme = markerScheme(opts.markers);
+    this.#clock = opts.clock ?? FrameClock.shared({ frameMs: FRAME_MS });
+    this.#source = new wrtc.nonstandard.RTCAudioSource();
+    this.track = this.#source.createTrack();
+    if (opts.autoStart ?? true) this.start();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get running(): boolean {
+    return this.#unsubscribe !== undefined;
+  }
+
+  get framesSent(): number {
+    return this.#framesSent;
+  }
+
+  /** Epoch ms of the first frame pushed since the last start(), or null. */
+  get startedAt(): number | null {
+    return this.#startedAt;
+  }
+
+  start(): void {
+    if (this.#closed || this.#unsubscribe) return;
+    this.#startedAt = null;
+    this.#unsubscribe = this.#clock.subscribe((t) => this.#pushFrame(t));
+  }
+
+  /** Stops pushing frames (the track stays live and silent: wrtc then sends no RTP at all). */
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /** Stops the clock subscription and the track. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stop();
+    this.track.stop();
+  }
+
+  /**
+   * Plays keys as in-band DTMF (dual tones, Q.23) instead of the tone: `toneMs` per key, `gapMs` of silence after
+   * each; the tone resumes afterwards. Returns when the last key ends (epoch ms). This is in-band audio, not RFC 4733
+   * events: wrtc cannot send those (see src/media/DTMF.md).
+   */
+  playDtmf(digits: string, opts: { toneMs?: number; gapMs?: number } = {}): number {
+    const start = Math.max(nowMs(), this.#dtmf[this.#dtmf.length - 1]?.endMs ?? 0) + (opts.gapMs ?? 80);
+    const schedule = dtmfSchedule(digits, start, opts.toneMs ?? 120, opts.gapMs ?? 80);
+    this.#dtmf.push(...schedule);
+    return schedule[schedule.length - 1]?.endMs ?? start;
+  }
+
+  #pushFrame(frameStartMs: number): void {
+    if (this.#closed) return;
+    this.#startedAt ??= frameStartMs;
+    const buf = this.#buffer;
+    const frameEnd = frameStartMs + FRAME_MS;
+    while (this.#dtmf.length > 0 && (this.#dtmf[0]?.endMs ?? 0) + 100 <= frameStartMs) this.#dtmf.shift();
+    const first = this.#dtmf[0];
+    if (first && first.startMs - 100 < frameEnd) this.#dtmfFrame(buf, frameStartMs);
+    else
+      synthesizeFrame(
+        buf,
+        frameStartMs,
+        GENERATOR_SAMPLE_RATE,
+        this.toneHz,
+        this.#amplitude,
+        this.markerScheme,
+        this.#synth,
+      );
+    this.#source.onData({
+      samples: buf,
+      sampleRate: GENERATOR_SAMPLE_RATE,
+      bitsPerSample: 16,
+      channelCount: 1,
+      numberOfFrames: FRAME_SAMPLES,
+    });
+    this.#framesSent++;
+  }
+
+  /** DTMF keys and the silence around them (100 ms before the first key, gaps, 100 ms after the last). */
+  #dtmfFrame(buf: Int16Array, frameStartMs: number): void {
+    const msPerSample = 1000 / GENERATOR_SAMPLE_RATE;
+    const amp = this.#amplitude * 0.7;
+    for (let i = 0; i < buf.length; i++) {
+      const t = frameStartMs + i * msPerSample;
+      const seg = this.#dtmf.find((d) => t >= d.startMs && t < d.endMs);
+      const pair = seg ? dtmfFrequencies(seg.digit) : undefined;
+      if (!pair) {
+        buf[i] = 0;
+        continue;
+      }
+      const [lo, hi] = pair;
+      const p0 = this.#dtmfPhases[0] ?? 0;
+      const p1 = this.#dtmfPhases[1] ?? 0;
+      buf[i] = Math.round(amp * 0.5 * (Math.sin(p0) + Math.sin(p1)));
+      this.#dtmfPhases[0] = (p0 + (2 * Math.PI * lo) / GENERATOR_SAMPLE_RATE) % (2 * Math.PI);
+      this.#dtmfPhases[1] = (p1 + (2 * Math.PI * hi) / GENERATOR_SAMPLE_RATE) % (2 * Math.PI);
+    }
+  }
+}

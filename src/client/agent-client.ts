@@ -1,0 +1,427 @@
+import { io, type Socket } from 'socket.io-client';
+import type {
+  AckError,
+  AgentSession,
+  AgentToServer,
+  PresenceState,
+  RtcCandidateInit,
+  ServerToAgent,
+} from '../shared/protocol.js';
+
+/**
+ * A typed client for the agent protocol (Socket.IO namespace `/agents`) and the REST API, for the browser console
+ * and for Node tests alike. It depends only on socket.io-client and the protocol's types (type-only imports keep
+ * zod out of browser bundles); it touches no DOM API.
+ * @see src/shared/protocol.ts
+ */
+
+/** Mirrors `AGENT_NAMESPACE` in protocol.ts (a value import would bundle zod into the console). */
+export const AGENT_NAMESPACE_PATH = '/agents';
+
+/** An agent or supervisor as the API returns them. */
+export interface AgentIdentity {
+  id: string;
+  name: string;
+  teams: string[];
+  role: 'agent' | 'supervisor';
+}
+
+export interface LoginResult {
+  token: string;
+  /** ms since epoch */
+  expiresAt: number;
+  agent: AgentIdentity;
+}
+
+/** An API error as the server words it (`{error: {code, message}}`), or a network failure (`status` 0). */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RequestOptions {
+  token?: string | undefined;
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  /** @default 10_000 */
+  timeoutMs?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** One REST call: JSON in, JSON out, server errors thrown as {@link ApiError} carrying the server's message. */
+export async function apiRequest<T>(baseUrl: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const doFetch = opts.fetch ?? globalThis.fetch;
+  const headers: Record<string, string> = {};
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await doFetch(`${baseUrl}${path}`, {
+      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: opts.body === undefined ? null : JSON.stringify(opts.body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError';
+    throw new ApiError(
+      0,
+      timedOut ? 'timeout' : 'network',
+      timedOut
+        ? 'The server did not answer in time; check your connection and try again.'
+        : 'Cannot reach the server; check your connection and try again.',
+    );
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    throw new ApiError(
+      res.status,
+      typeof e?.code === 'string' ? e.code : `http-${res.status}`,
+      typeof e?.message === 'string' ? e.message : `The server answered ${res.status} ${res.statusText}.`,
+    );
+  }
+  return json as T;
+}
+
+/** POST /api/login. Throws {@link ApiError} with the server's message (e.g. "Wrong username or password."). */
+export function login(
+  baseUrl: string,
+  username: string,
+  password: string,
+  opts: Pick<RequestOptions, 'fetch' | 'timeoutMs'> = {},
+): Promise<LoginResult> {
+  return apiRequest<LoginResult>(baseUrl, '/api/login', { ...opts, method: 'POST', body: { username, password } });
+}
+
+// ---- acknowledgements -----------------------------------------------------------------------------------------
+
+/** Every ack error the server can send, plus the client's own: no answer in time, or no connection. */
+export type ClientAckError = AckError | 'timeout' | 'disconnected';
+
+export type AckFailure = { ok: false; error: ClientAckError; message: string };
+export type AckResult<T extends object = object> = ({ ok: true } & T) | AckFailure;
+
+const ACK_MESSAGES: Record<'timeout' | 'disconnected', string> = {
+  timeout: 'The server did not answer in time; try again.',
+  disconnected: 'Not connected to the server; wait for the connection to come back and try again.',
+};
+
+// ---- connection status and events -----------------------------------------------------------------------------
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'auth-failed';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Why the last connection failed or closed, in words. */
+  message?: string | undefined;
+  /** Increments on every successful (re)connection. */
+  connects: number;
+}
+
+/** What a client emits: every server → agent event, plus `connection` (state changes) and `session`. */
+export type AgentClientEvents = ServerToAgent & {
+  connection: (s: ConnectionStatus) => void;
+  /** The latest session snapshot, from `agent:session` or a successful `agent:sync`. */
+  session: (s: AgentSession) => void;
+};
+type EventName = keyof AgentClientEvents;
+type Payload<E extends EventName> = Parameters<AgentClientEvents[E]>[0];
+
+/** The server → agent events this client relays (kept in one list so none is forgotten). */
+const SERVER_EVENTS = [
+  'call:offered',
+  'call:taken',
+  'call:withdrawn',
+  'call:ended',
+  'call:live',
+  'rtc:answer',
+  'rtc:candidate',
+  'agent:session',
+  'agent:presence',
+  'auth:expired',
+] as const satisfies readonly (keyof ServerToAgent)[];
+
+export interface AgentClientOptions {
+  /** The service's origin, e.g. `http://127.0.0.1:3000` (the namespace path is added). */
+  baseUrl: string;
+  token: string;
+  /** How long an acknowledgement may take. @default 10_000 */
+  ackTimeoutMs?: number;
+  /** `agent:heartbeat` period; it renews this socket's presence lease. @default 10_000 */
+  heartbeatMs?: number;
+  /** Socket.IO reconnection back-off. @default 500 … 5_000 */
+  reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
+}
+
+type AnySocket = Socket<Record<string, (...args: never[]) => void>, Record<string, (...args: never[]) => void>>;
+
+/**
+ * One agent connection. Call {@link connect}; listen with {@link on}; act with the typed methods, each of which
+ * resolves to the server's acknowledgement or to `{ok: false, error: 'timeout' | 'disconnected'}`; never rejects.
+ * Socket.IO reconnects by itself and the server sends `agent:session` on every connection, which this client relays
+ * as `session`: rebuild the UI from it.
+ */
+export class AgentClient {
+  readonly #opts: Required<AgentClientOptions>;
+  readonly #listeners = new Map<EventName, Set<(payload: never) => void>>();
+  #socket: Socket<ServerToAgent, AgentToServer> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #status: ConnectionStatus = { state: 'idle', connects: 0 };
+  #session: AgentSession | undefined;
+
+  constructor(opts: AgentClientOptions) {
+    this.#opts = {
+      ackTimeoutMs: 10_000,
+      heartbeatMs: 10_000,
+      reconnectDelayMs: 500,
+      reconnectDelayMaxMs: 5_000,
+      ...opts,
+    };
+  }
+
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /** The last session snapshot the server sent, if any. */
+  get session(): AgentSession | undefined {
+    return this.#session;
+  }
+
+  get connected(): boolean {
+    return this.#socket?.connected ?? false;
+  }
+
+  /** The Socket.IO id of the current connection (the server routes `rtc:*` replies to it). */
+  get socketId(): string | undefined {
+    return this.#socket?.id;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: AgentClientEvents[E]): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as (payload: never) => void);
+    return () => this.off(event, listener);
+  }
+
+  off<E extends EventName>(event: E, listener: AgentClientEvents[E]): void {
+    this.#listeners.get(event)?.delete(listener as (payload: never) => void);
+  }
+
+  /** Resolves with the next `event` whose payload passes `match` (tests and one-shot waits). */
+  waitFor<E extends EventName>(
+    event: E,
+    match: (payload: Payload<E>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<Payload<E>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${event}`));
+      }, timeoutMs);
+      const listener = (payload: Payload<E>) => {
+        if (!match(payload)) return;
+        clearTimeout(timer);
+        off();
+        resolve(payload);
+      };
+      const off = this.on(event, listener as unknown as AgentClientEvents[E]);
+    });
+  }
+
+  /** Opens the connection (idempotent). Progress and failures arrive as `connection` events. */
+  connect(): this {
+    if (this.#socket) return this;
+    const socket: Socket<ServerToAgent, AgentToServer> = io(`${this.#opts.baseUrl}${AGENT_NAMESPACE_PATH}`, {
+      transports: ['websocket'],
+      auth: { token: this.#opts.token },
+      reconnectionDelay: this.#opts.reconnectDelayMs,
+      reconnectionDelayMax: this.#opts.reconnectDelayMaxMs,
+      autoConnect: false,
+    });
+    this.#socket = socket;
+    this.#setStatus('connecting');
+
+    for (const event of SERVER_EVENTS) {
+      (socket as unknown as AnySocket).on(event, (payload: never) => {
+        if (event === 'agent:session') this.#acceptSession(payload as AgentSession);
+        this.#emit(event, payload);
+      });
+    }
+    socket.on('connect', () => {
+      this.#startHeartbeat();
+      this.#setStatus('connected', undefined, this.#status.connects + 1);
+    });
+    socket.on('disconnect', (reason) => {
+      this.#stopHeartbeat();
+      if (this.#status.state === 'closed' || this.#status.state === 'auth-failed') return;
+      // 'io server disconnect' (e.g. an expired token) is not retried by Socket.IO; everything else is.
+      if (socket.active) this.#setStatus('reconnecting', `Connection lost (${reason}); reconnecting…`);
+      else this.#setStatus('closed', 'The server closed the connection.');
+    });
+    socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+      const code = err.data?.code;
+      if (!socket.active || code?.startsWith('token-')) {
+        // Refused by the auth middleware: retrying with the same token cannot succeed.
+        const message = err.data?.message ?? err.message;
+        this.#setStatus('auth-failed', message);
+        socket.disconnect();
+        this.#emit('auth:expired', { message });
+        return;
+      }
+      this.#setStatus('reconnecting', `Cannot reach the server (${err.message}); retrying…`);
+    });
+    socket.connect();
+    return this;
+  }
+
+  /** Closes the connection for good (no reconnection). */
+  close(): void {
+    this.#stopHeartbeat();
+    this.#setStatus('closed');
+    this.#socket?.disconnect();
+    this.#socket?.removeAllListeners();
+    this.#socket = undefined;
+  }
+
+  // ---- agent → server ----------------------------------------------------------------------------------------
+
+  setPresence(status: 'online' | 'away'): Promise<AckResult<{ presence?: PresenceState }>> {
+    return this.#request('presence:set', { status });
+  }
+
+  /** First accept wins; a loser's ack says `already-taken`. */
+  accept(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:accept', { callId });
+  }
+
+  decline(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:decline', { callId });
+  }
+
+  hangup(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:hangup', { callId });
+  }
+
+  /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
+  sendOffer(callId: string, sdp: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('rtc:offer', { callId, sdp });
+  }
+
+  /** Trickles one local ICE candidate; `null` means end of candidates. */
+  sendCandidate(callId: string, candidate: RtcCandidateInit | null): Promise<AckResult> {
+    return this.#request('rtc:candidate', { callId, candidate });
+  }
+
+  heartbeat(): Promise<AckResult> {
+    return this.#request('agent:heartbeat', {});
+  }
+
+  /** Asks for the session again; a success is also emitted as `session`. */
+  async sync(): Promise<AckResult<{ session: AgentSession }>> {
+    const res = await this.#request<{ session: AgentSession }>('agent:sync', {});
+    if (res.ok) {
+      this.#acceptSession(res.session);
+    }
+    return res;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------------
+
+  async #request<T extends object = object>(event: keyof AgentToServer, payload: object): Promise<AckResult<T>> {
+    const socket = this.#socket;
+    // Fail fast rather than let Socket.IO buffer an accept or a hangup until some later reconnection.
+    if (!socket?.connected) return { ok: false, error: 'disconnected', message: ACK_MESSAGES.disconnected };
+    try {
+      const raw = socket as unknown as AnySocket;
+      const res = (await raw.timeout(this.#opts.ackTimeoutMs).emitWithAck(event, payload as never)) as unknown;
+      return normalizeAck<T>(res);
+    } catch {
+      return { ok: false, error: 'timeout', message: ACK_MESSAGES.timeout };
+    }
+  }
+
+  #acceptSession(session: AgentSession): void {
+    this.#session = session;
+    this.#emit('session', session);
+  }
+
+  #emit<E extends EventName>(event: E, payload: Payload<E>): void {
+    for (const listener of [...(this.#listeners.get(event) ?? [])]) {
+      try {
+        (listener as (p: Payload<E>) => void)(payload);
+      } catch (err) {
+        // A listener's bug must not break the others or the socket's own handlers.
+        console.error(`agent-client: a '${String(event)}' listener threw`, err);
+      }
+    }
+  }
+
+  #setStatus(state: ConnectionState, message?: string, connects = this.#status.connects): void {
+    this.#status = { state, message, connects };
+    this.#emit('connection', this.#status);
+  }
+
+  #startHeartbeat(): void {
+    this.#stopHeartbeat();
+    this.#heartbeat = setInterval(() => void this.heartbeat(), this.#opts.heartbeatMs);
+    // In Node, a heartbeat alone must not keep the process alive.
+    (this.#heartbeat as { unref?: () => void }).unref?.();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+}
+
+/** Turns whatever the server acknowledged into an {@link AckResult} (a malformed ack becomes `internal`). */
+function normalizeAck<T extends object>(res: unknown): AckResult<T> {
+  if (res && typeof res === 'object' && 'ok' in res) {
+    const r = res as { ok: unknown; error?: unknown; message?: unknown };
+    if (r.ok === true) return res as AckResult<T>;
+    const error = (typeof r.error === 'string' ? r.error : 'internal') as ClientAckError;
+    return { ok: false, error, message: typeof r.message === 'string' ? r.message : describeAckError(error) };
+  }
+  return { ok: false, error: 'internal', message: 'The server sent an unexpected answer.' };
+}
+
+/** Words for an ack error the server sent without a message. */
+export function describeAckError(error: ClientAckError): string {
+  switch (error) {
+    case 'timeout':
+    case 'disconnected':
+      return ACK_MESSAGES[error];
+    case 'already-taken':
+      return 'Another agent answered this call first.';
+    case 'call-ended':
+      return 'That call has already ended.';
+    case 'unknown-call':
+      return 'That call does not exist (any more).';
+    case 'busy':
+      return 'You are already on another call.';
+    case 'token-expired':
+      return 'Your session has expired: log in again.';
+    default:
+      return `The server refused (${error}).`;
+  }
+}

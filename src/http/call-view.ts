@@ -1,0 +1,74 @@
+import type { CallContext } from '../machines/call.machine.js';
+import type { CallStore } from '../machines/call.store.js';
+import { restore } from '../machines/deliver.js';
+import { maskNumber } from '../shared/log.js';
+import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/protocol.js';
+
+export function summarize(id: string, state: string, ctx: CallContext): CallSummary {
+  return {
+    id,
+    state,
+    reason: ctx.reason ?? null,
+    endedBy: ctx.endedBy ?? null,
+    caller: { name: ctx.caller.name ?? null, number: maskNumber(ctx.caller.waId) },
+    businessNumber: ctx.businessNumber,
+    agentId: ctx.agentId ?? null,
+    mediaNodeId: ctx.mediaNodeId ?? null,
+    createdAt: ctx.createdAt,
+    offeredAt: ctx.offeredAt ?? null,
+    acceptedAt: ctx.acceptedAt ?? null,
+    liveAt: ctx.liveAt ?? null,
+    endedAt: ctx.endedAt ?? null,
+    errorCode: ctx.errorCode ?? null,
+    detail: ctx.detail ?? null,
+  };
+}
+
+/** Loads many calls' summaries in one pipeline (they live in different slots; ioredis splits per node). */
+export async function loadSummaries(
+  store: CallStore,
+  ids: string[],
+): Promise<{ summary: CallSummary; ctx: CallContext }[]> {
+  const loaded = await Promise.all(ids.map((id) => store.load(id)));
+  const out: { summary: CallSummary; ctx: CallContext }[] = [];
+  loaded.forEach((s, i) => {
+    if (!s) return;
+    const snap = restore(s.snapshot);
+    out.push({ summary: summarize(ids[i]!, s.state, snap.context), ctx: snap.context });
+  });
+  return out;
+}
+
+export async function loadDetail(store: CallStore, id: string): Promise<CallDetail | null> {
+  const s = await store.load(id);
+  if (!s) return null;
+  const ctx = restore(s.snapshot).context;
+  const [timeline, statsRaw] = await Promise.all([
+    store.timeline(id),
+    store.redis.lrange(store.keys.call.stats(id), 0, -1),
+  ]);
+  return {
+    ...summarize(id, s.state, ctx),
+    version: s.version,
+    offer: ctx.offer
+      ? {
+          agentIds: ctx.offer.agentIds,
+          policy: ctx.offer.policy,
+          tier: ctx.offer.tier,
+          expiresAt: ctx.offer.expiresAt ?? null,
+        }
+      : null,
+    declined: ctx.declined,
+    offeredAgents: ctx.offeredAgents,
+    answerDeadlineAt: ctx.answerDeadlineAt,
+    flags: {
+      preAcceptDone: ctx.preAcceptDone,
+      waConnected: ctx.waConnected,
+      agentConnected: ctx.agentConnected,
+      acceptFallback: ctx.acceptFallback,
+    },
+    dtmf: ctx.dtmf,
+    timeline: timeline.map(({ version: _v, ...t }) => t as CallDetail['timeline'][number]),
+    stats: statsRaw.map((r) => JSON.parse(r) as AudioStatsSample),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Effects are data: the call machine returns them from a transition, `deliver()` stores them in the call's outbox
+ * with the new snapshot and then dispatches them (BullMQ jobs, socket emits, media commands). The machine itself
+ * never does I/O.
+ */
+
+export const TIMERS = [
+  /** Unanswered by CALL_ANSWER_DEADLINE_SECONDS → missed, rejected at Meta. */
+  'answer-deadline',
+  /** A ring-one (or tier) offer to an agent expired → offer the next one. */
+  'ring-expired',
+  /** No eligible agent was found; look again. */
+  'reroute',
+  /** Accepted by an agent but not live in time → fallback accept or media failure. */
+  'accept-deadline',
+  /** A live call may not last longer than MAX_CALL_SECONDS. */
+  'max-duration',
+  /** The bridged agent's media leg went down; they have this long to come back. */
+  'agent-grace',
+] as const;
+export type TimerName = (typeof TIMERS)[number];
+
+export const GRAPH_ACTIONS = ['pre_accept', 'accept', 'reject', 'terminate'] as const;
+export type GraphAction = (typeof GRAPH_ACTIONS)[number];
+
+export type WithdrawReason = 'taken' | 'declined' | 'expired' | 'unavailable' | 'ended';
+
+export type Effect =
+  /** A delayed BullMQ job that delivers `TIMER.*` back to the call; job id `${callId}.${timer}.${token}`. */
+  | { type: 'timer.schedule'; timer: TimerName; delayMs: number; token: string }
+  | { type: 'timer.cancel'; timer: TimerName; token: string }
+  /** Ask the router for agents; it answers with ROUTING.OFFER or ROUTING.NO_AGENTS carrying `seq`. */
+  | { type: 'routing.request'; seq: number }
+  /** The call waits for an agent: listed where agents becoming available look for work. */
+  | { type: 'queue.join' }
+  | { type: 'queue.leave' }
+  /** `call:offered` to these agents (every tab). */
+  | { type: 'agents.offer'; agentIds: string[]; deadlineAt: number }
+  /** Stop ringing for these agents: `call:taken` when someone won, else `call:ended`-less withdrawal. */
+  | { type: 'agents.withdraw'; agentIds: string[]; reason: WithdrawReason; takenBy?: string }
+  /** `call:ended` to these agents (every tab). */
+  | { type: 'agents.ended'; agentIds: string[]; reason: string }
+  /** The bridged agent is on the call: presence busy (their claim is already held). */
+  | { type: 'agents.live'; agentId: string }
+  /** The bridged agent is free again (after wrap-up). */
+  | { type: 'agents.release'; agentId: string }
+  /** Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. */
+  | { type: 'media.createBridge'; nodeId: string; agentId: string }
+  /** Meta's accept returned 200: the agent's audio may now flow to the caller. */
+  | { type: 'media.startAgentAudio'; nodeId: string }
+  | { type: 'media.close'; nodeId: string; reason: string }
+  /** Graph API actions; job id `${callId}.${action}`; the answer SDP is read from Redis by the worker. */
+  | { type: 'graph.preAccept' }
+  | { type: 'graph.accept' }
+  | { type: 'graph.reject' }
+  | { type: 'graph.terminate' }
+  /** The call exists: listed for the API and the stranded-call sweep. */
+  | { type: 'call.created' }
+  /** The call reached `ended`: indexes, daily figures, metrics. */
+  | { type: 'call.ended'; reason: string };
+
+export type EffectType = Effect['type'];
+
+/** Deterministic BullMQ job id for a timer (no `:` allowed in BullMQ ids). */
+export function timerJobId(callId: string, timer: TimerName, token: string): string {
+  return `${callId}.${timer}.${token}`;
+}
+
+/** Deterministic BullMQ job id for a Graph API action: the same effect replayed is the same job. */
+export function graphJobId(callId: string, action: GraphAction): string {
+  return `${callId}.${action}`;
+}
+
+const GRAPH_EFFECT_ACTION: Record<string, GraphAction> = {
+  'graph.preAccept': 'pre_accept',
+  'graph.accept': 'accept',
+  'graph.reject': 'reject',
+  'graph.terminate': 'terminate',
+};
+
+export function graphActionOf(effect: Effect): GraphAction | undefined {
+  return GRAPH_EFFECT_ACTION[effect.type];
+}
+
+interface ActionLike {
+  type: string;
+  params?: unknown;
+}
+
+/**
+ * Turns the actions a transition returned into effects. Every effect goes through the one machine action named
+ * `effect` whose params are the effect; XState's own built-ins (assign, …) are already applied to the snapshot.
+ */
+export function actionsToEffects(actions: readonly ActionLike[]): Effect[] {
+  const out: Effect[] = [];
+  for (const a of actions) {
+    if (a.type !== 'effect' || !a.params || typeof a.params !== 'object') continue;
+    const p = a.params as Effect | Effect[];
+    if (Array.isArray(p)) out.push(...p);
+    else out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Keys } from '../shared/keys.js';
+import type { RedisClient } from '../shared/redis.js';
+import type { Effect } from './call.effects.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const lua = (name: string) => readFileSync(path.join(here, 'lua', name), 'utf8');
+
+/** Codes returned by cas-save.lua. */
+export enum SaveResult {
+  VersionConflict = -1,
+  Missing = -2,
+  Exists = -3,
+}
+
+export interface StoredCall {
+  /** XState persisted snapshot (JSON-parsed). */
+  snapshot: unknown;
+  version: number;
+  state: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One entry of a call's timeline: what happened, when, and the path through the machine. */
+export interface TimelineEntry {
+  at: number;
+  event: string;
+  from?: string | undefined;
+  to?: string | undefined;
+  /** A short, safe summary (never SDP, tokens or full numbers). */
+  detail?: string | undefined;
+  version?: number;
+}
+
+export interface OutboxItem {
+  id: string;
+  effect: Effect;
+}
+
+export interface SaveInput {
+  callId: string;
+  expectedVersion: number;
+  snapshot: unknown;
+  state: string;
+  effects: Effect[];
+  timeline?: TimelineEntry | undefined;
+  /** Set once the call has ended: every key of the call expires after this. */
+  expireMs?: number | undefined;
+  offerSdp?: string | undefined;
+  at: number;
+}
+
+type CasClient = RedisClient & {
+  casSave(...args: (string | number)[]): Promise<number>;
+  ackOutbox(...args: string[]): Promise<number>;
+};
+
+/**
+ * The call actors' persistence: load, compare-and-set save (snapshot + outbox + timeline in one script), outbox
+ * acknowledgement. Every call's keys share its `{callId}` hash tag.
+ */
+export class CallStore {
+  readonly #redis: CasClient;
+  readonly #keys: Keys;
+  readonly timelineMax: number;
+
+  constructor(redis: RedisClient, keys: Keys, opts: { timelineMax?: number } = {}) {
+    this.#keys = keys;
+    this.timelineMax = opts.timelineMax ?? 200;
+    if (!('casSave' in redis)) {
+      redis.defineCommand('casSave', { numberOfKeys: 6, lua: lua('cas-save.lua') });
+      redis.defineCommand('ackOutbox', { numberOfKeys: 1, lua: lua('ack-outbox.lua') });
+    }
+    this.#redis = redis as CasClient;
+  }
+
+  get redis(): RedisClient {
+    return this.#redis;
+  }
+
+  get keys(): Keys {
+    return this.#keys;
+  }
+
+  async load(callId: string): Promise<StoredCall | null> {
+    const [snapshot, version, state, createdAt, updatedAt] = await this.#redis.hmget(
+      this.#keys.call.state(callId),
+      'snapshot',
+      'version',
+      'state',
+      'createdAt',
+      'updatedAt',
+    );
+    if (!snapshot || !version) return null;
+    return {
+      snapshot: JSON.parse(snapshot),
+      version: Number(version),
+      state: state ?? '',
+      createdAt: Number(createdAt),
+      updatedAt: Number(updatedAt),
+    };
+  }
+
+  /** Returns the new version, or a {@link SaveResult} code. */
+  async save(input: SaveInput): Promise<number> {
+    const k = this.#keys.call;
+    const id = input.callId;
+    return Number(
+      await this.#redis.casSave(
+        k.state(id),
+        k.outbox(id),
+        k.timeline(id),
+        k.sdp(id),
+        k.graph(id),
+        k.stats(id),
+        input.expectedVersion,
+        JSON.stringify(input.snapshot),
+        input.state,
+        input.at,
+        input.timeline ? JSON.stringify({ ...input.timeline, version: input.expectedVersion + 1 }) : '',
+        this.timelineMax,
+        input.expireMs ?? 0,
+        input.offerSdp ?? '',
+        input.effects.length,
+        ...input.effects.map((e) => JSON.stringify(e)),
+      ),
+    );
+  }
+
+  /** The effects still waiting for dispatch, in commit order. */
+  async outbox(callId: string): Promise<OutboxItem[]> {
+    const raw = await this.#redis.hgetall(this.#keys.call.outbox(callId));
+    return Object.entries(raw)
+      .map(([id, json]) => ({ id, effect: JSON.parse(json) as Effect }))
+      .sort((a, b) => compareEffectIds(a.id, b.id));
+  }
+
+  /** Removes dispatched effects; returns how many remain. */
+  async ackOutbox(callId: string, ids: string[]): Promise<number> {
+    return Number(await this.#redis.ackOutbox(this.#keys.call.outbox(callId), ...ids));
+  }
+
+  async timeline(callId: string): Promise<TimelineEntry[]> {
+    const raw = await this.#redis.lrange(this.#keys.call.timeline(callId), 0, -1);
+    return raw.map((r) => JSON.parse(r) as TimelineEntry);
+  }
+
+  /** Appends an entry that is not a state transition (audio stats, DTMF, a refused action). Bounded like the rest. */
+  async appendTimeline(callId: string, entry: TimelineEntry): Promise<void> {
+    const key = this.#keys.call.timeline(callId);
+    // One slot, one round trip; the list exists only for calls that exist (it is created with the call).
+    await this.#redis.multi().rpush(key, JSON.stringify(entry)).ltrim(key, -this.timelineMax, -1).exec();
+  }
+
+  async sdp(callId: string): Promise<{ offer: string | null; answer: string | null }> {
+    const [offer, answer] = await this.#redis.hmget(this.#keys.call.sdp(callId), 'offer', 'answer');
+    return { offer: offer ?? null, answer: answer ?? null };
+  }
+
+  /** Stores our answer once; the first answer wins so pre_accept and accept always carry the same SDP. */
+  async setAnswerOnce(callId: string, sdp: string): Promise<boolean> {
+    return (await this.#redis.hsetnx(this.#keys.call.sdp(callId), 'answer', sdp)) === 1;
+  }
+}
+
+function compareEffectIds(a: string, b: string): number {
+  const [av = 0, ai = 0] = a.split('.').map(Number);
+  const [bv = 0, bi = 0] = b.split('.').map(Number);
+  return av - bv || ai - bi;
+}

@@ -1,0 +1,388 @@
+import { isIP } from 'node:net';
+import { nowMs } from '../audio/clock.js';
+import { NetworkFilter } from './cidr.js';
+import { DtmfTap } from './dtmf-tap.js';
+import { TypedEmitter } from './emitter.js';
+import { MediaError } from './errors.js';
+import { type IceCandidateMessage, type LegKind, type LegState, MediaLeg } from './leg.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from './log.js';
+import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from './sdp.js';
+import { SilenceSource } from './silence.js';
+import type { LegStats } from './stats.js';
+import type { WrtcIceServer, WrtcTrack } from './wrtc.js';
+
+export interface CallBridgeOptions {
+  /** Meta's SDP offer from the `connect` webhook (user-initiated call). */
+  offerSdp: string;
+  /** Included in every log line. */
+  callId?: string;
+  /** STUN/TURN servers for both legs. @default [] (host candidates only) */
+  iceServers?: WrtcIceServer[];
+  /**
+   * UDP port range for local candidates (node-webrtc's `portRange` extension, applied through libwebrtc's
+   * `BasicPortAllocator::SetPortRange`). @default any port
+   */
+  portRange?: { min: number; max: number };
+  /**
+   * CIDR networks the bridge may use: local candidates outside them are stripped from everything the bridge sends,
+   * remote candidates outside them are ignored. Tests use `LOOPBACK_NETWORKS`. @default allow all
+   */
+  allowedNetworks?: readonly string[];
+  /** Public IP to put in host candidates instead of the private one (1:1 NAT). @default none */
+  announcedIp?: string;
+  /**
+   * Longest wait for ICE gathering before the WhatsApp answer goes out with what was gathered (WhatsApp needs a
+   * complete answer: there is no trickle). Host-only gathering takes ≈3 ms; STUN/TURN take longer. @default 2000
+   */
+  gatherTimeoutMs?: number;
+  /**
+   * Send digital silence to WhatsApp from the moment its leg connects until agent audio starts, so its no-media
+   * watchdog never fires. Nothing agent-originated is sent before {@link CallBridge.startAgentAudio} either way.
+   * @default true
+   */
+  silenceBeforeAccept?: boolean;
+  /**
+   * Detect DTMF keys in the caller's decoded audio and emit 'dtmf' (see DTMF.md: wrtc exposes no RFC 4733 events;
+   * this listens for the tones). Runs JS per received frame. @default false
+   */
+  detectDtmf?: boolean;
+  /** pino-compatible logger. SDP bodies are never logged. @default silent */
+  logger?: MediaLogger;
+}
+
+export type CallBridgeEvents = {
+  /** The WhatsApp leg's ICE and DTLS are up (connectionState `connected`); emitted on each (re)connection. */
+  'wa-connected': [];
+  /** The WhatsApp leg lost connectivity (ICE `disconnected`; it may recover). */
+  'wa-disconnected': [];
+  /** The current agent leg's ICE and DTLS are up. */
+  'agent-connected': [];
+  /** The current agent leg lost connectivity, failed or was closed by {@link CallBridge.closeAgentLeg}. */
+  'agent-disconnected': [{ reason: 'disconnected' | 'failed' | 'closed' }];
+  /** A local candidate of the agent leg, to trickle to the browser (after acceptAgentOffer resolved). */
+  'agent-candidate': [IceCandidateMessage];
+  /** A DTMF key heard in the caller's audio (only with `detectDtmf`). */
+  dtmf: [{ digit: string; at: number }];
+  /** A leg's peer connection failed (ICE or DTLS); the bridge stays open, the owner decides. */
+  failed: [{ leg: LegKind; reason: string }];
+  /** The bridge closed; emitted once, then all listeners are removed. */
+  closed: [{ reason: string }];
+};
+
+export interface BridgeStats {
+  whatsapp: LegStats;
+  agent: LegStats | null;
+}
+
+/**
+ * One call's media: a WhatsApp leg that answers Meta's offer (complete answer, full ICE agent, DTLS client) and an
+ * agent leg that answers the agent browser's offer (trickle), with audio relayed both ways by handing each leg's
+ * received track to the other leg's sender (libwebrtc decodes and re-encodes; no JS runs per frame).
+ *
+ * Caller → agent flows as soon as both legs are up. Agent → caller flows only after {@link startAgentAudio}
+ * (call it when Meta's `accept` returned 200); until then, and whenever there is no connected agent leg, the
+ * WhatsApp leg sends silence. A new agent offer (reload, reconnect) replaces the agent leg.
+ */
+export class CallBridge extends TypedEmitter<CallBridgeEvents> {
+  /** Our answer for Meta's `pre_accept` and `accept` (the same SDP for both). */
+  readonly waAnswerSdp: string;
+  readonly #opts: ResolvedOptions;
+  readonly #log: MediaLogger;
+  readonly #wa: MediaLeg;
+  readonly #silence: SilenceSource;
+  readonly #dtmf: DtmfTap | undefined;
+  #agent: MediaLeg | undefined;
+  #pendingAgent: MediaLeg | undefined;
+  #agentGeneration = 0;
+  #agentAudioStartedAt: number | null = null;
+  #waSendTrack: WrtcTrack | null;
+  #sendChain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  /**
+   * Builds the WhatsApp leg and its answer. Throws {@link MediaError}: `sdp-invalid` (Meta's offer is broken),
+   * `no-usable-candidates` (nothing reachable inside `allowedNetworks`, or no local candidate inside them),
+   * `webrtc-failed`. Nothing is left open when it throws.
+   */
+  static async create(opts: CallBridgeOptions): Promise<CallBridge> {
+    const resolved = resolveOptions(opts);
+    const log = childLogger(
+      resolved.logger,
+      opts.callId ? { callId: opts.callId, component: 'bridge' } : { component: 'bridge' },
+    );
+    const silence = new SilenceSource();
+    let wa: MediaLeg | undefined;
+    try {
+      wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
+      const started = nowMs();
+      const answer = await wa.answer(opts.offerSdp, {
+        complete: true,
+        gatherTimeoutMs: resolved.gatherTimeoutMs,
+        requireRemoteCandidates: true,
+        sendTrack: silence.track,
+        shape: (sdp) =>
+          mungeWhatsAppAnswer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
+      });
+      const check = validateWhatsAppAnswer(answer);
+      if (!check.ok) {
+        const noCandidates = check.errors.some((e) => e.startsWith('no ICE candidates'));
+        throw new MediaError(
+          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
+          noCandidates
+            ? `no local ICE candidate inside allowedNetworks (${resolved.networks.networks?.join(', ') ?? 'all'}); check allowedNetworks against this host's interfaces`
+            : `our answer would be refused by WhatsApp: ${check.errors.join('; ')}`,
+          { details: check.errors },
+        );
+      }
+      log.info({ answerMs: Math.round(nowMs() - started) }, 'WhatsApp answer ready');
+      return new CallBridge(resolved, log, wa, silence, answer);
+    } catch (err) {
+      wa?.close();
+      silence.close();
+      throw err;
+    }
+  }
+
+  private constructor(opts: ResolvedOptions, log: MediaLogger, wa: MediaLeg, silence: SilenceSource, answer: string) {
+    super((event, err) => log.error({ err, event }, 'bridge listener threw'));
+    this.#opts = opts;
+    this.#log = log;
+    this.#wa = wa;
+    this.#silence = silence;
+    this.#waSendTrack = silence.track;
+    this.waAnswerSdp = answer;
+    wa.on('state', (state) => this.#onWaState(state));
+    const track = wa.remoteTrack;
+    if (opts.detectDtmf && track) {
+      this.#dtmf = new DtmfTap(track, (e) => this.safeEmit('dtmf', e), log);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get waState(): LegState {
+    return this.#wa.state;
+  }
+
+  /** The current agent leg's state, or `none` when there is none. */
+  get agentState(): LegState | 'none' {
+    return this.#agent?.state ?? 'none';
+  }
+
+  /** Epoch ms of the first startAgentAudio() call, or null. */
+  get agentAudioStartedAt(): number | null {
+    return this.#agentAudioStartedAt;
+  }
+
+  /** What the WhatsApp leg sends now: the agent's audio, silence, or nothing (before connection / accept). */
+  get waSending(): 'agent' | 'silence' | 'nothing' {
+    if (this.#agent && this.#waSendTrack === this.#agent.remoteTrack) return 'agent';
+    return this.#silence.running ? 'silence' : 'nothing';
+  }
+
+  /**
+   * Answers an agent browser's offer and makes that leg the agent leg; returns the answer at once (candidates
+   * follow as 'agent-candidate' events). A later offer replaces the leg: the old one is closed and the new one
+   * takes over both directions, which is how a reloaded tab gets the call's audio back. A broken offer leaves the
+   * current leg untouched. Throws {@link MediaError} `sdp-invalid`, `media-closed`, `agent-offer-superseded`.
+   */
+  async acceptAgentOffer(offerSdp: string): Promise<string> {
+    if (this.#closed) throw new MediaError('media-closed', 'the call bridge is closed');
+    // Validate first: a broken offer must neither touch the current leg nor supersede a good pending one.
+    const check = validateOffer(offerSdp);
+    if (!check.ok) {
+      throw new MediaError('sdp-invalid', `invalid agent offer: ${check.errors.join('; ')}`, { details: check.errors });
+    }
+    const generation = ++this.#agentGeneration;
+    const leg = MediaLeg.create({ kind: 'agent', ...this.#opts.legOptions, logger: this.#log });
+    this.#pendingAgent?.close();
+    this.#pendingAgent = leg;
+    let answer: string;
+    try {
+      answer = await leg.answer(offerSdp, { complete: false, sendTrack: this.#wa.remoteTrack });
+    } catch (err) {
+      leg.close();
+      if (this.#pendingAgent === leg) this.#pendingAgent = undefined;
+      if (generation !== this.#agentGeneration && !this.#closed) {
+        throw new MediaError('agent-offer-superseded', 'a newer agent offer replaced this one', { cause: err });
+      }
+      throw err;
+    }
+    if (this.#closed) {
+      leg.close();
+      throw new MediaError('media-closed', 'the call bridge closed while answering the agent');
+    }
+    if (generation !== this.#agentGeneration) {
+      leg.close();
+      throw new MediaError('agent-offer-superseded', 'a newer agent offer replaced this one');
+    }
+    this.#pendingAgent = undefined;
+    const previous = this.#agent;
+    this.#agent = leg;
+    leg.on('state', (state) => this.#onAgentState(leg, state));
+    leg.on('candidate', (c) => this.safeEmit('agent-candidate', c));
+    if (previous) {
+      this.#log.info({}, 'agent leg replaced by a new offer');
+      previous.close();
+    }
+    this.#updateWaSend();
+    // Let the caller send the answer before the first candidate goes out.
+    setImmediate(() => leg.releaseCandidates());
+    return answer;
+  }
+
+  /**
+   * Adds a candidate trickled by the agent's browser to the newest agent leg. Never throws: garbage, candidates
+   * outside `allowedNetworks`, candidates without an agent leg resolve to `false`.
+   */
+  async addAgentCandidate(candidate: unknown): Promise<boolean> {
+    const leg = this.#pendingAgent ?? this.#agent;
+    if (this.#closed || !leg) {
+      this.#log.debug({}, 'agent candidate without an agent leg ignored');
+      return false;
+    }
+    return leg.addRemoteCandidate(candidate);
+  }
+
+  /**
+   * Starts sending the agent's audio to WhatsApp (call it once Meta's `accept` returned 200). Idempotent. Until an
+   * agent leg is connected, silence keeps flowing instead.
+   */
+  startAgentAudio(): void {
+    if (this.#closed || this.#agentAudioStartedAt !== null) return;
+    this.#agentAudioStartedAt = nowMs();
+    this.#log.info({ agentState: this.agentState }, 'agent audio started');
+    this.#updateWaSend();
+  }
+
+  /** Closes the agent leg (agent hung up or left) without ending the call; WhatsApp gets silence. */
+  closeAgentLeg(): void {
+    const leg = this.#agent;
+    if (!leg) return;
+    this.#agent = undefined;
+    leg.close();
+    this.safeEmit('agent-disconnected', { reason: 'closed' });
+    this.#updateWaSend();
+  }
+
+  async getStats(): Promise<BridgeStats> {
+    const [whatsapp, agent] = await Promise.all([this.#wa.getStats(), this.#agent?.getStats() ?? null]);
+    return { whatsapp, agent };
+  }
+
+  /** Closes both legs and the silence source. Idempotent; emits 'closed' once. */
+  close(reason = 'closed'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#agentGeneration++;
+    this.#pendingAgent?.close();
+    this.#pendingAgent = undefined;
+    this.#agent?.close();
+    this.#agent = undefined;
+    this.#dtmf?.close();
+    this.#wa.close();
+    this.#silence.close();
+    this.#log.info({ reason }, 'call bridge closed');
+    this.safeEmit('closed', { reason });
+    this.removeAllListeners();
+  }
+
+  #onWaState(state: LegState): void {
+    if (this.#closed) return;
+    if (state === 'connected') this.safeEmit('wa-connected');
+    else if (state === 'disconnected') this.safeEmit('wa-disconnected');
+    else if (state === 'failed')
+      this.safeEmit('failed', { leg: 'whatsapp', reason: 'ICE or DTLS failed on the WhatsApp leg' });
+    this.#updateWaSend();
+  }
+
+  #onAgentState(leg: MediaLeg, state: LegState): void {
+    if (this.#closed || leg !== this.#agent) return;
+    if (state === 'connected') this.safeEmit('agent-connected');
+    else if (state === 'disconnected') this.safeEmit('agent-disconnected', { reason: 'disconnected' });
+    else if (state === 'failed') {
+      this.#agent = undefined;
+      leg.close();
+      this.safeEmit('failed', { leg: 'agent', reason: 'ICE or DTLS failed on the agent leg' });
+      this.safeEmit('agent-disconnected', { reason: 'failed' });
+    }
+    this.#updateWaSend();
+  }
+
+  /** Puts the right track on the WhatsApp sender and runs silence only when it is what is being sent. */
+  #updateWaSend(): void {
+    if (this.#closed) return;
+    const agent = this.#agent;
+    const agentTrack =
+      this.#agentAudioStartedAt !== null && agent?.state === 'connected' ? (agent.remoteTrack ?? undefined) : undefined;
+    const target = agentTrack ?? this.#silence.track;
+    const silenceWanted =
+      target === this.#silence.track &&
+      this.#wa.state === 'connected' &&
+      (this.#opts.silenceBeforeAccept || this.#agentAudioStartedAt !== null);
+    if (silenceWanted) this.#silence.start();
+    if (target !== this.#waSendTrack) {
+      this.#waSendTrack = target;
+      const wa = this.#wa;
+      this.#sendChain = this.#sendChain
+        .then(() => wa.replaceSendTrack(target))
+        .catch((err: unknown) => this.#log.warn({ err: String(err) }, 'replaceTrack on the WhatsApp leg failed'));
+      this.#log.debug({ sending: agentTrack ? 'agent' : 'silence' }, 'WhatsApp leg send track switched');
+    }
+    if (!silenceWanted) this.#silence.stop();
+  }
+}
+
+interface ResolvedOptions {
+  networks: NetworkFilter;
+  announcedIp: string | undefined;
+  gatherTimeoutMs: number;
+  silenceBeforeAccept: boolean;
+  detectDtmf: boolean;
+  logger: MediaLogger;
+  legOptions: {
+    iceServers: WrtcIceServer[];
+    portRange?: { min: number; max: number };
+    networks: NetworkFilter;
+    announcedIp?: string;
+  };
+}
+
+function resolveOptions(opts: CallBridgeOptions): ResolvedOptions {
+  if (typeof opts.offerSdp !== 'string') throw new TypeError('CallBridge.create: offerSdp must be a string');
+  const networks = new NetworkFilter(opts.allowedNetworks);
+  if (opts.announcedIp !== undefined && isIP(opts.announcedIp) === 0) {
+    throw new TypeError(`CallBridge.create: announcedIp "${opts.announcedIp}" is not an IP address`);
+  }
+  const range = opts.portRange;
+  if (
+    range &&
+    !(
+      Number.isInteger(range.min) &&
+      Number.isInteger(range.max) &&
+      range.min >= 1 &&
+      range.min <= range.max &&
+      range.max <= 65535
+    )
+  ) {
+    throw new TypeError('CallBridge.create: portRange needs integers 1 <= min <= max <= 65535');
+  }
+  const gatherTimeoutMs = opts.gatherTimeoutMs ?? 2000;
+  if (!(gatherTimeoutMs > 0)) throw new TypeError('CallBridge.create: gatherTimeoutMs must be positive');
+  return {
+    networks,
+    announcedIp: opts.announcedIp,
+    gatherTimeoutMs,
+    silenceBeforeAccept: opts.silenceBeforeAccept ?? true,
+    detectDtmf: opts.detectDtmf ?? false,
+    logger: opts.logger ?? silentMediaLogger,
+    legOptions: {
+      iceServers: opts.iceServers ?? [],
+      ...(range ? { portRange: { min: range.min, max: range.max } } : {}),
+      networks,
+      ...(opts.announcedIp ? { announcedIp: opts.announcedIp } : {}),
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Keys } from '../shared/keys.js';
+import type { RtcCandidateInit } from '../shared/protocol.js';
+import type { RedisClient } from '../shared/redis.js';
+import type { MediaCommander } from '../workers/dispatcher.js';
+
+/** Commands a media node takes, one Redis stream per node (never through an HTTP replica's memory). */
+export type MediaCommand =
+  | { type: 'bridge.create'; callId: string; agentId: string }
+  | { type: 'bridge.startAgentAudio'; callId: string }
+  | { type: 'bridge.close'; callId: string; reason: string }
+  /** The agent's browser offer for the agent leg; the answer goes back to that one socket. */
+  | { type: 'agent.offer'; callId: string; agentId: string; socketId: string; sdp: string }
+  | { type: 'agent.candidate'; callId: string; socketId: string; candidate: RtcCandidateInit | null };
+
+const MAX_LEN = 10_000;
+
+/** Appends commands to a node's stream. */
+export class RedisMediaCommander implements MediaCommander {
+  readonly #redis: RedisClient;
+  readonly #keys: Keys;
+
+  constructor(redis: RedisClient, keys: Keys) {
+    this.#redis = redis;
+    this.#keys = keys;
+  }
+
+  async send(nodeId: string, cmd: MediaCommand): Promise<void> {
+    await this.#redis.xadd(this.#keys.media.commands(nodeId), 'MAXLEN', '~', MAX_LEN, '*', 'c', JSON.stringify(cmd));
+  }
+
+  createBridge(nodeId: string, callId: string, agentId: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.create', callId, agentId });
+  }
+  startAgentAudio(nodeId: string, callId: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.startAgentAudio', callId });
+  }
+  close(nodeId: string, callId: string, reason: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.close', callId, reason });
+  }
+}

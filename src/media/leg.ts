@@ -1,0 +1,345 @@
+import type { NetworkFilter } from './cidr.js';
+import { TypedEmitter } from './emitter.js';
+import { MediaError } from './errors.js';
+import type { MediaLogger } from './log.js';
+import {
+  audioSection,
+  filterCandidate,
+  filterSdpCandidates,
+  normalizeSdp,
+  parseCandidate,
+  parseSdp,
+  sdpLogFields,
+  validateOffer,
+} from './sdp.js';
+import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from './stats.js';
+import {
+  type WrtcIceCandidateEvent,
+  type WrtcIceServer,
+  type WrtcPeerConnection,
+  type WrtcTrack,
+  type WrtcTransceiver,
+  waitForGatheringComplete,
+  wrtc,
+} from './wrtc.js';
+
+export type LegKind = 'whatsapp' | 'agent';
+
+/** A leg's peer connection state (W3C `RTCPeerConnectionState`): `connected` means ICE and DTLS are up. */
+export type LegState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** A local ICE candidate to trickle to the other side, already filtered by network. */
+export interface IceCandidateMessage {
+  candidate: string;
+  sdpMid: string | null;
+  sdpMLineIndex: number | null;
+}
+
+export interface MediaLegOptions {
+  kind: LegKind;
+  iceServers: WrtcIceServer[];
+  portRange?: { min: number; max: number };
+  networks: NetworkFilter;
+  announcedIp?: string;
+  logger: MediaLogger;
+}
+
+export interface AnswerOptions {
+  /**
+   * Complete (non-trickle) answer: wait for ICE gathering, bounded by `gatherTimeoutMs`, and return the
+   * description with its candidates. Otherwise return at once and trickle candidates as 'candidate' events.
+   */
+  complete: boolean;
+  gatherTimeoutMs?: number;
+  /** Require candidates in the offer (WhatsApp offers are complete). */
+  requireRemoteCandidates?: boolean;
+  /** What to send on the audio transceiver (set before createAnswer). */
+  sendTrack: WrtcTrack | null;
+  /** Rewrites the answer; applied before setLocalDescription and again to the final (gathered) description. */
+  shape?: (sdp: string) => string;
+}
+
+type MediaLegEvents = {
+  state: [LegState];
+  candidate: [IceCandidateMessage];
+};
+
+/**
+ * One peer connection of a call bridge, answering one offer with one audio transceiver. Owns the connection's
+ * listeners and closes idempotently. Candidates outside the allowed networks are neither sent nor accepted.
+ */
+export class MediaLeg extends TypedEmitter<MediaLegEvents> {
+  readonly kind: LegKind;
+  readonly #pc: WrtcPeerConnection;
+  readonly #networks: NetworkFilter;
+  readonly #announcedIp: string | undefined;
+  readonly #log: MediaLogger;
+  #transceiver: WrtcTransceiver | undefined;
+  #state: LegState = 'new';
+  #closed = false;
+  #remoteSet = false;
+  #queuedRemote: IceCandidateMessage[] = [];
+  #holdCandidates = true;
+  #heldCandidates: IceCandidateMessage[] = [];
+  #droppedLocal = 0;
+  readonly #onIceCandidate = (e: WrtcIceCandidateEvent): void =>
+    this.#guard('icecandidate', () => this.#localCandidate(e));
+  readonly #onStateChange = (): void => this.#guard('connectionstatechange', () => this.#updateState());
+
+  static create(opts: MediaLegOptions): MediaLeg {
+    return new MediaLeg(opts);
+  }
+
+  private constructor(opts: MediaLegOptions) {
+    super((event, err) => opts.logger.error({ err, event, leg: opts.kind }, 'media leg listener threw'));
+    this.kind = opts.kind;
+    this.#networks = opts.networks;
+    this.#announcedIp = opts.announcedIp;
+    this.#log = opts.logger;
+    try {
+      this.#pc = new wrtc.RTCPeerConnection({
+        iceServers: opts.iceServers,
+        bundlePolicy: 'max-bundle',
+        rtcpMuxPolicy: 'require',
+        ...(opts.portRange ? { portRange: opts.portRange } : {}),
+      });
+    } catch (err) {
+      throw new MediaError('webrtc-failed', `could not create a peer connection: ${String(err)}`, { cause: err });
+    }
+    this.#pc.addEventListener('icecandidate', this.#onIceCandidate);
+    this.#pc.addEventListener('connectionstatechange', this.#onStateChange);
+  }
+
+  get state(): LegState {
+    return this.#state;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The audio track received on this leg (live after the offer was applied). */
+  get remoteTrack(): WrtcTrack | null {
+    return this.#transceiver?.receiver.track ?? null;
+  }
+
+  /**
+   * Applies the offer and returns our answer. Throws {@link MediaError} `sdp-invalid` (offer fails validation or
+   * wrtc refuses it), `no-usable-candidates` or `media-closed`.
+   */
+  async answer(offerSdp: string, opts: AnswerOptions): Promise<string> {
+    this.#assertOpen();
+    const check = validateOffer(offerSdp, { requireCandidates: opts.requireRemoteCandidates ?? false });
+    if (!check.ok) {
+      throw new MediaError('sdp-invalid', `invalid ${this.kind} offer: ${check.errors.join('; ')}`, {
+        details: check.errors,
+      });
+    }
+    const offerCandidates = audioSection(parseSdp(offerSdp))?.candidates.length ?? 0;
+    const offer = filterSdpCandidates(normalizeSdp(offerSdp), { allowedNetworks: this.#networks });
+    const usable = audioSection(parseSdp(offer))?.candidates.length ?? 0;
+    if (offerCandidates > 0 && usable === 0) {
+      throw new MediaError(
+        'no-usable-candidates',
+        `none of the ${offerCandidates} candidate(s) in the ${this.kind} offer is inside allowedNetworks (${this.#networks.networks?.join(', ')})`,
+      );
+    }
+    this.#log.debug({ leg: this.kind, offer: sdpLogFields(offerSdp), usableCandidates: usable }, 'applying offer');
+
+    await this.#step('set the remote offer', 'sdp-invalid', () =>
+      this.#pc.setRemoteDescription({ type: 'offer', sdp: offer }),
+    );
+    this.#remoteSet = true;
+    const mid = audioSection(parseSdp(offer))?.mid;
+    const transceivers = this.#pc.getTransceivers();
+    const audio = transceivers.find((t) => mid !== undefined && t.mid === mid) ?? transceivers[0];
+    if (!audio) throw new MediaError('sdp-invalid', `the ${this.kind} offer produced no audio transceiver`);
+    this.#transceiver = audio;
+    for (const t of transceivers) if (t !== audio && !t.stopped) t.direction = 'inactive';
+    // sendrecv must be set before createAnswer, or the answer is recvonly (media-notes §2).
+    audio.direction = 'sendrecv';
+    if (opts.sendTrack)
+      await this.#step('attach the send track', 'webrtc-failed', () => audio.sender.replaceTrack(opts.sendTrack));
+
+    const created = await this.#step('create the answer', 'webrtc-failed', () => this.#pc.createAnswer());
+    const shaped = opts.shape ? opts.shape(created.sdp) : created.sdp;
+    await this.#step('set the local answer', 'webrtc-failed', () =>
+      this.#pc.setLocalDescription({ type: 'answer', sdp: shaped }),
+    );
+    for (const c of this.#queuedRemote.splice(0)) void this.addRemoteCandidate(c);
+
+    if (opts.complete) {
+      const completed = await waitForGatheringComplete(this.#pc, opts.gatherTimeoutMs ?? 2000);
+      this.#assertOpen();
+      if (!completed)
+        this.#log.warn(
+          { leg: this.kind, gatherTimeoutMs: opts.gatherTimeoutMs },
+          'ICE gathering timed out; answering with the candidates gathered so far',
+        );
+    }
+    const local = this.#pc.localDescription?.sdp ?? shaped;
+    // shape() filters candidates itself (with its own rules, e.g. UDP only for WhatsApp).
+    const answer = opts.shape
+      ? opts.shape(local)
+      : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
+    this.#log.debug({ leg: this.kind, answer: sdpLogFields(answer) }, 'answer ready');
+    return answer;
+  }
+
+  /** Replaces what the audio transceiver sends (null: nothing). */
+  async replaceSendTrack(track: WrtcTrack | null): Promise<void> {
+    if (this.#closed || !this.#transceiver) return;
+    await this.#transceiver.sender.replaceTrack(track);
+  }
+
+  /**
+   * Emits the local candidates held back so far, then every new one as it is gathered. Held until the answer has
+   * been handed out, so that no candidate reaches the remote before the answer does.
+   */
+  releaseCandidates(): void {
+    if (!this.#holdCandidates) return;
+    this.#holdCandidates = false;
+    for (const c of this.#heldCandidates.splice(0)) if (!this.#closed) this.safeEmit('candidate', c);
+  }
+
+  /**
+   * Adds a remote (trickled) candidate. Never throws: garbage, candidates outside the allowed networks and
+   * candidates wrtc refuses are logged and reported as `false`. Candidates that arrive before the offer is applied
+   * are queued.
+   */
+  async addRemoteCandidate(input: unknown): Promise<boolean> {
+    if (this.#closed) return false;
+    const c = toCandidateMessage(input);
+    if (c === 'end') return true;
+    if (!c) {
+      this.#log.debug({ leg: this.kind }, 'ignoring a malformed remote candidate');
+      return false;
+    }
+    const parsed = parseCandidate(c.candidate);
+    if (!parsed) {
+      this.#log.debug({ leg: this.kind }, 'ignoring an unparseable remote candidate');
+      return false;
+    }
+    if (!this.#networks.allows(parsed.address)) {
+      this.#log.debug({ leg: this.kind, type: parsed.type }, 'ignoring a remote candidate outside allowedNetworks');
+      return false;
+    }
+    if (!this.#remoteSet) {
+      if (this.#queuedRemote.length < 100) this.#queuedRemote.push(c);
+      return true;
+    }
+    try {
+      await this.#pc.addIceCandidate({
+        candidate: c.candidate,
+        // Everything is bundled on the audio transceiver: a candidate without a mid belongs to it.
+        sdpMid: c.sdpMid ?? this.#transceiver?.mid ?? null,
+        sdpMLineIndex: c.sdpMLineIndex,
+      });
+      return true;
+    } catch (err) {
+      this.#log.debug({ leg: this.kind, err: String(err) }, 'wrtc refused a remote candidate');
+      return false;
+    }
+  }
+
+  async getStats(): Promise<LegStats> {
+    if (this.#closed) return { ...EMPTY_LEG_STATS };
+    try {
+      return legStatsFromReport(await this.#pc.getStats());
+    } catch (err) {
+      this.#log.debug({ leg: this.kind, err: String(err) }, 'getStats failed');
+      return { ...EMPTY_LEG_STATS };
+    }
+  }
+
+  /** Closes the peer connection. Idempotent; emits 'state' closed once, then drops every listener. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pc.removeEventListener('icecandidate', this.#onIceCandidate);
+    this.#pc.removeEventListener('connectionstatechange', this.#onStateChange);
+    try {
+      this.#pc.close();
+    } catch (err) {
+      this.#log.warn({ leg: this.kind, err: String(err) }, 'closing the peer connection threw');
+    }
+    this.#heldCandidates = [];
+    this.#queuedRemote = [];
+    if (this.#droppedLocal > 0)
+      this.#log.debug({ leg: this.kind, dropped: this.#droppedLocal }, 'local candidates dropped by allowedNetworks');
+    this.#state = 'closed';
+    this.safeEmit('state', 'closed');
+    this.removeAllListeners();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new MediaError('media-closed', `the ${this.kind} leg was closed`);
+  }
+
+  async #step<T>(what: string, code: 'sdp-invalid' | 'webrtc-failed', fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      this.#assertOpen();
+      const message = err instanceof Error ? err.message : String(err);
+      throw new MediaError(code, `could not ${what} on the ${this.kind} leg: ${message}`, { cause: err });
+    }
+    this.#assertOpen();
+    return result;
+  }
+
+  #guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error({ err, leg: this.kind, what }, 'media leg event handler threw');
+    }
+  }
+
+  #localCandidate(e: WrtcIceCandidateEvent): void {
+    if (this.#closed || !e.candidate || !e.candidate.candidate) return;
+    const rewritten = filterCandidate(e.candidate.candidate, {
+      allowedNetworks: this.#networks,
+      announcedIp: this.#announcedIp,
+    });
+    if (rewritten === undefined) {
+      this.#droppedLocal++;
+      return;
+    }
+    const msg: IceCandidateMessage = {
+      candidate: rewritten,
+      sdpMid: e.candidate.sdpMid,
+      sdpMLineIndex: e.candidate.sdpMLineIndex,
+    };
+    if (this.#holdCandidates) this.#heldCandidates.push(msg);
+    else this.safeEmit('candidate', msg);
+  }
+
+  #updateState(): void {
+    if (this.#closed) return;
+    const next = this.#pc.connectionState;
+    if (next === this.#state) return;
+    this.#log.debug({ leg: this.kind, from: this.#state, to: next }, 'leg state');
+    this.#state = next;
+    this.safeEmit('state', next);
+  }
+}
+
+/** Accepts `{candidate, sdpMid?, sdpMLineIndex?}` (RTCIceCandidateInit) or a bare candidate string. */
+function toCandidateMessage(input: unknown): IceCandidateMessage | 'end' | undefined {
+  // null, undefined and an empty candidate are the W3C end-of-candidates forms: nothing to add.
+  if (input === null || input === undefined) return 'end';
+  if (typeof input === 'string') return input === '' ? 'end' : { candidate: input, sdpMid: null, sdpMLineIndex: null };
+  if (typeof input !== 'object') return undefined;
+  const o = input as Record<string, unknown>;
+  if (o.candidate === '' || o.candidate === null) return 'end';
+  if (typeof o.candidate !== 'string' || o.candidate.length > 1024) return undefined;
+  const mid = typeof o.sdpMid === 'string' ? o.sdpMid : null;
+  const index =
+    typeof o.sdpMLineIndex === 'number' && Number.isInteger(o.sdpMLineIndex) && o.sdpMLineIndex >= 0
+      ? o.sdpMLineIndex
+      : null;
+  return { candidate: o.candidate, sdpMid: mid, sdpMLineIndex: index };
+}

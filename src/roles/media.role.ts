@@ -1,0 +1,31 @@
+import os from 'node:os';
+import { MediaNode } from '../media/media.node.js';
+import type { Core } from '../runtime.js';
+
+export interface MediaRole {
+  node: MediaNode;
+  /** No new calls; resolves when the live ones have ended or `timeoutMs` passed. */
+  drain(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The media role: one media node (one process per core; see README, Performance). */
+export async function startMediaRole(core: Core): Promise<MediaRole> {
+  const { config, logger } = core;
+  const nodeId = config.media.nodeId ?? `${os.hostname()}-${process.pid}`;
+  const node = new MediaNode({
+    nodeId,
+    media: config.media,
+    redis: core.redis,
+    commandConn: core.factory.create('media-commands', { blocking: true }),
+    keys: core.keys,
+    store: core.store,
+    deliverer: core.deliverer,
+    registry: core.nodes,
+    emitter: core.emitter,
+    logger: logger.child({ nodeId }),
+    metrics: core.metrics,
+  });
+  await node.start();
+  return { node, drain: (ms) => node.drain(ms), stop: () => node.stop() };
+}

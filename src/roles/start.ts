@@ -1,0 +1,87 @@
+import { ensureConsoleBuilt } from '../http/console-build.js';
+import { createCore } from '../runtime.js';
+import { type Config, PROJECT_ROOT } from '../shared/config.js';
+import type { Logger } from '../shared/log.js';
+import { waitReady } from '../shared/redis.js';
+import { startDemoSimulator } from '../sim/demo.js';
+import { startHttpRole } from './http.role.js';
+import { startMediaRole } from './media.role.js';
+import { startWorkerRole } from './worker.role.js';
+
+/**
+ * Starts the roles `config.role` asks for on one Redis and returns a function that stops them in order: stop
+ * taking new work (sockets, HTTP, media placements), let running work finish, then close connections.
+ */
+export async function startRoles(
+  config: Config,
+  logger: Logger,
+  redisUrl: string,
+  opts: { embeddedRedis?: boolean } = {},
+): Promise<() => Promise<void>> {
+  const role = config.role;
+  const runHttp = role === 'http' || role === 'all';
+  const runWorker = role === 'worker' || role === 'all';
+  const runMedia = role === 'media' || role === 'all';
+
+  // Demo mode: an embedded simulator plays Meta (Graph API + webhooks + callers with audio).
+  const demo = config.demo && runHttp ? await startDemoSimulator(config, logger) : undefined;
+  const effective: Config =
+    demo && !config.graphBaseUrlSet ? { ...config, graph: { ...config.graph, baseUrl: demo.baseUrl } } : config;
+
+  const core = createCore(effective, logger, redisUrl);
+  await waitReady(core.redis);
+  const stops: (() => Promise<void>)[] = [];
+  let drain: (() => Promise<void>) | undefined;
+  try {
+    if (runMedia) {
+      const media = await startMediaRole(core);
+      stops.push(() => media.stop());
+      // A dedicated media node lets its live calls finish; all-in-one (npm start) ends them at once.
+      drain = () => media.drain(role === 'media' ? config.media.drainTimeoutMs : 0);
+    }
+    if (runWorker) {
+      const worker = await startWorkerRole(core);
+      stops.push(() => worker.stop());
+    }
+    if (runHttp) {
+      if (config.consoleBuild) await ensureConsoleBuilt(PROJECT_ROOT, logger);
+      const http = await startHttpRole(core, demo ? { placeDemoCall: () => demo.placeCall() } : {});
+      stops.push(() => http.stop());
+      demo?.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
+      const consoleUrl = config.publicUrl ?? http.url;
+      const lines = [
+        '',
+        `  Agent console:  ${consoleUrl}/`,
+        `  Webhook:        ${consoleUrl}/webhooks/whatsapp`,
+        `  Metrics:        ${consoleUrl}/metrics`,
+      ];
+      if (demo) {
+        lines.push(
+          '',
+          '  Demo mode: no WhatsApp credentials are set, a simulator plays Meta.',
+          `  Log in as alice / demo (agent) and sam / demo (supervisor); demo agents are in ${DEMO_AGENTS_HINT}.`,
+          `  Place a simulated call with the button in the supervisor view, or: npm run sim -- call --sim ${demo.baseUrl}`,
+        );
+      }
+      if (opts.embeddedRedis)
+        lines.push('', '  Redis: a local redis-server was started for this process (nothing is persisted).');
+      process.stdout.write(`${lines.join('\n')}\n\n`);
+    }
+  } catch (err) {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await core.close();
+    await demo?.stop();
+    throw err;
+  }
+  return async () => {
+    // Media stops taking calls and lets live ones finish while everything else still runs; then http (agents move
+    // to other replicas), workers, and the media node ends what is left.
+    await drain?.().catch((err) => logger.error({ err: (err as Error).message }, 'drain failed'));
+    for (const s of [...stops].reverse())
+      await s().catch((err) => logger.error({ err: (err as Error).message }, 'stop failed'));
+    await core.close();
+    await demo?.stop();
+  };
+}
+
+const DEMO_AGENTS_HINT = 'config/agents.demo.json';

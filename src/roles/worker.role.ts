@@ -1,0 +1,63 @@
+import type { Worker } from 'bullmq';
+import { createRouteWorker } from '../routing/route.worker.js';
+import type { Core } from '../runtime.js';
+import { type GraphClient, HttpGraphClient } from '../workers/graph.client.js';
+import { createGraphWorker } from '../workers/graph.worker.js';
+import { Maintenance } from '../workers/maintenance.js';
+import { Sweeper } from '../workers/sweeper.js';
+import { createTimerWorker } from '../workers/timer.worker.js';
+
+export interface WorkerRole {
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+/** The worker role: Graph API, timers, routing, housekeeping. Any worker can run any job. */
+export async function startWorkerRole(core: Core, opts: { graphClient?: GraphClient } = {}): Promise<WorkerRole> {
+  const { config, logger, keys, deliverer } = core;
+  const conn = () => core.factory.create('worker', { blocking: true });
+  const graph = createGraphWorker({
+    connection: conn(),
+    keys,
+    deliverer,
+    client: opts.graphClient ?? new HttpGraphClient(config.graph),
+    logger,
+    metrics: core.metrics,
+    retentionMs: config.calls.retentionMs,
+  });
+  const timer = createTimerWorker({ connection: conn(), keys, deliverer, logger });
+  const route = createRouteWorker({
+    connection: conn(),
+    redis: core.redis,
+    keys,
+    deliverer,
+    presence: core.presence,
+    routing: core.routing,
+    logger,
+  });
+  const maintenance = new Maintenance({
+    connection: conn(),
+    redis: core.redis,
+    keys,
+    deliverer,
+    presence: core.presence,
+    availability: core.availability,
+    nodes: core.nodes,
+    logger,
+  });
+  const sweeper = new Sweeper({ deliverer, index: core.index, redis: core.redis, keys, logger });
+  const workers = [graph, timer, route];
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  maintenance.start();
+  sweeper.start();
+  logger.info('worker role running');
+  return {
+    workers: [...workers, maintenance.worker],
+    async stop() {
+      await sweeper.stop();
+      await maintenance.stop();
+      // close() waits for running jobs to finish; a job cut off by a crash is retried by another worker.
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { Emitter } from '@socket.io/redis-emitter';
+import { AgentActions } from './agents/actions.js';
+import { Availability } from './agents/availability.js';
+import { AgentDirectory } from './agents/directory.js';
+import { SocketAgentNotifier } from './agents/notifier.js';
+import { PresenceService } from './agents/presence.js';
+import { TokenService } from './http/auth.js';
+import { CallIndex } from './machines/call.index.js';
+import { CallStore } from './machines/call.store.js';
+import { Deliverer } from './machines/deliver.js';
+import { RedisMediaCommander } from './media/commands.js';
+import { NodeRegistry } from './media/node-registry.js';
+import { RoutingConfig } from './routing/routing.config.js';
+import type { Config } from './shared/config.js';
+import { type Keys, keys as makeKeys } from './shared/keys.js';
+import type { Logger } from './shared/log.js';
+import { Metrics } from './shared/metrics.js';
+import { AGENT_NAMESPACE } from './shared/protocol.js';
+import { type RedisClient, RedisFactory } from './shared/redis.js';
+import { Dispatcher } from './workers/dispatcher.js';
+import { scheduleWrapUpEnd } from './workers/maintenance.js';
+import { Queues } from './workers/queues.js';
+
+/** How long the bridged agent's media may be gone before the call ends (`agent-disconnected`). */
+export const AGENT_GRACE_MS = 20_000;
+
+/**
+ * The pieces every role shares, wired once: Redis connections, the call store and deliverer with its effect
+ * dispatcher, queues (producers), presence, media placement. Roles add their servers and workers on top.
+ */
+export interface Core {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  factory: RedisFactory;
+  redis: RedisClient;
+  keys: Keys;
+  store: CallStore;
+  index: CallIndex;
+  queues: Queues;
+  deliverer: Deliverer;
+  directory: AgentDirectory;
+  tokens: TokenService;
+  presence: PresenceService;
+  availability: Availability;
+  nodes: NodeRegistry;
+  media: RedisMediaCommander;
+  actions: AgentActions;
+  routing: RoutingConfig;
+  emitter: Emitter;
+  close(): Promise<void>;
+}
+
+export function createCore(config: Config, logger: Logger, redisUrl: string, opts: { metrics?: Metrics } = {}): Core {
+  const factory = new RedisFactory({ url: redisUrl, cluster: config.redis.cluster, logger });
+  const redis = factory.create('main');
+  const keys = makeKeys(config.redis.keyPrefix);
+  const metrics = opts.metrics ?? new Metrics();
+  const store = new CallStore(redis, keys);
+  const index = new CallIndex(redis, keys, { retentionMs: config.calls.retentionMs });
+  const queues = new Queues(factory.create('queues'), keys, { graphAttempts: config.graph.maxAttempts });
+  const directory = AgentDirectory.fromFile(config.auth.agentsFile);
+  const tokens = new TokenService({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.jwtTtlSeconds, directory });
+  const presence = new PresenceService({ redis, keys, directory, leaseMs: config.auth.presenceLeaseMs });
+  const nodes = new NodeRegistry({ redis, keys, ttlMs: config.media.nodeTtlMs });
+  const media = new RedisMediaCommander(redis, keys);
+  const emitter = new Emitter(redis, { key: keys.socketKey }).of(AGENT_NAMESPACE);
+  const routing = RoutingConfig.fromFile(
+    { policy: config.calls.routingPolicy, ringTimeoutMs: config.calls.ringTimeoutMs },
+    config.calls.routingFile,
+  );
+  const notifier = new SocketAgentNotifier({
+    broadcaster: emitter,
+    presence,
+    redis,
+    keys,
+    logger,
+    wrapUpMs: config.calls.wrapUpMs,
+    scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
+    retentionMs: config.calls.retentionMs,
+  });
+  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics });
+  const deliverer = new Deliverer({ store, dispatcher, logger, metrics, retentionMs: config.calls.retentionMs });
+  const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, logger });
+  const actions = new AgentActions({
+    deliverer,
+    presence,
+    nodes,
+    media,
+    logger,
+    claimTtlMs: config.calls.maxCallMs + config.calls.acceptDeadlineMs + 60_000,
+  });
+  return {
+    config,
+    logger,
+    metrics,
+    factory,
+    redis,
+    keys,
+    store,
+    index,
+    queues,
+    deliverer,
+    directory,
+    tokens,
+    presence,
+    availability,
+    nodes,
+    media,
+    actions,
+    routing,
+    emitter,
+    async close() {
+      await queues.close();
+      await factory.closeAll();
+    },
+  };
+}

@@ -1,0 +1,286 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Project root (two levels above this file), used for defaults that point at shipped files. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const ROLES = ['http', 'worker', 'media', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Demo secrets used only when no WhatsApp credentials are configured (the embedded default). */
+export const DEMO = {
+  appSecret: 'demo-app-secret',
+  verifyToken: 'demo-verify-token',
+  accessToken: 'demo-access-token',
+  phoneNumberId: '100000000000001',
+  displayPhoneNumber: '15550001111',
+  jwtSecret: 'demo-jwt-secret-change-me-0123456789',
+} as const;
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const iceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
+/** Every environment variable the service reads, with its default. The README lists the same table. */
+const EnvSchema = z.object({
+  ROLE: z.enum(ROLES).default('all'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  REDIS_URL: z.string().optional(),
+  REDIS_DEFAULT_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER: bool.default(false),
+  KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('wacc'),
+
+  DEMO: z.enum(['auto', '1', '0']).default('auto'),
+  SIM_PORT: int(0, 65535).optional(),
+  WHATSAPP_APP_SECRET: z.string().min(1).optional(),
+  WHATSAPP_VERIFY_TOKEN: z.string().min(1).optional(),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
+  WHATSAPP_PHONE_NUMBER_ID: csv.optional(),
+  GRAPH_API_BASE_URL: z.url().default('https://graph.facebook.com'),
+  GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'like v23.0')
+    .default('v23.0'),
+  GRAPH_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  GRAPH_MAX_ATTEMPTS: int(1, 20).default(5),
+
+  CALL_ANSWER_DEADLINE_SECONDS: int(5, 600).default(45),
+  AGENT_RING_TIMEOUT_SECONDS: int(3, 300).default(15),
+  ACCEPT_DEADLINE_SECONDS: int(1, 120).default(10),
+  MAX_CALL_SECONDS: int(30, 86_400).default(4 * 3600),
+  WRAP_UP_SECONDS: int(0, 3600).default(5),
+  CALL_RETENTION_SECONDS: int(60, 90 * 86_400).default(7 * 86_400),
+  ROUTING_POLICY: z.enum(['ring-all', 'ring-one']).default('ring-all'),
+  ROUTING_FILE: z.string().optional(),
+
+  AGENTS_FILE: z.string().optional(),
+  JWT_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  JWT_TTL_SECONDS: int(60, 30 * 86_400).default(12 * 3600),
+  PRESENCE_LEASE_SECONDS: int(5, 600).default(30),
+  CORS_ORIGIN: csv.optional(),
+
+  MEDIA_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional(),
+  MEDIA_CAPACITY: int(1, 1000).default(15),
+  MEDIA_ICE_SERVERS: z.string().optional(),
+  MEDIA_ANNOUNCED_IP: z.string().optional(),
+  MEDIA_PORT_MIN: int(1024, 65535).optional(),
+  MEDIA_PORT_MAX: int(1024, 65535).optional(),
+  MEDIA_ALLOWED_NETWORKS: csv.optional(),
+  MEDIA_HEARTBEAT_MS: int(200, 60_000).default(2000),
+  MEDIA_NODE_TTL_MS: int(1000, 120_000).default(6000),
+  MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
+
+  XSTATE_INSPECT: bool.default(false),
+  CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
+});
+
+export interface GraphConfig {
+  baseUrl: string;
+  version: string;
+  accessToken: string;
+  timeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface MediaConfig {
+  nodeId: string | undefined;
+  capacity: number;
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  announcedIp: string | undefined;
+  portRange: { min: number; max: number } | undefined;
+  allowedNetworks: string[] | undefined;
+  heartbeatMs: number;
+  nodeTtlMs: number;
+  /** SIGTERM waits this long for live calls to end before ending the rest. */
+  drainTimeoutMs: number;
+}
+
+/** The validated, frozen configuration. Only {@link loadConfig} reads the environment. */
+export interface Config {
+  role: Role;
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  logLevel: string;
+  redis: { url: string | undefined; defaultUrl: string; cluster: boolean; keyPrefix: string };
+  /** Demo mode: no WhatsApp credentials configured; an embedded simulator plays Meta. */
+  demo: boolean;
+  simPort: number | undefined;
+  whatsapp: { appSecret: string; verifyToken: string; phoneNumberIds: string[] };
+  graph: GraphConfig;
+  /** True when GRAPH_API_BASE_URL was set; in demo mode an unset one means "the embedded simulator". */
+  graphBaseUrlSet: boolean;
+  calls: {
+    answerDeadlineMs: number;
+    ringTimeoutMs: number;
+    acceptDeadlineMs: number;
+    maxCallMs: number;
+    wrapUpMs: number;
+    retentionMs: number;
+    routingPolicy: 'ring-all' | 'ring-one';
+    routingFile: string | undefined;
+  };
+  auth: { agentsFile: string; jwtSecret: string; jwtTtlSeconds: number; presenceLeaseMs: number };
+  corsOrigins: string[] | undefined;
+  media: MediaConfig;
+  inspect: boolean;
+  /** Build web/dist at start when it is missing or stale (`npm start`). */
+  consoleBuild: boolean;
+}
+
+const WHATSAPP_VARS = [
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_VERIFY_TOKEN',
+  'WHATSAPP_ACCESS_TOKEN',
+  'WHATSAPP_PHONE_NUMBER_ID',
+] as const;
+
+/**
+ * Parses the environment once. Throws a {@link ConfigError} whose message is one line per problem, each naming the
+ * variable and what to set.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  // Empty strings mean "unset" (docker-compose passes `VAR=` through).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return `${name}: ${i.message} (got ${JSON.stringify(cleaned[name] ?? null)})`;
+    });
+    throw new ConfigError(`Invalid configuration — fix these environment variables:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+
+  const givenWa = WHATSAPP_VARS.filter((k) => e[k] !== undefined);
+  const demo = e.DEMO === '1' || (e.DEMO === 'auto' && givenWa.length === 0);
+  if (!demo && givenWa.length < WHATSAPP_VARS.length) {
+    const missing = WHATSAPP_VARS.filter((k) => e[k] === undefined);
+    throw new ConfigError(
+      `Missing ${missing.join(', ')}: set all four WhatsApp variables (from your Meta app dashboard), or none for the demo mode.`,
+    );
+  }
+  if (!demo && !e.JWT_SECRET) {
+    throw new ConfigError('JWT_SECRET is not set: set it to a random string of at least 16 characters.');
+  }
+  if ((e.MEDIA_PORT_MIN === undefined) !== (e.MEDIA_PORT_MAX === undefined)) {
+    throw new ConfigError('Set both MEDIA_PORT_MIN and MEDIA_PORT_MAX, or neither.');
+  }
+  if (e.MEDIA_PORT_MIN !== undefined && e.MEDIA_PORT_MAX !== undefined && e.MEDIA_PORT_MIN > e.MEDIA_PORT_MAX) {
+    throw new ConfigError('MEDIA_PORT_MIN must not be greater than MEDIA_PORT_MAX.');
+  }
+  let iceServers: MediaConfig['iceServers'] = [];
+  if (e.MEDIA_ICE_SERVERS) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(e.MEDIA_ICE_SERVERS);
+    } catch {
+      throw new ConfigError(
+        'MEDIA_ICE_SERVERS is not JSON: set it like [{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}].',
+      );
+    }
+    const servers = z.array(iceServer).safeParse(raw);
+    if (!servers.success) {
+      throw new ConfigError('MEDIA_ICE_SERVERS must be a JSON array of {urls, username?, credential?} objects.');
+    }
+    iceServers = servers.data;
+  }
+  const agentsFile = path.resolve(e.AGENTS_FILE ?? path.join(PROJECT_ROOT, 'config', 'agents.demo.json'));
+  if (!existsSync(agentsFile)) {
+    throw new ConfigError(`AGENTS_FILE ${agentsFile} does not exist: point AGENTS_FILE at a JSON list of agents.`);
+  }
+
+  const config: Config = {
+    role: e.ROLE,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+    redis: { url: e.REDIS_URL, defaultUrl: e.REDIS_DEFAULT_URL, cluster: e.REDIS_CLUSTER, keyPrefix: e.KEY_PREFIX },
+    demo,
+    simPort: e.SIM_PORT,
+    whatsapp: {
+      appSecret: e.WHATSAPP_APP_SECRET ?? DEMO.appSecret,
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN ?? DEMO.verifyToken,
+      phoneNumberIds: e.WHATSAPP_PHONE_NUMBER_ID ?? [DEMO.phoneNumberId],
+    },
+    graph: {
+      baseUrl: e.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      version: e.GRAPH_API_VERSION,
+      accessToken: e.WHATSAPP_ACCESS_TOKEN ?? DEMO.accessToken,
+      timeoutMs: e.GRAPH_TIMEOUT_MS,
+      maxAttempts: e.GRAPH_MAX_ATTEMPTS,
+    },
+    graphBaseUrlSet: cleaned.GRAPH_API_BASE_URL !== undefined,
+    calls: {
+      answerDeadlineMs: e.CALL_ANSWER_DEADLINE_SECONDS * 1000,
+      ringTimeoutMs: e.AGENT_RING_TIMEOUT_SECONDS * 1000,
+      acceptDeadlineMs: e.ACCEPT_DEADLINE_SECONDS * 1000,
+      maxCallMs: e.MAX_CALL_SECONDS * 1000,
+      wrapUpMs: e.WRAP_UP_SECONDS * 1000,
+      retentionMs: e.CALL_RETENTION_SECONDS * 1000,
+      routingPolicy: e.ROUTING_POLICY,
+      routingFile: e.ROUTING_FILE ? path.resolve(e.ROUTING_FILE) : undefined,
+    },
+    auth: {
+      agentsFile,
+      jwtSecret: e.JWT_SECRET ?? DEMO.jwtSecret,
+      jwtTtlSeconds: e.JWT_TTL_SECONDS,
+      presenceLeaseMs: e.PRESENCE_LEASE_SECONDS * 1000,
+    },
+    corsOrigins: e.CORS_ORIGIN,
+    media: {
+      nodeId: e.MEDIA_NODE_ID,
+      capacity: e.MEDIA_CAPACITY,
+      iceServers,
+      announcedIp: e.MEDIA_ANNOUNCED_IP,
+      portRange:
+        e.MEDIA_PORT_MIN !== undefined && e.MEDIA_PORT_MAX !== undefined
+          ? { min: e.MEDIA_PORT_MIN, max: e.MEDIA_PORT_MAX }
+          : undefined,
+      allowedNetworks: e.MEDIA_ALLOWED_NETWORKS,
+      heartbeatMs: e.MEDIA_HEARTBEAT_MS,
+      nodeTtlMs: e.MEDIA_NODE_TTL_MS,
+      drainTimeoutMs: e.MEDIA_DRAIN_TIMEOUT_SECONDS * 1000,
+    },
+    inspect: e.XSTATE_INSPECT,
+    consoleBuild: e.CONSOLE_BUILD === 'auto',
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

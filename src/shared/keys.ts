@@ -1,0 +1,80 @@
+/**
+ * Every Redis key the service uses. Keys that belong to one call or one agent carry a `{…}` hash tag so that the
+ * multi-key scripts touching them stay inside one Redis Cluster slot.
+ */
+
+/** Call ids are Meta's opaque `wacid.…` strings: base64 plus `.`, never `{`, `}` or `:`. */
+export const CALL_ID_RE = /^[A-Za-z0-9._=+/-]{1,256}$/;
+export const AGENT_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+export const NODE_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function keys(prefix: string) {
+  const call = (id: string) => `${prefix}:call:{${id}}`;
+  const agent = (id: string) => `${prefix}:agent:{${id}}`;
+  const node = (id: string) => `${prefix}:media:{${id}}`;
+  return {
+    prefix,
+    call: {
+      /** hash: snapshot, version, state, createdAt, updatedAt */
+      state: call,
+      /** hash: effect id → effect JSON, written with the snapshot, deleted once dispatched */
+      outbox: (id: string) => `${call(id)}:outbox`,
+      /** list of timeline entries (JSON), newest last, bounded */
+      timeline: (id: string) => `${call(id)}:timeline`,
+      /** hash: offer (Meta's), answer (ours, identical for pre_accept and accept) */
+      sdp: (id: string) => `${call(id)}:sdp`,
+      /** string: a terminate that arrived before its connect */
+      tombstone: (id: string) => `${call(id)}:tomb`,
+      /** hash: Graph API action → result, so a replayed job never reaches Meta twice */
+      graph: (id: string) => `${call(id)}:graph`,
+      /** list of audio stats samples (JSON), bounded */
+      stats: (id: string) => `${call(id)}:stats`,
+      /** string lock held while a sweeper dispatches this call's outbox */
+      sweepLock: (id: string) => `${call(id)}:sweep`,
+    },
+    /** zset callId → createdAt ms (listing) */
+    callsRecent: `${prefix}:calls:recent`,
+    /** zset callId → createdAt ms, for calls not yet ended (stranded-call sweep, live view) */
+    callsActive: `${prefix}:calls:active`,
+    /** zset callId → createdAt ms, for calls waiting for an agent (ringing or offered) */
+    callsWaiting: `${prefix}:calls:waiting`,
+    /** zset callId → ms when its outbox was last written (crash recovery) */
+    outboxPending: `${prefix}:outbox:pending`,
+    /** hash day → JSON counters for supervisor figures */
+    statsDaily: (day: string) => `${prefix}:stats:{${day}}`,
+    agent: {
+      /** hash: status (chosen), callId, wrapUpUntil, idleSince, name */
+      state: agent,
+      /** zset socketId → lease expiry ms */
+      sockets: (id: string) => `${agent(id)}:sockets`,
+      /** set of callIds currently offered to this agent */
+      offers: (id: string) => `${agent(id)}:offers`,
+      /** string: callId this agent is claimed by (accept in progress or on the call) */
+      claim: (id: string) => `${agent(id)}:claim`,
+    },
+    /** zset agentId → lease expiry ms of their freshest socket */
+    agentsOnline: `${prefix}:agents:online`,
+    /** string: the agent who last answered this caller (sticky routing) */
+    callerAgent: (waId: string) => `${prefix}:caller:{${waId}}`,
+    /** string counter for login attempts */
+    loginAttempts: (who: string) => `${prefix}:login:{${who}}`,
+    media: {
+      /** zset nodeId → heartbeat expiry ms */
+      nodes: `${prefix}:media:nodes`,
+      /** hash: capacity, load, draining, startedAt, url… */
+      node: node,
+      /** stream of commands for this node */
+      commands: (id: string) => `${node(id)}:cmds`,
+      /** set of callIds bridged on this node */
+      calls: (id: string) => `${node(id)}:calls`,
+      /** zset nodeId → placements in the last few seconds (ramp-up penalty) */
+      recentPlacements: `${prefix}:media:recent`,
+    },
+    /** BullMQ prefix; the hash tag keeps each queue's keys in one cluster slot. */
+    bullPrefix: `{${prefix}-bull}`,
+    /** Socket.IO adapter / emitter channel prefix */
+    socketKey: `${prefix}-sio`,
+  };
+}
+
+export type Keys = ReturnType<typeof keys>;

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+
+/**
+ * The agent protocol: Socket.IO namespace `/agents`, `auth: {token}`. Stable: the console, the tests and
+ * customers' clients depend on it. Add events freely; change these only with a version bump.
+ * @see architecture.md "Interfaces"
+ */
+export const PROTOCOL_VERSION = 1;
+export const AGENT_NAMESPACE = '/agents';
+
+export const PRESENCE_CHOICES = ['online', 'away'] as const;
+export const PRESENCE_STATES = ['online', 'busy', 'away', 'offline'] as const;
+export type PresenceState = (typeof PRESENCE_STATES)[number];
+
+// ---- server → agent -------------------------------------------------------------------------------------------
+
+export interface CallOffered {
+  callId: string;
+  from: { name: string | null; number: string };
+  /** When this offer stops ringing (ms since epoch). */
+  deadlineAt: number;
+  /** When the call arrived (ms), for "time waited". */
+  createdAt: number;
+}
+export interface CallTaken {
+  callId: string;
+  agentId: string;
+}
+export interface CallEnded {
+  callId: string;
+  reason: string;
+}
+export interface RtcAnswer {
+  callId: string;
+  sdp: string;
+}
+export interface RtcCandidate {
+  callId: string;
+  candidate: RtcCandidateInit | null;
+}
+export interface RtcCandidateInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+/** Sent on connect and whenever it changes: the truth a (re)loaded tab rebuilds itself from. */
+export interface AgentSession {
+  agentId: string;
+  name: string;
+  role: 'agent' | 'supervisor';
+  presence: PresenceState;
+  /** Calls ringing for this agent now. */
+  offers: CallOffered[];
+  /** The call this agent is on (bridging or live), if any. */
+  activeCall: ActiveCall | null;
+  protocol: number;
+}
+export interface ActiveCall {
+  callId: string;
+  state: string;
+  from: { name: string | null; number: string };
+  acceptedAt: number | null;
+  liveAt: number | null;
+}
+
+/** Why a stopped ringing, for `call:withdrawn`. */
+export interface CallWithdrawn {
+  callId: string;
+  reason: 'declined' | 'expired' | 'unavailable' | 'ended';
+}
+
+export interface ServerToAgent {
+  'call:offered': (p: CallOffered) => void;
+  'call:taken': (p: CallTaken) => void;
+  'call:withdrawn': (p: CallWithdrawn) => void;
+  'call:ended': (p: CallEnded) => void;
+  /** The call is live: Meta accepted, agent audio flows to the caller. */
+  'call:live': (p: { callId: string; liveAt: number }) => void;
+  'rtc:answer': (p: RtcAnswer) => void;
+  'rtc:candidate': (p: RtcCandidate) => void;
+  'agent:session': (p: AgentSession) => void;
+  'agent:presence': (p: { agentId: string; presence: PresenceState }) => void;
+  /** The token expired or was refused mid-session: log in again. */
+  'auth:expired': (p: { message: string }) => void;
+}
+
+// ---- agent → server (each acknowledged) ----------------------------------------------------------------------
+
+export type Ack<T = Record<string, never>> = (
+  res: ({ ok: true } & T) | { ok: false; error: string; message?: string },
+) => void;
+
+const callId = z.string().min(1).max(256);
+export const PresenceSetSchema = z.object({ status: z.enum(PRESENCE_CHOICES) });
+export const CallRefSchema = z.object({ callId });
+export const RtcOfferSchema = z.object({ callId, sdp: z.string().min(10).max(20_000) });
+export const RtcCandidateSchema = z.object({
+  callId,
+  candidate: z
+    .object({
+      candidate: z.string().max(1000),
+      sdpMid: z.string().max(64).nullish(),
+      sdpMLineIndex: z.number().int().min(0).max(64).nullish(),
+      usernameFragment: z.string().max(256).nullish(),
+    })
+    .nullable(),
+});
+
+export interface AgentToServer {
+  'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;
+  'call:accept': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
+  'call:decline': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
+  'call:hangup': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
+  'rtc:offer': (p: z.infer<typeof RtcOfferSchema>, ack: Ack) => void;
+  'rtc:candidate': (p: z.infer<typeof RtcCandidateSchema>, ack: Ack) => void;
+  /** Liveness: extends this socket's presence lease. */
+  'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
+  /** Asks for `agent:session` again. */
+  'agent:sync': (p: Record<string, never>, ack: Ack<{ session: AgentSession }>) => void;
+}
+
+/** Error codes an ack can carry. */
+export const ACK_ERRORS = [
+  'bad-request',
+  'unknown-call',
+  'already-taken',
+  'not-offered',
+  'not-your-call',
+  'busy',
+  'call-ended',
+  'wrong-state',
+  'no-media-node',
+  'token-expired',
+  'internal',
+] as const;
+export type AckError = (typeof ACK_ERRORS)[number];
+
+// ---- REST ----------------------------------------------------------------------------------------------------
+
+export interface CallSummary {
+  id: string;
+  state: string;
+  reason: string | null;
+  endedBy: string | null;
+  caller: { name: string | null; number: string };
+  businessNumber: string;
+  agentId: string | null;
+  mediaNodeId: string | null;
+  createdAt: number;
+  offeredAt: number | null;
+  acceptedAt: number | null;
+  liveAt: number | null;
+  endedAt: number | null;
+  errorCode: number | null;
+  detail: string | null;
+}
+
+export interface CallDetail extends CallSummary {
+  version: number;
+  offer: { agentIds: string[]; policy: string; tier: string; expiresAt: number | null } | null;
+  declined: string[];
+  offeredAgents: string[];
+  answerDeadlineAt: number;
+  flags: { preAcceptDone: boolean; waConnected: boolean; agentConnected: boolean; acceptFallback: boolean };
+  dtmf: string;
+  timeline: { at: number; event: string; from?: string; to?: string; detail?: string }[];
+  stats: AudioStatsSample[];
+}
+
+export interface LegStats {
+  rttMs: number | null;
+  jitterMs: number | null;
+  packetsLost: number | null;
+  packetsReceived: number | null;
+  packetsSent: number | null;
+  fractionLost: number | null;
+  mos: number | null;
+}
+export interface AudioStatsSample {
+  at: number;
+  whatsapp: LegStats | null;
+  agent: LegStats | null;
+}

@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { DEMO } from '../shared/config.js';
+import { createLogger } from '../shared/log.js';
+import { createCallerFactory } from './caller-factory.js';
+import { WhatsAppSimulator } from './simulator.js';
+
+const HELP = `WhatsApp simulator — plays Meta for this service (loopback only).
+
+  npm run sim [-- serve]       run a simulator: Graph API on --port, webhooks to --webhook
+  npm run sim -- call          place a call on a running simulator (the demo one by default)
+  npm run sim -- hangup <id>   the caller hangs up
+  npm run sim -- list          calls the simulator knows and their state
+
+options:
+  --sim <url>       a running simulator (default http://127.0.0.1:3001, the demo's)
+  --port <n>        serve: Graph API port (default 3001)
+  --webhook <url>   serve: where to post webhooks (default http://127.0.0.1:3000/webhooks/whatsapp)
+  --name <name>     call: the caller's profile name
+  --from <digits>   call: the caller's number
+Secrets default to the demo ones; set WHATSAPP_APP_SECRET / WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID to match a
+service run with other values.`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      sim: { type: 'string', default: 'http://127.0.0.1:3001' },
+      port: { type: 'string', default: '3001' },
+      webhook: { type: 'string', default: 'http://127.0.0.1:3000/webhooks/whatsapp' },
+      name: { type: 'string' },
+      from: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [cmd = 'serve', arg] = positionals;
+  if (values.help) return void console.log(HELP);
+  const sim = values.sim.replace(/\/+$/, '');
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${sim}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).catch(() => {
+      throw new Error(`no simulator answers at ${sim}: start the service in demo mode (npm start) or run npm run sim`);
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  switch (cmd) {
+    case 'call':
+      console.log(JSON.stringify(await call('POST', '/_sim/calls', { name: values.name, from: values.from })));
+      return;
+    case 'hangup':
+      if (!arg) throw new Error('usage: npm run sim -- hangup <callId>');
+      console.log(JSON.stringify(await call('POST', `/_sim/calls/${encodeURIComponent(arg)}/hangup`)));
+      return;
+    case 'list':
+      console.log(JSON.stringify(await call('GET', '/_sim/calls'), null, 2));
+      return;
+    case 'serve': {
+      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'sim' });
+      const s = new WhatsAppSimulator({
+        webhookUrl: values.webhook,
+        appSecret: process.env.WHATSAPP_APP_SECRET ?? DEMO.appSecret,
+        accessToken: process.env.WHATSAPP_ACCESS_TOKEN ?? DEMO.accessToken,
+        business: {
+          phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.split(',')[0] ?? DEMO.phoneNumberId,
+          displayPhoneNumber: DEMO.displayPhoneNumber,
+          wabaId: '200000000000002',
+        },
+        callerFactory: createCallerFactory({ logger, allowedNetworks: ['127.0.0.0/8', '::1/128'] }),
+        logger,
+      });
+      const url = await s.start(Number(values.port));
+      console.log(
+        `WhatsApp simulator: Graph API at ${url} (set GRAPH_API_BASE_URL=${url}), webhooks to ${values.webhook}`,
+      );
+      const stop = async () => {
+        await s.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
+      return;
+    }
+    default:
+      console.error(HELP);
+      process.exit(2);
+  }
+}
+
+main().catch((err) => {
+  console.error((err as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+import type { WithdrawReason } from '../machines/call.effects.js';
+import type { CallIndex } from '../machines/call.index.js';
+import type { CallContext } from '../machines/call.machine.js';
+import type { OutboxItem } from '../machines/call.store.js';
+import type { EffectDispatcher } from '../machines/deliver.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { Queues } from './queues.js';
+
+/** Everything agents hear about calls. Implemented over Socket.IO (adapter or emitter) plus presence in Redis. */
+export interface AgentNotifier {
+  offer(callId: string, agentIds: string[], deadlineAt: number, ctx: CallContext): Promise<void>;
+  withdraw(callId: string, agentIds: string[], reason: WithdrawReason, takenBy: string | undefined): Promise<void>;
+  ended(callId: string, agentIds: string[], reason: string): Promise<void>;
+  live(callId: string, agentId: string): Promise<void>;
+  release(callId: string, agentId: string): Promise<void>;
+}
+
+/** Commands to the media node that holds (or will hold) a call's bridge. */
+export interface MediaCommander {
+  createBridge(nodeId: string, callId: string, agentId: string): Promise<void>;
+  startAgentAudio(nodeId: string, callId: string): Promise<void>;
+  close(nodeId: string, callId: string, reason: string): Promise<void>;
+}
+
+/** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
+export class Dispatcher implements EffectDispatcher {
+  constructor(
+    readonly deps: {
+      queues: Queues;
+      index: CallIndex;
+      agents: AgentNotifier;
+      media: MediaCommander;
+      metrics?: Metrics | undefined;
+    },
+  ) {}
+
+  async dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
+    const { queues, index, agents, media, metrics } = this.deps;
+    switch (effect.type) {
+      case 'timer.schedule':
+        await queues.addTimer(callId, effect.timer, effect.token, effect.delayMs);
+        return;
+      case 'timer.cancel':
+        await queues.cancelTimer(callId, effect.timer, effect.token);
+        return;
+      case 'routing.request':
+        await queues.addRoute(callId, effect.seq);
+        return;
+      case 'queue.join':
+        await index.joinQueue(callId, ctx);
+        return;
+      case 'queue.leave':
+        await index.leaveQueue(callId);
+        return;
+      case 'agents.offer':
+        await agents.offer(callId, effect.agentIds, effect.deadlineAt, ctx);
+        return;
+      case 'agents.withdraw':
+        await agents.withdraw(callId, effect.agentIds, effect.reason, effect.takenBy);
+        if (effect.reason === 'taken' && ctx.acceptedAt !== undefined) {
+          metrics?.ringTime.observe((ctx.acceptedAt - ctx.createdAt) / 1000);
+        }
+        return;
+      case 'agents.ended':
+        await agents.ended(callId, effect.agentIds, effect.reason);
+        return;
+      case 'agents.live':
+        await agents.live(callId, effect.agentId);
+        if (ctx.acceptedAt !== undefined && ctx.liveAt !== undefined) {
+          metrics?.acceptToLive.observe((ctx.liveAt - ctx.acceptedAt) / 1000);
+        }
+        return;
+      case 'agents.release':
+        await agents.release(callId, effect.agentId);
+        return;
+      case 'media.createBridge':
+        await media.createBridge(effect.nodeId, callId, effect.agentId);
+        return;
+      case 'media.startAgentAudio':
+        await media.startAgentAudio(effect.nodeId, callId);
+        return;
+      case 'media.close':
+        await media.close(effect.nodeId, callId, effect.reason);
+        return;
+      case 'graph.preAccept':
+        await queues.addGraph(callId, 'pre_accept');
+        return;
+      case 'graph.accept':
+        await queues.addGraph(callId, 'accept');
+        return;
+      case 'graph.reject':
+        await queues.addGraph(callId, 'reject');
+        return;
+      case 'graph.terminate':
+        await queues.addGraph(callId, 'terminate');
+        return;
+      case 'call.created':
+        await index.created(callId, ctx);
+        return;
+      case 'call.ended':
+        if (await index.ended(callId, ctx)) metrics?.callsEnded.inc({ reason: effect.reason });
+        return;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { CallContext } from '../machines/call.machine.js';
+import { type Deliverer, restore } from '../machines/deliver.js';
+import { GraphApiError } from '../shared/errors.js';
+import type { Keys } from '../shared/keys.js';
+import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
+import type { RedisClient } from '../shared/redis.js';
+import type { GraphClient } from './graph.client.js';
+import { type GraphJob, QUEUE } from './queues.js';
+
+export interface GraphWorkerDeps {
+  connection: RedisClient;
+  keys: Keys;
+  deliverer: Deliverer;
+  client: GraphClient;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+  retentionMs: number;
+  /** @default 16 */
+  concurrency?: number;
+}
+
+/**
+ * Runs pre_accept / accept / reject / terminate against the Graph API and feeds the result back to the call.
+ * A result recorded in the call's `graph` hash is never sent again, so a replayed job does not reach Meta twice.
+ * Network errors, 429 and 5xx are retried with exponential backoff; other 4xx are final (UnrecoverableError).
+ * A terminate or reject that Meta refuses with a 4xx (the caller already hung up) counts as done.
+ */
+export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
+  const { keys, deliverer, client, logger, metrics } = deps;
+  const store = deliverer.store;
+
+  const process = async (job: Job<GraphJob>) => {
+    const { callId, action } = job.data;
+    const graphKey = keys.call.graph(callId);
+    const prior = await store.redis.hget(graphKey, action);
+    if (prior === 'ok') {
+      await deliverer.deliver(callId, { type: 'GRAPH.DONE', action });
+      return 'already-done';
+    }
+    const stored = await store.load(callId);
+    if (!stored) throw new UnrecoverableError(`call ${callId} is unknown`);
+    const ctx: CallContext = restore(stored.snapshot).context;
+    let sdp: string | undefined;
+    if (action === 'pre_accept' || action === 'accept') {
+      sdp = (await store.sdp(callId)).answer ?? undefined;
+      if (!sdp) throw new UnrecoverableError(`call ${callId} has no answer SDP for ${action}`);
+    }
+    const started = performance.now();
+    try {
+      await client.callAction({ phoneNumberId: ctx.phoneNumberId, callId, action, sdp });
+      metrics?.graphRequests.inc({ action, result: 'ok', code: '' });
+    } catch (err) {
+      const e =
+        err instanceof GraphApiError ? err : new GraphApiError((err as Error).message, { retryable: true, cause: err });
+      metrics?.graphRequests.inc({
+        action,
+        result: e.retryable ? 'retry' : 'error',
+        code: String(e.metaCode ?? e.httpStatus ?? ''),
+      });
+      const endingAction = action === 'terminate' || action === 'reject';
+      if (endingAction && !e.retryable) {
+        // Meta refuses to end a call that is already over ("user has already terminated the call"): done.
+        logger.info(
+          { callId, action, code: e.metaCode, status: e.httpStatus },
+          'call already ended at Meta; treating as done',
+        );
+      } else {
+        const attempts = job.opts.attempts ?? 1;
+        const final = !e.retryable || job.attemptsMade + 1 >= attempts;
+        logger.warn(
+          {
+            callId,
+            action,
+            code: e.metaCode,
+            status: e.httpStatus,
+            attempt: job.attemptsMade + 1,
+            final,
+            err: e.message,
+          },
+          'graph api action failed',
+        );
+        if (!final) throw e;
+        await deliverer.deliver(callId, {
+          type: 'GRAPH.FAILED',
+          action,
+          metaCode: e.metaCode,
+          httpStatus: e.httpStatus,
+          message: e.message,
+        });
+        throw new UnrecoverableError(e.message);
+      }
+    } finally {
+      metrics?.graphLatency.observe({ action }, (performance.now() - started) / 1000);
+    }
+    await store.redis.multi().hset(graphKey, action, 'ok').pexpire(graphKey, deps.retentionMs).exec();
+    await deliverer.deliver(callId, { type: 'GRAPH.DONE', action });
+    return 'ok';
+  };
+
+  const worker = new Worker<GraphJob>(QUEUE.graph, process, {
+    connection: deps.connection,
+    prefix: keys.bullPrefix,
+    concurrency: deps.concurrency ?? 16,
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'graph worker error'));
+  worker.on('failed', (job, err) =>
+    logger.warn({ callId: job?.data.callId, attempts: job?.attemptsMade, err: err.message }, 'graph job failed'),
+  );
+  return worker;
+}

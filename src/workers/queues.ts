@@ -1,0 +1,94 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import { type GraphAction, graphJobId, type TimerName, timerJobId } from '../machines/call.effects.js';
+import type { Keys } from '../shared/keys.js';
+import type { RedisClient } from '../shared/redis.js';
+
+export const QUEUE = {
+  graph: 'graph',
+  timer: 'timer',
+  route: 'route',
+  maintenance: 'maintenance',
+} as const;
+
+export interface GraphJob {
+  callId: string;
+  action: GraphAction;
+}
+export interface TimerJob {
+  callId: string;
+  timer: TimerName;
+  token: string;
+}
+export interface RouteJob {
+  callId: string;
+  seq: number;
+}
+
+export function routeJobId(callId: string, seq: number): string {
+  return `${callId}.route.${seq}`;
+}
+
+/** Completed jobs stay an hour so that a replayed effect with the same job id is recognised and not run again. */
+const KEEP = { removeOnComplete: { age: 3600, count: 50_000 }, removeOnFail: { age: 7 * 86_400 } } as const;
+
+/**
+ * The producer side of every queue, shared by whichever process dispatches effects. Job ids are deterministic, so
+ * adding the same effect twice (an outbox replay, a duplicate webhook) adds one job.
+ */
+export class Queues {
+  readonly graph: Queue<GraphJob>;
+  readonly timer: Queue<TimerJob>;
+  readonly route: Queue<RouteJob>;
+  readonly maintenance: Queue;
+  readonly #graphAttempts: number;
+
+  constructor(connection: RedisClient, keys: Keys, opts: { graphAttempts: number }) {
+    const common = { connection, prefix: keys.bullPrefix };
+    this.graph = new Queue<GraphJob>(QUEUE.graph, common);
+    this.timer = new Queue<TimerJob>(QUEUE.timer, common);
+    this.route = new Queue<RouteJob>(QUEUE.route, common);
+    this.maintenance = new Queue(QUEUE.maintenance, common);
+    this.#graphAttempts = opts.graphAttempts;
+  }
+
+  addGraph(callId: string, action: GraphAction): Promise<unknown> {
+    const opts: JobsOptions = {
+      ...KEEP,
+      jobId: graphJobId(callId, action),
+      attempts: this.#graphAttempts,
+      backoff: { type: 'exponential', delay: 250 },
+    };
+    return this.graph.add(action, { callId, action }, opts);
+  }
+
+  addTimer(callId: string, timer: TimerName, token: string, delayMs: number): Promise<unknown> {
+    return this.timer.add(
+      timer,
+      { callId, timer, token },
+      {
+        ...KEEP,
+        jobId: timerJobId(callId, timer, token),
+        delay: delayMs,
+        attempts: 5,
+        backoff: { type: 'fixed', delay: 500 },
+      },
+    );
+  }
+
+  async cancelTimer(callId: string, timer: TimerName, token: string): Promise<void> {
+    // remove() refuses a job that is running (its lock is held); that timer then fires into a state that ignores it.
+    await this.timer.remove(timerJobId(callId, timer, token)).catch(() => 0);
+  }
+
+  addRoute(callId: string, seq: number): Promise<unknown> {
+    return this.route.add(
+      'route',
+      { callId, seq },
+      { ...KEEP, jobId: routeJobId(callId, seq), attempts: 5, backoff: { type: 'fixed', delay: 300 } },
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.graph.close(), this.timer.close(), this.route.close(), this.maintenance.close()]);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A whole call with real media: the simulator's caller (wrtc, 440 Hz + markers) ↔ a media node in its own process
+ * ↔ a Node agent (wrtc, 660 Hz + markers) driven through the agent protocol. Audio is checked by frequency and by
+ * markers, in both directions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nowMs } from '../../src/audio/clock.js';
+import type { CallDetail } from '../../src/shared/protocol.js';
+import { createCallerFactory } from '../../src/sim/caller-factory.js';
+import type { CallerPeer } from '../../src/sim/caller-peer.js';
+import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
+import { TestAgent } from '../../src/testing/agent-harness.js';
+import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
+
+const near = (hz: number | null | undefined, want: number) =>
+  hz !== null && hz !== undefined && Math.abs(hz - want) <= 25;
+
+describe('a bridged call with audio both ways', () => {
+  let prefix: string;
+  let sim: WhatsAppSimulator;
+  let svc: InProcessService;
+  let media: ChildService;
+  let alice: TestAgent;
+  let supervisorToken: string;
+
+  const detail = async (id: string) => {
+    const res = await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${supervisorToken}` },
+    });
+    return (await res.json()) as CallDetail;
+  };
+
+  /** Places a call, alice accepts and opens her leg; resolves when Meta (the simulator) has accepted. */
+  const connectCall = async (opts: { markers?: boolean } = {}) => {
+    const { call } = await sim.placeCall({ name: 'Priya' });
+    await alice.offered(call.callId);
+    const acked = await alice.client.accept(call.callId);
+    expect(acked.ok).toBe(true);
+    const peer = await alice.startMedia(call.callId, { markers: opts.markers ?? true, watchHz: [440] });
+    await call.waitFor('accepted', 20_000);
+    return { call, caller: call.caller as CallerPeer, peer };
+  };
+
+  beforeAll(async () => {
+    prefix = testPrefix();
+    sim = newSimulator({
+      callerFactory: createCallerFactory({ markers: true, watchHz: [660] }),
+      mediaWatchdogMs: 20_000,
+    });
+    await sim.start();
+    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0' });
+    media = await spawnRole('media', prefix);
+    alice = await TestAgent.connect(svc.url, 'alice');
+    const login = await fetch(`${svc.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'sam', password: 'demo' }),
+    });
+    supervisorToken = ((await login.json()) as { token: string }).token;
+  });
+  afterAll(async () => {
+    alice?.close();
+    await media?.stop();
+    await svc?.stop();
+    await sim?.stop();
+    await cleanupPrefix(prefix);
+  });
+
+  it('relays the caller to the agent and the agent to the caller, then the agent hangs up', async () => {
+    const { call, caller, peer } = await connectCall();
+    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    await new Promise((r) => setTimeout(r, 2500));
+    const until = nowMs();
+    const atCaller = caller.report({ until, settleMs: 400 }).inbound;
+    const atAgent = peer.report({ since: call.acceptedAt!, until, settleMs: 400 }).inbound;
+    expect(near(atAgent.dominantHz, 440)).toBe(true);
+    expect(near(atCaller.dominantHz, 660)).toBe(true);
+    expect(atAgent.markers?.missing).toEqual([]);
+    expect(atAgent.markers?.expected).toBeGreaterThanOrEqual(15);
+
+    // Meta's order was pre_accept then accept, with the same SDP, each once.
+    expect(sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual(['pre_accept:200', 'accept:200']);
+
+    expect((await alice.client.hangup(call.callId)).ok).toBe(true);
+    await call.waitFor('ended', 10_000);
+    expect(call.endedBy).toBe('business');
+    expect(sim.okActions(call.callId, 'terminate')).toBe(1);
+    await waitUntil(() => caller.connectionState === 'closed', { what: 'caller leg closed' });
+    const d = await waitUntil(
+      async () => {
+        const x = await detail(call.callId);
+        return x.state === 'ended' && x.timeline.some((t) => t.event === 'MEDIA.STATS_FINAL') ? x : undefined;
+      },
+      { what: 'ended with stats' },
+    );
+    expect(d.reason).toBe('completed');
+    expect(d.endedBy).toBe('agent');
+    const last = d.stats.at(-1)!;
+    expect(last.whatsapp?.packetsReceived).toBeGreaterThan(50);
+    expect(last.agent?.packetsReceived).toBeGreaterThan(50);
+    expect(last.whatsapp?.mos).toBeGreaterThan(3.5);
+  });
+
+  it('the caller hanging up closes the agent leg', async () => {
+    const { call, peer } = await connectCall({ markers: false });
+    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    await peer.waitConnected();
+    await sim.hangup(call.callId);
+    await waitUntil(() => alice.ended.some((e) => e.callId === call.callId), { what: 'call:ended at the agent' });
+    expect(alice.ended.find((e) => e.callId === call.callId)?.reason).toBe('completed');
+    await waitUntil(() => ['closed', 'failed', 'disconnected'].includes(peer.connectionState), {
+      what: 'agent leg closed',
+      timeoutMs: 15_000,
+    });
+    // The caller already hung up: nothing more is sent to Meta.
+    expect(sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept']);
+  });
+
+  it('zero clipped markers after accept over 20 calls', async () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { call, caller, peer } = await connectCall();
+      await new Promise((r) => setTimeout(r, 1200));
+      const until = nowMs();
+      const atAgent = peer.report({ since: call.acceptedAt!, until, settleMs: 400 }).inbound;
+      const atCaller = caller.report({ until, settleMs: 400 }).inbound;
+      expect(atAgent.markers?.missing, `call ${i}: caller→agent markers missing after accept`).toEqual([]);
+      rows.push(
+        `${i + 1}: caller→agent ${atAgent.markers?.received}/${atAgent.markers?.expected}, agent→caller first audio ${atCaller.timeToFirstAudioMs} ms after accept, clipped ${atCaller.markers?.clippedMs} ms`,
+      );
+      await alice.client.hangup(call.callId);
+      await call.waitFor('ended', 10_000);
+    }
+    console.info(`[call-audio] 20 calls:\n${rows.join('\n')}`);
+  }, 300_000);
+});

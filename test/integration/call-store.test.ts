@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CallIndex } from '../../src/machines/call.index.js';
+import type { CallInput } from '../../src/machines/call.machine.js';
+import { CallStore } from '../../src/machines/call.store.js';
+import { Deliverer, restore } from '../../src/machines/deliver.js';
+import { keys as makeKeys } from '../../src/shared/keys.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { Sweeper } from '../../src/workers/sweeper.js';
+import { cleanupPrefix, RecordingDispatcher, redisUrl, testPrefix } from '../helpers.js';
+
+const input = (callId: string): CallInput => ({
+  callId,
+  phoneNumberId: '100',
+  businessNumber: '15550001111',
+  caller: { waId: '919800012345', name: 'Test' },
+  at: Date.now(),
+  answerDeadlineMs: 45_000,
+  ringTimeoutMs: 15_000,
+  acceptDeadlineMs: 10_000,
+  maxCallMs: 3_600_000,
+});
+
+describe('call store on real Redis', () => {
+  let prefix: string;
+  let conns: Redis[];
+  let deliverers: Deliverer[];
+  let recorder: RecordingDispatcher;
+
+  beforeEach(() => {
+    prefix = testPrefix();
+    recorder = new RecordingDispatcher();
+    conns = Array.from({ length: 4 }, () => new Redis(redisUrl()));
+    deliverers = conns.map(
+      (c) =>
+        new Deliverer({
+          store: new CallStore(c, makeKeys(prefix), { timelineMax: 1000 }),
+          dispatcher: recorder,
+          logger: silentLogger,
+          retentionMs: 600_000,
+        }),
+    );
+  });
+  afterEach(async () => {
+    for (const c of conns) c.disconnect();
+    await cleanupPrefix(prefix);
+  });
+
+  it('200 events sent concurrently to one call over 4 connections end in a valid state with no lost update', async () => {
+    const callId = 'wacid.concurrent';
+    expect((await deliverers[0]!.create(input(callId), 'v=0\r\n')).status).toBe('created');
+    const digits = '0123456789*#';
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        deliverers[i % 4]!.deliver(callId, { type: 'MEDIA.DTMF', digit: digits[i % digits.length]! }),
+      ),
+    );
+    expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
+    const store = deliverers[0]!.store;
+    const stored = await store.load(callId);
+    expect(stored!.version).toBe(201);
+    expect(stored!.state).toBe('ringing');
+    const timeline = (await store.timeline(callId)).filter((t) => t.event === 'MEDIA.DTMF');
+    expect(timeline).toHaveLength(200);
+    expect(new Set(timeline.map((t) => t.version)).size).toBe(200);
+    // The stored digits are exactly the last 64 applied, in commit order: no write was lost or reordered.
+    const inOrder = timeline.sort((a, b) => a.version! - b.version!).map((t) => /digit=(.)/.exec(t.detail!)![1]);
+    expect(restore(stored!.snapshot).context.dtmf).toBe(inOrder.join('').slice(-64));
+  });
+
+  it('10 concurrent AGENT.ACCEPT → exactly one winner, 100 times in a row', async () => {
+    const agents = Array.from({ length: 10 }, (_, i) => `agent${i}`);
+    // Ten independent writers, each on its own connection, as if on ten replicas.
+    const writers = agents.map(() => {
+      const c = new Redis(redisUrl());
+      conns.push(c);
+      return new Deliverer({
+        store: new CallStore(c, makeKeys(prefix)),
+        dispatcher: recorder,
+        logger: silentLogger,
+        retentionMs: 600_000,
+      });
+    });
+    for (let round = 0; round < 100; round++) {
+      const callId = `wacid.race${round}`;
+      await deliverers[0]!.create(input(callId), 'v=0\r\n');
+      const offered = await deliverers[1]!.deliver(callId, {
+        type: 'ROUTING.OFFER',
+        seq: 1,
+        agentIds: agents,
+        policy: 'ring-all',
+        tier: 'team',
+      });
+      expect(offered.status).toBe('applied');
+      const results = await Promise.all(
+        agents.map((a, i) => writers[i]!.deliver(callId, { type: 'AGENT.ACCEPT', agentId: a, mediaNodeId: 'm1' })),
+      );
+      const winners = results.flatMap((r, i) => (r.status === 'applied' ? [agents[i]] : []));
+      expect(winners).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'ignored')).toHaveLength(9);
+      const ctx = restore((await deliverers[2]!.store.load(callId))!.snapshot).context;
+      expect(ctx.agentId).toBe(winners[0]);
+      // Only the winner's transition produced effects: one media.createBridge for the call.
+      const bridges = recorder.items.filter((x) => x.callId === callId && x.item.effect.type === 'media.createBridge');
+      expect(bridges).toHaveLength(1);
+    }
+  });
+
+  it('a writer that stops between commit and dispatch: the outbox sweep dispatches each effect once', async () => {
+    const callId = 'wacid.crashed';
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fixtures/crash-writer.ts', redisUrl(), prefix, callId],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('crash-writer never committed')), 30_000);
+      child.stdout.on('data', (d) => {
+        if (String(d).includes('committed')) {
+          clearTimeout(t);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+
+    const keys = makeKeys(prefix);
+    const store = deliverers[0]!.store;
+    const left = await store.outbox(callId);
+    expect(left.map((i) => i.effect.type)).toEqual(['call.created', 'timer.schedule', 'queue.join', 'routing.request']);
+
+    const sweeper = new Sweeper({
+      deliverer: deliverers[0]!,
+      index: new CallIndex(conns[0]!, keys, { retentionMs: 600_000 }),
+      redis: conns[0]!,
+      keys,
+      logger: silentLogger,
+      minAgeMs: 0,
+      forgetAfterMs: 0,
+    });
+    const first = await sweeper.sweepOutboxes(Date.now() + 1);
+    expect(first.dispatched).toBe(4);
+    await sweeper.sweepOutboxes(Date.now() + 1);
+    await sweeper.sweepOutboxes(Date.now() + 1);
+    const sent = recorder.items.filter((x) => x.callId === callId).map((x) => x.item.id);
+    expect(sent).toEqual(left.map((i) => i.id));
+    expect(await store.outbox(callId)).toEqual([]);
+    // The index entry is dropped once the outbox is empty.
+    expect(await conns[0]!.zscore(keys.outboxPending, callId)).toBeNull();
+  });
+
+  it('a duplicate create (Meta delivering connect twice) is a no-op', async () => {
+    const callId = 'wacid.dup';
+    const outcomes = await Promise.all(deliverers.map((d) => d.create(input(callId), 'v=0\r\n')));
+    expect(outcomes.filter((o) => o.status === 'created')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(3);
+    expect(recorder.items.filter((x) => x.item.effect.type === 'routing.request')).toHaveLength(1);
+  });
+
+  it('an event for an unknown call is an unknown-call outcome, never an exception', async () => {
+    expect((await deliverers[0]!.deliver('wacid.nope', { type: 'WA.TERMINATE', status: 'COMPLETED' })).status).toBe(
+      'unknown-call',
+    );
+  });
+});
