@@ -53,7 +53,7 @@ export async function startInProcess(
   const logger = process.env.TEST_LOG_LEVEL
     ? createLogger({ level: process.env.TEST_LOG_LEVEL, name: 'svc' })
     : silentLogger;
-  const core = createCore(config, logger, redisUrl());
+  const core = createCore(config, logger, config.redis.url ?? redisUrl());
   const worker = opts.worker === false ? undefined : await startWorkerRole(core);
   const http = await startHttpRole(core);
   sim.setWebhookUrl(`${http.url}/webhooks/whatsapp`);

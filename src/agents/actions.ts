@@ -106,6 +106,20 @@ export class AgentActions {
     return fail('wrong-state', `This call cannot be hung up in state ${out.status === 'ignored' ? out.state : '?'}.`);
   }
 
+  /**
+   * The agent's tab is going away (pagehide): the call ends after a short grace unless the agent's media comes
+   * back (a reload re-offers). Only the bridged agent can leave a call.
+   */
+  async leave(agentId: string, callId: string): Promise<ActionResult> {
+    const out = await this.deps.deliverer.deliver(callId, { type: 'AGENT.LEFT', agentId });
+    if (out.status === 'applied') return { ok: true, state: out.state };
+    if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+    if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (out.status === 'ignored' && out.context.agentId !== agentId)
+      return fail('not-your-call', 'You are not on this call.');
+    return fail('wrong-state', 'Nothing to leave in this state.');
+  }
+
   /** Relays the agent's browser offer to the media node holding the call's bridge. */
   async rtcOffer(agentId: string, callId: string, socketId: string, sdp: string): Promise<ActionResult> {
     const call = await this.#load(callId);

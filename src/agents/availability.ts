@@ -22,7 +22,8 @@ export class Availability {
 
   async announce(agentId: string, presence?: PresenceState): Promise<PresenceState> {
     const p = presence ?? (await this.deps.presence.effective(agentId));
-    emitTo(this.deps.broadcaster, [agentRoom(agentId), supervisorsRoom], 'agent:presence', { agentId, presence: p });
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'agent:presence', { agentId, presence: p });
+    emitTo(this.deps.broadcaster, supervisorsRoom, 'floor:agent', { agentId, presence: p });
     return p;
   }
 

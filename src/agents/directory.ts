@@ -20,6 +20,8 @@ const AgentSchema = z
       .optional(),
     teams: z.array(z.string().min(1).max(64)).default([]),
     role: z.enum(AGENT_ROLES).default('agent'),
+    /** Whether calls are routed to them. @default true for agents, false for supervisors */
+    takesCalls: z.boolean().optional(),
   })
   .refine((a) => a.password !== undefined || a.passwordHash !== undefined, 'needs password or passwordHash');
 
@@ -28,6 +30,7 @@ export interface Agent {
   name: string;
   teams: string[];
   role: AgentRole;
+  takesCalls: boolean;
 }
 
 export function hashPassword(password: string): string {
@@ -45,7 +48,14 @@ function checkHash(password: string, stored: string): boolean {
 
 /** The agents and supervisors from AGENTS_FILE. Immutable for the life of the process. */
 export class AgentDirectory {
-  readonly #agents = new Map<string, Agent & { password?: string | undefined; passwordHash?: string | undefined }>();
+  readonly #agents = new Map<
+    string,
+    Omit<Agent, 'takesCalls'> & {
+      takesCalls?: boolean | undefined;
+      password?: string | undefined;
+      passwordHash?: string | undefined;
+    }
+  >();
 
   constructor(list: unknown, source = 'AGENTS_FILE') {
     const parsed = z.array(AgentSchema).min(1).safeParse(list);
@@ -73,7 +83,9 @@ export class AgentDirectory {
 
   get(id: string): Agent | undefined {
     const a = this.#agents.get(id);
-    return a ? { id: a.id, name: a.name, teams: a.teams, role: a.role } : undefined;
+    return a
+      ? { id: a.id, name: a.name, teams: a.teams, role: a.role, takesCalls: a.takesCalls ?? a.role === 'agent' }
+      : undefined;
   }
 
   all(): Agent[] {

@@ -67,7 +67,7 @@ export class SocketAgentNotifier implements AgentNotifier {
     await Promise.all(agentIds.map((a) => redis.sadd(keys.agent.offers(a), callId)));
     const payload = offeredPayload(callId, ctx, deadlineAt);
     emitTo(broadcaster, agentIds.map(agentRoom), 'call:offered', payload);
-    emitTo(broadcaster, supervisorsRoom, 'call:offered', payload);
+    emitTo(broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'offered', agentIds });
   }
 
   async withdraw(
@@ -79,14 +79,17 @@ export class SocketAgentNotifier implements AgentNotifier {
     const { redis, keys, broadcaster } = this.deps;
     await Promise.all(agentIds.map((a) => redis.srem(keys.agent.offers(a), callId)));
     const rooms = agentIds.map(agentRoom);
-    if (reason === 'taken' && takenBy) emitTo(broadcaster, rooms, 'call:taken', { callId, agentId: takenBy });
-    else if (reason !== 'taken') emitTo(broadcaster, rooms, 'call:withdrawn', { callId, reason });
+    if (reason === 'taken' && takenBy) {
+      emitTo(broadcaster, rooms, 'call:taken', { callId, agentId: takenBy });
+      emitTo(broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'taken', agentIds: [takenBy] });
+    } else if (reason !== 'taken') emitTo(broadcaster, rooms, 'call:withdrawn', { callId, reason });
   }
 
   async ended(callId: string, agentIds: string[], reason: string): Promise<void> {
     const { redis, keys } = this.deps;
     await Promise.all(agentIds.map((a) => redis.srem(keys.agent.offers(a), callId)));
-    emitTo(this.deps.broadcaster, [...agentIds.map(agentRoom), supervisorsRoom], 'call:ended', { callId, reason });
+    emitTo(this.deps.broadcaster, agentIds.map(agentRoom), 'call:ended', { callId, reason });
+    emitTo(this.deps.broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'ended', reason });
   }
 
   async live(callId: string, agentId: string): Promise<void> {
@@ -105,10 +108,9 @@ export class SocketAgentNotifier implements AgentNotifier {
   async release(callId: string, agentId: string): Promise<void> {
     const until = Date.now() + this.deps.wrapUpMs;
     if (!(await this.deps.presence.release(agentId, callId, until))) return;
-    emitTo(this.deps.broadcaster, [agentRoom(agentId), supervisorsRoom], 'agent:presence', {
-      agentId,
-      presence: await this.deps.presence.effective(agentId),
-    });
+    const presence = await this.deps.presence.effective(agentId);
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'agent:presence', { agentId, presence });
+    emitTo(this.deps.broadcaster, supervisorsRoom, 'floor:agent', { agentId, presence });
     await this.deps.scheduleWrapUpEnd(agentId, until);
   }
 }

@@ -3,6 +3,7 @@ import type {
   AckError,
   AgentSession,
   AgentToServer,
+  CallOffered,
   PresenceState,
   RtcCandidateInit,
   ServerToAgent,
@@ -153,6 +154,8 @@ const SERVER_EVENTS = [
   'agent:session',
   'agent:presence',
   'auth:expired',
+  'floor:call',
+  'floor:agent',
 ] as const satisfies readonly (keyof ServerToAgent)[];
 
 export interface AgentClientOptions {
@@ -183,6 +186,8 @@ export class AgentClient {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #status: ConnectionStatus = { state: 'idle', connects: 0 };
   #session: AgentSession | undefined;
+  #offers = new Map<string, CallOffered>();
+  #presence: PresenceState | undefined;
 
   constructor(opts: AgentClientOptions) {
     this.#opts = {
@@ -201,6 +206,19 @@ export class AgentClient {
   /** The last session snapshot the server sent, if any. */
   get session(): AgentSession | undefined {
     return this.#session;
+  }
+
+  /**
+   * Calls ringing for this agent now, oldest first: the session's offers, kept current by `call:offered`,
+   * `call:taken`, `call:withdrawn` and `call:ended`.
+   */
+  get offers(): CallOffered[] {
+    return [...this.#offers.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** This agent's presence as last reported (session, `agent:presence`, or a `presence:set` ack). */
+  get presence(): PresenceState | undefined {
+    return this.#presence;
   }
 
   get connected(): boolean {
@@ -264,6 +282,7 @@ export class AgentClient {
     for (const event of SERVER_EVENTS) {
       (socket as unknown as AnySocket).on(event, (payload: never) => {
         if (event === 'agent:session') this.#acceptSession(payload as AgentSession);
+        else this.#track(event, payload);
         this.#emit(event, payload);
       });
     }
@@ -305,8 +324,10 @@ export class AgentClient {
 
   // ---- agent → server ----------------------------------------------------------------------------------------
 
-  setPresence(status: 'online' | 'away'): Promise<AckResult<{ presence?: PresenceState }>> {
-    return this.#request('presence:set', { status });
+  async setPresence(status: 'online' | 'away'): Promise<AckResult<{ presence?: PresenceState }>> {
+    const res = await this.#request<{ presence?: PresenceState }>('presence:set', { status });
+    if (res.ok) this.#presence = res.presence ?? status;
+    return res;
   }
 
   /** First accept wins; a loser's ack says `already-taken`. */
@@ -362,7 +383,30 @@ export class AgentClient {
 
   #acceptSession(session: AgentSession): void {
     this.#session = session;
+    this.#presence = session.presence;
+    this.#offers = new Map(session.offers.map((o) => [o.callId, o]));
     this.#emit('session', session);
+  }
+
+  /** Keeps {@link offers} and {@link presence} current between sessions. */
+  #track(event: (typeof SERVER_EVENTS)[number], payload: unknown): void {
+    switch (event) {
+      case 'call:offered': {
+        const offer = payload as CallOffered;
+        this.#offers.set(offer.callId, offer);
+        break;
+      }
+      case 'call:taken':
+      case 'call:withdrawn':
+      case 'call:ended':
+        this.#offers.delete((payload as { callId: string }).callId);
+        break;
+      case 'agent:presence': {
+        const p = payload as { agentId: string; presence: PresenceState };
+        if (p.agentId === this.#session?.agentId) this.#presence = p.presence;
+        break;
+      }
+    }
   }
 
   #emit<E extends EventName>(event: E, payload: Payload<E>): void {

@@ -14,7 +14,7 @@ const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.
 const BeaconSchema = z.object({
   token: z.string().min(10).max(4096),
   callId: z.string().regex(CALL_ID_RE),
-  action: z.enum(['hangup', 'decline']),
+  action: z.enum(['hangup', 'decline', 'leave']),
 });
 
 async function jsonBody(req: { text(): Promise<string> }): Promise<unknown> {
@@ -56,6 +56,7 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
       protocol: PROTOCOL_VERSION,
       inspect: deps.config.inspect,
       answerDeadlineSeconds: deps.config.calls.answerDeadlineMs / 1000,
+      iceServers: deps.config.agentIceServers,
     }),
   );
 
@@ -117,7 +118,11 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     const { token, callId, action } = parse(BeaconSchema, await jsonBody(c.req));
     const { agent } = await deps.tokens.verify(token);
     const res =
-      action === 'hangup' ? await deps.actions.hangup(agent.id, callId) : await deps.actions.decline(agent.id, callId);
+      action === 'hangup'
+        ? await deps.actions.hangup(agent.id, callId)
+        : action === 'leave'
+          ? await deps.actions.leave(agent.id, callId)
+          : await deps.actions.decline(agent.id, callId);
     return c.json(res);
   });
 

@@ -48,6 +48,14 @@ export interface SignalingDeps {
   logger: Logger;
   metrics?: Metrics | undefined;
   corsOrigins?: string[] | undefined;
+  /** An agent's last socket dropped: look again shortly and treat them as gone if they have not come back. */
+  scheduleOfflineCheck: (agentId: string) => Promise<void>;
+}
+
+export interface Signaling {
+  io: Server<AgentToServer, ServerToAgent>;
+  /** Closes every socket and waits for their disconnect handling to finish. */
+  close(): Promise<void>;
 }
 
 /**
@@ -55,8 +63,9 @@ export interface SignalingDeps {
  * Websocket transport only, so no sticky sessions are needed. Every agent → server event is validated and
  * acknowledged; the token is checked on every event, not just at connect.
  */
-export function createSignaling(deps: SignalingDeps): Server<AgentToServer, ServerToAgent> {
+export function createSignaling(deps: SignalingDeps): Signaling {
   const { logger, presence, actions, availability, tokens, metrics } = deps;
+  const pending = new Set<Promise<void>>();
   const io = new Server<AgentToServer, ServerToAgent, Record<string, never>, SocketData>(deps.httpServer, {
     transports: ['websocket'],
     serveClient: false,
@@ -193,14 +202,22 @@ export function createSignaling(deps: SignalingDeps): Server<AgentToServer, Serv
     on('agent:heartbeat', undefined, async () => ({ ok: true }));
     on('agent:sync', undefined, async () => ({ ok: true, session: await session(agent) }));
 
-    socket.on('disconnect', async (why) => {
-      try {
-        const { nowOffline } = await presence.drop(agent.id, socket.id);
-        log.info({ why, nowOffline }, 'agent socket closed');
-        if (nowOffline) await availability.becameUnavailable(agent.id);
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'presence update on disconnect failed; the lease will expire');
-      }
+    socket.on('disconnect', (why) => {
+      const work = (async () => {
+        try {
+          const { nowOffline } = await presence.drop(agent.id, socket.id);
+          log.info({ why, nowOffline }, 'agent socket closed');
+          if (!nowOffline) return;
+          // Logging out is final at once; a dropped connection (network blip, reload) gets a moment to come back
+          // before the agent's ringing calls move on.
+          if (why === 'client namespace disconnect') await availability.becameUnavailable(agent.id);
+          else await deps.scheduleOfflineCheck(agent.id);
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'presence update on disconnect failed; the lease will expire');
+        }
+      })();
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
     });
 
     try {
@@ -213,5 +230,11 @@ export function createSignaling(deps: SignalingDeps): Server<AgentToServer, Serv
     }
   });
 
-  return io;
+  return {
+    io,
+    async close() {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await Promise.allSettled([...pending]);
+    },
+  };
 }

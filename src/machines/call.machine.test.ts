@@ -203,6 +203,34 @@ describe('call machine: ring-one rotation and timers', () => {
     expect(graphOf(effects.at(-1)!)).toEqual(['graph.terminate']);
   });
 
+  it('a closed tab (pagehide) ends a live call after the short leave grace, as the agent hanging up', () => {
+    const { snap, effects } = drive([...TO_STATE.live!, { type: 'AGENT.LEFT', agentId: 'alice' }]);
+    expect(effects.at(-1)).toEqual([{ type: 'timer.schedule', timer: 'agent-grace', delayMs: 5000, token: '1' }]);
+    const ended = drive([{ type: 'TIMER.FIRED', timer: 'agent-grace', token: '1' }], snap);
+    expect(ended.snap.context.reason).toBe('completed');
+    expect(ended.snap.context.endedBy).toBe('agent');
+    expect(graphOf(ended.effects[0]!)).toEqual(['graph.terminate']);
+  });
+
+  it('a reloaded tab whose media comes back within the leave grace keeps the call', () => {
+    const { snap } = drive([
+      ...TO_STATE.live!,
+      { type: 'AGENT.LEFT', agentId: 'alice' },
+      { type: 'MEDIA.AGENT_CONNECTED' },
+    ]);
+    expect(snap.context.agentLeft).toBe(false);
+    expect(step(snap, { type: 'TIMER.FIRED', timer: 'agent-grace', token: '1', at: T0 + 60_000 }).handled).toBe(false);
+    // Only the bridged agent can leave a call.
+    expect(step(snap, { type: 'AGENT.LEFT', agentId: 'bob', at: T0 + 60_000 }).handled).toBe(false);
+  });
+
+  it('leaving while the call is still connecting gives it up after the grace', () => {
+    const { snap } = drive([...TO_STATE['pre-accepted']!, { type: 'AGENT.LEFT', agentId: 'alice' }]);
+    const ended = drive([{ type: 'TIMER.FIRED', timer: 'agent-grace', token: '1' }], snap);
+    expect(ended.snap.context.reason).toBe('rejected');
+    expect(graphOf(ended.effects[0]!)).toEqual(['graph.terminate']);
+  });
+
   it('an agent leg that comes back in time keeps the call', () => {
     const { snap } = drive([...TO_STATE.live!, { type: 'MEDIA.AGENT_LEG_DOWN' }, { type: 'MEDIA.AGENT_CONNECTED' }]);
     expect(step(snap, { type: 'TIMER.FIRED', timer: 'agent-grace', token: '1', at: T0 + 50_000 }).handled).toBe(false);

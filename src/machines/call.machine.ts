@@ -100,6 +100,9 @@ export interface CallContext {
   liveAt: number | undefined;
   maxEndAt: number | undefined;
   agentLegDown: boolean;
+  /** The bridged agent's tab went away (pagehide): a reload comes back within leaveGraceMs, a closed tab does not. */
+  agentLeft: boolean;
+  leaveGraceMs: number;
   graceSeq: number;
   endedAt: number | undefined;
   reason: EndReason | undefined;
@@ -120,6 +123,7 @@ export interface CallInput {
   acceptDeadlineMs: number;
   maxCallMs: number;
   agentGraceMs?: number;
+  leaveGraceMs?: number;
 }
 
 type At = { at: number };
@@ -151,6 +155,8 @@ export type CallEvent =
   | ({ type: 'AGENT.DECLINE'; agentId: string } & At)
   | ({ type: 'AGENT.UNAVAILABLE'; agentId: string } & At)
   | ({ type: 'AGENT.HANGUP'; agentId: string } & At)
+  /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
+  | ({ type: 'AGENT.LEFT'; agentId: string } & At)
   | ({ type: 'MEDIA.WA_ANSWER' } & At)
   | ({ type: 'MEDIA.WA_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_CONNECTED' } & At)
@@ -303,6 +309,35 @@ const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
   },
 ];
 
+/** The bridged agent's tab went away: wait `leaveGraceMs` for a reload to bring their media back. */
+const agentLeft = {
+  guard: 'isBridgedAgent' as const,
+  actions: [
+    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
+      agentLeft: true,
+      agentLegDown: true,
+      graceSeq: context.graceSeq + 1,
+    })),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args) => timer('agent-grace', context.leaveGraceMs, context.graceSeq),
+    },
+  ],
+};
+
+const graceOver = ({ context, event }: Args) =>
+  isTimer(event, 'agent-grace') &&
+  context.agentLegDown &&
+  event.type === 'TIMER.FIRED' &&
+  event.token === String(context.graceSeq);
+
+/** Before live: the agent who left is not coming back, so the call they were connecting is given up. */
+const leftWhileConnecting = {
+  guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+  target: 'ended' as const,
+  actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
+};
+
 const offerWithout = (ctx: CallContext, agentId: string): CallOffer => ({
   ...ctx.offer!,
   agentIds: ctx.offer!.agentIds.filter((a) => a !== agentId),
@@ -344,6 +379,7 @@ export const callMachine = setup({
     acceptDeadlineMs: input.acceptDeadlineMs,
     maxCallMs: input.maxCallMs,
     agentGraceMs: input.agentGraceMs ?? 20_000,
+    leaveGraceMs: input.leaveGraceMs ?? 5_000,
     routingSeq: 0,
     offer: undefined,
     declined: [],
@@ -363,6 +399,7 @@ export const callMachine = setup({
     liveAt: undefined,
     maxEndAt: undefined,
     agentLegDown: false,
+    agentLeft: false,
     graceSeq: 0,
     endedAt: undefined,
     reason: undefined,
@@ -564,11 +601,15 @@ export const callMachine = setup({
           target: 'ended',
           actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
         },
+        'AGENT.LEFT': agentLeft,
         'MEDIA.WA_ANSWER': {
           target: 'pre-accepted',
           actions: [assign({ answerReady: true }), { type: 'effect', params: { type: 'graph.preAccept' } }],
         },
-        'TIMER.FIRED': acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
+        'TIMER.FIRED': [
+          leftWhileConnecting,
+          ...acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
+        ],
         'TIMER.SWEEP': acceptDeadlineTransitions(
           ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
         ),
@@ -586,6 +627,7 @@ export const callMachine = setup({
           target: 'ended',
           actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
         },
+        'AGENT.LEFT': agentLeft,
         'GRAPH.DONE': [
           { guard: ({ event }) => event.action === 'pre_accept', actions: assign({ preAcceptDone: true }) },
           {
@@ -605,7 +647,10 @@ export const callMachine = setup({
             ],
           },
         ],
-        'TIMER.FIRED': acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
+        'TIMER.FIRED': [
+          leftWhileConnecting,
+          ...acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
+        ],
         'TIMER.SWEEP': acceptDeadlineTransitions(
           ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
         ),
@@ -625,11 +670,17 @@ export const callMachine = setup({
             { type: 'effect', params: ({ context }) => timer('agent-grace', context.agentGraceMs, context.graceSeq) },
           ],
         },
-        'MEDIA.AGENT_CONNECTED': { actions: assign({ agentLegDown: false, agentConnected: true }) },
+        'AGENT.LEFT': agentLeft,
+        'MEDIA.AGENT_CONNECTED': { actions: assign({ agentLegDown: false, agentLeft: false, agentConnected: true }) },
         'TIMER.FIRED': [
           {
-            guard: ({ context, event }) =>
-              isTimer(event, 'agent-grace') && context.agentLegDown && event.token === String(context.graceSeq),
+            // The agent closed their tab and did not come back: they hung up.
+            guard: (a) => graceOver(a) && a.context.agentLeft,
+            target: 'ended',
+            actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+          },
+          {
+            guard: graceOver,
             target: 'ended',
             actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
           },
@@ -694,8 +745,8 @@ export const callMachine = setup({
     },
     'MEDIA.WA_CONNECTED': { guard: ({ context }) => !context.waConnected, actions: assign({ waConnected: true }) },
     'MEDIA.AGENT_CONNECTED': {
-      guard: ({ context }) => !context.agentConnected,
-      actions: assign({ agentConnected: true }),
+      guard: ({ context }) => !context.agentConnected || context.agentLegDown,
+      actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),
     },
     'GRAPH.DONE': {
       guard: ({ context, event }) => event.action === 'pre_accept' && !context.preAcceptDone,

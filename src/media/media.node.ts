@@ -251,6 +251,7 @@ export class MediaNode {
         ...(media.portRange ? { portRange: media.portRange } : {}),
         ...(media.allowedNetworks ? { allowedNetworks: media.allowedNetworks } : {}),
         ...(media.announcedIp ? { announcedIp: media.announcedIp } : {}),
+        detectDtmf: media.detectDtmf,
         logger, // the bridge adds the call id itself
       });
     } catch (err) {
@@ -268,6 +269,7 @@ export class MediaNode {
     bridge.on('failed', ({ leg, reason }) => {
       if (leg === 'whatsapp') void this.#fail(hosted, reason);
     });
+    bridge.on('dtmf', ({ digit }) => void this.#report(callId, { type: 'MEDIA.DTMF', digit }));
     bridge.on('agent-candidate', (c) => {
       if (hosted.agentSocketId)
         this.#o.emitter.to(hosted.agentSocketId).emit('rtc:candidate', { callId, candidate: c });

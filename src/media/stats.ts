@@ -17,8 +17,11 @@ export interface LegStats {
   bytesReceived: number;
   /** E-model estimate, see estimateMos; null before any packet arrived. */
   mos: number | null;
-  /** Addresses of the selected ICE candidate pair (`ip:port`), null before connection. */
-  candidatePair: { local: string; remote: string } | null;
+  /**
+   * The selected ICE candidate pair, null before connection: `ip:port` and candidate type per side. libwebrtc hides
+   * the address of peer-reflexive candidates in stats, so a `prflx` side reads `?:port`.
+   */
+  candidatePair: { local: string; remote: string; localType: string; remoteType: string } | null;
 }
 
 function num(s: WrtcStats | undefined, key: string): number | undefined {
@@ -65,14 +68,14 @@ export function legStatsFromReport(report: WrtcStatsReport): LegStats {
   const rttMs = rttS === undefined ? null : rttS * 1000;
   const fractionLost = packetsLost + packetsReceived === 0 ? 0 : packetsLost / (packetsLost + packetsReceived);
 
-  const address = (id: string | undefined): string | undefined => {
+  const side = (id: string | undefined): { address: string; type: string } | undefined => {
     const c = id ? report.get(id) : undefined;
-    const ip = str(c, 'address') ?? str(c, 'ip');
-    const port = num(c, 'port');
-    return ip === undefined ? undefined : `${ip}:${port ?? 0}`;
+    if (!c) return undefined;
+    const ip = str(c, 'address') || str(c, 'ip') || '?';
+    return { address: `${ip}:${num(c, 'port') ?? 0}`, type: str(c, 'candidateType') ?? 'unknown' };
   };
-  const local = address(str(pair, 'localCandidateId'));
-  const remote = address(str(pair, 'remoteCandidateId'));
+  const local = side(str(pair, 'localCandidateId'));
+  const remote = side(str(pair, 'remoteCandidateId'));
 
   return {
     rttMs: rttMs === null ? null : Math.round(rttMs * 10) / 10,
@@ -87,6 +90,9 @@ export function legStatsFromReport(report: WrtcStatsReport): LegStats {
       packetsReceived === 0
         ? null
         : estimateMos({ rttMs: rttMs ?? 0, jitterMs: jitterS * 1000, lossPct: fractionLost * 100 }),
-    candidatePair: local && remote ? { local, remote } : null,
+    candidatePair:
+      local && remote
+        ? { local: local.address, remote: remote.address, localType: local.type, remoteType: remote.type }
+        : null,
   };
 }

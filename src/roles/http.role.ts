@@ -10,6 +10,9 @@ import { CALL_STATES } from '../machines/call.machine.js';
 import type { Core } from '../runtime.js';
 import { PROJECT_ROOT } from '../shared/config.js';
 
+/** How long an agent whose connection dropped may take to come back before their ringing calls move on. */
+export const OFFLINE_GRACE_MS = 3000;
+
 export interface HttpRole {
   server: HttpServer;
   url: string;
@@ -58,7 +61,7 @@ export async function startHttpRole(
     },
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as HttpServer;
-  const io = createSignaling({
+  const signaling = createSignaling({
     httpServer: server,
     pub: core.factory.create('sio-pub'),
     sub: core.factory.create('sio-sub', { blocking: true }),
@@ -71,6 +74,13 @@ export async function startHttpRole(
     logger,
     metrics: core.metrics,
     corsOrigins: config.corsOrigins,
+    scheduleOfflineCheck: async (agentId) => {
+      await core.queues.maintenance.add(
+        'offline-check',
+        { agentId },
+        { delay: OFFLINE_GRACE_MS, removeOnComplete: true, removeOnFail: 100 },
+      );
+    },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -85,7 +95,7 @@ export async function startHttpRole(
     url,
     async stop() {
       // Close sockets first so agents reconnect to another replica, then stop taking requests.
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await signaling.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

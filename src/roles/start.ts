@@ -23,10 +23,19 @@ export async function startRoles(
   const runWorker = role === 'worker' || role === 'all';
   const runMedia = role === 'media' || role === 'all';
 
-  // Demo mode: an embedded simulator plays Meta (Graph API + webhooks + callers with audio).
-  const demo = config.demo && runHttp ? await startDemoSimulator(config, logger) : undefined;
-  const effective: Config =
-    demo && !config.graphBaseUrlSet ? { ...config, graph: { ...config.graph, baseUrl: demo.baseUrl } } : config;
+  // Demo mode: an embedded simulator plays Meta (Graph API + webhooks + callers with audio), unless
+  // GRAPH_API_BASE_URL names one already running (npm run cluster runs it as its own process).
+  const demo = config.demo && runHttp && !config.graphBaseUrlSet ? await startDemoSimulator(config, logger) : undefined;
+  const effective: Config = demo ? { ...config, graph: { ...config.graph, baseUrl: demo.baseUrl } } : config;
+  const placeDemoCall = demo
+    ? () => demo.placeCall()
+    : config.demo
+      ? async () => {
+          const res = await fetch(`${config.graph.baseUrl}/_sim/calls`, { method: 'POST', body: '{}' });
+          if (!res.ok) throw new Error(`the simulator at ${config.graph.baseUrl} refused: ${res.status}`);
+          return (await res.json()) as { callId: string };
+        }
+      : undefined;
 
   const core = createCore(effective, logger, redisUrl);
   await waitReady(core.redis);
@@ -45,7 +54,7 @@ export async function startRoles(
     }
     if (runHttp) {
       if (config.consoleBuild) await ensureConsoleBuilt(PROJECT_ROOT, logger);
-      const http = await startHttpRole(core, demo ? { placeDemoCall: () => demo.placeCall() } : {});
+      const http = await startHttpRole(core, placeDemoCall ? { placeDemoCall } : {});
       stops.push(() => http.stop());
       demo?.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
       const consoleUrl = config.publicUrl ?? http.url;
@@ -55,12 +64,12 @@ export async function startRoles(
         `  Webhook:        ${consoleUrl}/webhooks/whatsapp`,
         `  Metrics:        ${consoleUrl}/metrics`,
       ];
-      if (demo) {
+      if (config.demo) {
         lines.push(
           '',
           '  Demo mode: no WhatsApp credentials are set, a simulator plays Meta.',
           `  Log in as alice / demo (agent) and sam / demo (supervisor); demo agents are in ${DEMO_AGENTS_HINT}.`,
-          `  Place a simulated call with the button in the supervisor view, or: npm run sim -- call --sim ${demo.baseUrl}`,
+          `  Place a simulated call with the button in the supervisor view, or: npm run sim -- call --sim ${effective.graph.baseUrl}`,
         );
       }
       if (opts.embeddedRedis)

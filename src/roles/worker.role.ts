@@ -24,8 +24,9 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     logger,
     metrics: core.metrics,
     retentionMs: config.calls.retentionMs,
+    lockMs: config.workerLockMs,
   });
-  const timer = createTimerWorker({ connection: conn(), keys, deliverer, logger });
+  const timer = createTimerWorker({ connection: conn(), keys, deliverer, logger, lockMs: config.workerLockMs });
   const route = createRouteWorker({
     connection: conn(),
     redis: core.redis,
@@ -34,6 +35,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     presence: core.presence,
     routing: core.routing,
     logger,
+    lockMs: config.workerLockMs,
   });
   const maintenance = new Maintenance({
     connection: conn(),
@@ -44,6 +46,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     availability: core.availability,
     nodes: core.nodes,
     logger,
+    settleMs: Math.max(config.media.nodeTtlMs, 2000),
   });
   const sweeper = new Sweeper({ deliverer, index: core.index, redis: core.redis, keys, logger });
   const workers = [graph, timer, route];

@@ -4,7 +4,7 @@ import { type Deliverer, restore } from '../machines/deliver.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
-import { QUEUE, type RouteJob } from '../workers/queues.js';
+import { lockOptions, QUEUE, type RouteJob } from '../workers/queues.js';
 import { decide } from './policy.js';
 import type { RoutingConfig } from './routing.config.js';
 
@@ -21,6 +21,7 @@ export function createRouteWorker(deps: {
   routing: RoutingConfig;
   logger: Logger;
   concurrency?: number;
+  lockMs?: number;
 }): Worker<RouteJob> {
   const { deliverer, presence, routing, keys, redis } = deps;
   const worker = new Worker<RouteJob>(
@@ -57,7 +58,12 @@ export function createRouteWorker(deps: {
       });
       return 'offered';
     },
-    { connection: deps.connection, prefix: keys.bullPrefix, concurrency: deps.concurrency ?? 16 },
+    {
+      connection: deps.connection,
+      prefix: keys.bullPrefix,
+      concurrency: deps.concurrency ?? 16,
+      ...lockOptions(deps.lockMs),
+    },
   );
   worker.on('error', (err) => deps.logger.error({ err: err.message }, 'route worker error'));
   worker.on('failed', (job, err) =>

@@ -68,6 +68,7 @@ const EnvSchema = z.object({
     .default('v23.0'),
   GRAPH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   GRAPH_MAX_ATTEMPTS: int(1, 20).default(5),
+  WORKER_LOCK_MS: int(1000, 600_000).default(10_000),
 
   CALL_ANSWER_DEADLINE_SECONDS: int(5, 600).default(45),
   AGENT_RING_TIMEOUT_SECONDS: int(3, 300).default(15),
@@ -90,6 +91,7 @@ const EnvSchema = z.object({
     .optional(),
   MEDIA_CAPACITY: int(1, 1000).default(15),
   MEDIA_ICE_SERVERS: z.string().optional(),
+  AGENT_ICE_SERVERS: z.string().optional(),
   MEDIA_ANNOUNCED_IP: z.string().optional(),
   MEDIA_PORT_MIN: int(1024, 65535).optional(),
   MEDIA_PORT_MAX: int(1024, 65535).optional(),
@@ -97,6 +99,7 @@ const EnvSchema = z.object({
   MEDIA_HEARTBEAT_MS: int(200, 60_000).default(2000),
   MEDIA_NODE_TTL_MS: int(1000, 120_000).default(6000),
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
+  MEDIA_DETECT_DTMF: bool.default(true),
 
   XSTATE_INSPECT: bool.default(false),
   CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
@@ -121,6 +124,8 @@ export interface MediaConfig {
   nodeTtlMs: number;
   /** SIGTERM waits this long for live calls to end before ending the rest. */
   drainTimeoutMs: number;
+  /** Detect the caller's DTMF keys (played in-band by libwebrtc) and report them as call events. */
+  detectDtmf: boolean;
 }
 
 /** The validated, frozen configuration. Only {@link loadConfig} reads the environment. */
@@ -150,8 +155,12 @@ export interface Config {
   };
   auth: { agentsFile: string; jwtSecret: string; jwtTtlSeconds: number; presenceLeaseMs: number };
   corsOrigins: string[] | undefined;
+  /** ICE servers for agents' browsers (served by /api/config). */
+  agentIceServers: MediaConfig['iceServers'];
   media: MediaConfig;
   inspect: boolean;
+  /** How long a worker holds a job without renewing its lock; a crashed worker's job is retried after this. */
+  workerLockMs: number;
   /** Build web/dist at start when it is missing or stale (`npm start`). */
   consoleBuild: boolean;
 }
@@ -197,22 +206,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.MEDIA_PORT_MIN !== undefined && e.MEDIA_PORT_MAX !== undefined && e.MEDIA_PORT_MIN > e.MEDIA_PORT_MAX) {
     throw new ConfigError('MEDIA_PORT_MIN must not be greater than MEDIA_PORT_MAX.');
   }
-  let iceServers: MediaConfig['iceServers'] = [];
-  if (e.MEDIA_ICE_SERVERS) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(e.MEDIA_ICE_SERVERS);
-    } catch {
-      throw new ConfigError(
-        'MEDIA_ICE_SERVERS is not JSON: set it like [{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}].',
-      );
-    }
-    const servers = z.array(iceServer).safeParse(raw);
-    if (!servers.success) {
-      throw new ConfigError('MEDIA_ICE_SERVERS must be a JSON array of {urls, username?, credential?} objects.');
-    }
-    iceServers = servers.data;
-  }
+  const iceServers = parseIceServers('MEDIA_ICE_SERVERS', e.MEDIA_ICE_SERVERS);
+  const agentIceServers = parseIceServers('AGENT_ICE_SERVERS', e.AGENT_ICE_SERVERS);
   const agentsFile = path.resolve(e.AGENTS_FILE ?? path.join(PROJECT_ROOT, 'config', 'agents.demo.json'));
   if (!existsSync(agentsFile)) {
     throw new ConfigError(`AGENTS_FILE ${agentsFile} does not exist: point AGENTS_FILE at a JSON list of agents.`);
@@ -257,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       presenceLeaseMs: e.PRESENCE_LEASE_SECONDS * 1000,
     },
     corsOrigins: e.CORS_ORIGIN,
+    agentIceServers,
     media: {
       nodeId: e.MEDIA_NODE_ID,
       capacity: e.MEDIA_CAPACITY,
@@ -270,11 +266,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       heartbeatMs: e.MEDIA_HEARTBEAT_MS,
       nodeTtlMs: e.MEDIA_NODE_TTL_MS,
       drainTimeoutMs: e.MEDIA_DRAIN_TIMEOUT_SECONDS * 1000,
+      detectDtmf: e.MEDIA_DETECT_DTMF,
     },
     inspect: e.XSTATE_INSPECT,
+    workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
   };
   return deepFreeze(config);
+}
+
+function parseIceServers(name: string, value: string | undefined): MediaConfig['iceServers'] {
+  if (!value) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    throw new ConfigError(
+      `${name} is not JSON: set it like [{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}].`,
+    );
+  }
+  const servers = z.array(iceServer).safeParse(raw);
+  if (!servers.success)
+    throw new ConfigError(`${name} must be a JSON array of {urls, username?, credential?} objects.`);
+  return servers.data;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -45,7 +45,7 @@ export interface RtcCandidateInit {
   usernameFragment?: string | null;
 }
 
-/** Sent on connect and whenever it changes: the truth a (re)loaded tab rebuilds itself from. */
+/** Sent on every (re)connection and on `agent:sync`: the truth a (re)loaded tab rebuilds itself from. */
 export interface AgentSession {
   agentId: string;
   name: string;
@@ -84,6 +84,17 @@ export interface ServerToAgent {
   'agent:presence': (p: { agentId: string; presence: PresenceState }) => void;
   /** The token expired or was refused mid-session: log in again. */
   'auth:expired': (p: { message: string }) => void;
+  /** Supervisors only: something happened on the floor (refresh the live view). */
+  'floor:call': (p: FloorCall) => void;
+  'floor:agent': (p: { agentId: string; presence: PresenceState }) => void;
+}
+
+/** The supervisors' feed: one event per call milestone, separate from anyone's own ringing. */
+export interface FloorCall {
+  callId: string;
+  event: 'offered' | 'taken' | 'live' | 'ended';
+  agentIds?: string[];
+  reason?: string;
 }
 
 // ---- agent → server (each acknowledged) ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -103,6 +104,8 @@ export class WhatsAppSimulator {
   sender: WebhookSender;
   readonly calls = new Map<string, SimCall>();
   readonly actions: SimAction[] = [];
+  /** Emits 'request' `{callId, action}` the moment a Graph API request arrives (before any injected delay). */
+  readonly requests = new EventEmitter();
   #waiters = new Map<string, Waiter[]>();
   #injections: Required<Injection>[] = [];
   #server: Server | undefined;
@@ -324,21 +327,22 @@ export class WhatsAppSimulator {
       }
       const callId = typeof body.call_id === 'string' ? body.call_id : '';
       const action = typeof body.action === 'string' ? body.action : '';
-      const result = await this.#handleAction(
+      this.requests.emit('request', { callId, action });
+      // An injected delay is network time: the request reaches "Meta" late and is judged when it arrives.
+      const inj = this.#takeInjection(action);
+      if (inj?.delayMs) await new Promise((r) => setTimeout(r, inj.delayMs));
+      if (inj && inj.status !== 200) {
+        // The injected failure happens before Meta acts: nothing changes, like a real 5xx.
+        record(callId, action, inj.status, `injected ${inj.status}`);
+        const e = metaError(inj.status, inj.code || (inj.status >= 500 ? 1 : 100), `injected failure ${inj.status}`);
+        return c.json(e.body, inj.status as 500);
+      }
+      const result = this.#handleAction(
         c.req.param('version'),
         c.req.param('phoneNumberId'),
         c.req.header('authorization'),
         body,
       );
-      const inj = result.status === 200 ? this.#takeInjection(action) : undefined;
-      if (inj?.delayMs) await new Promise((r) => setTimeout(r, inj.delayMs));
-      if (inj && inj.status !== 200) {
-        // The injected failure happens before Meta acts: nothing changed, like a real 5xx.
-        result.rollback?.();
-        record(callId, action, inj.status, `injected ${inj.status}`);
-        const e = metaError(inj.status, inj.code || (inj.status >= 500 ? 1 : 100), `injected failure ${inj.status}`);
-        return c.json(e.body, inj.status as 500);
-      }
       record(
         callId,
         action,
@@ -375,12 +379,12 @@ export class WhatsAppSimulator {
     return app;
   }
 
-  async #handleAction(
+  #handleAction(
     version: string,
     phoneNumberId: string,
     auth: string | undefined,
     body: Record<string, unknown>,
-  ): Promise<{ status: number; body: unknown; commit?: () => void; rollback?: () => void }> {
+  ): { status: number; body: unknown; commit?: () => void } {
     if (auth !== `Bearer ${this.opts.accessToken}`) return metaError(401, 190, 'Invalid OAuth access token');
     if (!/^v\d+\.\d+$/.test(version)) return metaError(400, 100, `Unknown API version ${version}`);
     if (phoneNumberId !== this.opts.business.phoneNumberId)

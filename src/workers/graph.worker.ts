@@ -7,7 +7,7 @@ import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { GraphClient } from './graph.client.js';
-import { type GraphJob, QUEUE } from './queues.js';
+import { type GraphJob, lockOptions, QUEUE } from './queues.js';
 
 export interface GraphWorkerDeps {
   connection: RedisClient;
@@ -19,7 +19,19 @@ export interface GraphWorkerDeps {
   retentionMs: number;
   /** @default 16 */
   concurrency?: number;
+  /** BullMQ lock; a job whose worker died is taken over after this. @default 10000 */
+  lockMs?: number;
 }
+
+/**
+ * What Meta answers when an action it already carried out is sent again. A retry after a lost response (the
+ * worker died or timed out while Meta was processing) meets exactly this, and it means the action is done.
+ * @see whatsapp-calling.md §2: errors for accept on an "already In Progress" call
+ */
+const ALREADY_DONE: Record<string, RegExp> = {
+  pre_accept: /already (done|pre[-_ ]?accepted|in progress)/i,
+  accept: /already (in progress|accepted)/i,
+};
 
 /**
  * Runs pre_accept / accept / reject / terminate against the Graph API and feeds the result back to the call.
@@ -47,6 +59,8 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
       sdp = (await store.sdp(callId)).answer ?? undefined;
       if (!sdp) throw new UnrecoverableError(`call ${callId} has no answer SDP for ${action}`);
     }
+    // Remember that this action may reach Meta from now on: a later attempt that meets "already done" is done.
+    const sentBefore = (await store.redis.hsetnx(graphKey, `${action}:sent`, String(Date.now()))) === 0;
     const started = performance.now();
     try {
       await client.callAction({ phoneNumberId: ctx.phoneNumberId, callId, action, sdp });
@@ -54,6 +68,14 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     } catch (err) {
       const e =
         err instanceof GraphApiError ? err : new GraphApiError((err as Error).message, { retryable: true, cause: err });
+      const pattern = ALREADY_DONE[action];
+      if (sentBefore && pattern && e.httpStatus !== undefined && e.httpStatus < 500 && pattern.test(e.message)) {
+        logger.info({ callId, action }, 'an earlier attempt reached Meta; treating as done');
+        metrics?.graphRequests.inc({ action, result: 'ok-earlier', code: String(e.metaCode ?? '') });
+        await store.redis.multi().hset(graphKey, action, 'ok').pexpire(graphKey, deps.retentionMs).exec();
+        await deliverer.deliver(callId, { type: 'GRAPH.DONE', action });
+        return 'ok-earlier';
+      }
       metrics?.graphRequests.inc({
         action,
         result: e.retryable ? 'retry' : 'error',
@@ -103,6 +125,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     connection: deps.connection,
     prefix: keys.bullPrefix,
     concurrency: deps.concurrency ?? 16,
+    ...lockOptions(deps.lockMs),
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'graph worker error'));
   worker.on('failed', (job, err) =>

@@ -6,7 +6,7 @@ import type { NodeRegistry } from '../media/node-registry.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
-import { QUEUE, type Queues } from './queues.js';
+import { lockOptions, QUEUE, type Queues } from './queues.js';
 
 export interface WrapUpJob {
   agentId: string;
@@ -31,6 +31,8 @@ export function scheduleWrapUpEnd(queues: Queues) {
 export class Maintenance {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** Since when this process has reached Redis without a failure. */
+  #healthySince: number | undefined;
   readonly worker: Worker;
 
   constructor(
@@ -45,14 +47,24 @@ export class Maintenance {
       logger: Logger;
       /** @default 1000 */
       intervalMs?: number;
+      /**
+       * Lease sweeps start only after Redis has been reachable this long (after a start or an outage), so leases
+       * that nobody could renew during the outage are not mistaken for dead nodes or agents. @default 10000
+       */
+      settleMs?: number;
     },
   ) {
     this.worker = new Worker(
       QUEUE.maintenance,
       async (job: Job) => {
-        if (job.name === 'wrapup-end') await deps.availability.becameAvailable((job.data as WrapUpJob).agentId);
+        const { agentId } = job.data as WrapUpJob;
+        if (job.name === 'wrapup-end') await deps.availability.becameAvailable(agentId);
+        // A dropped connection that did not come back: the agent's ringing calls move on.
+        if (job.name === 'offline-check' && (await deps.presence.effective(agentId)) === 'offline') {
+          await deps.availability.becameUnavailable(agentId);
+        }
       },
-      { connection: deps.connection, prefix: deps.keys.bullPrefix, concurrency: 4 },
+      { connection: deps.connection, prefix: deps.keys.bullPrefix, concurrency: 4, ...lockOptions() },
     );
     this.worker.on('error', (err) => deps.logger.error({ err: err.message }, 'maintenance worker error'));
   }
@@ -79,7 +91,18 @@ export class Maintenance {
 
   async runOnce(now = Date.now()): Promise<void> {
     const { redis, keys } = this.deps;
-    if ((await redis.set(`${keys.prefix}:maint:lock`, String(process.pid), 'PX', 900, 'NX')) !== 'OK') return;
+    let locked: boolean;
+    try {
+      locked = (await redis.set(`${keys.prefix}:maint:lock`, String(process.pid), 'PX', 900, 'NX')) === 'OK';
+    } catch (err) {
+      this.#healthySince = undefined;
+      throw err;
+    }
+    this.#healthySince ??= now;
+    if (!locked) return;
+    // Right after Redis came back, leases look expired only because nobody could renew them: wait one lease.
+    const settled = now - this.#healthySince >= (this.deps.settleMs ?? 10_000);
+    if (!settled) return;
     await this.sweepPresence(now);
     await this.sweepMediaNodes(now);
   }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { type JobsOptions, Queue } from 'bullmq';
 import { type GraphAction, graphJobId, type TimerName, timerJobId } from '../machines/call.effects.js';
 import type { Keys } from '../shared/keys.js';
@@ -22,6 +23,14 @@ export interface TimerJob {
 export interface RouteJob {
   callId: string;
   seq: number;
+}
+
+/** This process's name on the jobs it takes (`job.processedBy`): host and pid, for operators and drills. */
+export const WORKER_NAME = `${os.hostname()}-${process.pid}`;
+
+/** Options for every worker: its name, and a lock after which a job whose worker died is picked up again. */
+export function lockOptions(lockMs = 10_000): { lockDuration: number; stalledInterval: number; name: string } {
+  return { lockDuration: lockMs, stalledInterval: Math.max(1000, Math.round(lockMs / 2)), name: WORKER_NAME };
 }
 
 export function routeJobId(callId: string, seq: number): string {

@@ -3,7 +3,7 @@ import type { Deliverer } from '../machines/deliver.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
-import { QUEUE, type TimerJob } from './queues.js';
+import { lockOptions, QUEUE, type TimerJob } from './queues.js';
 
 /**
  * Delivers delayed timer jobs to their call as `TIMER.FIRED`. A timer whose state was already left is ignored by the
@@ -15,6 +15,7 @@ export function createTimerWorker(deps: {
   deliverer: Deliverer;
   logger: Logger;
   concurrency?: number;
+  lockMs?: number;
 }): Worker<TimerJob> {
   const worker = new Worker<TimerJob>(
     QUEUE.timer,
@@ -23,7 +24,12 @@ export function createTimerWorker(deps: {
       const out = await deps.deliverer.deliver(callId, { type: 'TIMER.FIRED', timer, token });
       return out.status;
     },
-    { connection: deps.connection, prefix: deps.keys.bullPrefix, concurrency: deps.concurrency ?? 32 },
+    {
+      connection: deps.connection,
+      prefix: deps.keys.bullPrefix,
+      concurrency: deps.concurrency ?? 32,
+      ...lockOptions(deps.lockMs),
+    },
   );
   worker.on('error', (err) => deps.logger.error({ err: err.message }, 'timer worker error'));
   worker.on('failed', (job, err) =>

@@ -117,6 +117,26 @@ describe('a bridged call with audio both ways', () => {
     expect(sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept']);
   });
 
+  it("the caller's DTMF keys reach the call as events (detected in the decoded audio)", async () => {
+    const { call, caller } = await connectCall({ markers: false });
+    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    await caller.sendDtmf('12#');
+    const d = await waitUntil(
+      async () => {
+        const x = await detail(call.callId);
+        return x.dtmf.includes('12#') ? x : undefined;
+      },
+      { what: 'dtmf on the call', timeoutMs: 10_000 },
+    );
+    expect(d.timeline.filter((t) => t.event === 'MEDIA.DTMF').map((t) => t.detail)).toEqual([
+      'digit=1',
+      'digit=2',
+      'digit=#',
+    ]);
+    await alice.client.hangup(call.callId);
+    await call.waitFor('ended', 10_000);
+  });
+
   it('zero clipped markers after accept over 20 calls', async () => {
     const rows: string[] = [];
     for (let i = 0; i < 20; i++) {

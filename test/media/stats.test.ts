@@ -15,7 +15,12 @@ function expectLegShape(s: LegStats | null): asserts s is LegStats {
     bytesSent: expect.any(Number),
     bytesReceived: expect.any(Number),
     mos: expect.any(Number),
-    candidatePair: { local: expect.any(String), remote: expect.any(String) },
+    candidatePair: {
+      local: expect.any(String),
+      remote: expect.any(String),
+      localType: expect.any(String),
+      remoteType: expect.any(String),
+    },
   });
 }
 

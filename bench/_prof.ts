@@ -1,0 +1,12 @@
+import { spawnRole, runScript, stopEverything } from './lib/procs.js';
+import { benchPrefix, cleanupPrefix } from './lib/util.js';
+import { DEMO } from '../src/shared/config.js';
+import { META_OFFER_SDP } from '../src/testing/sdp-fixtures.js';
+const prefix = benchPrefix('p');
+const http = await spawnRole('http', 'http-prof', 'redis://127.0.0.1:6379', prefix, { GRAPH_API_BASE_URL: 'http://127.0.0.1:9' }, ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']);
+const r = await runScript('lg', 'bench/loadgen.ts', { targets: [`${http.url}/webhooks/whatsapp`], appSecret: DEMO.appSecret, business: { phoneNumberId: DEMO.phoneNumberId, displayPhoneNumber: DEMO.displayPhoneNumber, wabaId: '2' }, sdp: META_OFFER_SDP, mode: 'closed', concurrency: 16, rate: 0, warmupMs: 1000, durationMs: 8000, idTag: 'p' + Date.now(), watchPids: { http: http.pid } }, { timeoutMs: 60000 });
+console.log(JSON.stringify(r));
+await http.stop();
+await cleanupPrefix('redis://127.0.0.1:6379', prefix);
+await stopEverything();
+process.exit(0);

@@ -1,0 +1,90 @@
+import type { AgentConsole } from '../hooks/useAgentConsole.js';
+import type { Api } from '../lib/api.js';
+import { ActiveCallPanel } from './ActiveCallPanel.js';
+import { CallEndedPanel } from './CallEndedPanel.js';
+import { CallHistory } from './CallHistory.js';
+import { IncomingCallCard } from './IncomingCallCard.js';
+
+/** The agent's workspace: ringing cards, the call in progress or just ended, and their history. */
+export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; me: string }) {
+  const { state } = agent;
+
+  return (
+    <div className="agent-layout">
+      <section className="agent-main" aria-label="Calls">
+        {state.notice && (
+          <div
+            className={`banner banner-${state.notice.tone}`}
+            role={state.notice.tone === 'error' ? 'alert' : 'status'}
+            data-testid="notice"
+          >
+            <span>{state.notice.text}</span>
+            <button type="button" className="btn-close" onClick={agent.dismissNotice} aria-label="Dismiss">
+              ×
+            </button>
+          </div>
+        )}
+        {state.micError && (
+          <div className="banner banner-error" role="alert" data-testid="mic-error">
+            <span>
+              <strong>Microphone unavailable.</strong> {state.micError}
+            </span>
+            <button type="button" className="btn-close" onClick={agent.dismissMicError} aria-label="Dismiss">
+              ×
+            </button>
+          </div>
+        )}
+
+        {state.offers.length > 0 && (
+          <div className="offers" data-testid="incoming-calls">
+            {state.offers.map((offer) => (
+              <IncomingCallCard
+                key={offer.callId}
+                offer={offer}
+                pending={state.pending[offer.callId]?.kind ?? null}
+                onAccept={() => void agent.accept(offer.callId)}
+                onDecline={() => void agent.decline(offer.callId)}
+              />
+            ))}
+          </div>
+        )}
+
+        {state.call && (
+          <ActiveCallPanel
+            call={state.call}
+            media={agent.media}
+            levels={agent.levels}
+            hangingUp={state.hangingUp}
+            onHangup={() => void agent.hangup()}
+            onToggleMute={agent.toggleMute}
+            onTakeOver={agent.takeOverHere}
+          />
+        )}
+
+        {!state.call && state.ended && <CallEndedPanel ended={state.ended} onDismiss={agent.dismissEnded} />}
+
+        {!state.call && state.offers.length === 0 && !state.ended && <IdleState presence={state.presence} />}
+      </section>
+      <aside className="agent-side">
+        <CallHistory api={api} me={me} refreshKey={`${state.call?.callId ?? ''}|${state.ended?.callId ?? ''}`} />
+      </aside>
+    </div>
+  );
+}
+
+function IdleState({ presence }: { presence: string }) {
+  const text =
+    presence === 'online'
+      ? 'You are online. Incoming WhatsApp calls will ring here.'
+      : presence === 'away'
+        ? 'You are away: no calls will ring. Set your status to Online to take calls.'
+        : presence === 'busy'
+          ? 'Wrapping up the last call; calls will ring again in a moment.'
+          : 'Connecting to the call center…';
+  return (
+    <div className="empty" data-testid="idle">
+      <div className="empty-icon" aria-hidden="true" />
+      <p>{text}</p>
+    </div>
+  );
+}

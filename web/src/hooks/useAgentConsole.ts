@@ -1,0 +1,203 @@
+import { useCallback, useEffect, useReducer, useRef } from 'react';
+import type { AckFailure, AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
+import type { CallOffered } from '../../../src/shared/protocol.js';
+import type { Api } from '../lib/api.js';
+import {
+  type AudioProcessing,
+  acquireMicrophone,
+  DEFAULT_PROCESSING,
+  type MediaSnapshot,
+  MicError,
+} from '../lib/call-media.js';
+import { type AgentState, agentReducer, initialAgentState, type Notice } from '../state/agent-state.js';
+import { useCallMedia } from './useCallMedia.js';
+
+export interface AgentConsoleOptions {
+  client: AgentClient | null;
+  connection: ConnectionStatus;
+  api: Api;
+  token: string;
+  agentId: string;
+  role: 'agent' | 'supervisor';
+  iceServers?: RTCIceServer[] | undefined;
+  processing?: AudioProcessing;
+}
+
+export interface AgentConsole {
+  state: AgentState;
+  media: MediaSnapshot | null;
+  /** Live level readers for the meters (0…1); cheap, meant for requestAnimationFrame. */
+  levels: { mic: () => number; caller: () => number };
+  accept: (callId: string) => Promise<void>;
+  decline: (callId: string) => Promise<void>;
+  hangup: () => Promise<void>;
+  toggleMute: () => void;
+  setPresence: (status: 'online' | 'away') => Promise<void>;
+  /** Moves the call's audio to this tab (when another tab of this agent holds it). */
+  takeOverHere: () => void;
+  dismissEnded: () => void;
+  dismissNotice: () => void;
+  dismissMicError: () => void;
+}
+
+const errorNotice = (res: AckFailure): Notice => ({ tone: 'error', text: res.message });
+
+/**
+ * The agent console's behaviour: protocol events into the reducer, the agent's actions out as acknowledged emits;
+ * the call's media follows the state through {@link useCallMedia}.
+ */
+export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
+  const { client, api, token, agentId } = opts;
+  const [state, dispatch] = useReducer(agentReducer, initialAgentState);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const processing = opts.processing ?? DEFAULT_PROCESSING;
+  const { media, levels, toggleMute, stashMic } = useCallMedia({
+    client,
+    token,
+    agentId,
+    call: state.call,
+    connects: opts.connection.connects,
+    processing,
+    iceServers: opts.iceServers,
+    dispatch,
+  });
+
+  // ---- protocol events ---------------------------------------------------------------------------------------
+  useEffect(() => {
+    if (!client) return;
+    const now = () => Date.now();
+    const offs = [
+      client.on('session', (session) => dispatch({ type: 'session', session, now: now() })),
+      client.on('call:offered', (offer) => dispatch({ type: 'offered', offer })),
+      client.on('call:taken', (p) => dispatch({ type: 'taken', callId: p.callId, agentId: p.agentId, now: now() })),
+      client.on('call:withdrawn', (p) => dispatch({ type: 'withdrawn', callId: p.callId })),
+      client.on('call:ended', (p) => dispatch({ type: 'ended', callId: p.callId, reason: p.reason, now: now() })),
+      client.on('call:live', (p) => dispatch({ type: 'live', callId: p.callId, liveAt: p.liveAt })),
+      client.on('agent:presence', (p) => {
+        if (p.agentId === agentId) dispatch({ type: 'presence', presence: p.presence });
+      }),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }, [client, agentId]);
+
+  // When the call ends, look up why if the server's own word was missed (ended while disconnected).
+  const ended = state.ended;
+  useEffect(() => {
+    if (!ended || ended.reason !== null) return;
+    let cancelled = false;
+    void api
+      .call(ended.callId)
+      .then((d) => {
+        if (!cancelled && d.reason) dispatch({ type: 'ended', callId: d.id, reason: d.reason, now: Date.now() });
+      })
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [ended, api]);
+
+  // ---- actions -----------------------------------------------------------------------------------------------
+  const accept = useCallback(
+    async (id: string) => {
+      const offer = stateRef.current.offers.find((o: CallOffered) => o.callId === id);
+      if (!client || !offer || stateRef.current.pending[id]) return;
+      dispatch({ type: 'accept-start', offer });
+      // The microphone first: without it, decline, so the call rings on for others instead of dying here.
+      let stream: MediaStream;
+      try {
+        stream = await acquireMicrophone(processing);
+      } catch (err) {
+        const message = err instanceof MicError ? err.message : String(err);
+        const res = await client.decline(id);
+        const passedOn = res.ok || res.error === 'already-taken' || res.error === 'call-ended';
+        dispatch({
+          type: 'mic-error',
+          message: `${message} ${passedOn ? 'This call was declined so another agent can take it.' : `Declining the call failed too: ${res.message}`}`,
+        });
+        dispatch({ type: 'accept-failed', callId: id, dropOffer: true, notice: null });
+        return;
+      }
+      const res = await client.accept(id);
+      if (!res.ok) {
+        for (const t of stream.getTracks()) t.stop();
+        const gone = res.error !== 'timeout' && res.error !== 'disconnected' && res.error !== 'no-media-node';
+        dispatch({ type: 'accept-failed', callId: id, dropOffer: gone, notice: errorNotice(res) });
+        return;
+      }
+      stashMic(id, stream);
+      dispatch({ type: 'accepted', callId: id, state: res.state, now: Date.now() });
+    },
+    [client, processing, stashMic],
+  );
+
+  const decline = useCallback(
+    async (id: string) => {
+      const offer = stateRef.current.offers.find((o: CallOffered) => o.callId === id);
+      if (!client || !offer || stateRef.current.pending[id]) return;
+      dispatch({ type: 'decline-start', offer });
+      const res = await client.decline(id);
+      // Whatever the ack, this card is done: declined, taken or ended.
+      const quiet =
+        res.ok || res.error === 'already-taken' || res.error === 'call-ended' || res.error === 'not-offered';
+      dispatch({ type: 'decline-done', callId: id, notice: quiet ? null : errorNotice(res) });
+    },
+    [client],
+  );
+
+  const hangup = useCallback(async () => {
+    const c = stateRef.current.call;
+    if (!client || !c) return;
+    dispatch({ type: 'hangup-start' });
+    const res = await client.hangup(c.callId);
+    if (res.ok) {
+      // `call:ended` follows with the reason; if it got lost, ask the API.
+      setTimeout(() => {
+        if (stateRef.current.call?.callId !== c.callId) return;
+        void api
+          .call(c.callId)
+          .then((d) => dispatch({ type: 'ended', callId: c.callId, reason: d.reason ?? 'completed', now: Date.now() }))
+          .catch(() => undefined);
+      }, 3000);
+      return;
+    }
+    if (res.error === 'call-ended' || res.error === 'unknown-call' || res.error === 'not-your-call') {
+      const d = await api.call(c.callId).catch(() => null);
+      dispatch({ type: 'ended', callId: c.callId, reason: d?.reason ?? 'completed', now: Date.now() });
+      return;
+    }
+    dispatch({ type: 'hangup-failed', notice: errorNotice(res) });
+  }, [client, api]);
+
+  const setPresence = useCallback(
+    async (status: 'online' | 'away') => {
+      if (!client) return;
+      const res = await client.setPresence(status);
+      if (res.ok) dispatch({ type: 'presence', presence: res.presence ?? status });
+      else dispatch({ type: 'notice', notice: errorNotice(res) });
+    },
+    [client],
+  );
+
+  const takeOverHere = useCallback(() => {
+    const c = stateRef.current.call;
+    if (c) dispatch({ type: 'holder', callId: c.callId, holder: 'here' });
+  }, []);
+
+  return {
+    state,
+    media,
+    levels,
+    accept,
+    decline,
+    hangup,
+    toggleMute,
+    setPresence,
+    takeOverHere,
+    dismissEnded: useCallback(() => dispatch({ type: 'dismiss-ended' }), []),
+    dismissNotice: useCallback(() => dispatch({ type: 'notice', notice: null }), []),
+    dismissMicError: useCallback(() => dispatch({ type: 'dismiss-mic-error' }), []),
+  };
+}
