@@ -7,7 +7,7 @@ import { PresenceService } from './agents/presence.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
 import { CallStore } from './machines/call.store.js';
-import { Deliverer } from './machines/deliver.js';
+import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
 import { RoutingConfig } from './routing/routing.config.js';
@@ -51,7 +51,12 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export function createCore(config: Config, logger: Logger, redisUrl: string, opts: { metrics?: Metrics } = {}): Core {
+export function createCore(
+  config: Config,
+  logger: Logger,
+  redisUrl: string,
+  opts: { metrics?: Metrics; onTransition?: DeliverDeps['onTransition'] } = {},
+): Core {
   const factory = new RedisFactory({ url: redisUrl, cluster: config.redis.cluster, logger });
   const redis = factory.create('main');
   const keys = makeKeys(config.redis.keyPrefix);
@@ -80,8 +85,15 @@ export function createCore(config: Config, logger: Logger, redisUrl: string, opt
     retentionMs: config.calls.retentionMs,
   });
   const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics });
-  const deliverer = new Deliverer({ store, dispatcher, logger, metrics, retentionMs: config.calls.retentionMs });
-  const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, logger });
+  const deliverer = new Deliverer({
+    store,
+    dispatcher,
+    logger,
+    metrics,
+    retentionMs: config.calls.retentionMs,
+    onTransition: opts.onTransition,
+  });
+  const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
   const actions = new AgentActions({
     deliverer,
     presence,

@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort, type RoleProcess, spawnRoleProcess } from '../src/cluster/process.js';
+import { createCallInspector } from '../src/machines/inspect.js';
 import { type HttpRole, startHttpRole } from '../src/roles/http.role.js';
 import { startWorkerRole, type WorkerRole } from '../src/roles/worker.role.js';
 import { type Core, createCore } from '../src/runtime.js';
 import { type Config, DEMO } from '../src/shared/config.js';
 import { createLogger, silentLogger } from '../src/shared/log.js';
 import { type CallerFactory, WhatsAppSimulator } from '../src/sim/simulator.js';
-import { cleanupPrefix, redisUrl, testConfig, testEnv, testPrefix, waitUntil } from './helpers.js';
+import { cleanupPrefix, redisUrl, testConfig, testEnv, testPrefix } from './helpers.js';
 
 export const BUSINESS = {
   phoneNumberId: DEMO.phoneNumberId,
@@ -53,7 +53,15 @@ export async function startInProcess(
   const logger = process.env.TEST_LOG_LEVEL
     ? createLogger({ level: process.env.TEST_LOG_LEVEL, name: 'svc' })
     : silentLogger;
-  const core = createCore(config, logger, config.redis.url ?? redisUrl());
+  const inspector = config.inspect
+    ? await createCallInspector({ port: config.inspectPort, startBridge: true, logger })
+    : undefined;
+  const core = createCore(
+    config,
+    logger,
+    config.redis.url ?? redisUrl(),
+    inspector ? { onTransition: inspector.onTransition } : {},
+  );
   const worker = opts.worker === false ? undefined : await startWorkerRole(core);
   const http = await startHttpRole(core);
   sim.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
@@ -69,80 +77,30 @@ export async function startInProcess(
       await http.stop();
       await worker?.stop();
       await core.close();
+      inspector?.stop();
       redis.disconnect();
     },
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export type ChildService = RoleProcess;
+export { freePort };
 
-export interface ChildService {
-  role: string;
-  port: number;
-  url: string;
-  proc: ChildProcess;
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** Runs `src/main.ts <role>` as its own process (a replica), on a chosen port. */
-export async function spawnRole(
+/** Runs `src/main.ts <role>` as its own process (a replica) on the test's prefix, and waits until it is ready. */
+export function spawnRole(
   role: 'http' | 'worker' | 'media' | 'all',
   prefix: string,
   env: Record<string, string> = {},
 ): Promise<ChildService> {
-  const port = role === 'http' || role === 'all' ? await freePort() : 0;
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+  return spawnRoleProcess({
+    role,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      ...testEnv(prefix, { PORT: String(port), LOG_LEVEL: 'info', ...env }),
+      ...testEnv(prefix, { LOG_LEVEL: 'info', ...env }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(process.env.TEST_CHILD_LOGS ? { echo: (l: string) => process.stdout.write(`${l}\n`) } : {}),
   });
-  let out = '';
-  proc.stdout!.on('data', (d) => {
-    out += String(d);
-    if (process.env.TEST_CHILD_LOGS) process.stdout.write(`[${role}] ${d}`);
-  });
-  proc.stderr!.on('data', (d) => {
-    out += String(d);
-    if (process.env.TEST_CHILD_LOGS) process.stderr.write(`[${role}!] ${d}`);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const ready =
-    role === 'http' || role === 'all'
-      ? /http role listening/
-      : role === 'worker'
-        ? /worker role running/
-        : /media node ready/;
-  await waitUntil(() => ready.test(out) || proc.exitCode !== null, { timeoutMs: 60_000, what: `${role} to start` });
-  if (proc.exitCode !== null) throw new Error(`${role} exited during start (${proc.exitCode}):\n${out.slice(-2000)}`);
-  return {
-    role,
-    port,
-    url,
-    proc,
-    output: () => out,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-      proc.kill(signal);
-      const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
-  };
 }
 
 export { cleanupPrefix, testPrefix };

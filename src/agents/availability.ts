@@ -2,6 +2,7 @@ import type { CallIndex } from '../machines/call.index.js';
 import type { Deliverer } from '../machines/deliver.js';
 import type { Logger } from '../shared/log.js';
 import type { PresenceState } from '../shared/protocol.js';
+import type { AgentDirectory } from './directory.js';
 import { agentRoom, type Broadcaster, emitTo, supervisorsRoom } from './notifier.js';
 import type { PresenceService } from './presence.js';
 
@@ -16,6 +17,7 @@ export class Availability {
       presence: PresenceService;
       index: CallIndex;
       broadcaster: Broadcaster;
+      directory: AgentDirectory;
       logger: Logger;
     },
   ) {}
@@ -30,7 +32,7 @@ export class Availability {
   /** The agent may take calls now: offer them the waiting ones (oldest first). */
   async becameAvailable(agentId: string): Promise<void> {
     const p = await this.announce(agentId);
-    if (p !== 'online') return;
+    if (p !== 'online' || !this.deps.directory.get(agentId)?.takesCalls) return;
     const waiting = await this.deps.index.waiting(50);
     for (const callId of waiting) {
       await this.deps.deliverer.deliver(callId, { type: 'CALL.REROUTE' });

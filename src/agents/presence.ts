@@ -130,11 +130,11 @@ export class PresenceService {
     return (await this.availability(agentId, now))?.presence ?? 'offline';
   }
 
-  /** Agents with a live lease (routing candidates), with their availability. */
+  /** Agents with a live lease who take calls (routing candidates), with their availability. */
   async online(now = Date.now()): Promise<AgentAvailability[]> {
     const ids = await this.#redis.zrangebyscore(this.#keys.agentsOnline, `(${now}`, '+inf');
     return this.#read(
-      ids.filter((id) => this.#directory.get(id)),
+      ids.filter((id) => this.#directory.get(id)?.takesCalls),
       now,
     );
   }

@@ -55,6 +55,7 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
       demo: deps.config.demo,
       protocol: PROTOCOL_VERSION,
       inspect: deps.config.inspect,
+      inspectUrl: deps.config.inspect ? `http://localhost:${deps.config.inspectPort}` : null,
       answerDeadlineSeconds: deps.config.calls.answerDeadlineMs / 1000,
       iceServers: deps.config.agentIceServers,
     }),

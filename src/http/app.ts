@@ -39,8 +39,8 @@ export interface AppDeps {
   readiness?: Record<string, () => Promise<unknown>>;
   /** Places a simulated call (demo mode only). */
   placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
-  /** Mounted under /admin/queues for supervisors (Bull Board). */
-  adminQueues?: Hono | undefined;
+  /** Mounted under /admin (Bull Board at /admin/queues, supervisors only). */
+  admin?: Hono | undefined;
   /** Built console (web/dist); absent means "not built". */
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
@@ -109,7 +109,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.route('/api', apiRoutes(deps));
-  if (deps.adminQueues) app.route('/admin/queues', deps.adminQueues);
+  if (deps.admin) app.route('/admin', deps.admin);
 
   const root = deps.webRoot;
   if (root && existsSync(path.join(root, 'index.html'))) {

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
+import { adminRoutes } from '../http/admin.routes.js';
 import { createApp } from '../http/app.js';
 import { LoginLimiter } from '../http/auth.js';
 import { WebhookIngest } from '../http/ingest.js';
@@ -49,6 +50,7 @@ export async function startHttpRole(
     actions: core.actions,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
+    admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),
     webRoot: path.join(PROJECT_ROOT, 'web', 'dist'),
     beforeScrape: async () => {
       const ids = await core.index.active(5000);

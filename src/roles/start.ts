@@ -1,7 +1,10 @@
+import { createServer, type Server } from 'node:http';
 import { ensureConsoleBuilt } from '../http/console-build.js';
+import { createCallInspector } from '../machines/inspect.js';
 import { createCore } from '../runtime.js';
 import { type Config, PROJECT_ROOT } from '../shared/config.js';
 import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
 import { waitReady } from '../shared/redis.js';
 import { startDemoSimulator } from '../sim/demo.js';
 import { startHttpRole } from './http.role.js';
@@ -37,7 +40,11 @@ export async function startRoles(
         }
       : undefined;
 
-  const core = createCore(effective, logger, redisUrl);
+  // XSTATE_INSPECT=1: stream every call actor's transitions to the Stately inspector.
+  const inspector = config.inspect
+    ? await createCallInspector({ port: config.inspectPort, startBridge: runHttp, logger })
+    : undefined;
+  const core = createCore(effective, logger, redisUrl, inspector ? { onTransition: inspector.onTransition } : {});
   await waitReady(core.redis);
   const stops: (() => Promise<void>)[] = [];
   let drain: (() => Promise<void>) | undefined;
@@ -51,6 +58,11 @@ export async function startRoles(
     if (runWorker) {
       const worker = await startWorkerRole(core);
       stops.push(() => worker.stop());
+    }
+    if (!runHttp && config.metricsPort) {
+      const server = await serveMetrics(core.metrics, config.host, config.metricsPort, role);
+      stops.push(() => new Promise<void>((r) => server.close(() => r())));
+      logger.info({ port: config.metricsPort }, 'metrics at /metrics');
     }
     if (runHttp) {
       if (config.consoleBuild) await ensureConsoleBuilt(PROJECT_ROOT, logger);
@@ -90,7 +102,29 @@ export async function startRoles(
       await s().catch((err) => logger.error({ err: (err as Error).message }, 'stop failed'));
     await core.close();
     await demo?.stop();
+    inspector?.stop();
   };
 }
 
 const DEMO_AGENTS_HINT = 'config/agents.demo.json';
+
+/** /metrics and /healthz for the roles that have no HTTP server of their own (worker, media). */
+function serveMetrics(metrics: Metrics, host: string, port: number, role: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      void metrics.registry.metrics().then((body) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      });
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, role, pid: process.pid }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
   PUBLIC_URL: z.url().optional(),
+  METRICS_PORT: int(1, 65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   REDIS_URL: z.string().optional(),
@@ -102,6 +103,7 @@ const EnvSchema = z.object({
   MEDIA_DETECT_DTMF: bool.default(true),
 
   XSTATE_INSPECT: bool.default(false),
+  XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
   CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
 });
 
@@ -134,6 +136,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string | undefined;
+  /** worker and media roles: serve /metrics and /healthz on this port (the http role serves them on PORT). */
+  metricsPort: number | undefined;
   logLevel: string;
   redis: { url: string | undefined; defaultUrl: string; cluster: boolean; keyPrefix: string };
   /** Demo mode: no WhatsApp credentials configured; an embedded simulator plays Meta. */
@@ -159,6 +163,8 @@ export interface Config {
   agentIceServers: MediaConfig['iceServers'];
   media: MediaConfig;
   inspect: boolean;
+  /** The Stately inspector bridge's port (XSTATE_INSPECT=1). */
+  inspectPort: number;
   /** How long a worker holds a job without renewing its lock; a crashed worker's job is retried after this. */
   workerLockMs: number;
   /** Build web/dist at start when it is missing or stale (`npm start`). */
@@ -218,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     redis: { url: e.REDIS_URL, defaultUrl: e.REDIS_DEFAULT_URL, cluster: e.REDIS_CLUSTER, keyPrefix: e.KEY_PREFIX },
     demo,
@@ -269,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       detectDtmf: e.MEDIA_DETECT_DTMF,
     },
     inspect: e.XSTATE_INSPECT,
+    inspectPort: e.XSTATE_INSPECT_PORT,
     workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
   };

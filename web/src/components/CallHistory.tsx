@@ -21,7 +21,7 @@ export function talkTime(c: CallSummary, now = Date.now()): string {
 
 /** The agent's recent calls: answered or missed, how long, who answered, why it ended. */
 export function CallHistory({ api, me, refreshKey }: { api: Api; me: string; refreshKey: string }) {
-  // refreshKey changes when a call ends here: reload at once.
+  // refreshKey changes when a call is accepted, goes live or ends here: reload at once.
   // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey is the trigger
   const load = useCallback(() => api.calls({ mine: true, limit: 30 }), [api, refreshKey]);
   const { data, error, loading } = usePolling(load, 15_000);
