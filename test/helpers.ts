@@ -5,6 +5,7 @@ import type { CallContext } from '../src/machines/call.machine.js';
 import type { OutboxItem } from '../src/machines/call.store.js';
 import type { EffectDispatcher } from '../src/machines/deliver.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
+import type { CallDetail } from '../src/shared/protocol.js';
 
 export function redisUrl(): string {
   return inject('redisUrl');
@@ -76,34 +77,24 @@ export async function waitUntil<T>(
   throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-/** A connect offer in the shape Meta sends (from whatsapp-calling.md §3, loopback addresses). */
-export const META_OFFER = [
-  'v=0',
-  'o=- 1760681506762 2 IN IP4 127.0.0.1',
-  's=-',
-  't=0 0',
-  'a=group:BUNDLE audio',
-  'a=msid-semantic: WMS c3867497-e6f7-4408-82b7-80dbd11b94cf',
-  'a=ice-lite',
-  'm=audio 3484 UDP/TLS/RTP/SAVPF 111 126',
-  'c=IN IP4 127.0.0.1',
-  'a=rtcp:9 IN IP4 0.0.0.0',
-  'a=candidate:3935165743 1 udp 2122260223 127.0.0.1 3484 typ host generation 0 network-cost 50',
-  'a=candidate:2617197009 1 udp 2122262783 ::1 3484 typ host generation 0 network-cost 50',
-  'a=ice-ufrag:AeinEGDfvqBctbtM',
-  'a=ice-pwd:F6/jjqL0/8/Dzluc0IoZEQ==',
-  'a=fingerprint:sha-256 A2:EC:E2:C4:E4:FE:75:63:39:0D:77:45:DF:70:64:BC:F9:96:73:DE:F4:92:E5:78:D0:5B:1F:8F:E7:46:D3:C6',
-  'a=setup:actpass',
-  'a=mid:audio',
-  'a=sendrecv',
-  'a=msid:c3867497-e6f7-4408-82b7-80dbd11b94cf WhatsAppTrack1',
-  'a=rtcp-mux',
-  'a=rtpmap:111 opus/48000/2',
-  'a=rtcp-fb:111 transport-cc',
-  'a=fmtp:111 maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1',
-  'a=rtpmap:126 telephone-event/8000',
-  'a=maxptime:20',
-  'a=ptime:20',
-  'a=ssrc:1047224411 cname:WhatsAppAudioStream1',
-  '',
-].join('\r\n');
+/** A connect offer in the shape Meta sends (whatsapp-calling.md §3 with loopback addresses). */
+export { META_OFFER_SDP as META_OFFER } from '../src/testing/sdp-fixtures.js';
+
+/** Logs in through the API and returns the bearer token. */
+export async function loginToken(baseUrl: string, username: string, password = 'pw'): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** GET /api/calls/:id with a (supervisor's) token. */
+export async function fetchCall(baseUrl: string, token: string, id: string): Promise<CallDetail> {
+  const res = await fetch(`${baseUrl}/api/calls/${encodeURIComponent(id)}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return (await res.json()) as CallDetail;
+}

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { PROJECT_ROOT } from '../shared/config.js';
+import { freePort } from '../shared/embedded-redis.js';
+
+export { freePort };
 
 export type ProcessRole = 'http' | 'worker' | 'media' | 'all' | 'sim';
 
@@ -13,17 +15,6 @@ export interface RoleProcess {
   output(): string;
   /** SIGTERM (or `signal`), then SIGKILL after `graceMs`. Resolves with the exit code. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 const READY: Record<ProcessRole, RegExp> = {

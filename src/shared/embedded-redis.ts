@@ -39,7 +39,8 @@ function findOnPath(bin: string, envPath = process.env.PATH ?? ''): string | und
   return undefined;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

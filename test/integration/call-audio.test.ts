@@ -11,7 +11,7 @@ import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 const near = (hz: number | null | undefined, want: number) =>
   hz !== null && hz !== undefined && Math.abs(hz - want) <= 25;
@@ -52,12 +52,7 @@ describe('a bridged call with audio both ways', () => {
     svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0' });
     media = await spawnRole('media', prefix);
     alice = await TestAgent.connect(svc.url, 'alice');
-    const login = await fetch(`${svc.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'sam', password: 'demo' }),
-    });
-    supervisorToken = ((await login.json()) as { token: string }).token;
+    supervisorToken = await loginToken(svc.url, 'sam', 'demo');
   });
   afterAll(async () => {
     alice?.close();

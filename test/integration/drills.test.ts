@@ -17,7 +17,7 @@ import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { callsEnvelope, connectCall, terminateCall } from '../../src/sim/webhook-sender.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { BUSINESS, newSimulator } from '../harness.js';
-import { cleanupPrefix, META_OFFER, redisUrl, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, META_OFFER, redisUrl, testPrefix, waitUntil } from '../helpers.js';
 
 describe('failure drills on the cluster topology', () => {
   let prefix: string;
@@ -89,12 +89,7 @@ describe('failure drills on the cluster topology', () => {
       ...(process.env.TEST_CHILD_LOGS ? { echo: (l: string) => process.stdout.write(`${l}\n`) } : {}),
     });
     sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
-    const login = await fetch(`${cluster.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'boss', password: 'pw' }),
-    });
-    boss = ((await login.json()) as { token: string }).token;
+    boss = await loginToken(cluster.url, 'boss', 'pw');
   }, 180_000);
   afterAll(async () => {
     for (const a of agents) a.close();

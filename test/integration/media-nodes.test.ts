@@ -3,13 +3,12 @@
  * and a broken browser offer.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, fetchCall, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('media nodes', () => {
   let prefix: string;
@@ -19,10 +18,7 @@ describe('media nodes', () => {
   let boss: string;
   const agents: TestAgent[] = [];
 
-  const detail = async (id: string) =>
-    (await (
-      await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${boss}` } })
-    ).json()) as CallDetail;
+  const detail = async (id: string) => fetchCall(svc.url, boss, id);
   const agent = async (id: string) => {
     const a = await TestAgent.connect(svc.url, id, { password: 'pw' });
     agents.push(a);
@@ -50,12 +46,7 @@ describe('media nodes', () => {
       spawnRole('media', prefix, { ...env, MEDIA_NODE_ID: 'm1', MEDIA_DRAIN_TIMEOUT_SECONDS: '60' }),
       spawnRole('media', prefix, { ...env, MEDIA_NODE_ID: 'm2', MEDIA_DRAIN_TIMEOUT_SECONDS: '60' }),
     ]);
-    const res = await fetch(`${svc.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'boss', password: 'pw' }),
-    });
-    boss = ((await res.json()) as { token: string }).token;
+    boss = await loginToken(svc.url, 'boss', 'pw');
   }, 120_000);
   afterEach(async () => {
     for (const a of agents.splice(0)) a.close();

@@ -4,13 +4,12 @@
  * duplicate webhook and an accept race run on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { testPrefix, waitUntil } from '../helpers.js';
+import { fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
 import { startRedisCluster, type TestRedisCluster } from '../redis-cluster.js';
 
 describe('on a 3-master Redis Cluster', () => {
@@ -21,10 +20,7 @@ describe('on a 3-master Redis Cluster', () => {
   const agents: TestAgent[] = [];
   let boss: string;
 
-  const detail = async (id: string) =>
-    (await (
-      await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${boss}` } })
-    ).json()) as CallDetail;
+  const detail = async (id: string) => fetchCall(svc.url, boss, id);
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
@@ -39,12 +35,7 @@ describe('on a 3-master Redis Cluster', () => {
     await sim.start();
     svc = await startInProcess(prefix, sim, env);
     media = await spawnRole('media', prefix, env);
-    const res = await fetch(`${svc.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'boss', password: 'pw' }),
-    });
-    boss = ((await res.json()) as { token: string }).token;
+    boss = await loginToken(svc.url, 'boss', 'pw');
   }, 120_000);
   afterAll(async () => {
     for (const a of agents) a.close();

@@ -18,7 +18,7 @@ import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { newSimulator } from '../harness.js';
-import { META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('Redis restarts under a running cluster', () => {
   let dir: string;
@@ -80,12 +80,7 @@ describe('Redis restarts under a running cluster', () => {
       },
     });
     sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
-    const login = await fetch(`${cluster.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'boss', password: 'pw' }),
-    });
-    boss = ((await login.json()) as { token: string }).token;
+    boss = await loginToken(cluster.url, 'boss', 'pw');
   }, 180_000);
   afterAll(async () => {
     for (const a of agents) a.close();

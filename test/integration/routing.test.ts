@@ -1,10 +1,9 @@
 /** Routing policies end to end: ring-one rotation, skipping agents who go offline, tiers. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type InProcessService, newSimulator, startInProcess } from '../harness.js';
-import { cleanupPrefix, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, fetchCall, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('ring-one rotation (ring timeout 3 s)', () => {
   let prefix: string;
@@ -21,10 +20,7 @@ describe('ring-one rotation (ring timeout 3 s)', () => {
     }
     return agents.slice(-ids.length);
   };
-  const detail = async (id: string) =>
-    (await (
-      await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${boss}` } })
-    ).json()) as CallDetail;
+  const detail = async (id: string) => fetchCall(svc.url, boss, id);
 
   beforeEach(async () => {
     prefix = testPrefix();
@@ -35,12 +31,7 @@ describe('ring-one rotation (ring timeout 3 s)', () => {
       ROUTING_FILE: 'test/fixtures/routing.ring-one.json',
       CALL_ANSWER_DEADLINE_SECONDS: '30',
     });
-    const res = await fetch(`${svc.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'boss', password: 'pw' }),
-    });
-    boss = ((await res.json()) as { token: string }).token;
+    boss = await loginToken(svc.url, 'boss', 'pw');
   });
   afterEach(async () => {
     for (const a of agents.splice(0)) a.close();

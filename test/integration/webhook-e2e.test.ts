@@ -5,7 +5,7 @@ import type { CallDetail } from '../../src/shared/protocol.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { callsEnvelope, connectCall } from '../../src/sim/webhook-sender.js';
 import { BUSINESS, type InProcessService, newSimulator, startInProcess } from '../harness.js';
-import { cleanupPrefix, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('webhook ingest end to end (real Redis, real workers, the simulator over HTTP)', () => {
   let prefix: string;
@@ -35,12 +35,7 @@ describe('webhook ingest end to end (real Redis, real workers, the simulator ove
     sim = newSimulator();
     await sim.start();
     svc = await startInProcess(prefix, sim, { CALL_ANSWER_DEADLINE_SECONDS: '5' });
-    const login = await fetch(`${svc.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'sam', password: 'demo' }),
-    });
-    token = ((await login.json()) as { token: string }).token;
+    token = await loginToken(svc.url, 'sam', 'demo');
   });
   afterEach(async () => {
     await svc.stop();
