@@ -16,11 +16,17 @@ type Payload<E extends EventName> = Parameters<ServerToAgent[E]>[0];
  */
 export interface Broadcaster {
   to(room: string | string[]): { emit(ev: string, ...args: unknown[]): unknown };
+  in(room: string | string[]): {
+    socketsJoin(rooms: string | string[]): void;
+    socketsLeave(rooms: string | string[]): void;
+  };
 }
 
 export const agentRoom = (agentId: string) => `agent:${agentId}`;
 export const teamRoom = (team: string) => `team:${team}`;
 export const supervisorsRoom = 'supervisors';
+/** Every tab of every agent a call rings for, while it rings (and the winner's, until it ends). */
+export const callRoom = (callId: string) => `call:${callId}`;
 
 export function emitTo<E extends EventName>(
   b: Broadcaster,
@@ -66,6 +72,7 @@ export class SocketAgentNotifier implements AgentNotifier {
     const { redis, keys, broadcaster } = this.deps;
     await Promise.all(agentIds.map((a) => redis.sadd(keys.agent.offers(a), callId)));
     const payload = offeredPayload(callId, ctx, deadlineAt);
+    broadcaster.in(agentIds.map(agentRoom)).socketsJoin(callRoom(callId));
     emitTo(broadcaster, agentIds.map(agentRoom), 'call:offered', payload);
     emitTo(broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'offered', agentIds });
   }
@@ -80,15 +87,21 @@ export class SocketAgentNotifier implements AgentNotifier {
     await Promise.all(agentIds.map((a) => redis.srem(keys.agent.offers(a), callId)));
     const rooms = agentIds.map(agentRoom);
     if (reason === 'taken' && takenBy) {
-      emitTo(broadcaster, rooms, 'call:taken', { callId, agentId: takenBy });
+      // Every tab that rang, on every replica; the losers leave the call's room, the winner's tabs stay in it.
+      emitTo(broadcaster, [callRoom(callId), ...rooms], 'call:taken', { callId, agentId: takenBy });
+      broadcaster.in(rooms.filter((r) => r !== agentRoom(takenBy))).socketsLeave(callRoom(callId));
       emitTo(broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'taken', agentIds: [takenBy] });
-    } else if (reason !== 'taken') emitTo(broadcaster, rooms, 'call:withdrawn', { callId, reason });
+    } else if (reason !== 'taken') {
+      emitTo(broadcaster, rooms, 'call:withdrawn', { callId, reason });
+      broadcaster.in(rooms).socketsLeave(callRoom(callId));
+    }
   }
 
   async ended(callId: string, agentIds: string[], reason: string): Promise<void> {
     const { redis, keys } = this.deps;
     await Promise.all(agentIds.map((a) => redis.srem(keys.agent.offers(a), callId)));
-    emitTo(this.deps.broadcaster, agentIds.map(agentRoom), 'call:ended', { callId, reason });
+    emitTo(this.deps.broadcaster, [callRoom(callId), ...agentIds.map(agentRoom)], 'call:ended', { callId, reason });
+    this.deps.broadcaster.in(callRoom(callId)).socketsLeave(callRoom(callId));
     emitTo(this.deps.broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'ended', reason });
   }
 

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { ActionResult, AgentActions } from '../agents/actions.js';
 import type { Availability } from '../agents/availability.js';
 import type { Agent } from '../agents/directory.js';
-import { agentRoom, offeredPayload, supervisorsRoom, teamRoom } from '../agents/notifier.js';
+import { agentRoom, callRoom, offeredPayload, supervisorsRoom, teamRoom } from '../agents/notifier.js';
 import type { PresenceService } from '../agents/presence.js';
 import type { CallStore } from '../machines/call.store.js';
 import { restore } from '../machines/deliver.js';
@@ -93,13 +93,15 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     }
   });
 
-  const session = async (agent: Agent): Promise<AgentSession> => {
+  /** The agent's session, and the call rooms the socket asking for it belongs in. */
+  const session = async (agent: Agent, rooms: string[] = []): Promise<AgentSession> => {
     const offers: AgentSession['offers'] = [];
     for (const callId of await presence.offersOf(agent.id)) {
       const stored = await deps.store.load(callId);
       const ctx = stored ? restore(stored.snapshot).context : undefined;
       if (stored?.state === 'agent-offered' && ctx?.offer?.agentIds.includes(agent.id)) {
         offers.push(offeredPayload(callId, ctx, ctx.offer.expiresAt ?? ctx.answerDeadlineAt));
+        rooms.push(callRoom(callId));
       } else {
         await presence.dropOffer(agent.id, callId);
       }
@@ -110,6 +112,7 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       const stored = await deps.store.load(claimed);
       const ctx = stored ? restore(stored.snapshot).context : undefined;
       if (stored && ctx && stored.state !== 'ended' && ctx.agentId === agent.id) {
+        rooms.push(callRoom(claimed));
         activeCall = {
           callId: claimed,
           state: stored.state,
@@ -223,7 +226,10 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     try {
       const { wasOffline } = await presence.touch(agent.id, socket.id);
       log.info({ wasOffline }, 'agent socket connected');
-      socket.emit('agent:session', await session(agent));
+      const rooms: string[] = [];
+      const s = await session(agent, rooms);
+      if (rooms.length) socket.join(rooms);
+      socket.emit('agent:session', s);
       if (wasOffline) await availability.becameAvailable(agent.id);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not set up the agent session');

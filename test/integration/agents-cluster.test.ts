@@ -10,18 +10,9 @@ import type { CallDetail } from '../../src/shared/protocol.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, newSimulator, spawnRole } from '../harness.js';
-import { cleanupPrefix, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 const AGENTS_FILE = 'test/fixtures/agents.test.json';
-
-async function supervisorToken(url: string): Promise<string> {
-  const res = await fetch(`${url}/api/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'boss', password: 'pw' }),
-  });
-  return ((await res.json()) as { token: string }).token;
-}
 
 describe('agents on a Socket.IO cluster (2 http replicas, a worker, a media node)', () => {
   let prefix: string;
@@ -67,7 +58,7 @@ describe('agents on a Socket.IO cluster (2 http replicas, a worker, a media node
       spawnRole('media', prefix, env),
     ]);
     sim.setWebhookUrl(`${httpA.url}/webhooks/whatsapp`);
-    boss = await supervisorToken(httpA.url);
+    boss = await loginToken(httpA.url, 'boss');
   }, 120_000);
   afterAll(async () => {
     for (const a of agents) a.close();
@@ -141,16 +132,26 @@ describe('agents on a Socket.IO cluster (2 http replicas, a worker, a media node
     for (const a of [a1, a2, a3]) a.close();
   });
 
-  it('a reconnecting agent gets its ringing offer back', async () => {
-    const a4 = await connect('a4', httpA);
+  it('a reconnecting agent gets its ringing offer back; one who logs out is skipped at once', async () => {
+    // The first tab: a raw Socket.IO client whose connection drops (a reload, a network blip).
+    const token = await loginToken(httpA.url, 'a4');
+    const tab = ioClient(`${httpA.url}/agents`, { transports: ['websocket'], auth: { token }, reconnection: false });
+    const offered = new Promise<string>((r) => tab.on('call:offered', (o: { callId: string }) => r(o.callId)));
+    await new Promise<void>((r) => tab.once('connect', () => r()));
     const { call } = await sim.placeCall({ sdp: META_OFFER });
-    await a4.offered(call.callId);
-    a4.close();
+    expect(await offered).toBe(call.callId);
+    tab.io.engine.close(); // the transport drops; the server sees "transport close"
     // A new tab on the other replica: the session it receives on connect carries the offer.
     const again = await connect('a4', httpB);
     expect(again.client.session?.offers.map((o) => o.callId)).toContain(call.callId);
-    await cancel(call.callId);
+    expect((await detail(call.callId)).offer?.agentIds).toContain('a4');
+    // Logging out (an explicit disconnect of the last tab) withdraws the offer at once.
     again.close();
+    await waitUntil(async () => !(await detail(call.callId)).offer?.agentIds.includes('a4'), {
+      what: 'the offer to move on',
+      timeoutMs: 2000,
+    });
+    await cancel(call.callId);
   });
 
   it('unauthenticated and expired-token sockets are refused with a clear error', async () => {
