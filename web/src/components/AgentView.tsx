@@ -66,7 +66,11 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
         {!state.call && state.offers.length === 0 && !state.ended && <IdleState presence={state.presence} />}
       </section>
       <aside className="agent-side">
-        <CallHistory api={api} me={me} refreshKey={`${state.call?.callId ?? ''}|${state.call?.liveAt ?? ''}|${state.ended?.callId ?? ''}`} />
+        <CallHistory
+          api={api}
+          me={me}
+          refreshKey={`${state.call?.callId ?? ''}|${state.call?.liveAt ?? ''}|${state.ended?.callId ?? ''}`}
+        />
       </aside>
     </div>
   );

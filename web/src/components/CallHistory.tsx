@@ -2,7 +2,7 @@ import { useCallback } from 'react';
 import type { CallSummary } from '../../../src/shared/protocol.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
-import { callerLabel, endedByText, formatDuration, formatWhen, reasonText, stateLabel } from '../lib/format.js';
+import { callerLabel, formatDuration, formatWhen, outcomeText, stateLabel } from '../lib/format.js';
 
 export function outcomeOf(c: CallSummary): { label: string; tone: 'good' | 'bad' | 'neutral' | 'warn' | 'connecting' } {
   if (c.state === 'live') return { label: stateLabel(c.state), tone: 'good' };
@@ -52,7 +52,7 @@ export function CallHistory({ api, me, refreshKey }: { api: Api; me: string; ref
               </div>
               {c.state === 'ended' && (
                 <div className="history-reason" title={c.detail ?? undefined}>
-                  {reasonText(c.reason)} {endedByText(c.endedBy)}
+                  {outcomeText(c.reason, c.endedBy)}
                 </div>
               )}
             </li>

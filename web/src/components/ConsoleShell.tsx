@@ -28,6 +28,9 @@ export function ConsoleShell({
   const [tab, setTab] = useState<Tab>(() => tabFromHash(isSupervisor));
   const api = useMemo(() => createApi(auth.token), [auth.token]);
   const { client, connection } = useAgentClient(auth.token, onLogout);
+  // Undefined until /api/config has loaded, so a call resumed right after a reload waits for the TURN servers
+  // instead of connecting without them.
+  const iceServers = useMemo(() => (config ? (config.iceServers ?? []) : undefined), [config]);
   const agent = useAgentConsole({
     client,
     connection,
@@ -35,7 +38,7 @@ export function ConsoleShell({
     token: auth.token,
     agentId: auth.agent.id,
     role: auth.agent.role,
-    iceServers: config?.iceServers,
+    iceServers,
   });
 
   useEffect(() => {

@@ -19,6 +19,7 @@ export interface AgentConsoleOptions {
   token: string;
   agentId: string;
   role: 'agent' | 'supervisor';
+  /** From GET /api/config; undefined while it is loading (the call's media waits for it). */
   iceServers?: RTCIceServer[] | undefined;
   processing?: AudioProcessing;
 }

@@ -12,6 +12,7 @@ export interface CallMediaOptions {
   /** Successful (re)connections of the agent socket so far. */
   connects: number;
   processing: AudioProcessing;
+  /** From GET /api/config; undefined while it is loading: media starts once the ICE servers are known. */
   iceServers: RTCIceServer[] | undefined;
   dispatch: Dispatch<AgentAction>;
 }
@@ -99,6 +100,7 @@ export function useCallMedia(opts: CallMediaOptions): CallMediaControls {
     }
     if (mediaRef.current?.callId === callId) return;
     closeMedia();
+    if (iceServers === undefined) return; // /api/config is still loading (a call resumed just after a reload)
     let cancelled = false;
     void (async () => {
       const ready = micRef.current?.callId === callId ? micRef.current.stream : null;
@@ -119,7 +121,7 @@ export function useCallMedia(opts: CallMediaOptions): CallMediaControls {
         for (const t of stream.getTracks()) t.stop();
         return;
       }
-      const m = new CallMedia({ callId, mic: stream, client, iceServers: iceServers ?? [], onChange: setMedia });
+      const m = new CallMedia({ callId, mic: stream, client, iceServers, onChange: setMedia });
       mediaRef.current = m;
       tabs.claim(callId);
       setMedia(m.snapshot);

@@ -74,6 +74,16 @@ export function endedByText(endedBy: string | null | undefined): string {
   return endedBy ? (ENDED_BY[endedBy] ?? `by ${endedBy}`) : '';
 }
 
+/**
+ * Why a call ended, with who ended it where that adds something ("completed by the agent"); other reasons already
+ * say who (never "The caller hung up … by the caller").
+ */
+export function outcomeText(reason: string | null | undefined, endedBy: string | null | undefined): string {
+  const text = reasonText(reason);
+  const by = reason === 'completed' || reason === 'rejected' ? endedByText(endedBy) : '';
+  return by ? `${text} ${by}` : text;
+}
+
 /** Labels for the call machine's states. */
 const STATES: Record<string, string> = {
   ringing: 'Waiting',

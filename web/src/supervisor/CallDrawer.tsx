@@ -2,7 +2,7 @@ import { Fragment, useCallback, useEffect, useState } from 'react';
 import type { AudioStatsSample, CallDetail, LegStats } from '../../../src/shared/protocol.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
-import { callerLabel, endedByText, formatDuration, formatTime, reasonText, stateLabel } from '../lib/format.js';
+import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
 
 /** One call's full story for a supervisor: outcome, state path, timeline with routing decisions, audio stats. */
 export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string; onClose: () => void }) {
@@ -90,7 +90,7 @@ function Summary({ call }: { call: CallDetail }) {
     ['Ended', call.endedAt ? `${formatTime(call.endedAt)}` : '—'],
   ];
   if (call.state === 'ended') {
-    rows.push(['Outcome', `${reasonText(call.reason)} ${endedByText(call.endedBy)} (${call.reason ?? '?'})`]);
+    rows.push(['Outcome', `${outcomeText(call.reason, call.endedBy)} (${call.reason ?? '?'})`]);
   }
   if (call.errorCode) rows.push(['Meta error', String(call.errorCode)]);
   if (call.detail) rows.push(['Detail', call.detail]);
