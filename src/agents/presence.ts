@@ -1,5 +1,8 @@
 import type { Keys } from '../shared/keys.js';
-import type { PresenceState } from '../shared/protocol.js';
+import type { AgentRow, PresenceState } from '../shared/protocol.js';
+
+export type { AgentRow };
+
 import type { RedisClient } from '../shared/redis.js';
 import type { AgentDirectory } from './directory.js';
 
@@ -15,13 +18,6 @@ export interface AgentAvailability {
   /** Calls ringing for this agent right now. */
   offers: number;
   callId: string | null;
-}
-
-export interface AgentRow extends AgentAvailability {
-  name: string;
-  role: string;
-  sockets: number;
-  wrapUpUntil: number | null;
 }
 
 /**

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { utcDay } from '../machines/call.index.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
-import { PROTOCOL_VERSION } from '../shared/protocol.js';
+import { type ConsoleConfig, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
 import type { AppDeps } from './app.js';
 import { type AuthVariables, requireAuth } from './auth.js';
 import { loadDetail, loadSummaries } from './call-view.js';
@@ -51,7 +51,7 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   api.use('*', bodyLimit({ maxSize: 64 * 1024 }));
 
   api.get('/config', (c) =>
-    c.json({
+    c.json<ConsoleConfig>({
       demo: deps.config.demo,
       protocol: PROTOCOL_VERSION,
       inspect: deps.config.inspect,
@@ -138,7 +138,7 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     ]);
     const answered = figures.answered;
     const decided = figures.answered + figures.missed + figures.abandoned;
-    return c.json({
+    return c.json<TodayStats>({
       ...figures,
       waitingNow: waiting.length,
       activeNow: active.length,

@@ -1,21 +1,9 @@
 import type { Keys } from '../shared/keys.js';
+import type { DailyFigures } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { CallContext } from './call.machine.js';
 
-/** Today's figures for the supervisor view (UTC day). */
-export interface DailyFigures {
-  day: string;
-  calls: number;
-  answered: number;
-  missed: number;
-  abandoned: number;
-  failed: number;
-  rejected: number;
-  /** Sum over answered calls of arrival → live, ms. */
-  answerMsSum: number;
-  /** Sum over answered calls of live → ended, ms. */
-  handleMsSum: number;
-}
+export type { DailyFigures };
 
 const FIELDS = [
   'calls',

@@ -194,3 +194,56 @@ export interface AudioStatsSample {
   whatsapp: LegStats | null;
   agent: LegStats | null;
 }
+
+/** GET /api/config. */
+export interface ConsoleConfig {
+  demo: boolean;
+  inspect: boolean;
+  /** The Stately inspector bridge to open, when XSTATE_INSPECT=1. */
+  inspectUrl: string | null;
+  protocol: number;
+  answerDeadlineSeconds: number;
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+}
+
+/** A row of GET /api/agents (supervisors). */
+export interface AgentRow {
+  id: string;
+  name: string;
+  role: string;
+  teams: string[];
+  presence: PresenceState;
+  /** Online, not on or claimed for a call, not in wrap-up. */
+  available: boolean;
+  /** When the agent last became free (ms): longest idle first. */
+  idleSince: number;
+  /** Calls ringing for this agent right now. */
+  offers: number;
+  callId: string | null;
+  sockets: number;
+  wrapUpUntil: number | null;
+}
+
+/** Today's counters (UTC day), from the calls that ended today. */
+export interface DailyFigures {
+  day: string;
+  calls: number;
+  answered: number;
+  missed: number;
+  abandoned: number;
+  failed: number;
+  rejected: number;
+  /** Sum over answered calls of arrival → live, ms. */
+  answerMsSum: number;
+  /** Sum over answered calls of live → ended, ms. */
+  handleMsSum: number;
+}
+
+/** GET /api/stats/today. */
+export interface TodayStats extends DailyFigures {
+  waitingNow: number;
+  activeNow: number;
+  averageSpeedOfAnswerMs: number | null;
+  averageHandleTimeMs: number | null;
+  abandonmentRate: number | null;
+}

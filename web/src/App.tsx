@@ -14,7 +14,16 @@ export function App() {
   useEffect(() => {
     fetchConfig()
       .then(setConfig)
-      .catch(() => setConfig({ demo: false, inspect: false, protocol: 1, answerDeadlineSeconds: 45 }));
+      .catch(() =>
+        setConfig({
+          demo: false,
+          inspect: false,
+          inspectUrl: null,
+          protocol: 1,
+          answerDeadlineSeconds: 45,
+          iceServers: [],
+        }),
+      );
   }, []);
 
   const onLogin = useCallback((result: LoginResult) => {

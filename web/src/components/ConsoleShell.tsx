@@ -128,7 +128,7 @@ export function ConsoleShell({
       )}
       <main className="content">
         {tab === 'supervisor' && isSupervisor ? (
-          <SupervisorView api={api} client={client} config={config} />
+          <SupervisorView api={api} client={client} config={config} token={auth.token} />
         ) : (
           <AgentView agent={agent} api={api} me={auth.agent.id} />
         )}

@@ -1,45 +1,7 @@
 import { apiRequest } from '../../../src/client/agent-client.js';
-import type { CallDetail, CallSummary, PresenceState } from '../../../src/shared/protocol.js';
+import type { AgentRow, CallDetail, CallSummary, ConsoleConfig, TodayStats } from '../../../src/shared/protocol.js';
 
-/** GET /api/config. `iceServers` is optional: the server may add it later. */
-export interface ConsoleConfig {
-  demo: boolean;
-  inspect: boolean;
-  protocol: number;
-  answerDeadlineSeconds: number;
-  iceServers?: RTCIceServer[];
-}
-
-/** A row of GET /api/agents (supervisors). */
-export interface AgentRow {
-  id: string;
-  name: string;
-  role: string;
-  teams: string[];
-  presence: PresenceState;
-  available: boolean;
-  idleSince: number;
-  offers: number;
-  callId: string | null;
-  sockets: number;
-  wrapUpUntil: number | null;
-}
-
-/** GET /api/stats/today. */
-export interface TodayStats {
-  day: string;
-  calls: number;
-  answered: number;
-  missed: number;
-  abandoned: number;
-  failed: number;
-  rejected: number;
-  waitingNow: number;
-  activeNow: number;
-  averageSpeedOfAnswerMs: number | null;
-  averageHandleTimeMs: number | null;
-  abandonmentRate: number | null;
-}
+export type { AgentRow, ConsoleConfig, TodayStats };
 
 const origin = () => window.location.origin;
 

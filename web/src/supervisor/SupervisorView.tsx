@@ -13,10 +13,12 @@ export function SupervisorView({
   api,
   client,
   config,
+  token,
 }: {
   api: Api;
   client: AgentClient | null;
   config: ConsoleConfig | null;
+  token: string;
 }) {
   const { calls, agents, today } = useSupervisorData(api, client);
   const [open, setOpen] = useState<string | null>(null);
@@ -34,7 +36,7 @@ export function SupervisorView({
           {config?.inspect && (
             <a
               className="btn btn-ghost"
-              href="https://stately.ai/inspect"
+              href={config.inspectUrl ?? 'https://stately.ai/inspect'}
               target="_blank"
               rel="noreferrer"
               data-testid="inspector-link"
@@ -42,6 +44,15 @@ export function SupervisorView({
               Open the Stately inspector ↗
             </a>
           )}
+          <a
+            className="btn btn-ghost"
+            href={`/admin/login?token=${encodeURIComponent(token)}`}
+            target="_blank"
+            rel="noreferrer"
+            data-testid="queues-link"
+          >
+            Queues ↗
+          </a>
           {config?.demo && <DemoCallButton api={api} onPlaced={() => calls.refresh()} />}
         </div>
       </div>
