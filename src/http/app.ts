@@ -66,7 +66,9 @@ export function createApp(deps: AppDeps): Hono {
     c.json({ error: { code: 'not-found', message: `No route ${c.req.method} ${c.req.path}.` } }, 404),
   );
 
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: false, contentSecurityPolicy: undefined }));
+  // Browser-facing responses get security headers; Meta's webhook calls do not need them (the hottest path).
+  const headers = secureHeaders({ crossOriginResourcePolicy: false, contentSecurityPolicy: undefined });
+  app.use('*', (c, next) => (c.req.path.startsWith('/webhooks/') ? next() : headers(c, next)));
   if (config.corsOrigins?.length) {
     app.use(
       '/api/*',

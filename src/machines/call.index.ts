@@ -71,9 +71,11 @@ export class CallIndex {
    */
   async ended(callId: string, ctx: CallContext): Promise<boolean> {
     const k = this.#keys;
-    await this.#redis.zrem(k.callsActive, callId);
-    await this.#redis.zrem(k.callsWaiting, callId);
-    const first = await this.#redis.hsetnx(k.call.state(callId), 'counted', '1');
+    const [, , first] = await Promise.all([
+      this.#redis.zrem(k.callsActive, callId),
+      this.#redis.zrem(k.callsWaiting, callId),
+      this.#redis.hsetnx(k.call.state(callId), 'counted', '1'),
+    ]);
     if (first !== 1) return false;
     const day = utcDay(ctx.createdAt);
     const key = k.statsDaily(day);

@@ -522,11 +522,12 @@ export const callMachine = setup({
             {
               type: 'effect',
               params: ({ context, event }) => [
+                // The bridge first: it is on the critical path to the caller hearing the agent.
+                { type: 'media.createBridge', nodeId: event.mediaNodeId, agentId: event.agentId },
                 ...withdraw(context.offer!.agentIds, 'taken', event.agentId),
                 cancel('answer-deadline', 'a'),
                 ...(context.offer?.expiresAt !== undefined ? [cancel('ring-expired', context.offer.seq)] : []),
                 { type: 'queue.leave' },
-                { type: 'media.createBridge', nodeId: event.mediaNodeId, agentId: event.agentId },
                 timer('accept-deadline', context.acceptDeadlineMs, '1'),
               ],
             },

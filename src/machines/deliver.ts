@@ -195,8 +195,9 @@ export class Deliverer {
       const from = stateOf(current);
       const to = stateOf(next);
       const entry: TimelineEntry = { at: event.at, event: event.type, from, to, detail: summarizeEvent(event) };
-      await this.#markOutbox(callId, effects.length);
-      const result = await this.#d.store.save({
+      // The mark is sent before the write on the same connection, so it reaches Redis first; no need to wait for it.
+      const marked = this.#markOutbox(callId, effects.length);
+      const saving = this.#d.store.save({
         callId,
         expectedVersion: stored.version,
         snapshot: callMachine.getPersistedSnapshot(next),
@@ -206,6 +207,7 @@ export class Deliverer {
         expireMs: to === 'ended' ? this.#d.retentionMs : undefined,
         at: event.at,
       });
+      const [, result] = await Promise.all([marked, saving]);
       if (result === SaveResult.VersionConflict) {
         this.#d.metrics?.conflict();
         if (Date.now() > deadline) throw new Error(`call ${callId}: still conflicting after ${attempt} attempts`);

@@ -27,12 +27,11 @@ export async function startHttpRole(
 ): Promise<HttpRole> {
   const { config, logger } = core;
   const ingest = new WebhookIngest({
-    deliverer: core.deliverer,
     redis: core.redis,
     keys: core.keys,
     logger,
     metrics: core.metrics,
-    config,
+    phoneNumberIds: config.whatsapp.phoneNumberIds,
   });
   const app = createApp({
     config,

@@ -3,7 +3,9 @@ import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
 import { type GraphClient, HttpGraphClient } from '../workers/graph.client.js';
 import { createGraphWorker } from '../workers/graph.worker.js';
+import { IngestConsumer, IngestProcessor } from '../workers/ingest.consumer.js';
 import { Maintenance } from '../workers/maintenance.js';
+import { WORKER_NAME } from '../workers/queues.js';
 import { Sweeper } from '../workers/sweeper.js';
 import { createTimerWorker } from '../workers/timer.worker.js';
 
@@ -49,14 +51,32 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     settleMs: Math.max(config.media.nodeTtlMs, 2000),
   });
   const sweeper = new Sweeper({ deliverer, index: core.index, redis: core.redis, keys, logger });
+  const ingest = new IngestConsumer({
+    processor: new IngestProcessor({
+      deliverer,
+      redis: core.redis,
+      keys,
+      logger,
+      metrics: core.metrics,
+      calls: config.calls,
+    }),
+    redis: core.redis,
+    blocking: core.factory.create('ingest', { blocking: true }),
+    keys,
+    logger,
+    consumerName: WORKER_NAME,
+    claimIdleMs: config.workerLockMs,
+  });
   const workers = [graph, timer, route];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  await ingest.start();
   maintenance.start();
   sweeper.start();
   logger.info('worker role running');
   return {
     workers: [...workers, maintenance.worker],
     async stop() {
+      await ingest.stop();
       await sweeper.stop();
       await maintenance.stop();
       // close() waits for running jobs to finish; a job cut off by a crash is retried by another worker.

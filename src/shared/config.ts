@@ -90,7 +90,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
     .optional(),
-  MEDIA_CAPACITY: int(1, 1000).default(15),
+  MEDIA_CAPACITY: int(1, 1000).default(10),
   MEDIA_ICE_SERVERS: z.string().optional(),
   AGENT_ICE_SERVERS: z.string().optional(),
   MEDIA_ANNOUNCED_IP: z.string().optional(),

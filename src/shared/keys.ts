@@ -56,6 +56,10 @@ export function keys(prefix: string) {
     agentsOnline: `${prefix}:agents:online`,
     /** string: the agent who last answered this caller (sticky routing) */
     callerAgent: (waId: string) => `${prefix}:caller:{${waId}}`,
+    /** stream of validated webhook events, consumed by the workers (group `ingest`) */
+    ingest: `${prefix}:ingest`,
+    /** stream of ingest events that failed again and again (kept for inspection) */
+    ingestDead: `${prefix}:ingest:dead`,
     /** string counter for login attempts */
     loginAttempts: (who: string) => `${prefix}:login:{${who}}`,
     media: {

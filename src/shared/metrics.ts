@@ -16,13 +16,19 @@ export class Metrics implements DeliverMetrics {
   });
   readonly webhookItems = new Counter({
     name: 'wacc_webhook_items_total',
-    help: 'Webhook items (calls[], statuses[]) by kind and outcome (created, applied, duplicate, ignored, unknown-call, malformed, skipped)',
+    help: 'Webhook items (calls[], statuses[]) by kind and outcome (queued, malformed, skipped)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestEvents = new Counter({
+    name: 'wacc_ingest_events_total',
+    help: 'Webhook events applied by the workers, by kind and outcome (created, applied, duplicate, ignored, unknown-call, early-terminate)',
     labelNames: ['kind', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly webhookLatency = new Histogram({
     name: 'wacc_webhook_duration_seconds',
-    help: 'Time from webhook received to 200 (durable in Redis)',
+    help: 'Time from webhook received to 200 (its events queued in Redis)',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });

@@ -32,6 +32,8 @@ export class RedisFactory {
       connectionName: name,
       maxRetriesPerRequest: opts.blocking ? null : 20,
       enableReadyCheck: true,
+      // Commands issued in the same tick share one round trip (webhooks and events under load).
+      enableAutoPipelining: !opts.blocking,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     };
     let client: RedisClient;
