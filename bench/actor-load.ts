@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { META_OFFER_SDP } from '../src/testing/sdp-fixtures.js';
 import { CountingMetrics, callInput, LIFECYCLE, makeDeliverer, runLifecycle } from './lib/actor.js';
+import { CpuMeter, otherShare } from './lib/cpu.js';
 import { emitResult, scriptConfig } from './lib/procs.js';
 import { summarize } from './lib/util.js';
 
@@ -19,6 +20,10 @@ export interface ActorLoadConfig {
   /** Epoch ms to start at, so that several processes measure the same window. */
   startAt: number;
   phases: ('raw' | 'deliver')[];
+  /** Redis's pid, to measure its CPU in the same window (when it runs on this machine). */
+  redisPid?: number | undefined;
+  /** What-if: ioredis auto-pipelining on this process's connection (the service does not use it). */
+  autoPipelining?: boolean;
 }
 
 export interface PhaseResult {
@@ -28,13 +33,20 @@ export interface PhaseResult {
   /** Latency of one operation (one pair / one event), ms. */
   latencyMs: { p50: number; p99: number };
   cpuPct: number;
+  /** Redis's CPU over the same window, % of one core (null when Redis is not local). */
+  redisCpuPct: number | null;
+  /** Other people's work during the phase, % of the machine (all cores). */
+  otherPct: number;
   conflicts: number;
   errors: number;
 }
 
 export interface ActorLoadResult {
+  /** The best phase of each kind (phases may repeat, alternating, so that noise from other work hits both). */
   raw?: PhaseResult;
   deliver?: PhaseResult;
+  /** Every phase in order. */
+  all: { phase: 'raw' | 'deliver'; opsPerS: number }[];
   snapshotBytes: number;
 }
 
@@ -42,7 +54,8 @@ async function phase(
   durationMs: number,
   concurrency: number,
   body: (loop: number, record: (ms: number) => void, stop: () => boolean) => Promise<void>,
-): Promise<{ ops: number; lat: number[]; cpuPct: number; wall: number }> {
+  redisPid?: number,
+): Promise<{ ops: number; lat: number[]; cpuPct: number; wall: number; redisCpuPct: number | null; otherPct: number }> {
   const lat: number[] = [];
   const end = performance.now() + durationMs;
   const stop = () => performance.now() >= end;
@@ -51,17 +64,23 @@ async function phase(
     ops++;
     if (lat.length < 200_000) lat.push(ms);
   };
+  const meter = new CpuMeter({ redis: redisPid }).start();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, i) => body(i, record, stop)));
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { ops, lat, cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, wall };
+  const window = meter.stop();
+  const redisCpu = window.byPid.redis;
+  const cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
+  const redisCpuPct = redisCpu === undefined || Number.isNaN(redisCpu) ? null : redisCpu;
+  // Other actor processes of this run count as "other" here; the section subtracts them.
+  return { ops, lat, cpuPct, wall, redisCpuPct, otherPct: otherShare(window, cpuPct + (redisCpuPct ?? 0)) };
 }
 
 async function main(): Promise<void> {
   const cfg = scriptConfig<ActorLoadConfig>();
-  const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 5 });
+  const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 5, enableAutoPipelining: cfg.autoPipelining ?? false });
   const metrics = new CountingMetrics();
   const deliverer = makeDeliverer(redis, cfg.prefix, metrics);
   const tag = `${process.pid}`;
@@ -113,20 +132,25 @@ async function main(): Promise<void> {
   const wait = cfg.startAt - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 
-  const result: ActorLoadResult = { snapshotBytes: value.length };
+  const result: ActorLoadResult = { snapshotBytes: value.length, all: [] };
   for (const p of cfg.phases) {
     const conflicts0 = metrics.conflicts;
     errors = 0;
-    const r = await phase(cfg.durationMs, cfg.concurrency, p === 'raw' ? rawLoop : deliverLoop);
+    const r = await phase(cfg.durationMs, cfg.concurrency, p === 'raw' ? rawLoop : deliverLoop, cfg.redisPid);
     const s = summarize(r.lat);
-    result[p] = {
+    const phaseResult: PhaseResult = {
       opsPerS: r.ops / (r.wall / 1000),
       ops: r.ops,
       latencyMs: { p50: s.p50, p99: s.p99 },
       cpuPct: r.cpuPct,
+      redisCpuPct: r.redisCpuPct,
+      otherPct: r.otherPct,
       conflicts: metrics.conflicts - conflicts0,
       errors,
     };
+    result.all.push({ phase: p, opsPerS: phaseResult.opsPerS });
+    const prev = result[p];
+    if (!prev || phaseResult.opsPerS > prev.opsPerS) result[p] = phaseResult;
   }
   redis.disconnect();
   emitResult(result);

@@ -57,9 +57,11 @@ function templates(cfg: LoadgenConfig): { connect: [string, string]; terminate: 
   const biz = cfg.business;
   const from = '919800012345';
   const connect = JSON.stringify(
-    callsEnvelope(biz, [connectCall(biz, { callId: PLACEHOLDER, from, name: 'Bench Caller', sdp: cfg.sdp })], [
-      { waId: from, name: 'Bench Caller' },
-    ]),
+    callsEnvelope(
+      biz,
+      [connectCall(biz, { callId: PLACEHOLDER, from, name: 'Bench Caller', sdp: cfg.sdp })],
+      [{ waId: from, name: 'Bench Caller' }],
+    ),
   );
   const terminate = JSON.stringify(
     callsEnvelope(biz, [terminateCall(biz, { callId: PLACEHOLDER, from, status: 'COMPLETED' })]),
@@ -166,9 +168,12 @@ async function main(): Promise<void> {
   const meter = new CpuMeter(cfg.watchPids ?? {});
   let cpuWindow: CpuWindow | null = null;
   const startMeter = setTimeout(() => meter.start(), Math.max(0, measureFrom - performance.now()));
-  const stopMeter = setTimeout(() => {
-    cpuWindow = meter.stop();
-  }, Math.max(0, measureTo - performance.now()));
+  const stopMeter = setTimeout(
+    () => {
+      cpuWindow = meter.stop();
+    },
+    Math.max(0, measureTo - performance.now()),
+  );
   if (cfg.mode === 'closed') {
     const loops = Array.from({ length: cfg.concurrency }, async () => {
       while (!stopping && performance.now() < measureTo) await oneCall(performance.now());

@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { CallContext } from '../../src/machines/call.machine.js';
 import { CallStore, type OutboxItem } from '../../src/machines/call.store.js';
 import {
+  Deliverer,
   type DeliverMetrics,
   type DeliverOutcome,
-  Deliverer,
   type EffectDispatcher,
   type IncomingEvent,
 } from '../../src/machines/deliver.js';
@@ -37,7 +37,13 @@ export const RETENTION_MS = 7 * 86_400_000;
 
 export function makeDeliverer(redis: Redis, prefix: string, metrics?: DeliverMetrics): Deliverer {
   const store = new CallStore(redis, makeKeys(prefix));
-  return new Deliverer({ store, dispatcher: new NoopDispatcher(), logger: silentLogger, metrics, retentionMs: RETENTION_MS });
+  return new Deliverer({
+    store,
+    dispatcher: new NoopDispatcher(),
+    logger: silentLogger,
+    metrics,
+    retentionMs: RETENTION_MS,
+  });
 }
 
 export function callInput(callId: string) {

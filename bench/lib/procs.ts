@@ -139,7 +139,11 @@ export interface RoleChild extends Child {
 }
 
 /** The environment a service process runs with in the bench: like test/helpers.ts testEnv(), on our prefix. */
-export function serviceEnv(redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  redisUrl: string,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     KEY_PREFIX: prefix,
@@ -162,11 +166,20 @@ export async function spawnRole(
   nodeArgs: string[] = [],
 ): Promise<RoleChild> {
   const port = role === 'http' ? await freePort() : 0;
-  const ready = role === 'http' ? /http role listening/ : role === 'worker' ? /worker role running/ : /media node ready/;
-  const child = await spawnNode(name, ['src/main.ts', role], {
+  const ready =
+    role === 'http' ? /http role listening/ : role === 'worker' ? /worker role running/ : /media node ready/;
+  // BENCH_CPU_PROF=http,media (roles, or "all") writes a V8 CPU profile per process to bench/results/profiles/.
+  const prof = (process.env.BENCH_CPU_PROF ?? '').split(',');
+  const profArgs =
+    prof.includes(role) || prof.includes('all')
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS_DIR, 'profiles', name)}`]
+      : [];
+  // BENCH_SERVICE_ROOT=/other/checkout benchmarks that checkout's service with this bench (A/B of a patch).
+  const root = process.env.BENCH_SERVICE_ROOT ?? ROOT;
+  const child = await spawnNode(name, [path.join(root, 'src', 'main.ts'), role], {
     env: serviceEnv(redisUrl, prefix, { PORT: String(port), ...env }),
     ready,
-    nodeArgs,
+    nodeArgs: [...profArgs, ...nodeArgs],
   });
   return { ...child, role, port, url: `http://127.0.0.1:${port}` };
 }

@@ -2,6 +2,7 @@
  * 2. Call-actor throughput through the store vs raw Redis round trips, memory per call in Redis, and version
  * conflicts under 8 concurrent writers on one call; 5. the same throughput with 1 vs 2 processes.
  */
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import type { CallStore } from '../../src/machines/call.store.js';
 import { createCore } from '../../src/runtime.js';
@@ -10,6 +11,7 @@ import { silentLogger } from '../../src/shared/log.js';
 import { META_OFFER_SDP, RAW_ANSWER_SDP } from '../../src/testing/sdp-fixtures.js';
 import type { ActorLoadConfig, ActorLoadResult, PhaseResult } from '../actor-load.js';
 import { CountingMetrics, callInput, makeDeliverer, runLifecycle } from '../lib/actor.js';
+import type { QuietGate } from '../lib/cpu.js';
 import { runScript, serviceEnv } from '../lib/procs.js';
 import { benchPrefix, cleanupPrefix, log, memoryOf } from '../lib/util.js';
 
@@ -20,7 +22,11 @@ export interface ActorOptions {
   concurrency: number;
   conflictEvents: number;
   memoryCalls: number;
+  /** raw / deliver phases alternate this many times in each process; the best of each counts. */
+  rounds: number;
   scale: boolean;
+  redisPid: number | undefined;
+  gate: QuietGate;
 }
 
 export interface MemoryFigure {
@@ -54,7 +60,18 @@ export interface ActorResult {
     eventsPerS: number;
     singleWriterEventsPerS: number;
   };
-  scale: { processes: number; raw: number; deliver: number }[];
+  scale: { processes: number; raw: number; deliver: number; otherPct: number }[];
+  /** What-if, not the service as configured: the same deliver load with ioredis auto-pipelining on. */
+  whatIfAutoPipelining: PhaseResult | undefined;
+}
+
+/** Other people's work during the worst phase of a load, % of the machine (other actor processes excluded). */
+function others(results: ActorLoadResult[]): number {
+  const phases = results.flatMap((r) => [r.raw, r.deliver]).filter((p): p is PhaseResult => p !== undefined);
+  const cores = os.cpus().length;
+  // Each process counts its siblings as "other": take them out again.
+  const siblings = (p: PhaseResult) => (results.length > 1 ? ((results.length - 1) * p.cpuPct) / cores : 0);
+  return Math.max(0, ...phases.map((p) => p.otherPct - siblings(p)));
 }
 
 async function load(
@@ -63,9 +80,25 @@ async function load(
   prefix: string,
   processes: number,
   concurrency: number,
+  extra: Partial<ActorLoadConfig> = {},
 ): Promise<ActorLoadResult[]> {
+  const first = await loadOnce(name, opts, prefix, processes, concurrency, extra);
+  if (!opts.gate.rerun(name, others(first))) return first;
+  const again = await loadOnce(name, opts, prefix, processes, concurrency, extra);
+  return others(again) < others(first) ? again : first;
+}
+
+async function loadOnce(
+  name: string,
+  opts: ActorOptions,
+  prefix: string,
+  processes: number,
+  concurrency: number,
+  extra: Partial<ActorLoadConfig>,
+): Promise<ActorLoadResult[]> {
+  await opts.gate.wait(name, { redis: opts.redisPid });
   // Both processes start measuring at the same instant (their start-up and warm-up finish before it).
-  const startAt = Date.now() + 4000 + opts.warmupMs;
+  const startAt = Date.now() + 3000 + opts.warmupMs;
   const cfg: ActorLoadConfig = {
     redisUrl: opts.redisUrl,
     prefix,
@@ -73,12 +106,14 @@ async function load(
     warmupMs: opts.warmupMs,
     durationMs: opts.durationMs,
     startAt,
-    phases: ['raw', 'deliver'],
+    phases: Array.from({ length: opts.rounds }, () => ['raw', 'deliver'] as const).flat(),
+    redisPid: opts.redisPid,
+    ...extra,
   };
   return Promise.all(
     Array.from({ length: processes }, (_, i) =>
       runScript<ActorLoadResult>(`${name}-${i + 1}`, 'bench/actor-load.ts', cfg, {
-        timeoutMs: 60_000 + 3 * (opts.warmupMs + opts.durationMs),
+        timeoutMs: 60_000 + 3 * opts.warmupMs + 2 * opts.rounds * opts.durationMs,
       }),
     ),
   );
@@ -203,18 +238,26 @@ export async function runActor(opts: ActorOptions): Promise<ActorResult> {
     const [one] = await load('actor-1p', opts, prefix, 1, opts.concurrency);
     log(`  raw GET+SET ${one!.raw!.opsPerS.toFixed(0)}/s, deliver ${one!.deliver!.opsPerS.toFixed(0)} events/s`);
     log('actor: throughput, 1 process, 1 call at a time');
-    const [serial] = await load('actor-serial', opts, prefix, 1, 1);
+    const [serial] = await load('actor-serial', opts, prefix, 1, 1, {
+      phases: ['raw', 'deliver'],
+    });
     log(`  raw GET+SET ${serial!.raw!.opsPerS.toFixed(0)}/s, deliver ${serial!.deliver!.opsPerS.toFixed(0)} events/s`);
     const scale: ActorResult['scale'] = [
-      { processes: 1, raw: one!.raw!.opsPerS, deliver: one!.deliver!.opsPerS },
+      { processes: 1, raw: one!.raw!.opsPerS, deliver: one!.deliver!.opsPerS, otherPct: others([one!]) },
     ];
     if (opts.scale) {
       log('actor: throughput, 2 processes');
       const two = await load('actor-2p', opts, prefix, 2, opts.concurrency);
       const sum = (p: 'raw' | 'deliver') => two.reduce((a, r) => a + (r[p]?.opsPerS ?? 0), 0);
-      scale.push({ processes: 2, raw: sum('raw'), deliver: sum('deliver') });
+      scale.push({ processes: 2, raw: sum('raw'), deliver: sum('deliver'), otherPct: others(two) });
       log(`  raw GET+SET ${sum('raw').toFixed(0)}/s, deliver ${sum('deliver').toFixed(0)} events/s`);
     }
+    log('actor: what-if, deliver with ioredis auto-pipelining');
+    const [auto] = await load('actor-autopipe', opts, prefix, 1, opts.concurrency, {
+      phases: ['deliver'],
+      autoPipelining: true,
+    });
+    log(`  deliver ${auto!.deliver!.opsPerS.toFixed(0)} events/s`);
     log('actor: memory per call');
     const mem = await memory(opts);
     log('actor: 8 writers on one call');
@@ -228,6 +271,7 @@ export async function runActor(opts: ActorOptions): Promise<ActorResult> {
       memory: mem,
       conflicts: conf,
       scale,
+      whatIfAutoPipelining: auto!.deliver,
     };
   } finally {
     await cleanupPrefix(opts.redisUrl, prefix);
