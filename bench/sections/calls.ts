@@ -272,8 +272,13 @@ async function setupCalls(
       if (!pre || !acc) throw new Error('pre_accept or accept missing at the simulator');
       await sleep(opts.listenMs);
       const until = nowMs();
-      const atAgent = l.peer.report({ since: acceptedAt, until, settleMs: 400 }).inbound;
-      const atCaller = l.caller.report({ until, settleMs: 400 }).inbound;
+      const atAgent = l.peer.report({
+        since: acceptedAt,
+        until,
+        settleMs: 400,
+        senderGaps: l.caller.generator.gaps(),
+      }).inbound;
+      const atCaller = l.caller.report({ until, settleMs: 400, senderGaps: l.peer.generator.gaps() }).inbound;
       const firstAtAgent = l.peer.analyzer.firstAudioAt;
       const steps: Record<string, number> = {};
       for (const e of await timeline(l.call.callId)) {
@@ -448,8 +453,18 @@ async function mediaRamp(
       const latC2A: number[] = [];
       const latA2C: number[] = [];
       for (const l of x.live) {
-        const atAgent = l.peer.report({ since: from, until, settleMs: 400 }).inbound;
-        const atCaller = l.caller.report({ since: from, until, settleMs: 400 }).inbound;
+        const atAgent = l.peer.report({
+          since: from,
+          until,
+          settleMs: 400,
+          senderGaps: l.caller.generator.gaps(),
+        }).inbound;
+        const atCaller = l.caller.report({
+          since: from,
+          until,
+          settleMs: 400,
+          senderGaps: l.peer.generator.gaps(),
+        }).inbound;
         const a = markerStats(atAgent);
         const c = markerStats(atCaller);
         expected += a.expected + c.expected;

@@ -9,6 +9,7 @@ import {
   type MarkerScheme,
   markerReport,
   markerScheme,
+  type SenderGap,
 } from './markers.js';
 
 export interface AudioAnalyzerOptions {
@@ -28,6 +29,14 @@ export interface ToneStats {
   firstSeenAt: number | null;
   lastSeenAt: number | null;
   frames: number;
+}
+
+/** The window a report covers (epoch ms); see {@link AudioAnalyzer.report}. */
+export interface ReportWindow {
+  since?: number | undefined;
+  until?: number | undefined;
+  settleMs?: number | undefined;
+  senderGaps?: readonly SenderGap[] | undefined;
 }
 
 /** What one direction of a call received, in the shape every peer (caller, node agent) reports. */
@@ -207,9 +216,10 @@ export class AudioAnalyzer {
 
   /**
    * The report for this direction. `since` (epoch ms, e.g. the accept instant) anchors timeToFirstAudioMs and the
-   * marker window; markers sent in the last `settleMs` are not expected yet.
+   * marker window; markers sent in the last `settleMs` are not expected yet, nor those the sender did not push on
+   * time (`senderGaps`, from the sending generator's `gaps()`).
    */
-  report(opts: { since?: number; until?: number; settleMs?: number } = {}): InboundAudioReport {
+  report(opts: ReportWindow = {}): InboundAudioReport {
     const since = opts.since;
     const firstAfter = since === undefined ? undefined : this.#audioTimes.find((t) => t >= since);
     const tones: Record<string, ToneStats> = {};
@@ -226,7 +236,12 @@ export class AudioAnalyzer {
     if (this.#detector && since !== undefined) {
       report.markers = markerReport(
         this.#detector.detections(),
-        { fromMs: since, toMs: opts.until ?? nowMs(), settleMs: opts.settleMs },
+        {
+          fromMs: since,
+          toMs: opts.until ?? nowMs(),
+          ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
+          ...(opts.senderGaps ? { senderGaps: opts.senderGaps } : {}),
+        },
         this.#detector.scheme,
       );
     }

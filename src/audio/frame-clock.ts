@@ -59,6 +59,11 @@ export class FrameClock {
     this.#now = opts.now ?? nowMs;
   }
 
+  /** The clock's current time (epoch ms): what frames are due against. */
+  now(): number {
+    return this.#now();
+  }
+
   get subscriberCount(): number {
     return this.#subscribers.size;
   }

@@ -2,13 +2,21 @@ import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../media/wrtc.js';
 import { nowMs } from './clock.js';
 import { type DtmfSegment, dtmfFrequencies, dtmfSchedule } from './dtmf.js';
 import { FrameClock } from './frame-clock.js';
-import { type MarkerScheme, markerScheme } from './markers.js';
+import { type MarkerScheme, markerScheme, type SenderGap } from './markers.js';
 import { newSynthState, type SynthState, synthesizeFrame } from './synth.js';
 
 /** The PCM format every generator feeds wrtc: 48 kHz mono s16 in 10 ms frames. */
 export const GENERATOR_SAMPLE_RATE = 48_000;
 export const FRAME_MS = 10;
 export const FRAME_SAMPLES = (GENERATOR_SAMPLE_RATE * FRAME_MS) / 1000;
+
+/**
+ * A frame pushed this much after its nominal start counts as late: the receiver's jitter buffer has likely played
+ * concealment in its place already. Loopback paths run with a jitter buffer of a few tens of ms.
+ */
+const LATE_FRAME_MS = 30;
+/** How many gaps a generator remembers (the oldest are dropped). */
+const MAX_GAPS = 256;
 
 export interface AudioGeneratorOptions {
   /** Base tone. @default 440 */
@@ -43,6 +51,8 @@ export class AudioGenerator {
   #startedAt: number | null = null;
   #closed = false;
   #dtmf: DtmfSegment[] = [];
+  #lastFrameStart: number | null = null;
+  readonly #gaps: SenderGap[] = [];
   #dtmfPhases = [0, 0];
 
   static create(opts: AudioGeneratorOptions = {}): AudioGenerator {
@@ -71,6 +81,15 @@ export class AudioGenerator {
     return this.#framesSent;
   }
 
+  /**
+   * Stretches of audio this generator did not push on time: frames its clock skipped after an event-loop stall, or
+   * pushed more than 30 ms late. A receiver's marker report leaves them out (nothing downstream could deliver them)
+   * and counts them apart, so a stall in the sending process is not blamed on the path.
+   */
+  gaps(): readonly SenderGap[] {
+    return this.#gaps;
+  }
+
   /** Epoch ms of the first frame pushed since the last start(), or null. */
   get startedAt(): number | null {
     return this.#startedAt;
@@ -79,6 +98,7 @@ export class AudioGenerator {
   start(): void {
     if (this.#closed || this.#unsubscribe) return;
     this.#startedAt = null;
+    this.#lastFrameStart = null;
     this.#unsubscribe = this.#clock.subscribe((t) => this.#pushFrame(t));
   }
 
@@ -111,6 +131,7 @@ export class AudioGenerator {
   #pushFrame(frameStartMs: number): void {
     if (this.#closed) return;
     this.#startedAt ??= frameStartMs;
+    this.#noteTiming(frameStartMs);
     const buf = this.#buffer;
     const frameEnd = frameStartMs + FRAME_MS;
     while (this.#dtmf.length > 0 && (this.#dtmf[0]?.endMs ?? 0) + 100 <= frameStartMs) this.#dtmf.shift();
@@ -134,6 +155,23 @@ export class AudioGenerator {
       numberOfFrames: FRAME_SAMPLES,
     });
     this.#framesSent++;
+  }
+
+  #noteTiming(frameStartMs: number): void {
+    const last = this.#lastFrameStart;
+    this.#lastFrameStart = frameStartMs;
+    if (last !== null && frameStartMs > last + FRAME_MS) this.#addGap(last + FRAME_MS, frameStartMs); // skipped
+    if (this.#clock.now() - frameStartMs > LATE_FRAME_MS) this.#addGap(frameStartMs, frameStartMs + FRAME_MS); // late
+  }
+
+  #addGap(fromMs: number, toMs: number): void {
+    const prev = this.#gaps[this.#gaps.length - 1];
+    if (prev && prev.toMs >= fromMs) {
+      prev.toMs = Math.max(prev.toMs, toMs);
+      return;
+    }
+    if (this.#gaps.length >= MAX_GAPS) this.#gaps.shift();
+    this.#gaps.push({ fromMs, toMs });
   }
 
   /** DTMF keys and the silence around them (100 ms before the first key, gaps, 100 ms after the last). */

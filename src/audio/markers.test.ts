@@ -91,6 +91,29 @@ describe('marker detection over a synthetic path', () => {
     const start = markerReport(clippedStart.detections(), { fromMs: t0, toMs: t0 + 2060, settleMs: 200 }, scheme);
     expect(start.missing).toEqual([k0, k0 + 1, k0 + 2, k0 + 3, k0 + 4]);
     expect(start.leadingGapMs).toBe(500);
+    expect(start.leadingMissing).toBe(5);
+    expect(report.leadingMissing).toBe(0); // lost mid-stream, not clipped at the start
+  });
+
+  it('leaves out markers the sender did not push on time, and counts them apart', () => {
+    const detector = new MarkerDetector(scheme);
+    // The sender stalled for 150 ms: nothing of [t0+1000, t0+1150) was sent, so nothing of it arrives.
+    receive(detector, { fromMs: t0, durationMs: 3000, delayMs: 80, drop: [t0 + 1000, t0 + 1150] });
+    const k0 = t0 / scheme.intervalMs;
+    const window = { fromMs: t0, toMs: t0 + 3080, settleMs: 200 };
+    expect(markerReport(detector.detections(), window, scheme).missing).toEqual([k0 + 10, k0 + 11]);
+    const gaps = [{ fromMs: t0 + 1000, toMs: t0 + 1150 }];
+    const report = markerReport(detector.detections(), { ...window, senderGaps: gaps }, scheme);
+    expect(report.missing).toEqual([]);
+    expect(report.notSentOnTime).toBe(2);
+    // A gap only excludes the markers whose burst it overlaps: one after the burst (base tone) excludes none.
+    const late = markerReport(
+      detector.detections(),
+      { ...window, senderGaps: [{ fromMs: t0 + 1260, toMs: t0 + 1290 }] },
+      scheme,
+    );
+    expect(late.notSentOnTime).toBe(0);
+    expect(late.missing).toEqual([k0 + 10, k0 + 11]);
   });
 
   it('does not expect markers still in flight', () => {

@@ -147,12 +147,28 @@ export class MarkerDetector {
   }
 }
 
+/** A stretch of epoch time [fromMs, toMs) whose audio the sender did not push on time (its own process stalled). */
+export interface SenderGap {
+  fromMs: number;
+  toMs: number;
+}
+
 export interface MarkerReport {
-  /** Marker numbers whose slot started in the window. */
+  /** Marker numbers whose slot started in the window and whose burst the sender pushed on time. */
   expected: number;
+  /**
+   * Markers left out of `expected` because the sender itself skipped or delayed their burst (an event-loop stall in
+   * the sending process, see {@link SenderGap}): nothing on the path could have delivered them.
+   */
+  notSentOnTime: number;
   received: number;
   /** Expected marker numbers that never arrived. */
   missing: number[];
+  /**
+   * Missing markers before the first one that arrived (all of them if none did): audio clipped at the start of the
+   * window, as opposed to a marker lost mid-stream to packet loss or jitter.
+   */
+  leadingMissing: number;
   /** `missing.length × intervalMs`: audio lost in the window, at marker resolution. */
   clippedMs: number;
   /** Time from the window start to the first marker that arrived (its slot start), or null. */
@@ -163,30 +179,42 @@ export interface MarkerReport {
 
 /**
  * Compares detections with what a sender playing markers throughout [fromMs, toMs] sent. Slots that start after
- * `toMs − settleMs` are not expected yet (they may still be in flight).
+ * `toMs − settleMs` are not expected yet (they may still be in flight); slots whose burst overlaps one of the
+ * sender's `senderGaps` are not expected at all (counted in `notSentOnTime`).
  */
 export function markerReport(
   detections: readonly MarkerDetection[],
-  window: { fromMs: number; toMs: number; settleMs?: number },
+  window: { fromMs: number; toMs: number; settleMs?: number; senderGaps?: readonly SenderGap[] },
   scheme: MarkerScheme,
 ): MarkerReport {
   const settle = window.settleMs ?? 500;
   const first = Math.ceil(window.fromMs / scheme.intervalMs);
   const last = Math.floor((window.toMs - settle) / scheme.intervalMs);
   const got = new Set(detections.map((d) => d.k));
+  const gaps = window.senderGaps ?? [];
   const missing: number[] = [];
   let expected = 0;
+  let notSentOnTime = 0;
   for (let k = first; k <= last; k++) {
+    const burstFrom = k * scheme.intervalMs;
+    const burstTo = burstFrom + scheme.burstMs;
+    if (gaps.some((g) => g.fromMs < burstTo && g.toMs > burstFrom)) {
+      notSentOnTime++;
+      continue;
+    }
     expected++;
     if (!got.has(k)) missing.push(k);
   }
   const inWindow = detections.filter((d) => d.k >= first && d.k <= last);
   const latencies = inWindow.map((d) => d.at - d.k * scheme.intervalMs).sort((a, b) => a - b);
   const firstReceived = inWindow[0];
+  const firstK = inWindow.reduce((min, d) => Math.min(min, d.k), Number.POSITIVE_INFINITY);
   return {
     expected,
+    notSentOnTime,
     received: expected - missing.length,
     missing,
+    leadingMissing: missing.filter((k) => k < firstK).length,
     clippedMs: missing.length * scheme.intervalMs,
     leadingGapMs: firstReceived ? firstReceived.k * scheme.intervalMs - window.fromMs : null,
     latencyMs:

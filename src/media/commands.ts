@@ -14,6 +14,11 @@ export type MediaCommand =
 
 const MAX_LEN = 10_000;
 
+/** The member of the recent-placements set for one call on one node (see NodeRegistry). */
+export function placementMember(nodeId: string, callId: string): string {
+  return `${nodeId}|${callId}`;
+}
+
 /** Appends commands to a node's stream. */
 export class RedisMediaCommander implements MediaCommander {
   readonly #redis: RedisClient;
@@ -34,7 +39,12 @@ export class RedisMediaCommander implements MediaCommander {
   startAgentAudio(nodeId: string, callId: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.startAgentAudio', callId });
   }
-  close(nodeId: string, callId: string, reason: string): Promise<void> {
-    return this.send(nodeId, { type: 'bridge.close', callId, reason });
+  /**
+   * Closes the call's bridge and releases its placement: a call that ends before the node's next heartbeat no longer
+   * counts against the node (otherwise quick calls in one heartbeat interval would fill it).
+   */
+  async close(nodeId: string, callId: string, reason: string): Promise<void> {
+    await this.send(nodeId, { type: 'bridge.close', callId, reason });
+    await this.#redis.zrem(this.#keys.media.recentPlacements, placementMember(nodeId, callId));
   }
 }

@@ -1,5 +1,6 @@
 import type { Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
+import { placementMember } from './commands.js';
 
 export interface MediaNodeInfo {
   id: string;
@@ -132,7 +133,7 @@ export class NodeRegistry {
   async recordPlacement(nodeId: string, callId: string, now = Date.now()): Promise<void> {
     await this.#redis
       .multi()
-      .zadd(this.#keys.media.recentPlacements, now, `${nodeId}|${callId}`)
+      .zadd(this.#keys.media.recentPlacements, now, placementMember(nodeId, callId))
       .zremrangebyscore(this.#keys.media.recentPlacements, '-inf', now - RAMP_WINDOW_MS)
       .exec();
   }

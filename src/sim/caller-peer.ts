@@ -1,4 +1,4 @@
-import { AudioAnalyzer, type InboundAudioReport } from '../audio/analyzer.js';
+import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from '../audio/analyzer.js';
 import { nowMs } from '../audio/clock.js';
 import { AudioGenerator } from '../audio/generator.js';
 import type { MarkerScheme } from '../audio/markers.js';
@@ -202,7 +202,7 @@ export class CallerPeer {
   }
 
   /** What arrived and what was sent. `since` defaults to the accept instant. */
-  report(opts: { since?: number; until?: number; settleMs?: number } = {}): CallerReport {
+  report(opts: ReportWindow = {}): CallerReport {
     const since = opts.since ?? this.#acceptedAt ?? undefined;
     return {
       connectionState: this.connectionState,

@@ -1,4 +1,4 @@
-import { AudioAnalyzer, type InboundAudioReport } from '../audio/analyzer.js';
+import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from '../audio/analyzer.js';
 import { AudioGenerator } from '../audio/generator.js';
 import type { MarkerScheme } from '../audio/markers.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
@@ -164,7 +164,7 @@ export class NodeAgentPeer {
     return waitForConnected(this.#pc, timeoutMs, 'agent');
   }
 
-  report(opts: { since?: number; until?: number; settleMs?: number } = {}): AgentReport {
+  report(opts: ReportWindow = {}): AgentReport {
     return {
       connectionState: this.connectionState,
       inbound: this.#analyzer.report(opts),

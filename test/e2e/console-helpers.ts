@@ -275,11 +275,14 @@ export async function waitGone(locator: Locator, timeoutMs = 5_000): Promise<voi
   await locator.waitFor({ state: 'detached', timeout: timeoutMs });
 }
 
-/** Saves a screenshot as a test artefact; `doc` also copies it to docs/screenshots (the README's pictures). */
+/**
+ * Saves a screenshot as a test artefact (test-artifacts/). With `UPDATE_DOC_SCREENSHOTS=1`, those marked `doc` are
+ * also copied to docs/screenshots (the README's pictures); a plain test run never touches tracked files.
+ */
 export async function shot(page: Page, name: string, opts: { doc?: boolean } = {}): Promise<void> {
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file });
-  if (opts.doc) {
+  if (opts.doc && process.env.UPDATE_DOC_SCREENSHOTS === '1') {
     mkdirSync(DOC_SHOTS, { recursive: true });
     copyFileSync(file, path.join(DOC_SHOTS, `${name}.png`));
   }

