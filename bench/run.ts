@@ -229,6 +229,8 @@ function actorRows(r: ActorResult): Row[] {
 function setupRows(r: SetupResult): Row[] {
   const n = `${r.acceptSentMs.n} calls`;
   const others = oth(r.otherPct);
+  const lost = r.calls.reduce((a, c) => a + c.lostMarkers, 0);
+  const expected = r.calls.reduce((a, c) => a + c.expectedMarkers, 0);
   return [
     {
       item: '3 setup',
@@ -280,6 +282,16 @@ function setupRows(r: SetupResult): Row[] {
       status: status(
         r.clippedCallerToAgentMs.max === 0 && r.clippedAgentToCallerMs.max === 0 && r.failures.length === 0,
       ),
+      others,
+    },
+    {
+      item: '3 setup',
+      what: '100 ms markers lost after accept (anywhere in the window), all calls, both ways',
+      value: `${lost} of ${expected}`,
+      baseline: '—',
+      ratio: expected > 0 ? `${((lost / expected) * 100).toFixed(2)} %` : '—',
+      goal: '< 1 %',
+      status: status(expected > 0 && lost / expected < 0.01),
       others,
     },
   ];

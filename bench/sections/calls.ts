@@ -3,12 +3,14 @@
  * webhooks, real wrtc callers speaking a tone with markers) and Node agents (typed Socket.IO client + wrtc peer)
  * in THIS process; the http role, a worker and a media node each in their own process.
  */
+
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { InboundAudioReport } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/audio/clock.js';
-import { DEMO } from '../../src/shared/config.js';
+import { DEFAULT_MARKER_SCHEME } from '../../src/audio/markers.js';
+import { DEMO, loadConfig } from '../../src/shared/config.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
@@ -45,8 +47,12 @@ export interface SetupCall {
   preAcceptAfterClickMs: number;
   callerAudioAtAgentMs: number | null;
   agentAudioAtCallerMs: number | null;
+  /** Audio lost at the start, after accept: markers missing before the first one that arrived, × 100 ms. */
   clippedCallerToAgentMs: number;
   clippedAgentToCallerMs: number;
+  /** Markers lost anywhere in the listening window after accept, both directions, and how many were expected. */
+  lostMarkers: number;
+  expectedMarkers: number;
   audioBeforeAccept: boolean;
   /** When each step of the call's timeline happened, ms after the agent's click (from the actor's timeline). */
   steps: Record<string, number>;
@@ -75,6 +81,13 @@ export interface MediaStep {
   verified: number;
   /** Markers lost over all calls and both directions, %. */
   lossPct: number;
+  /**
+   * Markers left out because their sender (this process's callers and agents) did not push them on time, % of all
+   * sent in the window: how far the test rig itself falls behind.
+   */
+  senderStallPct: number;
+  /** Per call, markers lost caller→agent / agent→caller (for the calls not verified). */
+  lostByCall: string[];
   mediaCpuPct: number;
   cpuPerCallPct: number;
   rssBytes: number;
@@ -297,8 +310,10 @@ async function setupCalls(
         preAcceptAfterClickMs: pre.at - l.clickAt,
         callerAudioAtAgentMs: atAgent.timeToFirstAudioMs,
         agentAudioAtCallerMs: atCaller.timeToFirstAudioMs,
-        clippedCallerToAgentMs: atAgent.markers?.clippedMs ?? Number.NaN,
-        clippedAgentToCallerMs: atCaller.markers?.clippedMs ?? Number.NaN,
+        clippedCallerToAgentMs: clippedAtStartMs(atAgent),
+        clippedAgentToCallerMs: clippedAtStartMs(atCaller),
+        lostMarkers: (atAgent.markers?.missing.length ?? 0) + (atCaller.markers?.missing.length ?? 0),
+        expectedMarkers: (atAgent.markers?.expected ?? 0) + (atCaller.markers?.expected ?? 0),
         audioBeforeAccept: firstAtAgent !== null && firstAtAgent < acceptedAt,
       });
       if (!near(atAgent.dominantHz, CALLER_HZ) || !near(atCaller.dominantHz, AGENT_HZ)) {
@@ -347,10 +362,20 @@ async function setupCalls(
   return r;
 }
 
-function markerStats(r: InboundAudioReport): { expected: number; missing: number; latency: number | null } {
+function clippedAtStartMs(r: InboundAudioReport): number {
+  return r.markers ? r.markers.leadingMissing * DEFAULT_MARKER_SCHEME.intervalMs : Number.NaN;
+}
+
+function markerStats(r: InboundAudioReport): {
+  expected: number;
+  missing: number;
+  notSent: number;
+  latency: number | null;
+} {
   return {
     expected: r.markers?.expected ?? 0,
     missing: r.markers?.missing.length ?? 0,
+    notSent: r.markers?.notSentOnTime ?? 0,
     latency: r.markers?.latencyMs?.median ?? null,
   };
 }
@@ -449,7 +474,9 @@ async function mediaRamp(
       if (!Number.isFinite(rss)) rss = processRssBytes(x.media.pid) ?? Number.NaN;
       let expected = 0;
       let missing = 0;
+      let notSent = 0;
       let verified = 0;
+      const lostByCall: string[] = [];
       const latC2A: number[] = [];
       const latA2C: number[] = [];
       for (const l of x.live) {
@@ -469,6 +496,7 @@ async function mediaRamp(
         const c = markerStats(atCaller);
         expected += a.expected + c.expected;
         missing += a.missing + c.missing;
+        notSent += a.notSent + c.notSent;
         if (a.latency !== null) latC2A.push(a.latency);
         if (c.latency !== null) latA2C.push(c.latency);
         const ok =
@@ -479,12 +507,15 @@ async function mediaRamp(
           a.missing / a.expected < 0.01 &&
           c.missing / c.expected < 0.01;
         if (ok) verified++;
+        else lostByCall.push(`${a.missing}/${a.expected} c→a, ${c.missing}/${c.expected} a→c`);
       }
       const mediaCpu = cpu.byPid.media ?? Number.NaN;
       return {
         calls: x.live.length,
         verified,
         lossPct: expected > 0 ? (missing / expected) * 100 : Number.NaN,
+        senderStallPct: expected + notSent > 0 ? (notSent / (expected + notSent)) * 100 : Number.NaN,
+        lostByCall,
         mediaCpuPct: mediaCpu,
         cpuPerCallPct: mediaCpu / x.live.length,
         rssBytes: rss,
@@ -515,7 +546,7 @@ async function mediaRamp(
     const rss = step.rssBytes;
     steps.push(step);
     log(
-      `  N=${step.calls}: verified ${verified}/${step.calls}, loss ${step.lossPct.toFixed(2)} %, media CPU ${mediaCpu.toFixed(0)} % (${step.cpuPerCallPct.toFixed(1)} %/call), RSS ${(rss / 2 ** 20).toFixed(0)} MB, sims ${step.simCpuPct.toFixed(0)} %, machine ${step.machineBusyPct.toFixed(0)} % busy (others ${step.otherPct.toFixed(0)} %)`,
+      `  N=${step.calls}: verified ${verified}/${step.calls}, loss ${step.lossPct.toFixed(2)} %, media CPU ${mediaCpu.toFixed(0)} % (${step.cpuPerCallPct.toFixed(1)} %/call), RSS ${(rss / 2 ** 20).toFixed(0)} MB, sims ${step.simCpuPct.toFixed(0)} %, machine ${step.machineBusyPct.toFixed(0)} % busy (others ${step.otherPct.toFixed(0)} %), rig stalled on ${step.senderStallPct.toFixed(1)} % of markers${step.lostByCall.length ? `; lost in the calls not verified: ${step.lostByCall.join('; ')}` : ''}`,
     );
     if (opts.stopAtFirstFailure && (step.verified < step.calls || !(step.lossPct < 1))) {
       log(`  not every call verified at N=${step.calls}: the ramp stops here`);
@@ -536,7 +567,7 @@ async function mediaRamp(
     direct,
     addedCallerToAgentMs: added(first?.latencyCallerToAgentMs, direct.callerToAgentMs),
     addedAgentToCallerMs: added(first?.latencyAgentToCallerMs, direct.agentToCallerMs),
-    capacitySetting: 15,
+    capacitySetting: loadConfig({}).media.capacity, // the default MEDIA_CAPACITY
     failures,
   };
 }

@@ -1,6 +1,6 @@
-import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from '../audio/analyzer.js';
+import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
+import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
 import { nowMs } from '../audio/clock.js';
-import { AudioGenerator } from '../audio/generator.js';
 import type { MarkerScheme } from '../audio/markers.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
 import { MediaError } from '../media/errors.js';
@@ -9,12 +9,9 @@ import { filterSdpCandidates, normalizeSdp, validateWhatsAppAnswer } from '../me
 import { legStatsFromReport } from '../media/stats.js';
 import {
   type WrtcConnectionState,
-  type WrtcPeerConnection,
   type WrtcTransceiver,
-  waitForConnected,
   waitForGatheringComplete,
   whatsAppCodecCapabilities,
-  wrtc,
 } from '../media/wrtc.js';
 import { mungeLocalOfferLikeMeta, shapeOfferLikeMeta } from './sdp-meta.js';
 
@@ -59,14 +56,9 @@ export interface CallerReport {
  * DTMF: wrtc has no RTCDTMFSender (`sender.dtmf` is undefined), so {@link sendDtmf} plays in-band tones instead of
  * RFC 4733 events; see src/media/DTMF.md.
  */
-export class CallerPeer {
+export class CallerPeer extends AudioPeer {
   readonly offerSdp: string;
-  readonly #pc: WrtcPeerConnection;
-  readonly #generator: AudioGenerator;
-  readonly #analyzer: AudioAnalyzer;
-  readonly #networks: NetworkFilter;
   readonly #strict: boolean;
-  readonly #log: MediaLogger;
   #appliedAnswer: string | undefined;
   #applying: Promise<void> | undefined;
   #acceptedAt: number | null = null;
@@ -74,20 +66,19 @@ export class CallerPeer {
   #packetsReceived = 0;
   #packetsSent = 0;
   #poll: NodeJS.Timeout | undefined;
-  #closed = false;
 
   /** Creates the peer, gathers, and shapes the offer. Nothing is left open when it throws. */
   static async create(opts: CallerPeerOptions = {}): Promise<CallerPeer> {
     const log = childLogger(opts.logger ?? silentMediaLogger, { component: 'caller-peer', caller: opts.name });
     const networks = new NetworkFilter(opts.allowedNetworks ?? LOOPBACK_NETWORKS);
-    const generator = AudioGenerator.create({ toneHz: opts.toneHz ?? 440, markers: opts.markers });
-    let pc: WrtcPeerConnection | undefined;
-    let analyzer: AudioAnalyzer | undefined;
-    try {
-      pc = new wrtc.RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      const transceiver: WrtcTransceiver = pc.addTransceiver(generator.track, { direction: 'sendrecv' });
-      transceiver.setCodecPreferences(whatsAppCodecCapabilities());
-      analyzer = AudioAnalyzer.create(transceiver.receiver.track, { watchHz: opts.watchHz, markers: opts.markers });
+    const signal = {
+      toneHz: opts.toneHz ?? 440,
+      markers: opts.markers,
+      watchHz: opts.watchHz,
+      configure: (t: WrtcTransceiver) => t.setCodecPreferences(whatsAppCodecCapabilities()),
+    };
+    return openAudioPeer(signal, async (parts) => {
+      const { pc } = parts;
       const offer = await pc.createOffer();
       try {
         await pc.setLocalDescription({ type: 'offer', sdp: mungeLocalOfferLikeMeta(offer.sdp) });
@@ -99,43 +90,20 @@ export class CallerPeer {
       const local = pc.localDescription?.sdp;
       if (!local) throw new MediaError('webrtc-failed', 'the caller peer has no local description after gathering');
       const offerSdp = shapeOfferLikeMeta(local, { allowedNetworks: networks.networks, iceLite: opts.iceLite });
-      return new CallerPeer(pc, generator, analyzer, networks, opts.strict ?? true, log, offerSdp);
-    } catch (err) {
-      analyzer?.close();
-      pc?.close();
-      generator.close();
-      throw err;
-    }
+      return new CallerPeer(parts, networks, opts.strict ?? true, log, offerSdp);
+    });
   }
 
   private constructor(
-    pc: WrtcPeerConnection,
-    generator: AudioGenerator,
-    analyzer: AudioAnalyzer,
+    parts: AudioPeerParts,
     networks: NetworkFilter,
     strict: boolean,
     log: MediaLogger,
     offerSdp: string,
   ) {
-    this.#pc = pc;
-    this.#generator = generator;
-    this.#analyzer = analyzer;
-    this.#networks = networks;
+    super(parts, networks, log, 'caller');
     this.#strict = strict;
-    this.#log = log;
     this.offerSdp = offerSdp;
-  }
-
-  get connectionState(): WrtcConnectionState {
-    return this.#closed ? 'closed' : this.#pc.connectionState;
-  }
-
-  get analyzer(): AudioAnalyzer {
-    return this.#analyzer;
-  }
-
-  get generator(): AudioGenerator {
-    return this.#generator;
   }
 
   get acceptedAt(): number | null {
@@ -147,7 +115,7 @@ export class CallerPeer {
    * no-op; a different one is refused like Meta does. Throws {@link MediaError} `sdp-invalid`.
    */
   async applyAnswer(sdp: string): Promise<void> {
-    if (this.#closed) throw new MediaError('media-closed', 'the caller peer is closed');
+    if (this.closed) throw new MediaError('media-closed', 'the caller peer is closed');
     if (this.#appliedAnswer !== undefined) {
       if (normalizeSdp(sdp) === this.#appliedAnswer || !this.#strict) return this.#applying;
       throw new MediaError(
@@ -164,8 +132,8 @@ export class CallerPeer {
       }
     }
     this.#appliedAnswer = normalizeSdp(sdp);
-    const remote = filterSdpCandidates(this.#appliedAnswer, { allowedNetworks: this.#networks });
-    this.#applying = this.#pc.setRemoteDescription({ type: 'answer', sdp: remote }).catch((err: unknown) => {
+    const remote = filterSdpCandidates(this.#appliedAnswer, { allowedNetworks: this.networks });
+    this.#applying = this.pc.setRemoteDescription({ type: 'answer', sdp: remote }).catch((err: unknown) => {
       throw new MediaError('sdp-invalid', `the caller could not apply the answer: ${String(err)}`, { cause: err });
     });
     await this.#applying;
@@ -178,8 +146,8 @@ export class CallerPeer {
    * last key has been played.
    */
   async sendDtmf(digits: string, opts: { toneMs?: number; gapMs?: number } = {}): Promise<void> {
-    if (this.#closed) throw new MediaError('media-closed', 'the caller peer is closed');
-    const end = this.#generator.playDtmf(digits, opts);
+    if (this.closed) throw new MediaError('media-closed', 'the caller peer is closed');
+    const end = this.generator.playDtmf(digits, opts);
     await new Promise((r) => setTimeout(r, Math.max(0, end - nowMs())));
   }
 
@@ -196,22 +164,17 @@ export class CallerPeer {
     return this.#lastPacketAt !== null && nowMs() - this.#lastPacketAt < 2000;
   }
 
-  /** Resolves when ICE and DTLS are up; rejects after `timeoutMs` or if the connection fails. */
-  waitConnected(timeoutMs = 10_000): Promise<void> {
-    return waitForConnected(this.#pc, timeoutMs, 'caller');
-  }
-
   /** What arrived and what was sent. `since` defaults to the accept instant. */
   report(opts: ReportWindow = {}): CallerReport {
     const since = opts.since ?? this.#acceptedAt ?? undefined;
     return {
       connectionState: this.connectionState,
       acceptedAt: this.#acceptedAt,
-      inbound: this.#analyzer.report({ ...opts, since }),
+      inbound: this.analyzer.report({ ...opts, since }),
       outbound: {
-        toneHz: this.#generator.toneHz,
-        markers: this.#generator.markerScheme !== undefined,
-        framesSent: this.#generator.framesSent,
+        toneHz: this.generator.toneHz,
+        markers: this.generator.markerScheme !== undefined,
+        framesSent: this.generator.framesSent,
         packetsSent: this.#packetsSent,
       },
     };
@@ -223,26 +186,21 @@ export class CallerPeer {
     return this.#packetsReceived;
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override onClose(): void {
     clearInterval(this.#poll);
-    this.#analyzer.close();
-    this.#generator.close();
-    this.#pc.close();
-    this.#log.debug({}, 'caller peer closed');
+    this.log.debug({}, 'caller peer closed');
   }
 
   #startPolling(): void {
-    if (this.#poll || this.#closed) return;
+    if (this.#poll || this.closed) return;
     this.#poll = setInterval(() => void this.#refreshStats(), 500);
     this.#poll.unref();
   }
 
   async #refreshStats(): Promise<void> {
-    if (this.#closed) return;
+    if (this.closed) return;
     try {
-      const stats = legStatsFromReport(await this.#pc.getStats());
+      const stats = legStatsFromReport(await this.pc.getStats());
       if (stats.packetsReceived > this.#packetsReceived) this.#lastPacketAt = nowMs();
       this.#packetsReceived = stats.packetsReceived;
       this.#packetsSent = stats.packetsSent;

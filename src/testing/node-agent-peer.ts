@@ -1,5 +1,5 @@
-import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from '../audio/analyzer.js';
-import { AudioGenerator } from '../audio/generator.js';
+import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
+import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
 import type { MarkerScheme } from '../audio/markers.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
 import { MediaError } from '../media/errors.js';
@@ -7,13 +7,7 @@ import type { IceCandidateMessage } from '../media/leg.js';
 import { childLogger, type MediaLogger, silentMediaLogger } from '../media/log.js';
 import { filterCandidate, filterSdpCandidates, parseCandidate } from '../media/sdp.js';
 import { legStatsFromReport } from '../media/stats.js';
-import {
-  type WrtcConnectionState,
-  type WrtcIceCandidateEvent,
-  type WrtcPeerConnection,
-  waitForConnected,
-  wrtc,
-} from '../media/wrtc.js';
+import type { WrtcConnectionState, WrtcIceCandidateEvent } from '../media/wrtc.js';
 
 export interface NodeAgentPeerOptions {
   /** The agent's voice: a tone at this frequency. @default 660 */
@@ -39,89 +33,48 @@ export interface AgentReport {
  * console), sends a tone, analyses what arrives. Local candidates are held until {@link trickle} is given a
  * sink, the way a browser sends its offer before its candidates.
  */
-export class NodeAgentPeer {
+export class NodeAgentPeer extends AudioPeer {
   #offerSdp = '';
-  readonly #pc: WrtcPeerConnection;
-  readonly #generator: AudioGenerator;
-  readonly #analyzer: AudioAnalyzer;
-  readonly #networks: NetworkFilter;
-  readonly #log: MediaLogger;
   #sink: ((c: IceCandidateMessage) => void) | undefined;
   #held: IceCandidateMessage[] = [];
   #remoteSet = false;
   #queued: IceCandidateMessage[] = [];
-  #closed = false;
   readonly #onCandidate = (e: WrtcIceCandidateEvent): void => {
     try {
       this.#localCandidate(e);
     } catch (err) {
-      this.#log.error({ err: String(err) }, 'agent peer candidate handler threw');
+      this.log.error({ err: String(err) }, 'agent peer candidate handler threw');
     }
   };
 
   static async create(opts: NodeAgentPeerOptions = {}): Promise<NodeAgentPeer> {
     const log = childLogger(opts.logger ?? silentMediaLogger, { component: 'node-agent-peer', agent: opts.name });
-    const generator = AudioGenerator.create({ toneHz: opts.toneHz ?? 660, markers: opts.markers });
-    let pc: WrtcPeerConnection | undefined;
-    let analyzer: AudioAnalyzer | undefined;
-    try {
-      pc = new wrtc.RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      const transceiver = pc.addTransceiver(generator.track, { direction: 'sendrecv' });
-      analyzer = AudioAnalyzer.create(transceiver.receiver.track, { watchHz: opts.watchHz, markers: opts.markers });
-      const peer = new NodeAgentPeer(
-        pc,
-        generator,
-        analyzer,
-        new NetworkFilter(opts.allowedNetworks ?? LOOPBACK_NETWORKS),
-        log,
-      );
-      await peer.#offer();
-      return peer;
-    } catch (err) {
-      analyzer?.close();
-      pc?.close();
-      generator.close();
-      throw err;
-    }
+    const networks = new NetworkFilter(opts.allowedNetworks ?? LOOPBACK_NETWORKS);
+    return openAudioPeer(
+      { toneHz: opts.toneHz ?? 660, markers: opts.markers, watchHz: opts.watchHz },
+      async (parts) => {
+        const peer = new NodeAgentPeer(parts, networks, log);
+        await peer.#offer();
+        return peer;
+      },
+    );
   }
 
-  private constructor(
-    pc: WrtcPeerConnection,
-    generator: AudioGenerator,
-    analyzer: AudioAnalyzer,
-    networks: NetworkFilter,
-    log: MediaLogger,
-  ) {
-    this.#pc = pc;
-    this.#generator = generator;
-    this.#analyzer = analyzer;
-    this.#networks = networks;
-    this.#log = log;
-    pc.addEventListener('icecandidate', this.#onCandidate);
+  private constructor(parts: AudioPeerParts, networks: NetworkFilter, log: MediaLogger) {
+    super(parts, networks, log, 'agent');
+    this.pc.addEventListener('icecandidate', this.#onCandidate);
   }
 
   async #offer(): Promise<void> {
-    const offer = await this.#pc.createOffer();
-    await this.#pc.setLocalDescription(offer);
-    const sdp = filterSdpCandidates(this.#pc.localDescription?.sdp ?? offer.sdp, { allowedNetworks: this.#networks });
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    const sdp = filterSdpCandidates(this.pc.localDescription?.sdp ?? offer.sdp, { allowedNetworks: this.networks });
     this.#offerSdp = sdp;
   }
 
   /** The agent's offer (trickle: usually without candidates). */
   get offerSdp(): string {
     return this.#offerSdp;
-  }
-
-  get connectionState(): WrtcConnectionState {
-    return this.#closed ? 'closed' : this.#pc.connectionState;
-  }
-
-  get analyzer(): AudioAnalyzer {
-    return this.#analyzer;
-  }
-
-  get generator(): AudioGenerator {
-    return this.#generator;
   }
 
   /** Sends local candidates (held ones first) to `sink` from now on. */
@@ -131,10 +84,10 @@ export class NodeAgentPeer {
   }
 
   async applyAnswer(sdp: string): Promise<void> {
-    if (this.#closed) throw new MediaError('media-closed', 'the agent peer is closed');
-    const remote = filterSdpCandidates(sdp, { allowedNetworks: this.#networks });
+    if (this.closed) throw new MediaError('media-closed', 'the agent peer is closed');
+    const remote = filterSdpCandidates(sdp, { allowedNetworks: this.networks });
     try {
-      await this.#pc.setRemoteDescription({ type: 'answer', sdp: remote });
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: remote });
     } catch (err) {
       throw new MediaError('sdp-invalid', `the agent could not apply the answer: ${String(err)}`, { cause: err });
     }
@@ -144,55 +97,46 @@ export class NodeAgentPeer {
 
   /** Adds a candidate from the bridge; candidates outside the allowed networks and garbage are dropped. */
   async addCandidate(c: IceCandidateMessage): Promise<boolean> {
-    if (this.#closed) return false;
+    if (this.closed) return false;
     const parsed = parseCandidate(c.candidate);
-    if (!parsed || !this.#networks.allows(parsed.address)) return false;
+    if (!parsed || !this.networks.allows(parsed.address)) return false;
     if (!this.#remoteSet) {
       this.#queued.push(c);
       return true;
     }
     try {
-      await this.#pc.addIceCandidate(c);
+      await this.pc.addIceCandidate(c);
       return true;
     } catch (err) {
-      this.#log.debug({ err: String(err) }, 'agent peer refused a candidate');
+      this.log.debug({ err: String(err) }, 'agent peer refused a candidate');
       return false;
     }
-  }
-
-  waitConnected(timeoutMs = 10_000): Promise<void> {
-    return waitForConnected(this.#pc, timeoutMs, 'agent');
   }
 
   report(opts: ReportWindow = {}): AgentReport {
     return {
       connectionState: this.connectionState,
-      inbound: this.#analyzer.report(opts),
+      inbound: this.analyzer.report(opts),
       outbound: {
-        toneHz: this.#generator.toneHz,
-        markers: this.#generator.markerScheme !== undefined,
-        framesSent: this.#generator.framesSent,
+        toneHz: this.generator.toneHz,
+        markers: this.generator.markerScheme !== undefined,
+        framesSent: this.generator.framesSent,
       },
     };
   }
 
   async packetsReceived(): Promise<number> {
-    if (this.#closed) return 0;
-    return legStatsFromReport(await this.#pc.getStats()).packetsReceived;
+    if (this.closed) return 0;
+    return legStatsFromReport(await this.pc.getStats()).packetsReceived;
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#pc.removeEventListener('icecandidate', this.#onCandidate);
-    this.#analyzer.close();
-    this.#generator.close();
-    this.#pc.close();
+  protected override onClose(): void {
+    this.pc.removeEventListener('icecandidate', this.#onCandidate);
   }
 
   #localCandidate(e: WrtcIceCandidateEvent): void {
-    if (this.#closed || !e.candidate?.candidate) return;
-    const kept = filterCandidate(e.candidate.candidate, { allowedNetworks: this.#networks });
+    if (this.closed || !e.candidate?.candidate) return;
+    const kept = filterCandidate(e.candidate.candidate, { allowedNetworks: this.networks });
     if (kept === undefined) return;
     const msg: IceCandidateMessage = {
       candidate: kept,

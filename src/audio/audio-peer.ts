@@ -1,0 +1,110 @@
+import type { NetworkFilter } from '../media/cidr.js';
+import type { MediaLogger } from '../media/log.js';
+import {
+  type WrtcConnectionState,
+  type WrtcPeerConnection,
+  type WrtcTransceiver,
+  waitForConnected,
+  wrtc,
+} from '../media/wrtc.js';
+import { AudioAnalyzer } from './analyzer.js';
+import { AudioGenerator } from './generator.js';
+import type { MarkerScheme } from './markers.js';
+
+/** What every measuring peer is made of: a connection whose one audio transceiver plays a tone and is analysed. */
+export interface AudioPeerParts {
+  pc: WrtcPeerConnection;
+  transceiver: WrtcTransceiver;
+  generator: AudioGenerator;
+  analyzer: AudioAnalyzer;
+}
+
+export interface AudioPeerSignal {
+  toneHz: number;
+  markers?: boolean | Partial<MarkerScheme> | undefined;
+  watchHz?: readonly number[] | undefined;
+  /** Called on the transceiver before the analyzer attaches (e.g. codec preferences). */
+  configure?: (transceiver: WrtcTransceiver) => void;
+}
+
+/**
+ * Opens the parts of a measuring peer (no ICE servers: loopback only) and hands them to `build`; if anything
+ * throws on the way, everything opened so far is closed.
+ */
+export async function openAudioPeer<T>(
+  signal: AudioPeerSignal,
+  build: (parts: AudioPeerParts) => Promise<T>,
+): Promise<T> {
+  const generator = AudioGenerator.create({ toneHz: signal.toneHz, markers: signal.markers });
+  let pc: WrtcPeerConnection | undefined;
+  let analyzer: AudioAnalyzer | undefined;
+  try {
+    pc = new wrtc.RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const transceiver = pc.addTransceiver(generator.track, { direction: 'sendrecv' });
+    signal.configure?.(transceiver);
+    analyzer = AudioAnalyzer.create(transceiver.receiver.track, { watchHz: signal.watchHz, markers: signal.markers });
+    return await build({ pc, transceiver, generator, analyzer });
+  } catch (err) {
+    analyzer?.close();
+    pc?.close();
+    generator.close();
+    throw err;
+  }
+}
+
+/**
+ * The shared half of the simulator's caller and the Node agent: a wrtc peer that sends a generator's tone (and
+ * markers) and analyses what arrives, restricted to allowed networks, closed once.
+ */
+export abstract class AudioPeer {
+  protected readonly pc: WrtcPeerConnection;
+  protected readonly networks: NetworkFilter;
+  protected readonly log: MediaLogger;
+  readonly #generator: AudioGenerator;
+  readonly #analyzer: AudioAnalyzer;
+  readonly #label: string;
+  #closed = false;
+
+  protected constructor(parts: AudioPeerParts, networks: NetworkFilter, log: MediaLogger, label: string) {
+    this.pc = parts.pc;
+    this.#generator = parts.generator;
+    this.#analyzer = parts.analyzer;
+    this.networks = networks;
+    this.log = log;
+    this.#label = label;
+  }
+
+  get connectionState(): WrtcConnectionState {
+    return this.#closed ? 'closed' : this.pc.connectionState;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get analyzer(): AudioAnalyzer {
+    return this.#analyzer;
+  }
+
+  get generator(): AudioGenerator {
+    return this.#generator;
+  }
+
+  /** Resolves when ICE and DTLS are up; rejects after `timeoutMs` or if the connection fails. */
+  waitConnected(timeoutMs = 10_000): Promise<void> {
+    return waitForConnected(this.pc, timeoutMs, this.#label);
+  }
+
+  /** Closes the analyzer, the generator and the connection. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose();
+    this.#analyzer.close();
+    this.#generator.close();
+    this.pc.close();
+  }
+
+  /** What a subclass stops before the parts close (timers, listeners). */
+  protected onClose(): void {}
+}
