@@ -1,4 +1,4 @@
-import { AudioAnalyzer } from '../../src/audio/analyzer.js';
+import { AudioAnalyzer, drainAnalysis } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { AudioGenerator } from '../../src/audio/generator.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../../src/media/cidr.js';
@@ -44,6 +44,7 @@ export async function measureDirect(opts: {
     const from = nowMs();
     await sleep(opts.windowMs);
     const until = nowMs();
+    await drainAnalysis();
     const atAgent = analyzer.report({ since: from, until, settleMs: 400 });
     const atCaller = caller.report({ since: from, until, settleMs: 400 }).inbound;
     return {

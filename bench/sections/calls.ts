@@ -7,7 +7,7 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import type { InboundAudioReport } from '../../src/audio/analyzer.js';
+import { drainAnalysis, type InboundAudioReport } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { DEFAULT_MARKER_SCHEME } from '../../src/audio/markers.js';
 import { DEMO, loadConfig } from '../../src/shared/config.js';
@@ -285,6 +285,7 @@ async function setupCalls(
       if (!pre || !acc) throw new Error('pre_accept or accept missing at the simulator');
       await sleep(opts.listenMs);
       const until = nowMs();
+      await drainAnalysis();
       const atAgent = l.peer.report({
         since: acceptedAt,
         until,
@@ -470,6 +471,7 @@ async function mediaRamp(
       await sleep(opts.windowMs);
       clearInterval(sampler);
       const until = nowMs();
+      await drainAnalysis();
       const cpu = meter.stop();
       if (!Number.isFinite(rss)) rss = processRssBytes(x.media.pid) ?? Number.NaN;
       let expected = 0;

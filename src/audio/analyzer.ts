@@ -31,6 +31,18 @@ export interface ToneStats {
   frames: number;
 }
 
+/** How long {@link drainAnalysis} waits. */
+export const ANALYSIS_DRAIN_MS = 500;
+
+/**
+ * Waits for frames already received to be analysed before a report is taken. The sink hands each frame to the event
+ * loop, and a busy process (20 peers analysing 100 frames/s each) runs a few hundred ms behind: a report taken at
+ * once would miss the last markers of its window although they arrived. Take `until` first, then drain, then report.
+ */
+export function drainAnalysis(ms = ANALYSIS_DRAIN_MS): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 /** The window a report covers (epoch ms); see {@link AudioAnalyzer.report}. */
 export interface ReportWindow {
   since?: number | undefined;

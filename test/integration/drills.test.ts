@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
 import type { RoleProcess } from '../../src/cluster/process.js';
@@ -118,6 +119,7 @@ describe('failure drills on the cluster topology', () => {
     });
     await new Promise((r) => setTimeout(r, 1500));
     const until = nowMs();
+    await drainAnalysis();
     // Audio never stopped: every marker sent since the kill arrived, both ways.
     const atAgent = peer.report({ since: killedAt, until, settleMs: 400, senderGaps: caller.generator.gaps() }).inbound;
     const atCaller = caller.report({
@@ -198,9 +200,11 @@ describe('failure drills on the cluster topology', () => {
     expect((await detail(second.call.callId)).state).toBe('live');
     const since = nowMs();
     await new Promise((r) => setTimeout(r, 1200));
+    const until = nowMs();
+    await drainAnalysis();
     expect(
-      second.peer.report({ since, until: nowMs(), settleMs: 400, senderGaps: second.caller.generator.gaps() }).inbound
-        .markers?.missing,
+      second.peer.report({ since, until, settleMs: 400, senderGaps: second.caller.generator.gaps() }).inbound.markers
+        ?.missing,
     ).toEqual([]);
     await a4.client.hangup(second.call.callId);
     await ended(second.call.callId);

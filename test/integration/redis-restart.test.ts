@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
 import { freePort } from '../../src/cluster/process.js';
@@ -117,6 +118,7 @@ describe('Redis restarts under a running cluster', () => {
     // Media never depended on Redis: no marker was lost through the outage, either way.
     await new Promise((r) => setTimeout(r, 1000));
     const until = nowMs();
+    await drainAnalysis();
     expect(
       peer.report({
         since: outageStart,

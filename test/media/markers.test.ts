@@ -4,6 +4,7 @@
  * calls.
  */
 import { describe, expect, it } from 'vitest';
+import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { setupCall, sleep } from './helpers.js';
 
@@ -20,6 +21,7 @@ describe('markers across the bridge', () => {
         call.caller.markAccepted(acceptAt);
         await sleep(2500);
         const until = nowMs();
+        await drainAnalysis();
         const atCaller = call.caller.report({
           since: acceptAt,
           until,
