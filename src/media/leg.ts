@@ -3,6 +3,7 @@ import { TypedEmitter } from './emitter.js';
 import { MediaError } from './errors.js';
 import type { MediaLogger } from './log.js';
 import {
+  addCandidates,
   audioSection,
   filterCandidate,
   filterSdpCandidates,
@@ -177,7 +178,17 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
           'ICE gathering timed out; answering with the candidates gathered so far',
         );
     }
-    const local = this.#pc.localDescription?.sdp ?? shaped;
+    // A complete answer carries the gathered candidates: read the local description back, once gathering is over.
+    // A trickle answer is the SDP we set (its candidates follow as events). Reading `localDescription` while the
+    // signaling thread still adds candidates to it races inside libwebrtc and can crash the process (SdpSerialize;
+    // node-webrtc#696): only read it when nothing is being gathered.
+    let local = shaped;
+    if (opts.complete && this.#pc.iceGatheringState === 'complete') local = this.#pc.localDescription?.sdp ?? shaped;
+    else if (opts.complete)
+      local = addCandidates(
+        shaped,
+        this.#heldCandidates.map((c) => c.candidate),
+      );
     // shape() filters candidates itself (with its own rules, e.g. UDP only for WhatsApp).
     const answer = opts.shape
       ? opts.shape(local)

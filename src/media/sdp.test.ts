@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { META_OFFER_SDP, RAW_ANSWER_SDP } from '../testing/sdp-fixtures.js';
 import { LOOPBACK_NETWORKS } from './cidr.js';
 import {
+  addCandidates,
+  audioSection,
   filterCandidate,
   filterSdpCandidates,
   mungeWhatsAppAnswer,
@@ -244,5 +246,20 @@ describe('candidate filtering', () => {
       filterCandidate('candidate:1 1 tcp 1 ::1 9 typ host tcptype active', { ...opts, udpOnly: true }),
     ).toBeUndefined();
     expect(filterCandidate('nonsense', opts)).toBeUndefined();
+  });
+});
+
+describe('addCandidates', () => {
+  it('adds gathered candidates to the bundled audio section, once each', () => {
+    const bare = RAW_ANSWER_SDP.split(/\r\n/)
+      .filter((l) => !l.startsWith('a=candidate:'))
+      .join('\r\n');
+    const c1 = 'candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host generation 0';
+    const c2 = 'a=candidate:2 1 udp 2122262783 ::1 40002 typ host generation 0';
+    const out = addCandidates(bare, [c1, c2, c1]);
+    const audio = audioSection(parseSdp(out));
+    expect(audio?.candidates.map((c) => c.address)).toEqual(['127.0.0.1', '::1']);
+    expect(out.endsWith('\r\n')).toBe(true);
+    expect(addCandidates('v=0\r\n', [c1])).toBe('v=0\r\n'); // no media section: unchanged
   });
 });

@@ -538,6 +538,21 @@ function fixConnectionLines(
 }
 
 /** [session lines, m-section 1 lines, m-section 2 lines, …]. */
+/**
+ * Adds `candidate:…` lines (with or without `a=`) to the first media section: the bundled one. For a complete
+ * description built from the candidates gathered so far, without reading a local description that is still changing.
+ */
+export function addCandidates(sdp: string, candidates: readonly string[]): string {
+  const sections = splitSections(sdpLines(sdp));
+  const first = sections[1];
+  if (!first) return sdp;
+  for (const c of candidates) {
+    const line = c.startsWith('a=') ? c : `a=${c}`;
+    if (!first.includes(line)) first.push(line);
+  }
+  return joinLines(sections.flat());
+}
+
 function splitSections(lines: string[]): string[][] {
   const sections: string[][] = [[]];
   for (const line of lines) {

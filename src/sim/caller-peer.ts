@@ -26,7 +26,7 @@ export interface CallerPeerOptions {
   allowedNetworks?: readonly string[];
   /** Advertise `a=ice-lite` like Meta (see sdp-meta.ts for what that does and does not simulate). @default true */
   iceLite?: boolean;
-  /** Longest wait for ICE gathering before the offer is taken as is. @default 2000 */
+  /** Longest wait for ICE gathering; the peer fails if it is not complete by then. @default 5000 */
   gatherTimeoutMs?: number;
   /**
    * Check answers with {@link validateWhatsAppAnswer} and refuse a second, different answer (Meta requires the
@@ -86,7 +86,12 @@ export class CallerPeer extends AudioPeer {
         log.warn({ err: String(err) }, 'wrtc refused the Meta-like mid/cname; offering its own');
         await pc.setLocalDescription(offer);
       }
-      await waitForGatheringComplete(pc, opts.gatherTimeoutMs ?? 2000);
+      // Meta's offer is complete, so ours waits for every candidate. Only then is `localDescription` read: reading it
+      // while candidates are still being added can crash wrtc (node-webrtc#696).
+      const gatherMs = opts.gatherTimeoutMs ?? 5000;
+      if (!(await waitForGatheringComplete(pc, gatherMs))) {
+        throw new MediaError('webrtc-failed', `the caller peer's ICE gathering did not complete within ${gatherMs} ms`);
+      }
       const local = pc.localDescription?.sdp;
       if (!local) throw new MediaError('webrtc-failed', 'the caller peer has no local description after gathering');
       const offerSdp = shapeOfferLikeMeta(local, { allowedNetworks: networks.networks, iceLite: opts.iceLite });

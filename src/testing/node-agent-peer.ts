@@ -68,7 +68,9 @@ export class NodeAgentPeer extends AudioPeer {
   async #offer(): Promise<void> {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
-    const sdp = filterSdpCandidates(this.pc.localDescription?.sdp ?? offer.sdp, { allowedNetworks: this.networks });
+    // The offer as set, not `localDescription`: reading that while candidates are being gathered can crash wrtc
+    // (node-webrtc#696); the candidates trickle as events anyway.
+    const sdp = filterSdpCandidates(offer.sdp, { allowedNetworks: this.networks });
     this.#offerSdp = sdp;
   }
 

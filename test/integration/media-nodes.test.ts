@@ -76,8 +76,10 @@ describe('media nodes', () => {
   });
 
   it('a media node killed mid-call ends only its calls, media-failed, with terminate at Meta, within 10 s', async () => {
-    const [a1, a2] = await Promise.all([agent('a1'), agent('a2')]);
+    // ring-one offers to the longest idle agent: a2 signs in once a1 is busy, so each call's agent is known.
+    const a1 = await agent('a1');
     const first = await liveCall(a1);
+    const a2 = await agent('a2');
     const second = await liveCall(a2);
     const n1 = (await detail(first.call.callId)).mediaNodeId!;
     const n2 = (await detail(second.call.callId)).mediaNodeId!;
@@ -107,8 +109,9 @@ describe('media nodes', () => {
   });
 
   it('SIGTERM drains a node: no new calls land on it, its live call finishes, then it exits', async () => {
-    const [a1, a2] = await Promise.all([agent('a1'), agent('a2')]);
+    const a1 = await agent('a1');
     const first = await liveCall(a1);
+    const a2 = await agent('a2'); // signs in once a1 is busy (ring-one would otherwise pick either)
     const onNode = (await detail(first.call.callId)).mediaNodeId!;
     const draining = nodes[onNode === 'm1' ? 0 : 1]!;
     const exited = new Promise<number | null>((r) => draining.proc.once('exit', (c) => r(c)));
