@@ -7,7 +7,7 @@ import {
   waitForConnected,
   wrtc,
 } from '../media/wrtc.js';
-import { AudioAnalyzer } from './analyzer.js';
+import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from './analyzer.js';
 import { AudioGenerator } from './generator.js';
 import type { MarkerScheme } from './markers.js';
 
@@ -90,6 +90,9 @@ export abstract class AudioPeer {
     return this.#generator;
   }
 
+  /** What arrived over a window (see AudioAnalyzer.report), with what this peer sent. */
+  abstract report(opts?: ReportWindow): { inbound: InboundAudioReport };
+
   /** Resolves when ICE and DTLS are up; rejects after `timeoutMs` or if the connection fails. */
   waitConnected(timeoutMs = 10_000): Promise<void> {
     return waitForConnected(this.pc, timeoutMs, this.#label);
@@ -107,4 +110,21 @@ export abstract class AudioPeer {
 
   /** What a subclass stops before the parts close (timers, listeners). */
   protected onClose(): void {}
+}
+
+/**
+ * What each end of a call received over one window, each leaving out what the other end did not send on time. Take
+ * `until` first, let the analysers catch up (`drainAnalysis()`), then call this.
+ */
+export function reportBothWays(
+  caller: AudioPeer,
+  agent: AudioPeer,
+  window: { since?: number | undefined; until: number; settleMs?: number },
+): { atAgent: InboundAudioReport; atCaller: InboundAudioReport } {
+  const { since, until } = window;
+  const settleMs = window.settleMs ?? 400;
+  return {
+    atAgent: agent.report({ since, until, settleMs, senderGaps: caller.generator.gaps() }).inbound,
+    atCaller: caller.report({ since, until, settleMs, senderGaps: agent.generator.gaps() }).inbound,
+  };
 }

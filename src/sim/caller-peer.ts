@@ -170,7 +170,7 @@ export class CallerPeer extends AudioPeer {
   }
 
   /** What arrived and what was sent. `since` defaults to the accept instant. */
-  report(opts: ReportWindow = {}): CallerReport {
+  override report(opts: ReportWindow = {}): CallerReport {
     const since = opts.since ?? this.#acceptedAt ?? undefined;
     return {
       connectionState: this.connectionState,

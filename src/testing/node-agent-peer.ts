@@ -115,7 +115,7 @@ export class NodeAgentPeer extends AudioPeer {
     }
   }
 
-  report(opts: ReportWindow = {}): AgentReport {
+  override report(opts: ReportWindow = {}): AgentReport {
     return {
       connectionState: this.connectionState,
       inbound: this.analyzer.report(opts),

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
+import { reportBothWays } from '../../src/audio/audio-peer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import type { CallDetail } from '../../src/shared/protocol.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
@@ -69,13 +70,7 @@ describe('a bridged call with audio both ways', () => {
     await new Promise((r) => setTimeout(r, 2500));
     const until = nowMs();
     await drainAnalysis();
-    const atCaller = caller.report({ until, settleMs: 400, senderGaps: peer.generator.gaps() }).inbound;
-    const atAgent = peer.report({
-      since: call.acceptedAt!,
-      until,
-      settleMs: 400,
-      senderGaps: caller.generator.gaps(),
-    }).inbound;
+    const { atAgent, atCaller } = reportBothWays(caller, peer, { since: call.acceptedAt!, until });
     expect(near(atAgent.dominantHz, 440)).toBe(true);
     expect(near(atCaller.dominantHz, 660)).toBe(true);
     expect(atAgent.markers?.missing).toEqual([]);
@@ -148,13 +143,9 @@ describe('a bridged call with audio both ways', () => {
       await new Promise((r) => setTimeout(r, 1200));
       const until = nowMs();
       await drainAnalysis();
-      const atAgent = peer.report({
-        since: call.acceptedAt!,
-        until,
-        settleMs: 400,
-        senderGaps: caller.generator.gaps(),
-      }).inbound.markers!;
-      const inCaller = caller.report({ until, settleMs: 400, senderGaps: peer.generator.gaps() }).inbound;
+      const both = reportBothWays(caller, peer, { since: call.acceptedAt!, until });
+      const inCaller = both.atCaller;
+      const atAgent = both.atAgent.markers!;
       const atCaller = inCaller.markers!;
       // Nothing clipped: in both directions the very first marker after accept arrives.
       expect(atAgent.leadingMissing, `call ${i}: caller→agent clipped after accept`).toBe(0);

@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
+import { reportBothWays } from '../../src/audio/audio-peer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
 import type { RoleProcess } from '../../src/cluster/process.js';
@@ -121,13 +122,7 @@ describe('failure drills on the cluster topology', () => {
     const until = nowMs();
     await drainAnalysis();
     // Audio never stopped: every marker sent since the kill arrived, both ways.
-    const atAgent = peer.report({ since: killedAt, until, settleMs: 400, senderGaps: caller.generator.gaps() }).inbound;
-    const atCaller = caller.report({
-      since: killedAt,
-      until,
-      settleMs: 400,
-      senderGaps: peer.generator.gaps(),
-    }).inbound;
+    const { atAgent, atCaller } = reportBothWays(caller, peer, { since: killedAt, until });
     expect(atAgent.markers?.missing).toEqual([]);
     expect(atCaller.markers?.missing).toEqual([]);
     expect(atAgent.markers?.expected).toBeGreaterThanOrEqual(10);
@@ -202,10 +197,7 @@ describe('failure drills on the cluster topology', () => {
     await new Promise((r) => setTimeout(r, 1200));
     const until = nowMs();
     await drainAnalysis();
-    expect(
-      second.peer.report({ since, until, settleMs: 400, senderGaps: second.caller.generator.gaps() }).inbound.markers
-        ?.missing,
-    ).toEqual([]);
+    expect(reportBothWays(second.caller, second.peer, { since, until }).atAgent.markers?.missing).toEqual([]);
     await a4.client.hangup(second.call.callId);
     await ended(second.call.callId);
     await cluster.add('media');

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
+import { reportBothWays } from '../../src/audio/audio-peer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
 import { freePort } from '../../src/cluster/process.js';
@@ -119,22 +120,9 @@ describe('Redis restarts under a running cluster', () => {
     await new Promise((r) => setTimeout(r, 1000));
     const until = nowMs();
     await drainAnalysis();
-    expect(
-      peer.report({
-        since: outageStart,
-        until,
-        settleMs: 400,
-        senderGaps: (call.caller as CallerPeer).generator.gaps(),
-      }).inbound.markers?.missing,
-    ).toEqual([]);
-    expect(
-      (call.caller as CallerPeer).report({
-        since: outageStart,
-        until,
-        settleMs: 400,
-        senderGaps: peer.generator.gaps(),
-      }).inbound.markers?.missing,
-    ).toEqual([]);
+    const { atAgent, atCaller } = reportBothWays(call.caller as CallerPeer, peer, { since: outageStart, until });
+    expect(atAgent.markers?.missing).toEqual([]);
+    expect(atCaller.markers?.missing).toEqual([]);
     expect((await detail(call.callId)).state).toBe('live');
 
     // Signaling works again (the socket, the adapter, the workers): the agent hangs up normally.

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
+import { reportBothWays } from '../../src/audio/audio-peer.js';
 import { nowMs } from '../../src/audio/clock.js';
 import { setupCall, sleep } from './helpers.js';
 
@@ -22,18 +23,9 @@ describe('markers across the bridge', () => {
         await sleep(2500);
         const until = nowMs();
         await drainAnalysis();
-        const atCaller = call.caller.report({
-          since: acceptAt,
-          until,
-          settleMs: 400,
-          senderGaps: call.agent.generator.gaps(),
-        }).inbound.markers;
-        const atAgent = call.agent.report({
-          since: acceptAt,
-          until,
-          settleMs: 400,
-          senderGaps: call.caller.generator.gaps(),
-        }).inbound.markers;
+        const both = reportBothWays(call.caller, call.agent, { since: acceptAt, until });
+        const atCaller = both.atCaller.markers;
+        const atAgent = both.atAgent.markers;
         expect(atCaller?.expected).toBeGreaterThanOrEqual(15);
         expect(atCaller?.missing).toEqual([]);
         expect(atAgent?.expected).toBeGreaterThanOrEqual(15);
