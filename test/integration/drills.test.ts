@@ -131,6 +131,7 @@ describe('failure drills on the cluster topology', () => {
     expect((await a1.client.hangup(call.callId)).ok).toBe(true);
     const d = await ended(call.callId);
     expect(d.reason).toBe('completed');
+    await call.waitFor('ended', 10_000); // the terminate job reaches Meta after the actor has ended
     expect(
       sim
         .actionsFor(call.callId)
@@ -170,6 +171,7 @@ describe('failure drills on the cluster topology', () => {
       expect(sim.okActions(call.callId, 'accept')).toBe(1);
       await a2.client.hangup(call.callId);
       await ended(call.callId);
+      await call.waitFor('ended', 10_000); // the terminate job reaches Meta after the actor has ended
       expect(sim.okActions(call.callId, 'terminate')).toBe(1);
     } finally {
       await graph.close();
@@ -255,6 +257,11 @@ describe('failure drills on the cluster topology', () => {
       },
       { timeoutMs: 60_000, intervalMs: 1000, what: 'every storm call to end' },
     );
+    // Each missed call's reject job reaches Meta just after its actor ended.
+    await waitUntil(() => calls.every((c) => hungUp.has(c.callId) || sim.okActions(c.callId, 'reject') > 0), {
+      timeoutMs: 20_000,
+      what: 'every missed call rejected at Meta',
+    });
     for (const c of calls) {
       const d = await detail(c.callId);
       expect(d.reason).toBe(hungUp.has(c.callId) ? 'caller-hung-up' : 'missed');

@@ -142,6 +142,7 @@ describe('Redis restarts under a running cluster', () => {
       { what: 'ringing call to end', timeoutMs: 30_000 },
     );
     expect(d.reason).toBe('missed');
+    await waitUntil(() => sim.okActions(ringing.callId, 'reject') > 0, { what: 'the reject to reach Meta' });
     expect(sim.okActions(ringing.callId, 'reject')).toBe(1);
   });
 });
