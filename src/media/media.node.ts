@@ -80,6 +80,7 @@ export class MediaNode {
   #heartbeat: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #lastCpu = process.cpuUsage();
+  #cpuPct = 0;
   #lastCpuAt = Date.now();
 
   constructor(opts: MediaNodeOptions) {
@@ -134,12 +135,24 @@ export class MediaNode {
     await this.#loop?.catch(() => undefined);
   }
 
+  /**
+   * Reports the load at once when a call arrives or leaves (the periodic heartbeat would leave it stale for up to
+   * MEDIA_HEARTBEAT_MS, and placement would weigh calls that already ended). Skipped once the node has stopped.
+   */
+  #loadChanged(): void {
+    if (!this.#stopped) void this.#beat();
+  }
+
   async #beat(): Promise<void> {
     const now = Date.now();
-    const cpu = process.cpuUsage(this.#lastCpu);
-    const cpuPct = ((cpu.user + cpu.system) / 1000 / Math.max(1, now - this.#lastCpuAt)) * 100;
-    this.#lastCpu = process.cpuUsage();
-    this.#lastCpuAt = now;
+    // CPU over at least a second: a beat right after another (a call came or went) reports the last figure.
+    if (now - this.#lastCpuAt >= 1000) {
+      const cpu = process.cpuUsage(this.#lastCpu);
+      this.#cpuPct = ((cpu.user + cpu.system) / 1000 / (now - this.#lastCpuAt)) * 100;
+      this.#lastCpu = process.cpuUsage();
+      this.#lastCpuAt = now;
+    }
+    const cpuPct = this.#cpuPct;
     try {
       await this.#o.registry.heartbeat({
         id: this.nodeId,
@@ -236,6 +249,7 @@ export class MediaNode {
       closing: false,
     };
     this.#calls.set(callId, hosted);
+    this.#loadChanged();
     await redis.sadd(keys.media.calls(this.nodeId), callId);
     const { offer } = await store.sdp(callId);
     if (!offer) {
@@ -340,6 +354,7 @@ export class MediaNode {
     clearInterval(hosted.statsTimer);
     hosted.bridge?.close(reason);
     this.#calls.delete(hosted.callId);
+    this.#loadChanged();
     void this.#o.redis.srem(this.#o.keys.media.calls(this.nodeId), hosted.callId).catch(() => undefined);
   }
 

@@ -21,7 +21,8 @@ function start(env: Record<string, string>) {
   let out = '';
   proc.stdout.on('data', (d) => (out += String(d)));
   proc.stderr.on('data', (d) => (out += String(d)));
-  const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  // 'close', not 'exit': it comes once the child's stdout and stderr are read to the end, so output() is whole.
+  const exit = new Promise<number | null>((r) => proc.once('close', (c) => r(c)));
   return { proc, exit, output: () => out };
 }
 
@@ -68,8 +69,13 @@ describe('the embedded Redis default', () => {
     const emptyPath = mkdtempSync(path.join(os.tmpdir(), 'no-redis-'));
     const svc = start({ PATH: emptyPath, PORT: String(port), REDIS_DEFAULT_URL: `redis://127.0.0.1:${deadRedis}` });
     expect(await svc.exit).toBe(1);
-    const lines = svc.output().trim().split('\n');
-    expect(lines.at(-1)).toMatch(
+    // One line says it (stdout and stderr interleave, so not necessarily the last one read).
+    const said = svc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('redis-server is not on PATH'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
       /redis-server is not on PATH: install it \(Debian\/Ubuntu: sudo apt-get install -y redis-server/,
     );
   });
