@@ -5,6 +5,7 @@ import type { CallContext } from '../src/machines/call.machine.js';
 import type { OutboxItem } from '../src/machines/call.store.js';
 import type { EffectDispatcher } from '../src/machines/deliver.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
+import { deletePrefix } from '../src/shared/keys.js';
 import type { CallDetail } from '../src/shared/protocol.js';
 
 export function redisUrl(): string {
@@ -16,18 +17,11 @@ export function testPrefix(): string {
   return `t${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 }
 
-/** Removes every key a test created (its prefix and its BullMQ prefix). */
+/** Removes every key a test created (its prefix, its BullMQ queues, its Socket.IO channels). */
 export async function cleanupPrefix(prefix: string): Promise<void> {
   const r = new Redis(redisUrl());
   try {
-    for (const pattern of [`${prefix}:*`, `{${prefix}-bull}*`, `${prefix}-sio*`]) {
-      let cursor = '0';
-      do {
-        const [next, found] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (found.length) await r.del(...found);
-      } while (cursor !== '0');
-    }
+    await deletePrefix(r, prefix);
   } finally {
     r.disconnect();
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deletePrefix } from '../../src/shared/keys.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -11,20 +12,11 @@ export function benchPrefix(tag: string): string {
 /** Deletes every key under a prefix: its own keys, its BullMQ queues and its Socket.IO channels. */
 export async function cleanupPrefix(redisUrl: string, prefix: string): Promise<number> {
   const r = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  let deleted = 0;
   try {
-    for (const pattern of [`${prefix}:*`, `{${prefix}-bull}*`, `${prefix}-sio*`]) {
-      let cursor = '0';
-      do {
-        const [next, found] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (found.length) deleted += await r.unlink(...found);
-      } while (cursor !== '0');
-    }
+    return await deletePrefix(r, prefix);
   } finally {
     r.disconnect();
   }
-  return deleted;
 }
 
 /** Sum of MEMORY USAGE over every key matching `pattern` (SCAN), and how many keys that was. */

@@ -1,24 +1,16 @@
 import type { Keys } from '../shared/keys.js';
 import type { AgentRow, PresenceState } from '../shared/protocol.js';
 
-export type { AgentRow };
-
 import type { RedisClient } from '../shared/redis.js';
 import type { AgentDirectory } from './directory.js';
 
-/** What routing needs to know about one agent. */
-export interface AgentAvailability {
-  id: string;
-  teams: string[];
-  presence: PresenceState;
-  /** Online, not on or claimed for a call, not in wrap-up. */
-  available: boolean;
-  /** When the agent last became free (ms): longest idle first. */
-  idleSince: number;
-  /** Calls ringing for this agent right now. */
-  offers: number;
-  callId: string | null;
-}
+export type { AgentRow };
+
+/** What routing needs to know about one agent (a supervisor's agent row carries the same fields and more). */
+export type AgentAvailability = Pick<
+  AgentRow,
+  'id' | 'teams' | 'presence' | 'available' | 'idleSince' | 'offers' | 'callId'
+>;
 
 /**
  * Presence lives in Redis so every replica sees the same truth:

@@ -82,3 +82,32 @@ export function keys(prefix: string) {
 }
 
 export type Keys = ReturnType<typeof keys>;
+
+/** The SCAN patterns that cover everything stored under a prefix: its own keys, BullMQ queues, Socket.IO channels. */
+export function prefixPatterns(prefix: string): string[] {
+  const k = keys(prefix);
+  return [`${prefix}:*`, `${k.bullPrefix}*`, `${k.socketKey}*`];
+}
+
+/**
+ * Deletes every key stored under `prefix` (see {@link prefixPatterns}) with SCAN + UNLINK, for tests and benchmarks
+ * that own their prefix; returns how many were deleted. Single-node Redis (SCAN sees one node).
+ */
+export async function deletePrefix(
+  redis: {
+    scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]>;
+    unlink(...keys: string[]): Promise<number>;
+  },
+  prefix: string,
+): Promise<number> {
+  let deleted = 0;
+  for (const pattern of prefixPatterns(prefix)) {
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length) deleted += await redis.unlink(...found);
+    } while (cursor !== '0');
+  }
+  return deleted;
+}

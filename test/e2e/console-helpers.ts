@@ -415,3 +415,21 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     throw err;
   }
 }
+
+/**
+ * What a console test file needs first: the console built, Chromium launched and the stack started, side by side.
+ * If either fails to start, the other is stopped before the error is thrown.
+ */
+export async function startConsoleRig(
+  opts: { micPrompt?: 'accept' | 'deny'; env?: Record<string, string> } = {},
+): Promise<{ browser: Browser; stack: Stack }> {
+  buildConsole();
+  const [b, s] = await Promise.allSettled([
+    launchChromium({ micPrompt: opts.micPrompt ?? 'accept' }),
+    startStack(opts.env),
+  ]);
+  if (b.status === 'fulfilled' && s.status === 'fulfilled') return { browser: b.value, stack: s.value };
+  if (b.status === 'fulfilled') await b.value.close().catch(() => undefined);
+  if (s.status === 'fulfilled') await s.value.stop().catch(() => undefined);
+  throw b.status === 'rejected' ? b.reason : (s as PromiseRejectedResult).reason;
+}

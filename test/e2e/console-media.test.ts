@@ -5,12 +5,10 @@ import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
 import {
-  buildConsole,
   CALLER_HZ,
   heardHz,
   incomingCard,
   isLoopback,
-  launchChromium,
   MIC_HZ,
   near,
   recordPeerConnections,
@@ -18,7 +16,7 @@ import {
   selectedPair,
   shot,
   signIn,
-  startStack,
+  startConsoleRig,
   waitAttr,
   waitGone,
   waitHeard,
@@ -74,11 +72,7 @@ describe('agent console media in Chromium, end to end', () => {
   };
 
   beforeAll(async () => {
-    buildConsole();
-    const [b, s] = await Promise.allSettled([launchChromium({ micPrompt: 'accept' }), startStack()]);
-    if (b.status === 'fulfilled') browser = b.value;
-    if (s.status === 'fulfilled') stack = s.value;
-    for (const r of [b, s]) if (r.status === 'rejected') throw r.reason;
+    ({ browser, stack } = await startConsoleRig());
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,13 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { META_OFFER } from '../helpers.js';
 import {
   asSupervisor,
-  buildConsole,
   incomingCard as card,
   launchChromium,
   type Stack,
   shot,
   signIn as signInAt,
-  startStack,
+  startConsoleRig,
   waitAttr,
   waitGone,
   waitText,
@@ -36,11 +35,7 @@ describe('agent console in Chromium', () => {
     signInAt(stack.url, ctx ?? (await newContext()), username, { form: false });
 
   beforeAll(async () => {
-    buildConsole();
-    const [b, s] = await Promise.allSettled([launchChromium({ micPrompt: 'accept' }), startStack()]);
-    if (b.status === 'fulfilled') browser = b.value;
-    if (s.status === 'fulfilled') stack = s.value;
-    for (const r of [b, s]) if (r.status === 'rejected') throw r.reason;
+    ({ browser, stack } = await startConsoleRig());
   });
   afterAll(async () => {
     await browser?.close();
