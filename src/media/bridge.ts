@@ -74,6 +74,10 @@ export interface BridgeStats {
   agent: LegStats | null;
 }
 
+/** How long host candidates must have stopped arriving before the WhatsApp answer goes out without waiting for
+ * libwebrtc's "gathering complete" (see AnswerOptions.hostSettleMs). */
+const HOST_SETTLE_MS = 10;
+
 /**
  * One call's media: a WhatsApp leg that answers Meta's offer (complete answer, full ICE agent, DTLS client) and an
  * agent leg that answers the agent browser's offer (trickle), with audio relayed both ways by handing each leg's
@@ -118,6 +122,8 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
       const answer = await wa.answer(opts.offerSdp, {
         complete: true,
         gatherTimeoutMs: resolved.gatherTimeoutMs,
+        // With no STUN/TURN server only host candidates can come, and they all come at once.
+        ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
         requireRemoteCandidates: true,
         sendTrack: silence.track,
         shape: (sdp) =>

@@ -20,7 +20,6 @@ import {
   type WrtcPeerConnection,
   type WrtcTrack,
   type WrtcTransceiver,
-  waitForGatheringComplete,
   wrtc,
 } from './wrtc.js';
 
@@ -52,6 +51,13 @@ export interface AnswerOptions {
    */
   complete: boolean;
   gatherTimeoutMs?: number;
+  /**
+   * With `complete`, when only host candidates can come (no ICE servers): answer once candidates have stopped
+   * arriving for this long, instead of waiting for libwebrtc to declare gathering complete. Host UDP candidates of
+   * every interface arrive together, but the last gathering phase (TCP, which yields nothing a WhatsApp answer
+   * keeps) often holds `complete` back by another ≈50 ms.
+   */
+  hostSettleMs?: number;
   /** Require candidates in the offer (WhatsApp offers are complete). */
   requireRemoteCandidates?: boolean;
   /** What to send on the audio transceiver (set before createAnswer). */
@@ -83,6 +89,8 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
   #holdCandidates = true;
   #heldCandidates: IceCandidateMessage[] = [];
   #droppedLocal = 0;
+  /** When the last local candidate event came (kept or dropped), ms; null before the first. */
+  #lastLocalCandidateAt: number | null = null;
   readonly #onIceCandidate = (e: WrtcIceCandidateEvent): void =>
     this.#guard('icecandidate', () => this.#localCandidate(e));
   readonly #onStateChange = (): void => this.#guard('connectionstatechange', () => this.#updateState());
@@ -169,10 +177,11 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     );
     for (const c of this.#queuedRemote.splice(0)) void this.addRemoteCandidate(c);
 
+    let gathered: 'complete' | 'settled' | 'timeout' | undefined;
     if (opts.complete) {
-      const completed = await waitForGatheringComplete(this.#pc, opts.gatherTimeoutMs ?? 2000);
+      gathered = await this.#gathered(opts.gatherTimeoutMs ?? 2000, opts.hostSettleMs);
       this.#assertOpen();
-      if (!completed)
+      if (gathered === 'timeout')
         this.#log.warn(
           { leg: this.kind, gatherTimeoutMs: opts.gatherTimeoutMs },
           'ICE gathering timed out; answering with the candidates gathered so far',
@@ -181,9 +190,10 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     // A complete answer carries the gathered candidates: read the local description back, once gathering is over.
     // A trickle answer is the SDP we set (its candidates follow as events). Reading `localDescription` while the
     // signaling thread still adds candidates to it races inside libwebrtc and can crash the process (SdpSerialize;
-    // node-webrtc#696): only read it when nothing is being gathered.
+    // node-webrtc#696): only read it when nothing is being gathered; otherwise add the candidates we were given.
     let local = shaped;
-    if (opts.complete && this.#pc.iceGatheringState === 'complete') local = this.#pc.localDescription?.sdp ?? shaped;
+    if (gathered === 'complete' && this.#pc.iceGatheringState === 'complete')
+      local = this.#pc.localDescription?.sdp ?? shaped;
     else if (opts.complete)
       local = addCandidates(
         shaped,
@@ -193,7 +203,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     const answer = opts.shape
       ? opts.shape(local)
       : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
-    this.#log.debug({ leg: this.kind, answer: sdpLogFields(answer) }, 'answer ready');
+    this.#log.debug({ leg: this.kind, gathered, answer: sdpLogFields(answer) }, 'answer ready');
     return answer;
   }
 
@@ -301,6 +311,37 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     return result;
   }
 
+  /**
+   * Resolves when ICE gathering is complete, or (with `settleMs`) when at least one usable local candidate is in
+   * and none has come for `settleMs`, or after `timeoutMs`; every timer and listener is gone once it resolves.
+   */
+  #gathered(timeoutMs: number, settleMs: number | undefined): Promise<'complete' | 'settled' | 'timeout'> {
+    const pc = this.#pc;
+    return new Promise((resolve) => {
+      let settleTimer: NodeJS.Timeout | undefined;
+      const finish = (how: 'complete' | 'settled' | 'timeout'): void => {
+        clearTimeout(deadline);
+        clearTimeout(settleTimer);
+        pc.removeEventListener('icegatheringstatechange', onChange);
+        resolve(how);
+      };
+      const onChange = (): void => {
+        if (pc.iceGatheringState === 'complete') finish('complete');
+        else if (this.#closed || pc.connectionState === 'closed') finish('timeout');
+      };
+      const checkSettled = (): void => {
+        const quietFor = this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt;
+        if (this.#closed) finish('timeout');
+        else if (this.#heldCandidates.length > 0 && quietFor >= (settleMs ?? 0)) finish('settled');
+        else settleTimer = setTimeout(checkSettled, Math.max(1, (settleMs ?? 0) - quietFor));
+      };
+      const deadline = setTimeout(() => finish('timeout'), timeoutMs);
+      pc.addEventListener('icegatheringstatechange', onChange);
+      if (pc.iceGatheringState === 'complete') finish('complete');
+      else if (settleMs !== undefined) checkSettled();
+    });
+  }
+
   #guard(what: string, fn: () => void): void {
     try {
       fn();
@@ -311,6 +352,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 
   #localCandidate(e: WrtcIceCandidateEvent): void {
     if (this.#closed || !e.candidate || !e.candidate.candidate) return;
+    this.#lastLocalCandidateAt = performance.now();
     const rewritten = filterCandidate(e.candidate.candidate, {
       allowedNetworks: this.#networks,
       announcedIp: this.#announcedIp,

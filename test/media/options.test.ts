@@ -44,6 +44,22 @@ describe('bridge options', () => {
     }
   });
 
+  it('answering once host candidates settle (no ICE servers) still carries every allowed host candidate, 20 times', async () => {
+    for (let i = 0; i < 20; i++) {
+      const bridge = await CallBridge.create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
+      try {
+        const s = summarizeSdp(bridge.waAnswerSdp);
+        expect(s.candidates.map((c) => `${c.transport} ${c.type} ${c.address}`).sort(), `answer ${i}`).toEqual([
+          'udp host 127.0.0.1',
+          'udp host ::1',
+        ]);
+        expect(bridge.waAnswerSdp, `answer ${i}`).toMatch(/\r\na=end-of-candidates\r\n/);
+      } finally {
+        bridge.close();
+      }
+    }
+  });
+
   // The answer is inspected only: no peer connection is ever given the announced or the eth0 address.
   const hostIpv4 = Object.values(networkInterfaces())
     .flat()
