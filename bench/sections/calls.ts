@@ -387,6 +387,8 @@ function markerStats(r: InboundAudioReport): {
 
 /** A call's audio check is void when its sender could not push more than this share of its markers on time. */
 const RIG_STALL_TOLERANCE = 0.1;
+/** A step whose rig fell behind on more than this share of markers is saturated: measuring it again would not help. */
+const RIG_RERUN_MAX_STALL_PCT = 25;
 
 const median = (xs: number[]): number | null => (xs.length ? summarize(xs).p50 : null);
 
@@ -549,7 +551,12 @@ async function mediaRamp(
     }
     // So is one whose only unverified calls are those the rig itself could not feed on time (a stall of this
     // process, not of the bridge): once, with the same calls.
-    if (failed(step) && step.lossPct < 1 && step.rigStalledCalls === step.calls - step.verified) {
+    if (
+      failed(step) &&
+      step.lossPct < 1 &&
+      step.senderStallPct < RIG_RERUN_MAX_STALL_PCT &&
+      step.rigStalledCalls === step.calls - step.verified
+    ) {
       log(
         `  N=${step.calls}: ${step.rigStalledCalls} call(s) not measurable (the rig fell behind, nothing lost), measuring again`,
       );
