@@ -16,7 +16,7 @@ import { guardChildren, RESULTS_DIR, stopEverything } from './lib/procs.js';
 import { type Row, renderTable } from './lib/table.js';
 import { attempt, fmt, isError, log, summarize } from './lib/util.js';
 import { type ActorResult, runActor } from './sections/actor.js';
-import { type MediaResult, runCalls, type SetupResult } from './sections/calls.js';
+import { type MediaResult, mediaStepClean, runCalls, type SetupResult } from './sections/calls.js';
 import { type IngestResult, runIngest } from './sections/ingest.js';
 
 const SECTIONS = ['ingest', 'actor', 'setup', 'media'] as const;
@@ -314,7 +314,7 @@ function mediaRows(r: MediaResult): Row[] {
   });
   const last = r.steps[r.steps.length - 1];
   const first = r.steps[0];
-  const lastOk = [...r.steps].reverse().find((s) => s.verified === s.calls && s.lossPct < 1) ?? first;
+  const lastOk = [...r.steps].reverse().find(mediaStepClean) ?? first;
   if (first && last && lastOk) {
     rows.push({
       item: '4 media',

@@ -390,6 +390,10 @@ const RIG_STALL_TOLERANCE = 0.1;
 /** A step whose rig fell behind on more than this share of markers is saturated: measuring it again would not help. */
 const RIG_RERUN_MAX_STALL_PCT = 25;
 
+/** A step is clean when every call was verified and under 1 % of markers were lost. */
+export const mediaStepClean = (s: MediaStep): boolean => s.verified === s.calls && s.lossPct < 1;
+const failed = (s: MediaStep) => !mediaStepClean(s);
+
 const median = (xs: number[]): number | null => (xs.length ? summarize(xs).p50 : null);
 
 /** 4. Ramps concurrent bridged calls on one media node and checks every call's audio in a window at each step. */
@@ -541,7 +545,6 @@ async function mediaRamp(
       };
     };
     let step = await measure();
-    const failed = (s: MediaStep) => s.verified < s.calls || !(s.lossPct < 1);
     // A window spoilt by other people's work (not ours) is measured once more, after waiting for quiet.
     if (failed(step) && opts.gate.rerun(`media N=${step.calls}`, step.otherPct)) {
       log(`  N=${step.calls}: disturbed by other work (${step.otherPct.toFixed(0)} %), measuring again`);
@@ -570,14 +573,14 @@ async function mediaRamp(
     log(
       `  N=${step.calls}: verified ${verified}/${step.calls}, loss ${step.lossPct.toFixed(2)} %, media CPU ${mediaCpu.toFixed(0)} % (${step.cpuPerCallPct.toFixed(1)} %/call), RSS ${(rss / 2 ** 20).toFixed(0)} MB, sims ${step.simCpuPct.toFixed(0)} %, machine ${step.machineBusyPct.toFixed(0)} % busy (others ${step.otherPct.toFixed(0)} %), rig stalled on ${step.senderStallPct.toFixed(1)} % of markers${step.lostByCall.length ? `; lost in the calls not verified: ${countSame(step.lostByCall)}` : ''}`,
     );
-    if (opts.stopAtFirstFailure && (step.verified < step.calls || !(step.lossPct < 1))) {
+    if (opts.stopAtFirstFailure && failed(step)) {
       log(`  not every call verified at N=${step.calls}: the ramp stops here`);
       break;
     }
   }
   for (const l of x.live.splice(0)) await hangup(l);
 
-  const ok = steps.filter((s) => s.verified === s.calls && s.lossPct < 1);
+  const ok = steps.filter(mediaStepClean);
   const first = steps[0];
   const added = (bridged: number | null | undefined, d: number | null) =>
     bridged === null || bridged === undefined || d === null ? null : bridged - d;
