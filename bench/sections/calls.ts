@@ -392,7 +392,6 @@ const RIG_RERUN_MAX_STALL_PCT = 25;
 
 /** A step is clean when every call was verified and under 1 % of markers were lost. */
 export const mediaStepClean = (s: MediaStep): boolean => s.verified === s.calls && s.lossPct < 1;
-const failed = (s: MediaStep) => !mediaStepClean(s);
 
 const median = (xs: number[]): number | null => (xs.length ? summarize(xs).p50 : null);
 
@@ -546,7 +545,7 @@ async function mediaRamp(
     };
     let step = await measure();
     // A window spoilt by other people's work (not ours) is measured once more, after waiting for quiet.
-    if (failed(step) && opts.gate.rerun(`media N=${step.calls}`, step.otherPct)) {
+    if (!mediaStepClean(step) && opts.gate.rerun(`media N=${step.calls}`, step.otherPct)) {
       log(`  N=${step.calls}: disturbed by other work (${step.otherPct.toFixed(0)} %), measuring again`);
       await opts.gate.wait(`media N=${step.calls}`, pids);
       const again = await measure();
@@ -555,7 +554,7 @@ async function mediaRamp(
     // So is one whose only unverified calls are those the rig itself could not feed on time (a stall of this
     // process, not of the bridge): once, with the same calls.
     if (
-      failed(step) &&
+      !mediaStepClean(step) &&
       step.lossPct < 1 &&
       step.senderStallPct < RIG_RERUN_MAX_STALL_PCT &&
       step.rigStalledCalls === step.calls - step.verified
@@ -573,7 +572,7 @@ async function mediaRamp(
     log(
       `  N=${step.calls}: verified ${verified}/${step.calls}, loss ${step.lossPct.toFixed(2)} %, media CPU ${mediaCpu.toFixed(0)} % (${step.cpuPerCallPct.toFixed(1)} %/call), RSS ${(rss / 2 ** 20).toFixed(0)} MB, sims ${step.simCpuPct.toFixed(0)} %, machine ${step.machineBusyPct.toFixed(0)} % busy (others ${step.otherPct.toFixed(0)} %), rig stalled on ${step.senderStallPct.toFixed(1)} % of markers${step.lostByCall.length ? `; lost in the calls not verified: ${countSame(step.lostByCall)}` : ''}`,
     );
-    if (opts.stopAtFirstFailure && failed(step)) {
+    if (opts.stopAtFirstFailure && !mediaStepClean(step)) {
       log(`  not every call verified at N=${step.calls}: the ramp stops here`);
       break;
     }

@@ -20,6 +20,7 @@ import {
   type WrtcPeerConnection,
   type WrtcTrack,
   type WrtcTransceiver,
+  waitForGathering,
   wrtc,
 } from './wrtc.js';
 
@@ -179,7 +180,20 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
 
     let gathered: 'complete' | 'settled' | 'timeout' | undefined;
     if (opts.complete) {
-      gathered = await this.#gathered(opts.gatherTimeoutMs ?? 2000, opts.hostSettleMs);
+      const settleMs = opts.hostSettleMs;
+      gathered = await waitForGathering(
+        this.#pc,
+        opts.gatherTimeoutMs ?? 2000,
+        settleMs === undefined
+          ? undefined
+          : {
+              settleMs,
+              quiet: () => ({
+                haveCandidates: this.#heldCandidates.length > 0,
+                quietForMs: this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt,
+              }),
+            },
+      );
       this.#assertOpen();
       if (gathered === 'timeout')
         this.#log.warn(
@@ -309,37 +323,6 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     }
     this.#assertOpen();
     return result;
-  }
-
-  /**
-   * Resolves when ICE gathering is complete, or (with `settleMs`) when at least one usable local candidate is in
-   * and none has come for `settleMs`, or after `timeoutMs`; every timer and listener is gone once it resolves.
-   */
-  #gathered(timeoutMs: number, settleMs: number | undefined): Promise<'complete' | 'settled' | 'timeout'> {
-    const pc = this.#pc;
-    return new Promise((resolve) => {
-      let settleTimer: NodeJS.Timeout | undefined;
-      const finish = (how: 'complete' | 'settled' | 'timeout'): void => {
-        clearTimeout(deadline);
-        clearTimeout(settleTimer);
-        pc.removeEventListener('icegatheringstatechange', onChange);
-        resolve(how);
-      };
-      const onChange = (): void => {
-        if (pc.iceGatheringState === 'complete') finish('complete');
-        else if (this.#closed || pc.connectionState === 'closed') finish('timeout');
-      };
-      const checkSettled = (): void => {
-        const quietFor = this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt;
-        if (this.#closed) finish('timeout');
-        else if (this.#heldCandidates.length > 0 && quietFor >= (settleMs ?? 0)) finish('settled');
-        else settleTimer = setTimeout(checkSettled, Math.max(1, (settleMs ?? 0) - quietFor));
-      };
-      const deadline = setTimeout(() => finish('timeout'), timeoutMs);
-      pc.addEventListener('icegatheringstatechange', onChange);
-      if (pc.iceGatheringState === 'complete') finish('complete');
-      else if (settleMs !== undefined) checkSettled();
-    });
   }
 
   #guard(what: string, fn: () => void): void {

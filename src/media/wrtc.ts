@@ -199,20 +199,51 @@ function loadWrtc(mod: unknown): WrtcModule {
 export const wrtc: WrtcModule = loadWrtc(wrtcModule);
 
 /** Resolves when gathering completes or after `timeoutMs`, whichever is first; `true` when it completed. */
-export function waitForGatheringComplete(pc: WrtcPeerConnection, timeoutMs: number): Promise<boolean> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve(true);
+export async function waitForGatheringComplete(pc: WrtcPeerConnection, timeoutMs: number): Promise<boolean> {
+  return (await waitForGathering(pc, timeoutMs)) === 'complete';
+}
+
+/**
+ * When only host candidates can come, an answer need not wait for libwebrtc's last gathering phase: `quiet()` says
+ * whether usable candidates are in and for how long no new one has arrived (ms).
+ */
+export interface GatherSettle {
+  settleMs: number;
+  quiet: () => { haveCandidates: boolean; quietForMs: number };
+}
+
+/**
+ * Resolves `complete` when ICE gathering completes, `settled` (with `settle`) once candidates are in and none has
+ * come for `settle.settleMs`, `timeout` after `timeoutMs` or when the connection closes. Every timer and listener
+ * is gone once it resolves.
+ */
+export function waitForGathering(
+  pc: WrtcPeerConnection,
+  timeoutMs: number,
+  settle?: GatherSettle,
+): Promise<'complete' | 'settled' | 'timeout'> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve('complete');
   return new Promise((resolve) => {
-    const onChange = (): void => {
-      if (pc.iceGatheringState === 'complete' || pc.connectionState === 'closed')
-        done(pc.iceGatheringState === 'complete');
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    function done(completed: boolean): void {
-      clearTimeout(timer);
+    let settleTimer: NodeJS.Timeout | undefined;
+    const done = (how: 'complete' | 'settled' | 'timeout'): void => {
+      clearTimeout(deadline);
+      clearTimeout(settleTimer);
       pc.removeEventListener('icegatheringstatechange', onChange);
-      resolve(completed);
-    }
+      resolve(how);
+    };
+    const onChange = (): void => {
+      if (pc.iceGatheringState === 'complete') done('complete');
+      else if (pc.connectionState === 'closed') done('timeout');
+    };
+    const checkSettled = (s: GatherSettle): void => {
+      const { haveCandidates, quietForMs } = s.quiet();
+      if (pc.connectionState === 'closed') done('timeout');
+      else if (haveCandidates && quietForMs >= s.settleMs) done('settled');
+      else settleTimer = setTimeout(() => checkSettled(s), Math.max(1, s.settleMs - quietForMs));
+    };
+    const deadline = setTimeout(() => done('timeout'), timeoutMs);
     pc.addEventListener('icegatheringstatechange', onChange);
+    if (settle) checkSettled(settle);
   });
 }
 
