@@ -4,6 +4,7 @@ import { Availability } from './agents/availability.js';
 import { AgentDirectory } from './agents/directory.js';
 import { SocketAgentNotifier } from './agents/notifier.js';
 import { PresenceService } from './agents/presence.js';
+import { WebhookEventSink } from './events/events.worker.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
 import { CallStore } from './machines/call.store.js';
@@ -63,7 +64,10 @@ export function createCore(
   const metrics = opts.metrics ?? new Metrics();
   const store = new CallStore(redis, keys);
   const index = new CallIndex(redis, keys, { retentionMs: config.calls.retentionMs });
-  const queues = new Queues(factory.create('queues'), keys, { graphAttempts: config.graph.maxAttempts });
+  const queues = new Queues(factory.create('queues'), keys, {
+    graphAttempts: config.graph.maxAttempts,
+    events: { attempts: config.events.attempts, backoffMs: config.events.backoffMs },
+  });
   const directory = AgentDirectory.fromFile(config.auth.agentsFile);
   const tokens = new TokenService({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.jwtTtlSeconds, directory });
   const presence = new PresenceService({ redis, keys, directory, leaseMs: config.auth.presenceLeaseMs });
@@ -84,7 +88,8 @@ export function createCore(
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics });
+  const events = new WebhookEventSink({ queues, urls: config.events.urls });
+  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics, events });
   const deliverer = new Deliverer({
     store,
     dispatcher,

@@ -102,6 +102,21 @@ const EnvSchema = z.object({
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
   MEDIA_DETECT_DTMF: bool.default(true),
 
+  EVENTS_WEBHOOK_URL: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'a comma-separated list of http(s) URLs' })).max(10))
+    .optional(),
+  EVENTS_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  EVENTS_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
+  EVENTS_WEBHOOK_ATTEMPTS: int(1, 50).default(12),
+  EVENTS_WEBHOOK_BACKOFF_MS: int(10, 600_000).default(1000),
+
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
   CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
@@ -169,6 +184,17 @@ export interface Config {
   workerLockMs: number;
   /** Build web/dist at start when it is missing or stale (`npm start`). */
   consoleBuild: boolean;
+  /** Signed call events for outside systems; no URLs = none sent. */
+  events: EventsConfig;
+}
+
+export interface EventsConfig {
+  urls: string[];
+  secret: string;
+  timeoutMs: number;
+  attempts: number;
+  /** First retry after this; each next one waits twice as long. */
+  backoffMs: number;
 }
 
 const WHATSAPP_VARS = [
@@ -214,6 +240,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const iceServers = parseIceServers('MEDIA_ICE_SERVERS', e.MEDIA_ICE_SERVERS);
   const agentIceServers = parseIceServers('AGENT_ICE_SERVERS', e.AGENT_ICE_SERVERS);
+  const eventUrls = e.EVENTS_WEBHOOK_URL ?? [];
+  if (eventUrls.length > 0 && !e.EVENTS_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'EVENTS_WEBHOOK_SECRET is not set: receivers check each event against it; set a random string of at least 16 characters.',
+    );
+  }
   const agentsFile = path.resolve(e.AGENTS_FILE ?? path.join(PROJECT_ROOT, 'config', 'agents.demo.json'));
   if (!existsSync(agentsFile)) {
     throw new ConfigError(`AGENTS_FILE ${agentsFile} does not exist: point AGENTS_FILE at a JSON list of agents.`);
@@ -279,6 +311,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inspectPort: e.XSTATE_INSPECT_PORT,
     workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
+    events: {
+      urls: eventUrls,
+      secret: e.EVENTS_WEBHOOK_SECRET ?? '',
+      timeoutMs: e.EVENTS_WEBHOOK_TIMEOUT_MS,
+      attempts: e.EVENTS_WEBHOOK_ATTEMPTS,
+      backoffMs: e.EVENTS_WEBHOOK_BACKOFF_MS,
+    },
   };
   return deepFreeze(config);
 }

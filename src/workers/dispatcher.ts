@@ -1,3 +1,4 @@
+import { type CallEventCall, type CallEventType, callOf } from '../events/call-events.js';
 import type { WithdrawReason } from '../machines/call.effects.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { OutboxItem } from '../machines/call.store.js';
@@ -22,6 +23,11 @@ export interface MediaCommander {
   close(nodeId: string, callId: string, reason: string): Promise<void>;
 }
 
+/** Call events for outside systems (a no-op when none are configured). `eventId` is stable across replays. */
+export interface CallEventSink {
+  raise(eventId: string, type: CallEventType, call: CallEventCall, at: number): Promise<void>;
+}
+
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
 export class Dispatcher implements EffectDispatcher {
   constructor(
@@ -31,10 +37,39 @@ export class Dispatcher implements EffectDispatcher {
       agents: AgentNotifier;
       media: MediaCommander;
       metrics?: Metrics | undefined;
+      events?: CallEventSink | undefined;
     },
   ) {}
 
-  async dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
+  async dispatch(callId: string, item: OutboxItem, ctx: CallContext): Promise<void> {
+    await this.#dispatch(callId, item, ctx);
+    await this.#raiseEvent(callId, item, ctx);
+  }
+
+  /** The effects outside systems hear about; the event id is the call's and the outbox item's, so replays match. */
+  async #raiseEvent(callId: string, { id, effect }: OutboxItem, ctx: CallContext): Promise<void> {
+    const events = this.deps.events;
+    if (!events) return;
+    const eventId = `${callId}.${id}`;
+    const now = Date.now();
+    switch (effect.type) {
+      case 'call.created':
+        return events.raise(eventId, 'call.received', callOf(callId, ctx), ctx.createdAt);
+      case 'agents.offer':
+        return events.raise(
+          eventId,
+          'call.offered',
+          callOf(callId, ctx, { offer: { agentIds: effect.agentIds } }),
+          now,
+        );
+      case 'agents.live':
+        return events.raise(eventId, 'call.answered', callOf(callId, ctx), ctx.liveAt ?? now);
+      case 'call.ended':
+        return events.raise(eventId, 'call.ended', callOf(callId, ctx), ctx.endedAt ?? now);
+    }
+  }
+
+  async #dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
     const { queues, index, agents, media, metrics } = this.deps;
     switch (effect.type) {
       case 'timer.schedule':
