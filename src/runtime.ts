@@ -5,6 +5,7 @@ import { AgentDirectory } from './agents/directory.js';
 import { SocketAgentNotifier } from './agents/notifier.js';
 import { PresenceService } from './agents/presence.js';
 import { WebhookEventSink } from './events/events.worker.js';
+import { HistoryIndex } from './history/history.index.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
 import { CallStore } from './machines/call.store.js';
@@ -12,7 +13,7 @@ import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
 import { RoutingConfig } from './routing/routing.config.js';
-import type { Config } from './shared/config.js';
+import { type Config, REQUIRED_WRAP_UP_MAX_MS } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
 import type { Logger } from './shared/log.js';
 import { Metrics } from './shared/metrics.js';
@@ -21,6 +22,8 @@ import { type RedisClient, RedisFactory } from './shared/redis.js';
 import { Dispatcher } from './workers/dispatcher.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
+import { TeamsConfig } from './wrapup/teams.config.js';
+import { WrapUpService } from './wrapup/wrapup.service.js';
 
 /** How long the bridged agent's media may be gone before the call ends (`agent-disconnected`). */
 export const AGENT_GRACE_MS = 20_000;
@@ -49,6 +52,8 @@ export interface Core {
   actions: AgentActions;
   routing: RoutingConfig;
   emitter: Emitter;
+  history: HistoryIndex;
+  wrapUps: WrapUpService;
   close(): Promise<void>;
 }
 
@@ -84,12 +89,23 @@ export function createCore(
     redis,
     keys,
     logger,
-    wrapUpMs: config.calls.wrapUpMs,
+    wrapUpMs: config.calls.wrapUpRequired ? REQUIRED_WRAP_UP_MAX_MS : config.calls.wrapUpMs,
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
   const events = new WebhookEventSink({ queues, urls: config.events.urls });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics, events });
+  const history = new HistoryIndex({
+    redis,
+    keys,
+    retentionMs: config.calls.retentionMs,
+    teamsOf: (ctx) => [
+      ...new Set([
+        ...(routing.forNumber(ctx.phoneNumberId).teams ?? []),
+        ...(ctx.agentId ? (directory.get(ctx.agentId)?.teams ?? []) : []),
+      ]),
+    ],
+  });
+  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics, events, history });
   const deliverer = new Deliverer({
     store,
     dispatcher,
@@ -107,7 +123,19 @@ export function createCore(
     logger,
     claimTtlMs: config.calls.maxCallMs + config.calls.acceptDeadlineMs + 60_000,
   });
+  const wrapUps = new WrapUpService({
+    store,
+    directory,
+    teams: TeamsConfig.fromFile(config.calls.teamsFile),
+    history,
+    availability,
+    events,
+    logger,
+    required: config.calls.wrapUpRequired,
+  });
   return {
+    history,
+    wrapUps,
     config,
     logger,
     metrics,

@@ -7,6 +7,7 @@ import type {
   PresenceState,
   RtcCandidateInit,
   ServerToAgent,
+  WrapUp,
 } from '../shared/protocol.js';
 
 /**
@@ -344,6 +345,11 @@ export class AgentClient {
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
+  /** After-call work: the call's wrap-up code (one of the agent's team codes) and notes. */
+  wrapUp(callId: string, code: string, notes?: string): Promise<AckResult<{ wrapUp?: WrapUp }>> {
+    return this.#request('call:wrapup', notes === undefined ? { callId, code } : { callId, code, notes });
+  }
+
   sendOffer(callId: string, sdp: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('rtc:offer', { callId, sdp });
   }

@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AgentActions } from '../agents/actions.js';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { PresenceService } from '../agents/presence.js';
+import type { HistoryIndex } from '../history/history.index.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
@@ -16,8 +17,10 @@ import { AppError, TooManyRequestsError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import { apiRoutes } from './api.routes.js';
 import type { LoginLimiter, TokenService } from './auth.js';
+import { historyRoutes } from './history.routes.js';
 import type { WebhookIngest } from './ingest.js';
 import { webhookRoutes } from './webhook.routes.js';
 
@@ -41,6 +44,9 @@ export interface AppDeps {
   placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
   /** Mounted under /admin (Bull Board at /admin/queues, supervisors only). */
   admin?: Hono | undefined;
+  /** Call history and wrap-up (GET /api/history, /api/history.csv, /api/wrapup). */
+  history?: HistoryIndex | undefined;
+  wrapUps?: WrapUpService | undefined;
   /** Built console (web/dist); absent means "not built". */
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
@@ -110,6 +116,9 @@ export function createApp(deps: AppDeps): Hono {
       metrics,
     }),
   );
+  if (deps.history && deps.wrapUps) {
+    app.route('/api', historyRoutes({ tokens: deps.tokens, history: deps.history, wrapUps: deps.wrapUps }));
+  }
   app.route('/api', apiRoutes(deps));
   if (deps.admin) app.route('/admin', deps.admin);
 

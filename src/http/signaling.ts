@@ -23,8 +23,10 @@ import {
   RtcCandidateSchema,
   RtcOfferSchema,
   type ServerToAgent,
+  WrapUpSchema,
 } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import type { TokenService } from './auth.js';
 
 interface SocketData {
@@ -44,6 +46,8 @@ export interface SignalingDeps {
   presence: PresenceService;
   availability: Availability;
   actions: AgentActions;
+  /** After-call work (`call:wrapup`). */
+  wrapUps?: Pick<WrapUpService, 'submit'> | undefined;
   store: CallStore;
   logger: Logger;
   metrics?: Metrics | undefined;
@@ -202,6 +206,10 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     on('rtc:candidate', RtcCandidateSchema, ({ callId, candidate }) =>
       actions.rtcCandidate(agent.id, callId, socket.id, candidate),
     );
+    on('call:wrapup', WrapUpSchema, async ({ callId, code, notes }) => {
+      if (!deps.wrapUps) return { ok: false, error: 'internal', message: 'Wrap-up is not available here.' };
+      return deps.wrapUps.submit(agent.id, callId, code, notes);
+    });
     on('agent:heartbeat', undefined, async () => ({ ok: true }));
     on('agent:sync', undefined, async () => ({ ok: true, session: await session(agent) }));
 

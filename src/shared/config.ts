@@ -7,6 +7,9 @@ import { ConfigError } from './errors.js';
 /** Project root (two levels above this file), used for defaults that point at shipped files. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** With WRAP_UP_REQUIRED, an agent who never submits is freed after this anyway (every wait has a deadline). */
+export const REQUIRED_WRAP_UP_MAX_MS = 8 * 3600_000;
+
 export const ROLES = ['http', 'worker', 'media', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -76,6 +79,8 @@ const EnvSchema = z.object({
   ACCEPT_DEADLINE_SECONDS: int(1, 120).default(10),
   MAX_CALL_SECONDS: int(30, 86_400).default(4 * 3600),
   WRAP_UP_SECONDS: int(0, 3600).default(5),
+  WRAP_UP_REQUIRED: bool.default(false),
+  TEAMS_FILE: z.string().optional(),
   CALL_RETENTION_SECONDS: int(60, 90 * 86_400).default(7 * 86_400),
   ROUTING_POLICY: z.enum(['ring-all', 'ring-one']).default('ring-all'),
   ROUTING_FILE: z.string().optional(),
@@ -168,6 +173,10 @@ export interface Config {
     acceptDeadlineMs: number;
     maxCallMs: number;
     wrapUpMs: number;
+    /** The agent stays busy until they submit a wrap-up (bounded by {@link REQUIRED_WRAP_UP_MAX_MS}). */
+    wrapUpRequired: boolean;
+    /** Per-team settings (wrap-up codes); unset = the default codes for everyone. */
+    teamsFile: string | undefined;
     retentionMs: number;
     routingPolicy: 'ring-all' | 'ring-one';
     routingFile: string | undefined;
@@ -280,6 +289,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       acceptDeadlineMs: e.ACCEPT_DEADLINE_SECONDS * 1000,
       maxCallMs: e.MAX_CALL_SECONDS * 1000,
       wrapUpMs: e.WRAP_UP_SECONDS * 1000,
+      wrapUpRequired: e.WRAP_UP_REQUIRED,
+      teamsFile: e.TEAMS_FILE ? path.resolve(e.TEAMS_FILE) : undefined,
       retentionMs: e.CALL_RETENTION_SECONDS * 1000,
       routingPolicy: e.ROUTING_POLICY,
       routingFile: e.ROUTING_FILE ? path.resolve(e.ROUTING_FILE) : undefined,

@@ -119,6 +119,15 @@ export const RtcCandidateSchema = z.object({
     .nullable(),
 });
 
+/** Longest wrap-up note, in characters. */
+export const WRAP_UP_NOTES_MAX = 2000;
+export const WRAP_UP_CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+export const WrapUpSchema = z.object({
+  callId,
+  code: z.string().regex(WRAP_UP_CODE_RE, 'must be one of your wrap-up codes'),
+  notes: z.string().max(WRAP_UP_NOTES_MAX, `must be at most ${WRAP_UP_NOTES_MAX} characters`).optional(),
+});
+
 export interface AgentToServer {
   'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;
   'call:accept': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
@@ -128,6 +137,8 @@ export interface AgentToServer {
   'rtc:candidate': (p: z.infer<typeof RtcCandidateSchema>, ack: Ack) => void;
   /** Liveness: extends this socket's presence lease. */
   'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
+  /** After-call work: the call's wrap-up code and notes; ends the agent's wrap-up time. */
+  'call:wrapup': (p: z.infer<typeof WrapUpSchema>, ack: Ack<{ wrapUp: WrapUp }>) => void;
   /** Asks for `agent:session` again. */
   'agent:sync': (p: Record<string, never>, ack: Ack<{ session: AgentSession }>) => void;
 }
@@ -144,14 +155,65 @@ export const ACK_ERRORS = [
   'wrong-state',
   'no-media-node',
   'token-expired',
+  'unknown-code',
+  'already-wrapped-up',
   'internal',
 ] as const;
 export type AckError = (typeof ACK_ERRORS)[number];
 
 // ---- REST ----------------------------------------------------------------------------------------------------
 
+/** A call's after-call work, as the agent submitted it. */
+export interface WrapUp {
+  agentId: string;
+  code: string;
+  notes: string | null;
+  at: number;
+}
+
+/** GET /api/wrapup: what the wrap-up form offers this agent, and the call waiting for one. */
+export interface WrapUpInfo {
+  codes: string[];
+  required: boolean;
+  /** The last call this agent handled that has no wrap-up yet, while their wrap-up time runs. */
+  pending: { callId: string; until: number } | null;
+}
+
+/** GET /api/history filters (supervisors). Dates are ms since epoch; pages start at 1. */
+export interface HistoryQuery {
+  number?: string | undefined;
+  agent?: string | undefined;
+  team?: string | undefined;
+  outcome?: string | undefined;
+  code?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  page: number;
+  pageSize: number;
+}
+
+/** A row of GET /api/history (and of its CSV export). */
+export interface HistoryRow {
+  id: string;
+  createdAt: number;
+  liveAt: number | null;
+  endedAt: number | null;
+  caller: { name: string | null; number: string };
+  businessNumber: string;
+  agentId: string | null;
+  teams: string[];
+  outcome: string;
+  endedBy: string | null;
+  /** Arrival → live (answered) or → end (not answered). */
+  waitMs: number;
+  talkMs: number | null;
+  wrapUp: WrapUp | null;
+}
+
 export interface CallSummary {
   id: string;
+  /** The agent's after-call work, once submitted. */
+  wrapUp?: WrapUp | null;
   state: string;
   reason: string | null;
   endedBy: string | null;

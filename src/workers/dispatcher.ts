@@ -38,6 +38,8 @@ export class Dispatcher implements EffectDispatcher {
       media: MediaCommander;
       metrics?: Metrics | undefined;
       events?: CallEventSink | undefined;
+      /** Supervisors' searchable call history, written when a call ends. */
+      history?: { record(callId: string, ctx: CallContext): Promise<void> } | undefined;
     },
   ) {}
 
@@ -134,6 +136,7 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'call.ended':
         if (await index.ended(callId, ctx)) metrics?.callsEnded.inc({ reason: effect.reason });
+        await this.deps.history?.record(callId, ctx);
         return;
       default: {
         const never: never = effect;
