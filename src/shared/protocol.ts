@@ -175,6 +175,8 @@ export interface WrapUp {
 export interface WrapUpInfo {
   codes: string[];
   required: boolean;
+  /** Longest notes accepted, in characters. */
+  notesMax: number;
   /** The last call this agent handled that has no wrap-up yet, while their wrap-up time runs. */
   pending: { callId: string; until: number } | null;
 }

@@ -4,7 +4,7 @@ import { type HistoryIndex, WRAP_UP_FIELD } from '../history/history.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import { restore } from '../machines/deliver.js';
 import type { Logger } from '../shared/log.js';
-import type { AckError, WrapUp, WrapUpInfo } from '../shared/protocol.js';
+import { type AckError, WRAP_UP_NOTES_MAX, type WrapUp, type WrapUpInfo } from '../shared/protocol.js';
 import type { CallEventSink } from '../workers/dispatcher.js';
 import type { TeamsConfig } from './teams.config.js';
 
@@ -46,7 +46,7 @@ export class WrapUpService {
     if (callId && Number(until) > now && !(await redis.hexists(keys.call.state(callId), WRAP_UP_FIELD))) {
       pending = { callId, until: Number(until) };
     }
-    return { codes: this.codesFor(agentId), required: this.deps.required, pending };
+    return { codes: this.codesFor(agentId), required: this.deps.required, notesMax: WRAP_UP_NOTES_MAX, pending };
   }
 
   async submit(agentId: string, callId: string, code: string, notes: string | undefined): Promise<WrapUpResult> {

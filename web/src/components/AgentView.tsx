@@ -1,13 +1,16 @@
+import { useState } from 'react';
 import type { AgentConsole } from '../hooks/useAgentConsole.js';
 import type { Api } from '../lib/api.js';
 import { ActiveCallPanel } from './ActiveCallPanel.js';
 import { CallEndedPanel } from './CallEndedPanel.js';
 import { CallHistory } from './CallHistory.js';
 import { IncomingCallCard } from './IncomingCallCard.js';
+import { WrapUpForm } from './WrapUpForm.js';
 
 /** The agent's workspace: ringing cards, the call in progress or just ended, and their history. */
 export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; me: string }) {
   const { state } = agent;
+  const [wrapped, setWrapped] = useState(0);
 
   return (
     <div className="agent-layout">
@@ -63,13 +66,23 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
 
         {!state.call && state.ended && <CallEndedPanel ended={state.ended} onDismiss={agent.dismissEnded} />}
 
+        {!state.call && (
+          <WrapUpForm
+            api={api}
+            endedCallId={state.ended?.liveAt ? state.ended.callId : null}
+            refreshKey={`${state.ended?.callId ?? ''}|${state.presence}`}
+            submit={agent.wrapUp}
+            onDone={() => setWrapped((n) => n + 1)}
+          />
+        )}
+
         {!state.call && state.offers.length === 0 && !state.ended && <IdleState presence={state.presence} />}
       </section>
       <aside className="agent-side">
         <CallHistory
           api={api}
           me={me}
-          refreshKey={`${state.call?.callId ?? ''}|${state.call?.liveAt ?? ''}|${state.ended?.callId ?? ''}`}
+          refreshKey={`${state.call?.callId ?? ''}|${state.call?.liveAt ?? ''}|${state.ended?.callId ?? ''}|${wrapped}`}
         />
       </aside>
     </div>

@@ -36,6 +36,8 @@ export interface AgentConsole {
   setPresence: (status: 'online' | 'away') => Promise<void>;
   /** Moves the call's audio to this tab (when another tab of this agent holds it). */
   takeOverHere: () => void;
+  /** After-call work for an ended call (`call:wrapup`). */
+  wrapUp: (callId: string, code: string, notes: string) => Promise<{ ok: true } | { ok: false; message: string }>;
   dismissEnded: () => void;
   dismissNotice: () => void;
   dismissMicError: () => void;
@@ -182,6 +184,15 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     [client],
   );
 
+  const wrapUp = useCallback(
+    async (callId: string, code: string, notes: string) => {
+      if (!client) return { ok: false as const, message: 'Not connected to the server.' };
+      const res = await client.wrapUp(callId, code, notes.trim() ? notes : undefined);
+      return res.ok ? { ok: true as const } : { ok: false as const, message: res.message };
+    },
+    [client],
+  );
+
   const takeOverHere = useCallback(() => {
     const c = stateRef.current.call;
     if (c) dispatch({ type: 'holder', callId: c.callId, holder: 'here' });
@@ -197,6 +208,7 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     toggleMute,
     setPresence,
     takeOverHere,
+    wrapUp,
     dismissEnded: useCallback(() => dispatch({ type: 'dismiss-ended' }), []),
     dismissNotice: useCallback(() => dispatch({ type: 'notice', notice: null }), []),
     dismissMicError: useCallback(() => dispatch({ type: 'dismiss-mic-error' }), []),

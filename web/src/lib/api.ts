@@ -1,7 +1,26 @@
 import { apiRequest } from '../../../src/client/agent-client.js';
-import type { AgentRow, CallDetail, CallSummary, ConsoleConfig, TodayStats } from '../../../src/shared/protocol.js';
+import type {
+  AgentRow,
+  CallDetail,
+  CallSummary,
+  ConsoleConfig,
+  HistoryRow,
+  TodayStats,
+  WrapUpInfo,
+} from '../../../src/shared/protocol.js';
 
-export type { AgentRow, ConsoleConfig, TodayStats };
+export type { AgentRow, ConsoleConfig, HistoryRow, TodayStats, WrapUpInfo };
+
+/** The history filters as the form holds them (empty string = not filtered). */
+export type HistoryFilters = Record<'number' | 'agent' | 'team' | 'outcome' | 'code' | 'from' | 'to', string>;
+
+export function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+  if (page) q.set('page', String(page));
+  if (pageSize) q.set('pageSize', String(pageSize));
+  return q.toString();
+}
 
 const origin = () => window.location.origin;
 
@@ -22,6 +41,19 @@ export function createApi(token: string) {
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
+    wrapUpInfo: () => get<WrapUpInfo>('/api/wrapup'),
+    history: (f: Partial<HistoryFilters>, page: number, pageSize: number) =>
+      get<{ total: number; page: number; pageSize: number; calls: HistoryRow[] }>(
+        `/api/history?${historyQuery(f, page, pageSize)}`,
+      ),
+    /** The CSV export, fetched with the bearer token (a plain link could not send it). */
+    historyCsv: async (f: Partial<HistoryFilters>): Promise<Blob> => {
+      const res = await fetch(`${origin()}/api/history.csv?${historyQuery(f)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!res.ok) throw new Error(`Export failed (${res.status}): ${await res.text()}`);
+      return res.blob();
+    },
   };
 }
 export type Api = ReturnType<typeof createApi>;

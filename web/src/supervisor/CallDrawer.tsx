@@ -101,6 +101,10 @@ function Summary({ call }: { call: CallDetail }) {
     `pre-accept ${f.preAcceptDone ? '✓' : '–'} · WhatsApp leg ${f.waConnected ? '✓' : '–'} · agent leg ${f.agentConnected ? '✓' : '–'}${f.acceptFallback ? ' · accept fallback' : ''}`,
   ]);
   if (call.dtmf) rows.push(['DTMF', call.dtmf]);
+  if (call.wrapUp) {
+    const w = call.wrapUp;
+    rows.push(['Wrap-up', `${w.code} by ${w.agentId} at ${formatTime(w.at)}${w.notes ? ` — ${w.notes}` : ''}`]);
+  } else if (call.state === 'ended' && call.liveAt) rows.push(['Wrap-up', 'not submitted']);
   return (
     <dl className="kv" data-testid="call-summary">
       {rows.map(([k, v]) => (

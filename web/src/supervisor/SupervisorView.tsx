@@ -5,6 +5,7 @@ import type { Api, ConsoleConfig } from '../lib/api.js';
 import { AgentsTable } from './AgentsTable.js';
 import { CallDrawer } from './CallDrawer.js';
 import { CallsTable } from './CallsTable.js';
+import { HistoryPanel } from './HistoryPanel.js';
 import { TodayFigures } from './TodayFigures.js';
 import { useSupervisorData } from './useSupervisorData.js';
 
@@ -83,6 +84,7 @@ export function SupervisorView({
         </div>
         <AgentsTable agents={agents.data ?? []} now={now} />
       </div>
+      <HistoryPanel api={api} onOpen={setOpen} />
       {open && <CallDrawer api={api} callId={open} onClose={() => setOpen(null)} />}
     </div>
   );

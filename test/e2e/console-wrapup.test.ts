@@ -1,0 +1,107 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../helpers.js';
+import {
+  asSupervisor,
+  CALLER_HZ,
+  incomingCard,
+  type Stack,
+  shot,
+  signIn,
+  startConsoleRig,
+  waitAttr,
+  waitGone,
+  waitHeard,
+} from './console-helpers.js';
+
+// After-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
+// agent answers a real call in the console, hangs up, stays busy until the wrap-up form is submitted; the
+// supervisor finds the call in the history by its code and sees the wrap-up in the drawer.
+describe('wrap-up and history in the console (Chromium, end to end)', () => {
+  let browser: Browser;
+  let stack: Stack;
+  const contexts: BrowserContext[] = [];
+  const newContext = async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    return ctx;
+  };
+  const presenceOf = async (id: string) =>
+    (await asSupervisor<{ agents: { id: string; presence: string }[] }>(stack.url, '/api/agents')).agents.find(
+      (a) => a.id === id,
+    )?.presence;
+
+  beforeAll(async () => {
+    ({ browser, stack } = await startConsoleRig({ env: { WRAP_UP_SECONDS: '300' } }));
+  });
+  afterAll(async () => {
+    for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await stack?.stop();
+  });
+  afterEach(async () => {
+    await stack.endAllCalls();
+  });
+
+  it('the agent wraps up from the console, is free at once, and the supervisor finds the call by its code', async () => {
+    const page = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Priya' });
+    await incomingCard(page, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(page, call.callId, CALLER_HZ);
+    await page.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+
+    const form = page.locator(`[data-testid="wrapup-form"][data-call-id="${call.callId}"]`);
+    await form.waitFor({ timeout: 10_000 });
+    expect(await presenceOf('alice')).toBe('busy');
+    // Submitting without a code says so and sends nothing.
+    await page.getByTestId('wrapup-submit').click();
+    expect((await stack.detail(call.callId)).wrapUp ?? null).toBeNull();
+
+    await page.getByTestId('wrapup-code').selectOption('follow-up');
+    await page.getByTestId('wrapup-notes').fill('Call back Tuesday about the invoice');
+    await shot(page, 'agent-wrapup', { doc: true });
+    await page.getByTestId('wrapup-submit').click();
+    await waitGone(form, 10_000);
+    await waitUntil(async () => (await presenceOf('alice')) === 'online', { what: 'alice free after wrap-up' });
+    const d = await stack.detail(call.callId);
+    expect(d.wrapUp).toMatchObject({
+      agentId: 'alice',
+      code: 'follow-up',
+      notes: 'Call back Tuesday about the invoice',
+    });
+    // The agent's own history shows it.
+    const mine = page.locator(
+      `[data-testid="history-row"][data-call-id="${call.callId}"] [data-testid="history-wrapup"]`,
+    );
+    await mine.waitFor({ timeout: 10_000 });
+    expect(await mine.textContent()).toContain('follow-up');
+    // A reload does not bring the form back.
+    await page.reload();
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 10_000 });
+    await page.getByTestId('call-history').waitFor();
+    expect(await page.getByTestId('wrapup-form').count()).toBe(0);
+
+    const sup = await signIn(stack.url, await newContext(), 'sam', { form: false });
+    await sup.getByTestId('history-panel').waitFor();
+    await sup.getByTestId('history-filter-code').fill('follow-up');
+    await sup.getByTestId('history-search').click();
+    const row = sup.locator(`[data-testid="history-result"][data-call-id="${call.callId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    expect(await sup.getByTestId('history-result').count()).toBe(1);
+    await sup.getByTestId('history-filter-code').fill('escalated');
+    await sup.getByTestId('history-search').click();
+    await waitGone(row, 10_000);
+    await sup.getByTestId('history-filter-code').fill('');
+    await sup.getByTestId('history-search').click();
+    await row.click();
+    const summary = sup.getByTestId('call-summary');
+    await summary.waitFor();
+    await waitUntil(async () => (await summary.textContent())?.includes('follow-up by alice'), {
+      what: 'wrap-up in the drawer',
+    });
+    await shot(sup, 'supervisor-history', { doc: true });
+  });
+});
