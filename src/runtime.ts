@@ -19,6 +19,7 @@ import type { Logger } from './shared/log.js';
 import { Metrics } from './shared/metrics.js';
 import { AGENT_NAMESPACE } from './shared/protocol.js';
 import { type RedisClient, RedisFactory } from './shared/redis.js';
+import { TransferActions } from './transfer/transfer.actions.js';
 import { Dispatcher } from './workers/dispatcher.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
@@ -54,6 +55,7 @@ export interface Core {
   emitter: Emitter;
   history: HistoryIndex;
   wrapUps: WrapUpService;
+  transfers: TransferActions;
   close(): Promise<void>;
 }
 
@@ -115,7 +117,9 @@ export function createCore(
     onTransition: opts.onTransition,
   });
   const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
+  const transfers = new TransferActions({ deliverer, presence, directory });
   const actions = new AgentActions({
+    transfers,
     deliverer,
     presence,
     nodes,
@@ -136,6 +140,7 @@ export function createCore(
   return {
     history,
     wrapUps,
+    transfers,
     config,
     logger,
     metrics,

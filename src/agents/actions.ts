@@ -26,6 +26,8 @@ export class AgentActions {
       logger: Logger;
       /** How long an agent's claim on a call may last at most (a safety net; released when the call ends). */
       claimTtlMs: number;
+      /** Accepting a call that is being transferred. */
+      transfers?: { accept(agentId: string, callId: string, claimTtlMs: number): Promise<ActionResult> } | undefined;
     },
   ) {}
 
@@ -43,6 +45,9 @@ export class AgentActions {
     const call = await this.#load(callId);
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (call.state === 'transferring' && this.deps.transfers) {
+      return this.deps.transfers.accept(agentId, callId, this.deps.claimTtlMs);
+    }
     if (call.state !== 'agent-offered') {
       if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
       return call.ctx.agentId

@@ -150,6 +150,7 @@ const SERVER_EVENTS = [
   'call:withdrawn',
   'call:ended',
   'call:live',
+  'call:transfer',
   'rtc:answer',
   'rtc:candidate',
   'agent:session',
@@ -345,6 +346,11 @@ export class AgentClient {
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
+  /** Blind transfer of the live call to an agent (`{agentId}`) or a team (`{team}`). */
+  transfer(callId: string, to: { agentId: string } | { team: string }): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:transfer', { callId, to });
+  }
+
   /** After-call work: the call's wrap-up code (one of the agent's team codes) and notes. */
   wrapUp(callId: string, code: string, notes?: string): Promise<AckResult<{ wrapUp?: WrapUp }>> {
     return this.#request('call:wrapup', notes === undefined ? { callId, code } : { callId, code, notes });

@@ -23,9 +23,11 @@ import {
   RtcCandidateSchema,
   RtcOfferSchema,
   type ServerToAgent,
+  TransferSchema,
   WrapUpSchema,
 } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { TransferActions } from '../transfer/transfer.actions.js';
 import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import type { TokenService } from './auth.js';
 
@@ -46,6 +48,8 @@ export interface SignalingDeps {
   presence: PresenceService;
   availability: Availability;
   actions: AgentActions;
+  /** Blind transfer (`call:transfer`). */
+  transfers?: Pick<TransferActions, 'transfer'> | undefined;
   /** After-call work (`call:wrapup`). */
   wrapUps?: Pick<WrapUpService, 'submit'> | undefined;
   store: CallStore;
@@ -103,7 +107,8 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     for (const callId of await presence.offersOf(agent.id)) {
       const stored = await deps.store.load(callId);
       const ctx = stored ? restore(stored.snapshot).context : undefined;
-      if (stored?.state === 'agent-offered' && ctx?.offer?.agentIds.includes(agent.id)) {
+      const ringing = stored?.state === 'agent-offered' || stored?.state === 'transferring';
+      if (ringing && ctx?.offer?.agentIds.includes(agent.id)) {
         offers.push(offeredPayload(callId, ctx, ctx.offer.expiresAt ?? ctx.answerDeadlineAt));
         rooms.push(callRoom(callId));
       } else {
@@ -206,6 +211,10 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     on('rtc:candidate', RtcCandidateSchema, ({ callId, candidate }) =>
       actions.rtcCandidate(agent.id, callId, socket.id, candidate),
     );
+    on('call:transfer', TransferSchema, async ({ callId, to }) => {
+      if (!deps.transfers) return { ok: false, error: 'internal', message: 'Transfer is not available here.' };
+      return deps.transfers.transfer(agent.id, callId, to);
+    });
     on('call:wrapup', WrapUpSchema, async ({ callId, code, notes }) => {
       if (!deps.wrapUps) return { ok: false, error: 'internal', message: 'Wrap-up is not available here.' };
       return deps.wrapUps.submit(agent.id, callId, code, notes);

@@ -1,3 +1,5 @@
+import type { TransferTarget } from './call.types.js';
+
 /**
  * Effects are data: the call machine returns them from a transition, `deliver()` stores them in the call's outbox
  * with the new snapshot and then dispatches them (BullMQ jobs, socket emits, media commands). The machine itself
@@ -17,6 +19,8 @@ export const TIMERS = [
   'max-duration',
   /** The bridged agent's media leg went down; they have this long to come back. */
   'agent-grace',
+  /** A transfer's targets did not answer in time: back to the agent who asked, or to the team. */
+  'transfer-ring',
 ] as const;
 export type TimerName = (typeof TIMERS)[number];
 
@@ -44,6 +48,20 @@ export type Effect =
   | { type: 'agents.live'; agentId: string }
   /** The bridged agent is free again (after wrap-up). */
   | { type: 'agents.release'; agentId: string }
+  /**
+   * A transfer was answered: `from` leaves the call (as `agents.leave`, if not gone already) and `to` is on it now.
+   * Outside systems hear `call.transferred`.
+   */
+  | { type: 'agents.handover'; from: string; to: string; target: TransferTarget }
+  /** An agent leaves a call that goes on without them (`call:ended` reason `transferred`); free at once, no wrap-up. */
+  | { type: 'agents.leave'; agentId: string }
+  /** Tells the agent who asked how their transfer goes (`call:transfer`). */
+  | { type: 'agents.transferStatus'; agentId: string; status: 'ringing' | 'returned' | 'queued'; targets: string[] }
+  /**
+   * The call's routing table on the media node (who hears whom); nodes that predate routing tables ignore it, and
+   * the newest agent leg takes both directions there.
+   */
+  | { type: 'media.route'; nodeId: string; routes: Record<string, string[]> }
   /** Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. */
   | { type: 'media.createBridge'; nodeId: string; agentId: string }
   /** Meta's accept returned 200: the agent's audio may now flow to the caller. */
@@ -60,6 +78,8 @@ export type Effect =
   | { type: 'call.ended'; reason: string };
 
 export type EffectType = Effect['type'];
+
+export type { TransferTarget };
 
 /** Deterministic BullMQ job id for a timer (no `:` allowed in BullMQ ids). */
 export function timerJobId(callId: string, timer: TimerName, token: string): string {

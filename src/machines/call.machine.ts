@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { Effect } from './call.effects.js';
+import { startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptDeadlineTransitions,
   agentLeft,
@@ -329,6 +330,7 @@ export const callMachine = setup({
     },
     live: {
       on: {
+        'AGENT.TRANSFER': startTransfer,
         'AGENT.HANGUP': {
           guard: 'isBridgedAgent',
           target: 'ended',
@@ -368,6 +370,7 @@ export const callMachine = setup({
         },
       },
     },
+    transferring: transferringState,
     ended: {
       type: 'final',
     },

@@ -34,7 +34,11 @@ export const cancel = (t: TimerName, token: string | number): Effect => ({
 /** The timers that may still be waiting in the current state: removed when the call ends. */
 export function pendingTimerCancels(ctx: CallContext): Effect[] {
   if (ctx.liveAt !== undefined) {
-    return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
+    return [
+      cancel('max-duration', '1'),
+      ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : []),
+      ...(ctx.transfer ? [cancel('transfer-ring', ctx.transfer.ringToken)] : []),
+    ];
   }
   if (ctx.acceptedAt !== undefined) return [cancel('accept-deadline', '1')];
   const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routingSeq)];

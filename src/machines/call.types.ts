@@ -65,6 +65,24 @@ export interface CallOffer {
   expiresAt: number | undefined;
 }
 
+/** Where a transfer goes: one agent, or a team (offered to its available agents). */
+export type TransferTarget = { agentId: string } | { team: string };
+
+/** A transfer in progress (state `transferring`). */
+export interface CallTransfer {
+  seq: number;
+  kind: 'blind';
+  /** The agent who asked for it; still on the call (or gone, `fromGone`). */
+  from: string;
+  to: TransferTarget;
+  /** The team whose agents are offered the call if the transfer rings out and `from` has left. */
+  team: string | undefined;
+  startedAt: number;
+  fromGone: boolean;
+  /** The token of the ring timer now running (`t<seq>` for the transfer's own offer, `r<routingSeq>` after). */
+  ringToken: string;
+}
+
 export interface CallContext {
   callId: string;
   phoneNumberId: string;
@@ -110,6 +128,12 @@ export interface CallContext {
   errorCode: number | undefined;
   detail: string | undefined;
   dtmf: string;
+  /** The transfer ringing now, if any (state `transferring`). */
+  transfer?: CallTransfer | undefined;
+  /** Every agent who was on the call, in order (transfers add to it). */
+  handledBy?: string[] | undefined;
+  /** Transfers so far; also the seq of the next one. */
+  transfers?: number | undefined;
 }
 
 export interface CallInput {
@@ -155,6 +179,17 @@ export type CallEvent =
   | ({ type: 'AGENT.DECLINE'; agentId: string } & At)
   | ({ type: 'AGENT.UNAVAILABLE'; agentId: string } & At)
   | ({ type: 'AGENT.HANGUP'; agentId: string } & At)
+  /**
+   * The bridged agent hands the call on: `targets` are offered it now (checked available by the sender); `team` is
+   * where it goes if they do not answer and the agent has left.
+   */
+  | ({
+      type: 'AGENT.TRANSFER';
+      agentId: string;
+      to: TransferTarget;
+      targets: string[];
+      team?: string | undefined;
+    } & At)
   /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
   | ({ type: 'AGENT.LEFT'; agentId: string } & At)
   | ({ type: 'MEDIA.WA_ANSWER' } & At)
@@ -179,5 +214,13 @@ export type CallEventType = CallEvent['type'];
 export type Ev<T extends CallEventType> = Extract<CallEvent, { type: T }>;
 
 /** The state names, as the API and the console show them. */
-export const CALL_STATES = ['ringing', 'agent-offered', 'bridging', 'pre-accepted', 'live', 'ended'] as const;
+export const CALL_STATES = [
+  'ringing',
+  'agent-offered',
+  'bridging',
+  'pre-accepted',
+  'live',
+  'transferring',
+  'ended',
+] as const;
 export type CallState = (typeof CALL_STATES)[number];

@@ -74,6 +74,7 @@ export async function startHttpRole(
     availability: core.availability,
     actions: core.actions,
     wrapUps: core.wrapUps,
+    transfers: core.transfers,
     store: core.store,
     logger,
     metrics: core.metrics,

@@ -71,6 +71,13 @@ export interface CallWithdrawn {
   reason: 'declined' | 'expired' | 'unavailable' | 'ended';
 }
 
+/** The agent's transfer: ringing its targets, back with them (nobody answered), or moved on to the team. */
+export interface CallTransferStatus {
+  callId: string;
+  status: 'ringing' | 'returned' | 'queued';
+  targets: string[];
+}
+
 export interface ServerToAgent {
   'call:offered': (p: CallOffered) => void;
   'call:taken': (p: CallTaken) => void;
@@ -78,6 +85,8 @@ export interface ServerToAgent {
   'call:ended': (p: CallEnded) => void;
   /** The call is live: Meta accepted, agent audio flows to the caller. */
   'call:live': (p: { callId: string; liveAt: number }) => void;
+  /** How this agent's transfer goes. */
+  'call:transfer': (p: CallTransferStatus) => void;
   'rtc:answer': (p: RtcAnswer) => void;
   'rtc:candidate': (p: RtcCandidate) => void;
   'agent:session': (p: AgentSession) => void;
@@ -92,7 +101,7 @@ export interface ServerToAgent {
 /** The supervisors' feed: one event per call milestone, separate from anyone's own ringing. */
 export interface FloorCall {
   callId: string;
-  event: 'offered' | 'taken' | 'live' | 'ended';
+  event: 'offered' | 'taken' | 'live' | 'ended' | 'transferred';
   agentIds?: string[];
   reason?: string;
 }
@@ -128,6 +137,14 @@ export const WrapUpSchema = z.object({
   notes: z.string().max(WRAP_UP_NOTES_MAX, `must be at most ${WRAP_UP_NOTES_MAX} characters`).optional(),
 });
 
+export const TransferSchema = z.object({
+  callId,
+  to: z.union([
+    z.object({ agentId: z.string().min(1).max(64) }).strict(),
+    z.object({ team: z.string().min(1).max(64) }).strict(),
+  ]),
+});
+
 export interface AgentToServer {
   'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;
   'call:accept': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
@@ -137,6 +154,8 @@ export interface AgentToServer {
   'rtc:candidate': (p: z.infer<typeof RtcCandidateSchema>, ack: Ack) => void;
   /** Liveness: extends this socket's presence lease. */
   'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
+  /** Blind transfer of the live call to an agent or a team. */
+  'call:transfer': (p: z.infer<typeof TransferSchema>, ack: Ack<{ state?: string }>) => void;
   /** After-call work: the call's wrap-up code and notes; ends the agent's wrap-up time. */
   'call:wrapup': (p: z.infer<typeof WrapUpSchema>, ack: Ack<{ wrapUp: WrapUp }>) => void;
   /** Asks for `agent:session` again. */
@@ -157,6 +176,12 @@ export const ACK_ERRORS = [
   'token-expired',
   'unknown-code',
   'already-wrapped-up',
+  'bad-target',
+  'unknown-agent',
+  'agent-offline',
+  'agent-busy',
+  'unknown-team',
+  'no-agents',
   'internal',
 ] as const;
 export type AckError = (typeof ACK_ERRORS)[number];

@@ -14,6 +14,10 @@ export interface AgentNotifier {
   ended(callId: string, agentIds: string[], reason: string): Promise<void>;
   live(callId: string, agentId: string): Promise<void>;
   release(callId: string, agentId: string): Promise<void>;
+  /** The agent leaves a call that goes on without them (a transfer): `call:ended` reason `transferred`, no wrap-up. */
+  leave(callId: string, agentId: string): Promise<void>;
+  /** How the agent's transfer goes (`call:transfer`). */
+  transferStatus(callId: string, agentId: string, status: string, targets: string[]): Promise<void>;
 }
 
 /** Commands to the media node that holds (or will hold) a call's bridge. */
@@ -21,6 +25,8 @@ export interface MediaCommander {
   createBridge(nodeId: string, callId: string, agentId: string): Promise<void>;
   startAgentAudio(nodeId: string, callId: string): Promise<void>;
   close(nodeId: string, callId: string, reason: string): Promise<void>;
+  /** The call's routing table; absent on nodes without one (there the newest agent leg takes both directions). */
+  route?(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void>;
 }
 
 /** Call events for outside systems (a no-op when none are configured). `eventId` is stable across replays. */
@@ -68,6 +74,13 @@ export class Dispatcher implements EffectDispatcher {
         return events.raise(eventId, 'call.answered', callOf(callId, ctx), ctx.liveAt ?? now);
       case 'call.ended':
         return events.raise(eventId, 'call.ended', callOf(callId, ctx), ctx.endedAt ?? now);
+      case 'agents.handover':
+        return events.raise(
+          eventId,
+          'call.transferred',
+          callOf(callId, ctx, { transfer: { from: effect.from, to: effect.target } }),
+          now,
+        );
     }
   }
 
@@ -109,6 +122,18 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'agents.release':
         await agents.release(callId, effect.agentId);
+        return;
+      case 'agents.handover':
+        await agents.leave(callId, effect.from);
+        return;
+      case 'agents.leave':
+        await agents.leave(callId, effect.agentId);
+        return;
+      case 'agents.transferStatus':
+        await agents.transferStatus(callId, effect.agentId, effect.status, effect.targets);
+        return;
+      case 'media.route':
+        await media.route?.(effect.nodeId, callId, effect.routes);
         return;
       case 'media.createBridge':
         await media.createBridge(effect.nodeId, callId, effect.agentId);
