@@ -22,6 +22,7 @@ import { apiRoutes } from './api.routes.js';
 import type { LoginLimiter, TokenService } from './auth.js';
 import { historyRoutes } from './history.routes.js';
 import type { WebhookIngest } from './ingest.js';
+import { transferRoutes } from './transfer.routes.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 export interface AppDeps {
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.history && deps.wrapUps) {
     app.route('/api', historyRoutes({ tokens: deps.tokens, history: deps.history, wrapUps: deps.wrapUps }));
   }
+  app.route('/api', transferRoutes({ tokens: deps.tokens, presence: deps.presence, directory: deps.directory }));
   app.route('/api', apiRoutes(deps));
   if (deps.admin) app.route('/admin', deps.admin);
 

@@ -38,7 +38,8 @@ function live(): CallSnapshot {
     { type: 'MEDIA.AGENT_CONNECTED' },
     { type: 'GRAPH.DONE', action: 'accept' },
   ] as E[]) {
-    snap = run(snap, e, (at += 100))!.snap;
+    at += 100;
+    snap = run(snap, e, at)!.snap;
   }
   expect(snap.value).toBe('live');
   return snap;

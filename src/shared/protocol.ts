@@ -206,6 +206,12 @@ export interface WrapUpInfo {
   pending: { callId: string; until: number } | null;
 }
 
+/** GET /api/transfer-targets: the transfer dialog's choices. */
+export interface TransferTargets {
+  agents: { id: string; name: string; teams: string[]; presence: PresenceState; available: boolean }[];
+  teams: string[];
+}
+
 /** GET /api/history filters (supervisors). Dates are ms since epoch; pages start at 1. */
 export interface HistoryQuery {
   number?: string | undefined;

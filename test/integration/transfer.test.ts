@@ -8,6 +8,7 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
+import { EventsReceiver } from '../../src/testing/events-receiver.js';
 import type { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
 import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
@@ -25,6 +26,7 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
   let alice: TestAgent;
   let bob: TestAgent;
   let sam: string;
+  let receiver: EventsReceiver;
 
   const hears = (who: string, peer: { report(): { inbound: { dominantHz: number | null } } }, hz: number) =>
     waitUntil(() => near(peer.report().inbound.dominantHz, hz), {
@@ -58,12 +60,18 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
 
   beforeAll(async () => {
     prefix = testPrefix();
+    receiver = await new EventsReceiver('events-secret-for-tests-0123').start();
     sim = newSimulator({
       callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [ALICE_HZ, BOB_HZ] }),
       mediaWatchdogMs: 30_000,
     });
     await sim.start();
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', AGENT_RING_TIMEOUT_SECONDS: '4' });
+    svc = await startInProcess(prefix, sim, {
+      WRAP_UP_SECONDS: '0',
+      AGENT_RING_TIMEOUT_SECONDS: '4',
+      EVENTS_WEBHOOK_URL: receiver.url,
+      EVENTS_WEBHOOK_SECRET: 'events-secret-for-tests-0123',
+    });
     media = await spawnRole('media', prefix);
     alice = await TestAgent.connect(svc.url, 'alice');
     bob = await TestAgent.connect(svc.url, 'bob');
@@ -75,6 +83,7 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
     await media?.stop();
     await svc?.stop();
     await sim?.stop();
+    await receiver?.stop();
     await cleanupPrefix(prefix);
   });
 
@@ -103,6 +112,13 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
     expect(d).toMatchObject({ state: 'live', agentId: 'bob' });
     expect(d.timeline.map((t) => t.event)).toEqual(expect.arrayContaining(['AGENT.TRANSFER']));
     expect(sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual(['pre_accept:200', 'accept:200']);
+    // Outside systems hear of it, signed.
+    const ev = await waitUntil(
+      () => receiver.received.find((r) => r.body?.type === 'call.transferred' && r.body.call.id === call.callId),
+      { what: 'call.transferred event' },
+    );
+    expect(ev.signatureOk).toBe(true);
+    expect(ev.body!.call).toMatchObject({ agentId: 'bob', transfer: { from: 'alice', to: { agentId: 'bob' } } });
 
     expect((await bob.client.hangup(call.callId)).ok).toBe(true);
     await call.waitFor('ended', 10_000);

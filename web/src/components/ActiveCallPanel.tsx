@@ -14,6 +14,8 @@ export function ActiveCallPanel({
   onHangup,
   onToggleMute,
   onTakeOver,
+  onTransfer,
+  transferNote,
 }: {
   call: ActiveCallView;
   media: MediaSnapshot | null;
@@ -22,6 +24,10 @@ export function ActiveCallPanel({
   onHangup: () => void;
   onToggleMute: () => void;
   onTakeOver: () => void;
+  /** Opens the transfer dialog (live calls only). */
+  onTransfer?: (() => void) | undefined;
+  /** How the call's transfer goes, in words. */
+  transferNote?: string | null | undefined;
 }) {
   const now = useNow(500);
   const live = call.liveAt !== null;
@@ -52,6 +58,11 @@ export function ActiveCallPanel({
       <p className="call-status" data-testid="call-status">
         {statusText(call, media)}
       </p>
+      {transferNote && (
+        <p className="banner banner-info" data-testid="transfer-status">
+          {transferNote}
+        </p>
+      )}
       {media?.error && (
         <p className="banner banner-error" role="alert" data-testid="media-error">
           {media.error}
@@ -85,6 +96,17 @@ export function ActiveCallPanel({
         >
           {muted ? 'Unmute' : 'Mute'}
         </button>
+        {onTransfer && (
+          <button
+            type="button"
+            className="btn btn-secondary"
+            data-testid="transfer-call"
+            onClick={onTransfer}
+            disabled={!live || elsewhere || call.state === 'transferring'}
+          >
+            Transfer
+          </button>
+        )}
         <button type="button" className="btn btn-decline" data-testid="hangup" onClick={onHangup} disabled={hangingUp}>
           {hangingUp ? 'Hanging up…' : 'Hang up'}
         </button>

@@ -5,12 +5,21 @@ import { ActiveCallPanel } from './ActiveCallPanel.js';
 import { CallEndedPanel } from './CallEndedPanel.js';
 import { CallHistory } from './CallHistory.js';
 import { IncomingCallCard } from './IncomingCallCard.js';
+import { TransferDialog } from './TransferDialog.js';
 import { WrapUpForm } from './WrapUpForm.js';
 
 /** The agent's workspace: ringing cards, the call in progress or just ended, and their history. */
 export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; me: string }) {
   const { state } = agent;
   const [wrapped, setWrapped] = useState(0);
+  const [transferring, setTransferring] = useState(false);
+  const ts = agent.transferStatus;
+  const transferNote =
+    ts && ts.callId === state.call?.callId
+      ? ts.status === 'ringing'
+        ? `Transferring: ringing ${ts.targets.join(', ')}… You stay on the call until someone answers.`
+        : 'Nobody answered the transfer: the call is still with you.'
+      : null;
 
   return (
     <div className="agent-layout">
@@ -61,7 +70,12 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
             onHangup={() => void agent.hangup()}
             onToggleMute={agent.toggleMute}
             onTakeOver={agent.takeOverHere}
+            onTransfer={() => setTransferring(true)}
+            transferNote={transferNote}
           />
+        )}
+        {state.call && transferring && (
+          <TransferDialog api={api} onTransfer={agent.transfer} onClose={() => setTransferring(false)} />
         )}
 
         {!state.call && state.ended && <CallEndedPanel ended={state.ended} onDismiss={agent.dismissEnded} />}
@@ -69,7 +83,8 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
         {!state.call && (
           <WrapUpForm
             api={api}
-            endedCallId={state.ended?.liveAt ? state.ended.callId : null}
+            // A call handed on by transfer is wrapped up by whoever finishes it.
+            endedCallId={state.ended?.liveAt && state.ended.reason !== 'transferred' ? state.ended.callId : null}
             refreshKey={`${state.ended?.callId ?? ''}|${state.presence}`}
             submit={agent.wrapUp}
             onDone={() => setWrapped((n) => n + 1)}

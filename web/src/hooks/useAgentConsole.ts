@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { AckFailure, AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
-import type { CallOffered } from '../../../src/shared/protocol.js';
+import type { CallOffered, CallTransferStatus } from '../../../src/shared/protocol.js';
 import type { Api } from '../lib/api.js';
 import {
   type AudioProcessing,
@@ -36,6 +36,10 @@ export interface AgentConsole {
   setPresence: (status: 'online' | 'away') => Promise<void>;
   /** Moves the call's audio to this tab (when another tab of this agent holds it). */
   takeOverHere: () => void;
+  /** Blind transfer of the current call; resolves with an error message, or null when it rings. */
+  transfer: (to: { agentId: string } | { team: string }) => Promise<string | null>;
+  /** The current call's transfer: ringing its targets, or back after nobody answered. */
+  transferStatus: CallTransferStatus | null;
   /** After-call work for an ended call (`call:wrapup`). */
   wrapUp: (callId: string, code: string, notes: string) => Promise<{ ok: true } | { ok: false; message: string }>;
   dismissEnded: () => void;
@@ -66,9 +70,15 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dispatch,
   });
 
+  const [transferStatus, setTransferStatus] = useState<CallTransferStatus | null>(null);
+  const callId = state.call?.callId;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new call starts without a transfer
+  useEffect(() => setTransferStatus(null), [callId]);
+
   // ---- protocol events ---------------------------------------------------------------------------------------
   useEffect(() => {
     if (!client) return;
+    const offTransfer = client.on('call:transfer', (p) => setTransferStatus(p));
     const now = () => Date.now();
     const offs = [
       client.on('session', (session) => dispatch({ type: 'session', session, now: now() })),
@@ -82,6 +92,7 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
       }),
     ];
     return () => {
+      offTransfer();
       for (const off of offs) off();
     };
   }, [client, agentId]);
@@ -184,6 +195,16 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     [client],
   );
 
+  const transfer = useCallback(
+    async (to: { agentId: string } | { team: string }) => {
+      const c = stateRef.current.call;
+      if (!client || !c) return 'There is no call to transfer.';
+      const res = await client.transfer(c.callId, to);
+      return res.ok ? null : res.message;
+    },
+    [client],
+  );
+
   const wrapUp = useCallback(
     async (callId: string, code: string, notes: string) => {
       if (!client) return { ok: false as const, message: 'Not connected to the server.' };
@@ -208,6 +229,8 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     toggleMute,
     setPresence,
     takeOverHere,
+    transfer,
+    transferStatus,
     wrapUp,
     dismissEnded: useCallback(() => dispatch({ type: 'dismiss-ended' }), []),
     dismissNotice: useCallback(() => dispatch({ type: 'notice', notice: null }), []),

@@ -6,6 +6,7 @@ import type {
   ConsoleConfig,
   HistoryRow,
   TodayStats,
+  TransferTargets,
   WrapUpInfo,
 } from '../../../src/shared/protocol.js';
 
@@ -42,6 +43,7 @@ export function createApi(token: string) {
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
     wrapUpInfo: () => get<WrapUpInfo>('/api/wrapup'),
+    transferTargets: () => get<TransferTargets>('/api/transfer-targets'),
     history: (f: Partial<HistoryFilters>, page: number, pageSize: number) =>
       get<{ total: number; page: number; pageSize: number; calls: HistoryRow[] }>(
         `/api/history?${historyQuery(f, page, pageSize)}`,

@@ -55,6 +55,7 @@ const REASONS: Record<string, string> = {
   'agent-disconnected': 'Your connection to the call was lost',
   'max-duration': 'The call reached its maximum length',
   'microphone-unavailable': 'Your microphone could not be used',
+  transferred: 'You transferred the call',
 };
 
 export function reasonText(reason: string | null | undefined): string {

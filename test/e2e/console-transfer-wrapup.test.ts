@@ -1,10 +1,13 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import { waitUntil } from '../helpers.js';
 import {
   asSupervisor,
   CALLER_HZ,
   incomingCard,
+  MIC_HZ,
+  near,
   type Stack,
   shot,
   signIn,
@@ -14,10 +17,10 @@ import {
   waitHeard,
 } from './console-helpers.js';
 
-// After-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
+// Transfer and after-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
 // agent answers a real call in the console, hangs up, stays busy until the wrap-up form is submitted; the
 // supervisor finds the call in the history by its code and sees the wrap-up in the drawer.
-describe('wrap-up and history in the console (Chromium, end to end)', () => {
+describe('transfer, wrap-up and history in the console (Chromium, end to end)', () => {
   let browser: Browser;
   let stack: Stack;
   const contexts: BrowserContext[] = [];
@@ -41,6 +44,54 @@ describe('wrap-up and history in the console (Chromium, end to end)', () => {
   });
   afterEach(async () => {
     await stack.endAllCalls();
+  });
+
+  it('alice transfers a live call to bob from the console; bob hears the caller, the caller hears bob; bob wraps up', async () => {
+    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const bobPage = await signIn(stack.url, await newContext(), 'bob', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Ravi' });
+    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    await waitGone(incomingCard(bobPage, call.callId), 10_000);
+
+    await alicePage.getByTestId('transfer-call').click();
+    const bobButton = alicePage.locator('[data-testid="transfer-agent"][data-agent-id="bob"]');
+    await waitUntil(async () => (await bobButton.isEnabled().catch(() => false)) || undefined, {
+      what: 'bob pickable in the transfer dialog',
+    });
+    // carol is offline: listed, not pickable.
+    expect(await alicePage.locator('[data-testid="transfer-agent"][data-agent-id="carol"]').isDisabled()).toBe(true);
+    await shot(alicePage, 'agent-transfer-dialog', { doc: true });
+    await bobButton.click();
+    await alicePage.getByTestId('transfer-status').waitFor({ timeout: 10_000 });
+    await incomingCard(bobPage, call.callId).getByTestId('accept-call').click();
+
+    // alice's part ends; bob is live with the caller, audio both ways.
+    const aliceEnded = alicePage.locator(`[data-testid="call-ended"][data-call-id="${call.callId}"]`);
+    await aliceEnded.waitFor({ timeout: 10_000 });
+    expect(await aliceEnded.getAttribute('data-reason')).toBe('transferred');
+    await waitAttr(bobPage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(bobPage, call.callId, CALLER_HZ);
+    // Both browsers' fake microphones play MIC_HZ; alice's page has closed its connection, so this is bob.
+    await waitUntil(() => near((call.caller as CallerPeer).report().inbound.dominantHz, MIC_HZ) || undefined, {
+      what: 'the caller to hear bob',
+    });
+    expect((await stack.detail(call.callId)).agentId).toBe('bob');
+    expect(await presenceOf('alice')).toBe('online');
+    // alice has no wrap-up to do for a call she handed on.
+    expect(await alicePage.getByTestId('wrapup-form').count()).toBe(0);
+
+    await bobPage.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+    const form = bobPage.locator(`[data-testid="wrapup-form"][data-call-id="${call.callId}"]`);
+    await form.waitFor({ timeout: 10_000 });
+    await bobPage.getByTestId('wrapup-code').selectOption('resolved');
+    await bobPage.getByTestId('wrapup-submit').click();
+    await waitGone(form, 10_000);
+    expect((await stack.detail(call.callId)).wrapUp).toMatchObject({ agentId: 'bob', code: 'resolved' });
+    expect(stack.sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept', 'terminate']);
   });
 
   it('the agent wraps up from the console, is free at once, and the supervisor finds the call by its code', async () => {
