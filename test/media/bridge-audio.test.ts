@@ -4,7 +4,7 @@
  * (Meta's accept), while silence keeps WhatsApp's media watchdog fed before that.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { nowMs } from '../../src/audio/clock.js';
+import { nowMs } from '../../src/rtc/clock.js';
 import { AGENT_HZ, CALLER_HZ, type CallSetup, expectHostLocalPair, setupCall, sleep, waitUntil } from './helpers.js';
 
 describe('bridge audio', () => {

@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
-import { nowMs } from '../../src/audio/clock.js';
-import { CallBridge, type CallBridgeOptions } from '../../src/media/bridge.js';
-import { isLoopbackAddress, LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
-import type { LegStats } from '../../src/media/stats.js';
+import { CallBridge, type CallBridgeOptions } from '../../src/media/engines/wrtc/bridge.js';
+import { isLoopbackAddress, LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { nowMs } from '../../src/rtc/clock.js';
+import type { LegStats } from '../../src/rtc/stats.js';
 import { CallerPeer, type CallerPeerOptions } from '../../src/sim/caller-peer.js';
 import { NodeAgentPeer, type NodeAgentPeerOptions } from '../../src/testing/node-agent-peer.js';
 

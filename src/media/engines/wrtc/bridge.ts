@@ -1,15 +1,15 @@
 import { isIP } from 'node:net';
-import { nowMs } from '../audio/clock.js';
-import { NetworkFilter } from './cidr.js';
+import { NetworkFilter } from '../../../rtc/cidr.js';
+import { nowMs } from '../../../rtc/clock.js';
+import { TypedEmitter } from '../../../rtc/emitter.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../../../rtc/log.js';
+import type { LegStats } from '../../../rtc/stats.js';
+import type { WrtcIceServer, WrtcTrack } from '../../../rtc/wrtc.js';
+import { MediaError } from '../../errors.js';
+import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
 import { DtmfTap } from './dtmf-tap.js';
-import { TypedEmitter } from './emitter.js';
-import { MediaError } from './errors.js';
 import { type IceCandidateMessage, type LegKind, type LegState, MediaLeg } from './leg.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from './log.js';
-import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from './sdp.js';
 import { SilenceSource } from './silence.js';
-import type { LegStats } from './stats.js';
-import type { WrtcIceServer, WrtcTrack } from './wrtc.js';
 
 export interface CallBridgeOptions {
   /** Meta's SDP offer from the `connect` webhook (user-initiated call). */

@@ -1,7 +1,17 @@
-import type { NetworkFilter } from './cidr.js';
-import { TypedEmitter } from './emitter.js';
-import { MediaError } from './errors.js';
-import type { MediaLogger } from './log.js';
+import type { NetworkFilter } from '../../../rtc/cidr.js';
+import { TypedEmitter } from '../../../rtc/emitter.js';
+import type { MediaLogger } from '../../../rtc/log.js';
+import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from '../../../rtc/stats.js';
+import {
+  type WrtcIceCandidateEvent,
+  type WrtcIceServer,
+  type WrtcPeerConnection,
+  type WrtcTrack,
+  type WrtcTransceiver,
+  waitForGathering,
+  wrtc,
+} from '../../../rtc/wrtc.js';
+import { MediaError } from '../../errors.js';
 import {
   addCandidates,
   audioSection,
@@ -12,17 +22,7 @@ import {
   parseSdp,
   sdpLogFields,
   validateOffer,
-} from './sdp.js';
-import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from './stats.js';
-import {
-  type WrtcIceCandidateEvent,
-  type WrtcIceServer,
-  type WrtcPeerConnection,
-  type WrtcTrack,
-  type WrtcTransceiver,
-  waitForGathering,
-  wrtc,
-} from './wrtc.js';
+} from '../../sdp.js';
 
 export type LegKind = 'whatsapp' | 'agent';
 
