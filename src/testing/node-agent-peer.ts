@@ -1,10 +1,10 @@
 import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
 import type { MarkerScheme } from '../audio/markers.js';
-import type { IceCandidateMessage } from '../media/engines/wrtc/leg.js';
 import { MediaError } from '../media/errors.js';
 import { filterCandidate, filterSdpCandidates, parseCandidate } from '../media/sdp.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
+import type { IceCandidateMessage } from '../rtc/engine.js';
 import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';
 import { legStatsFromReport } from '../rtc/stats.js';
 import type { WrtcConnectionState, WrtcIceCandidateEvent } from '../rtc/wrtc.js';
