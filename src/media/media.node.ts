@@ -387,9 +387,11 @@ export class MediaNode {
       const code = (err as { code?: string }).code;
       if (code === 'agent-offer-superseded' || code === 'media-closed') return;
       const what =
-        cmd.type === 'agent.offer' || cmd.type === 'leg.offer'
-          ? "the browser's offer is unusable"
-          : `${cmd.type} failed`;
+        cmd.type === 'agent.offer'
+          ? "the agent's offer is unusable"
+          : cmd.type === 'leg.offer'
+            ? `the offer of browser leg ${cmd.legId} is unusable`
+            : `${cmd.type} failed`;
       await this.#fail(hosted, `${what}: ${(err as Error).message}`);
     }
   }
