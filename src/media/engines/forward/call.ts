@@ -33,7 +33,7 @@ export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 
 /** Without a forwarded packet for this long, the caller gets silence frames instead. */
 const CALLER_QUIET_MS = 60;
-const RTCP_EVERY_MS = 2000;
+const RTCP_EVERY_MS = 1000;
 
 /** One sending side of a call: the WhatsApp leg or a browser leg, with its streams and receive statistics. */
 interface Side {
@@ -382,7 +382,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
       return;
     }
     if (h.payloadType !== side.opusPt) return;
-    side.inbound.update(h, now);
+    side.inbound.update(h, buf.length, now);
     const payload = buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength);
     if (side === this.#wa) this.#recording?.caller.write(payload, h.timestamp);
     const targets = this.#fanout.get(side.id);
@@ -507,7 +507,6 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     const rttMs = side.rttMs ?? side.leg.rttMs();
     const jitterMs = inb.jitter / 48;
     const fractionLost = inb.expected > 0 ? inb.lost / inb.expected : 0;
-    const bytes = side.leg.bytes();
     return {
       rttMs,
       jitterMs,
@@ -515,8 +514,8 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
       packetsReceived: inb.received,
       packetsSent: side.outs.reduce((n, o) => n + o.stream.packets, 0),
       fractionLost,
-      bytesSent: bytes.sent,
-      bytesReceived: bytes.received,
+      bytesSent: side.outs.reduce((n, o) => n + o.stream.octets + 12 * o.stream.packets, 0),
+      bytesReceived: inb.bytes,
       mos: inb.received > 0 ? estimateMos({ rttMs: rttMs ?? 0, jitterMs, lossPct: fractionLost * 100 }) : null,
       candidatePair: side.leg.candidatePair(),
     };
