@@ -2,16 +2,16 @@ import os from 'node:os';
 import type { Emitter } from '@socket.io/redis-emitter';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer, IncomingEvent } from '../machines/deliver.js';
+import type { LegStats } from '../rtc/stats.js';
 import type { MediaConfig } from '../shared/config.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { AudioStatsSample, LegStats as ProtocolLegStats } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
-import { type BridgeStats, CallBridge } from './bridge.js';
 import type { MediaCommand } from './commands.js';
+import { type BridgeStats, CallBridge } from './engines/wrtc/bridge.js';
 import type { NodeRegistry } from './node-registry.js';
-import type { LegStats } from './stats.js';
 
 interface Hosted {
   callId: string;

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FrameClock } from '../../src/audio/frame-clock.js';
+import { FrameClock } from '../../src/rtc/frame-clock.js';
 import { setupCall, sleep, waitUntil } from './helpers.js';
 
 const CALLS = 50;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { reportBothWays } from '../../src/audio/audio-peer.js';
-import { nowMs } from '../../src/audio/clock.js';
+import { nowMs } from '../../src/rtc/clock.js';
 import { setupCall, sleep } from './helpers.js';
 
 const CALLS = 3;

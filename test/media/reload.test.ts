@@ -3,7 +3,7 @@
  * closed, new one forwarding both ways). The WhatsApp leg must keep sending throughout.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { nowMs } from '../../src/audio/clock.js';
+import { nowMs } from '../../src/rtc/clock.js';
 import type { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
 import { CALLER_HZ, type CallSetup, connectAgent, setupCall, waitUntil } from './helpers.js';
 

@@ -1,6 +1,6 @@
 /** getStats() shape per leg, and the MOS estimate in range on a clean loopback path. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LegStats } from '../../src/media/stats.js';
+import type { LegStats } from '../../src/rtc/stats.js';
 import { type CallSetup, expectHostLocalPair, setupCall, waitUntil } from './helpers.js';
 
 function expectLegShape(s: LegStats | null): asserts s is LegStats {
