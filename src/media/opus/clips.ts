@@ -3,17 +3,35 @@ import { OggFormatError, readOggOpus } from './ogg.js';
 import { OPUS_FRAME_SAMPLES, OpusPacketError, packetSamples, parseToc, splitFrames } from './packet.js';
 import { ClipError, resolvePrompt } from './prompts.js';
 
-/** A parsed clip: its packets as 20 ms one-frame Opus packets, ready to send as RTP payloads. */
-export interface OpusClip {
+/**
+ * A parsed clip: its packets as 20 ms one-frame Opus packets, ready to send as RTP payloads. It is also the
+ * engine's `OpusClip` (src/rtc/engine.ts): `open()` reads it from the start.
+ */
+export interface LoadedClip {
+  /** The prompt name or path it was asked for. */
+  name: string;
   path: string;
   frames: readonly Buffer[];
+  open(): { next(): Buffer | null };
+}
+
+function loadedClip(name: string, path: string, frames: readonly Buffer[]): LoadedClip {
+  return {
+    name,
+    path,
+    frames,
+    open() {
+      let i = 0;
+      return { next: () => frames[i++] ?? null };
+    },
+  };
 }
 
 /**
  * Parses an Ogg Opus file into 20 ms frames. Packets of several 20 ms frames are split (no decoding); a file in
  * other frame sizes, multichannel or malformed is refused with a {@link ClipError} naming the file.
  */
-export function parseClip(path: string, data: Uint8Array): OpusClip {
+export function parseClip(path: string, data: Uint8Array, name = path): LoadedClip {
   let file: ReturnType<typeof readOggOpus>;
   try {
     file = readOggOpus(data);
@@ -44,7 +62,7 @@ export function parseClip(path: string, data: Uint8Array): OpusClip {
   }
   if (frames.length === 0) throw new ClipError(`${path} holds no audio`);
   for (const f of frames) if (packetSamples(f) !== OPUS_FRAME_SAMPLES) throw new ClipError(`${path}: bad frame`);
-  return { path, frames };
+  return loadedClip(name, path, frames);
 }
 
 /**
@@ -52,10 +70,10 @@ export function parseClip(path: string, data: Uint8Array): OpusClip {
  * Loading the same path twice at the same time reads it once; a failed load is not cached.
  */
 export class ClipCache {
-  readonly #clips = new Map<string, Promise<OpusClip>>();
+  readonly #clips = new Map<string, Promise<LoadedClip>>();
 
   /** The clip for a prompt name or absolute path (see resolvePrompt); rejects with {@link ClipError}. */
-  load(nameOrPath: string): Promise<OpusClip> {
+  load(nameOrPath: string): Promise<LoadedClip> {
     let path: string;
     try {
       path = resolvePrompt(nameOrPath);
@@ -65,7 +83,7 @@ export class ClipCache {
     let clip = this.#clips.get(path);
     if (!clip) {
       clip = readFile(path).then(
-        (data) => parseClip(path, data),
+        (data) => parseClip(path, data, nameOrPath),
         (err: unknown) => {
           throw new ClipError(`clip "${nameOrPath}": cannot read ${path}: ${String(err)}`);
         },
@@ -77,7 +95,7 @@ export class ClipCache {
   }
 
   /** Loads every clip of a sequence; rejects with the first problem. */
-  loadAll(clips: readonly string[]): Promise<OpusClip[]> {
+  loadAll(clips: readonly string[]): Promise<LoadedClip[]> {
     return Promise.all(clips.map((c) => this.load(c)));
   }
 

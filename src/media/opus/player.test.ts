@@ -46,6 +46,19 @@ describe('Player', () => {
     expect(player.ended).toBe(false);
   });
 
+  it('a loaded clip opens as a frame source that reads it from the start each time', async () => {
+    const clip = await new ClipCache().load('n7');
+    expect(clip.name).toBe('n7');
+    const a = clip.open();
+    const b = clip.open();
+    expect(a.next()).toBe(clip.frames[0]);
+    expect(a.next()).toBe(clip.frames[1]);
+    expect(b.next()).toBe(clip.frames[0]);
+    let n = 2;
+    while (a.next() !== null) n++;
+    expect(n).toBe(clip.frames.length);
+  });
+
   it('parses each clip once and shares its frames between players', async () => {
     const cache = new ClipCache();
     const [p1, p2] = await Promise.all([Player.create(['music'], { cache }), Player.create(['music'], { cache })]);

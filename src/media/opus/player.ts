@@ -1,4 +1,4 @@
-import { ClipCache, type OpusClip } from './clips.js';
+import { ClipCache, type LoadedClip } from './clips.js';
 import { ClipError } from './prompts.js';
 
 export interface PlayerOptions {
@@ -13,7 +13,7 @@ export interface PlayerOptions {
  */
 export class Player {
   readonly loop: boolean;
-  readonly #clips: readonly OpusClip[];
+  readonly #clips: readonly LoadedClip[];
   #clip = 0;
   #frame = 0;
   #sent = 0;
@@ -25,7 +25,7 @@ export class Player {
     return new Player(await (opts.cache ?? ClipCache.shared).loadAll(clips), opts);
   }
 
-  constructor(clips: readonly OpusClip[], opts: PlayerOptions = {}) {
+  constructor(clips: readonly LoadedClip[], opts: PlayerOptions = {}) {
     if (clips.length === 0) throw new ClipError('a play needs at least one clip');
     this.#clips = clips;
     this.loop = opts.loop ?? false;
@@ -34,7 +34,7 @@ export class Player {
   /** The next 20 ms frame, or null once a sequence that does not loop has played to its end. */
   next(): Buffer | null {
     if (this.#ended) return null;
-    let clip = this.#clips[this.#clip] as OpusClip;
+    let clip = this.#clips[this.#clip] as LoadedClip;
     if (this.#frame >= clip.frames.length) {
       this.#clip++;
       this.#frame = 0;
@@ -45,7 +45,7 @@ export class Player {
         }
         this.#clip = 0;
       }
-      clip = this.#clips[this.#clip] as OpusClip;
+      clip = this.#clips[this.#clip] as LoadedClip;
     }
     this.#sent++;
     return clip.frames[this.#frame++] as Buffer;

@@ -144,6 +144,24 @@ describe('RecordingTap', () => {
     expect(readOggOpus(Buffer.concat(chunks)).packets).toHaveLength(2);
   });
 
+  it('as the engine packet sinks: a detached stretch becomes silence and each sink closes its own file', async () => {
+    let now = 0;
+    const tap = new RecordingTap({ dir, callId: 'call-sinks', now: () => now });
+    const { caller, agents } = tap.sinks();
+    for (let i = 0; i < 100; i++) {
+      now = i * 20;
+      // Detached (engine paused the tap) from 500 ms to 1500 ms: the engine delivers nothing then.
+      if (now < 500 || now >= 1500) caller.write(callerFrames[i] as Buffer, 7 + i * 960);
+    }
+    agents.write(agentFrames[0] as Buffer, 1);
+    expect(await caller.close()).toBe(join(dir, 'call-sinks.caller.ogg'));
+    caller.write(callerFrames[0] as Buffer, 7 + 200 * 960); // after its close: ignored
+    expect(tap.stats().caller).toMatchObject({ packets: 50, silenceFrames: 50, endSamples: 2000 * 48 });
+    expect(await tap.close()).toEqual([join(dir, 'call-sinks.caller.ogg'), join(dir, 'call-sinks.agents.ogg')]);
+    const starts = readOggOpus(await readFile(join(dir, 'call-sinks.caller.ogg'))).packets.map((p) => p.start);
+    expect(starts).toEqual(Array.from({ length: 100 }, (_, i) => i * 960));
+  });
+
   it('refuses a call id that is not safe as a file name', () => {
     expect(() => new RecordingTap({ dir, callId: '../x' })).toThrow(/unsafe call id/);
   });

@@ -17,7 +17,8 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../log.js';
+import type { OpusPacketSink } from '../../rtc/engine.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../../rtc/log.js';
 import { OggOpusWriter, readOggOpus } from './ogg.js';
 import { OPUS_FRAME_SAMPLES, OPUS_RATE, packetSamples, parseToc, splitFrames, toSelfDelimited } from './packet.js';
 import { OPUS_SILENCE_FRAME } from './prompts.js';
@@ -178,6 +179,7 @@ export class RecordingTap {
   readonly #recorders: Record<RecordingDirection, DirectionRecorder>;
   readonly #streams: Record<RecordingDirection, WriteStream>;
   readonly #failed = new Set<RecordingDirection>();
+  readonly #ending = new Map<RecordingDirection, Promise<boolean>>();
   #paused: boolean;
   #closing: Promise<string[]> | undefined;
 
@@ -226,7 +228,7 @@ export class RecordingTap {
 
   /** One Opus payload (RTP payload, header stripped) going `direction`. Never throws. */
   record(direction: RecordingDirection, payload: Uint8Array, rtpTimestamp: number, ssrc?: number): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#ending.has(direction)) return;
     try {
       this.#recorders[direction].packet(payload, rtpTimestamp, this.#now() - this.#startMs, {
         ssrc,
@@ -241,20 +243,44 @@ export class RecordingTap {
     return { caller: this.#recorders.caller.stats, agents: this.#recorders.agents.stats };
   }
 
+  /**
+   * The two directions as the engine's packet sinks. The engine pauses by detaching them and resumes by attaching
+   * them again: the timestamps then place the resumed audio after the pause. A sink's `close()` ends its file.
+   */
+  sinks(): { caller: OpusPacketSink; agents: OpusPacketSink } {
+    const sink = (dir: RecordingDirection): OpusPacketSink => ({
+      write: (payload, rtpTimestamp) => this.record(dir, payload, rtpTimestamp),
+      close: async () => {
+        if (!(await this.#end(dir))) throw new Error(`the ${dir} recording could not be written to ${this.paths[dir]}`);
+        return this.paths[dir];
+      },
+    });
+    return { caller: sink('caller'), agents: sink('agents') };
+  }
+
   /** Ends both files and waits until they are on disk; resolves with the paths of the files written whole. */
   close(): Promise<string[]> {
     this.#closing ??= (async () => {
-      const done: string[] = [];
-      for (const dir of ['caller', 'agents'] as const) {
+      const ok = await Promise.all([this.#end('caller'), this.#end('agents')]);
+      return (['caller', 'agents'] as const).filter((_, i) => ok[i]).map((dir) => this.paths[dir]);
+    })();
+    return this.#closing;
+  }
+
+  /** Ends one direction's file; resolves with whether it was written whole. */
+  #end(dir: RecordingDirection): Promise<boolean> {
+    let ending = this.#ending.get(dir);
+    if (!ending) {
+      ending = (async () => {
         this.#recorders[dir].end();
         const stream = this.#streams[dir];
         stream.end();
         if (!stream.closed) await Promise.race([once(stream, 'close'), once(stream, 'error')]).catch(() => {});
-        if (!this.#failed.has(dir)) done.push(this.paths[dir]);
-      }
-      return done;
-    })();
-    return this.#closing;
+        return !this.#failed.has(dir);
+      })();
+      this.#ending.set(dir, ending);
+    }
+    return ending;
   }
 }
 
