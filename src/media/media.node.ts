@@ -48,8 +48,8 @@ export interface MediaNodeOptions {
   statsEveryMs?: number;
   /** The engine calls run on. @default the one `media.engine` names */
   engine?: MediaEngine;
-  /** Opens a prompt name or an absolute Ogg Opus path as a clip (throws a clear error when missing). @default none: call.play is refused */
-  clips?: (nameOrPath: string) => OpusClip;
+  /** Loads a prompt name or an absolute Ogg Opus path as a clip (rejects with a clear error). @default none: call.play is refused */
+  clips?: (nameOrPath: string) => Promise<OpusClip>;
   /** Opens the two files of a call's recording. @default none: call.record is refused */
   recorder?: (callId: string) => { caller: OpusPacketSink; agents: OpusPacketSink };
 }
@@ -361,9 +361,22 @@ export class MediaNode {
           bridge.setRoutes(cmd.routes);
           return;
         case 'call.play': {
-          const open = this.#o.clips;
-          if (!open) throw new MediaError('unsupported', 'this media node has no Ogg Opus player');
-          bridge.play(cmd.playId, cmd.clips.map(open), cmd.loop ?? false);
+          const load = this.#o.clips;
+          if (!load) throw new MediaError('unsupported', 'this media node has no Ogg Opus player');
+          // A clip that cannot be loaded is skipped (logged): the rest plays, and PLAY_ENDED still comes.
+          const loaded = await Promise.all(
+            cmd.clips.map((c) =>
+              load(c).catch((err: unknown) => {
+                this.#o.logger.error({ callId: hosted.callId, clip: c, err: (err as Error).message }, 'clip skipped');
+                return undefined;
+              }),
+            ),
+          );
+          bridge.play(
+            cmd.playId,
+            loaded.filter((c): c is OpusClip => c !== undefined),
+            cmd.loop ?? false,
+          );
           return;
         }
         case 'call.stopPlay':

@@ -102,6 +102,7 @@ const EnvSchema = z.object({
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
   MEDIA_DETECT_DTMF: bool.default(true),
   MEDIA_ENGINE: z.enum(['forward', 'wrtc']).default('wrtc'),
+  MEDIA_RECORDINGS_DIR: z.string().default('recordings'),
 
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
@@ -131,6 +132,8 @@ export interface MediaConfig {
   detectDtmf: boolean;
   /** `forward` (RTP forwarding, node-datachannel) or `wrtc` (libwebrtc decodes and re-encodes). */
   engine: 'forward' | 'wrtc';
+  /** Where a media node writes `<callId>.caller.ogg` and `<callId>.agents.ogg` (created at start). */
+  recordingsDir: string;
 }
 
 /** The validated, frozen configuration. Only {@link loadConfig} reads the environment. */
@@ -278,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       drainTimeoutMs: e.MEDIA_DRAIN_TIMEOUT_SECONDS * 1000,
       detectDtmf: e.MEDIA_DETECT_DTMF,
       engine: e.MEDIA_ENGINE,
+      recordingsDir: e.MEDIA_RECORDINGS_DIR,
     },
     inspect: e.XSTATE_INSPECT,
     inspectPort: e.XSTATE_INSPECT_PORT,

@@ -22,11 +22,11 @@ import { childLogger, type MediaLogger, silentMediaLogger } from '../../../rtc/l
 import { estimateMos } from '../../../rtc/mos.js';
 import { EMPTY_LEG_STATS, type LegStats } from '../../../rtc/stats.js';
 import { MediaError } from '../../errors.js';
+import { TelephoneEventDeduper } from '../../opus/telephone-event.js';
 import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
 import { ForwardLeg } from './leg.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, rttFromReport } from './rtcp.js';
 import { InboundStats, OPUS_FRAME_TICKS, OutboundStream, parseRtp } from './rtp.js';
-import { TelephoneEventReader } from './telephone-event.js';
 
 /** The 3-byte Opus packet for 20 ms of silence (TOC: CELT FB 20 ms, one frame; RFC 6716). */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
@@ -85,7 +85,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
   readonly #wa: Side;
   readonly #legs = new Map<string, Side>();
   readonly #pending = new Map<string, ForwardLeg>();
-  readonly #dtmf = new TelephoneEventReader();
+  readonly #dtmf = new TelephoneEventDeduper();
   readonly #silence = new LocalSource();
   readonly #playerSource = new LocalSource();
   readonly #stopClock: () => void;
@@ -373,9 +373,9 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     if (h.payloadType === side.dtmfPt) {
       // Telephone-events are never forwarded as audio; keys count from the WhatsApp leg's connection on.
       if (side === this.#wa) {
-        const digit = this.#dtmf.read(buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength), h.timestamp);
-        if (digit !== undefined) {
-          this.#log.info({ digit }, 'DTMF key (RFC 4733)');
+        const payload = buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength);
+        for (const { digit, endLost } of this.#dtmf.push(payload, h.timestamp)) {
+          this.#log.info({ digit, endLost }, 'DTMF key (RFC 4733)');
           this.safeEmit('dtmf', { digit, at: Date.now() });
         }
       }
