@@ -49,6 +49,7 @@ export async function startHttpRole(
     actions: core.actions,
     history: core.history,
     wrapUps: core.wrapUps,
+    mediaNodes: core.nodes,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
     admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),
