@@ -130,7 +130,9 @@ export class AgentActions {
     const call = await this.#load(callId);
     const check = this.#onCall(call, agentId);
     if (check) return check;
-    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.offer', callId, agentId, socketId, sdp });
+    // By leg id, so that an agent who took the call over by transfer gets their own leg.
+    const legId = `agent:${agentId}`;
+    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'leg.offer', callId, legId, agentId, socketId, sdp });
     return { ok: true, state: call!.state };
   }
 
@@ -143,7 +145,8 @@ export class AgentActions {
     const call = await this.#load(callId);
     const check = this.#onCall(call, agentId);
     if (check) return check;
-    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.candidate', callId, socketId, candidate });
+    const legId = `agent:${agentId}`;
+    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'leg.candidate', callId, legId, socketId, candidate });
     return { ok: true };
   }
 

@@ -62,6 +62,8 @@ export type Effect =
    * the newest agent leg takes both directions there.
    */
   | { type: 'media.route'; nodeId: string; routes: Record<string, string[]> }
+  /** Closes one browser leg of the call (an agent who handed the call on). */
+  | { type: 'media.closeLeg'; nodeId: string; legId: string }
   /** Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. */
   | { type: 'media.createBridge'; nodeId: string; agentId: string }
   /** Meta's accept returned 200: the agent's audio may now flow to the caller. */

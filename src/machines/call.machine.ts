@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { Effect } from './call.effects.js';
-import { startTransfer, transferringState } from './call.transfer.js';
+import { agentLegEvents, isFirstAgent, startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptDeadlineTransitions,
   agentLeft,
@@ -336,8 +336,9 @@ export const callMachine = setup({
           target: 'ended',
           actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
         },
+        ...agentLegEvents,
         'MEDIA.AGENT_LEG_DOWN': {
-          guard: ({ context }) => !context.agentLegDown,
+          guard: ({ context }) => !context.agentLegDown && isFirstAgent(context),
           actions: [
             assign(({ context }) => ({ agentLegDown: true, graceSeq: context.graceSeq + 1 })),
             { type: 'effect', params: ({ context }) => timer('agent-grace', context.agentGraceMs, context.graceSeq) },

@@ -86,6 +86,7 @@ describe('call machine: blind transfer', () => {
       { type: 'timer.cancel', timer: 'transfer-ring', token: 't1' },
       { type: 'agents.handover', from: 'alice', to: 'bob', target: { agentId: 'bob' } },
       { type: 'media.route', nodeId: 'm1', routes: { caller: ['agent:bob'], 'agent:bob': ['caller'] } },
+      { type: 'media.closeLeg', nodeId: 'm1', legId: 'agent:alice' },
       { type: 'agents.live', agentId: 'bob' },
     ]);
     // Hanging up now is bob's to do, and ends the call normally.
@@ -93,6 +94,20 @@ describe('call machine: blind transfer', () => {
     const end = run(r.snap, { type: 'AGENT.HANGUP', agentId: 'bob' }, T1 + 3000)!;
     expect(end.snap.context).toMatchObject({ reason: 'completed', endedBy: 'agent' });
     expect(end.effects).toContainEqual({ type: 'agents.release', agentId: 'bob' });
+  });
+
+  it("after a transfer the first agent's leg events are ignored and the new agent's leg counts", () => {
+    const t = run(live(), TRANSFER, T1)!.snap;
+    const bob = run(t, { type: 'AGENT.ACCEPT', agentId: 'bob', mediaNodeId: 'm1' }, T1 + 100)!.snap;
+    expect(run(bob, { type: 'MEDIA.AGENT_LEG_DOWN' }, T1 + 200)).toBeNull();
+    const up = run(bob, { type: 'MEDIA.LEG_CONNECTED', legId: 'agent:bob' }, T1 + 300)!;
+    expect(up.snap.context.agentConnected).toBe(true);
+    expect(run(up.snap, { type: 'MEDIA.LEG_DOWN', legId: 'sup:sam' }, T1 + 400)).toBeNull();
+    const down = run(up.snap, { type: 'MEDIA.LEG_DOWN', legId: 'agent:bob' }, T1 + 400)!;
+    expect(down.snap.context.agentLegDown).toBe(true);
+    expect(down.effects).toEqual([
+      { type: 'timer.schedule', timer: 'agent-grace', delayMs: down.snap.context.agentGraceMs, token: '1' },
+    ]);
   });
 
   it('an accept from someone not offered the transfer is ignored', () => {

@@ -22,6 +22,33 @@ const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>)
 
 const agentLeg = (agentId: string) => `agent:${agentId}`;
 
+/**
+ * MEDIA.AGENT_CONNECTED / AGENT_LEG_DOWN speak of the leg of the agent who first answered; any other agent's leg
+ * reports MEDIA.LEG_CONNECTED / LEG_DOWN with its leg id.
+ */
+export const isFirstAgent = (ctx: CallContext, agentId = ctx.agentId) => !ctx.handledBy || ctx.handledBy[0] === agentId;
+
+const isCurrentAgentLeg = ({ context, event }: Args) =>
+  'legId' in event && context.agentId !== undefined && event.legId === agentLeg(context.agentId);
+
+/** In `live`: the current agent's leg (when it is not the first agent's) connected or went down. */
+export const agentLegEvents = {
+  'MEDIA.LEG_CONNECTED': {
+    guard: isCurrentAgentLeg,
+    actions: set(() => ({ agentConnected: true, agentLegDown: false, agentLeft: false })),
+  },
+  'MEDIA.LEG_DOWN': {
+    guard: (a: Args) => isCurrentAgentLeg(a) && !a.context.agentLegDown,
+    actions: [
+      set(({ context }) => ({ agentLegDown: true, graceSeq: context.graceSeq + 1 })),
+      {
+        type: 'effect' as const,
+        params: ({ context }: Args): Effect => timer('agent-grace', context.agentGraceMs, context.graceSeq),
+      },
+    ],
+  },
+};
+
 /** Caller ⇄ this agent: the routing table of a call with one agent. */
 export const routesFor = (agentId: string): Record<string, string[]> => ({
   caller: [agentLeg(agentId)],
@@ -97,6 +124,7 @@ const takeOver = {
           ...withdraw(others, 'ended'),
           { type: 'agents.handover', from: t.from, to: event.agentId, target: t.to },
           { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(event.agentId) },
+          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(t.from) },
           { type: 'agents.live', agentId: event.agentId },
         ];
       },
@@ -199,7 +227,15 @@ export const transferringState = {
     ],
     'AGENT.HANGUP': fromLeaves,
     'AGENT.LEFT': fromLeaves,
-    'MEDIA.AGENT_LEG_DOWN': { actions: set(() => ({ agentLegDown: true })) },
+    'MEDIA.AGENT_LEG_DOWN': {
+      guard: ({ context }: Args) => isFirstAgent(context, context.transfer?.from),
+      actions: set(() => ({ agentLegDown: true })),
+    },
+    'MEDIA.LEG_DOWN': {
+      guard: ({ context, event }: Args) =>
+        event.type === 'MEDIA.LEG_DOWN' && event.legId === agentLeg(context.transfer?.from ?? ''),
+      actions: set(() => ({ agentLegDown: true })),
+    },
     'ROUTING.OFFER': {
       guard: ({ context, event }: A<'ROUTING.OFFER'>) => event.seq === context.routingSeq && !context.offer,
       actions: [

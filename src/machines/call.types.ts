@@ -196,6 +196,9 @@ export type CallEvent =
   | ({ type: 'MEDIA.WA_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_LEG_DOWN' } & At)
+  /** A browser leg other than the first agent's (`agent:<id>`, `sup:<id>`) connected or went down. */
+  | ({ type: 'MEDIA.LEG_CONNECTED'; legId: string } & At)
+  | ({ type: 'MEDIA.LEG_DOWN'; legId: string } & At)
   | ({ type: 'MEDIA.FAILED'; reason: string } & At)
   | ({ type: 'MEDIA.DTMF'; digit: string } & At)
   | ({ type: 'GRAPH.DONE'; action: GraphAction } & At)

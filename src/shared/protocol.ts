@@ -182,6 +182,7 @@ export const ACK_ERRORS = [
   'agent-busy',
   'unknown-team',
   'no-agents',
+  'not-supported',
   'internal',
 ] as const;
 export type AckError = (typeof ACK_ERRORS)[number];

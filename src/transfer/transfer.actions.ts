@@ -23,6 +23,14 @@ export class TransferActions {
     if (ctx.agentId !== agentId) return fail('not-your-call', 'You can only transfer a call you are on.');
     if (stored.state === 'transferring') return fail('wrong-state', 'A transfer of this call is already ringing.');
     if (stored.state !== 'live') return fail('wrong-state', 'Only a connected call can be transferred.');
+    // The wrtc engine has one browser leg per call and no routing table: a transfer would end the call there.
+    const engine = await deliverer.store.redis.hget(deliverer.store.keys.media.node(ctx.mediaNodeId!), 'engine');
+    if (engine !== 'forward') {
+      return fail(
+        'not-supported',
+        'Transfers need the forwarding media engine (MEDIA_ENGINE=forward) on the media node that holds this call.',
+      );
+    }
 
     let targets: string[];
     let team: string | undefined;

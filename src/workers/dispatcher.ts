@@ -153,6 +153,9 @@ export class Dispatcher implements EffectDispatcher {
       case 'media.route':
         await media.route(effect.nodeId, callId, effect.routes);
         return;
+      case 'media.closeLeg':
+        await media.closeLeg(effect.nodeId, callId, effect.legId);
+        return;
       case 'media.createBridge':
         await media.createBridge(effect.nodeId, callId, effect.agentId);
         return;

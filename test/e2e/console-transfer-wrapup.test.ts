@@ -35,7 +35,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     )?.presence;
 
   beforeAll(async () => {
-    ({ browser, stack } = await startConsoleRig({ env: { WRAP_UP_SECONDS: '300' } }));
+    ({ browser, stack } = await startConsoleRig({ env: { WRAP_UP_SECONDS: '300', MEDIA_ENGINE: 'forward' } }));
   });
   afterAll(async () => {
     for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);

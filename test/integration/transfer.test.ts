@@ -72,7 +72,8 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
       EVENTS_WEBHOOK_URL: receiver.url,
       EVENTS_WEBHOOK_SECRET: 'events-secret-for-tests-0123',
     });
-    media = await spawnRole('media', prefix);
+    // Transfers need browser legs by id and the routing table: the forwarding engine.
+    media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'forward' });
     alice = await TestAgent.connect(svc.url, 'alice');
     bob = await TestAgent.connect(svc.url, 'bob');
     sam = await loginToken(svc.url, 'sam', 'demo');
