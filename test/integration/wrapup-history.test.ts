@@ -76,6 +76,12 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
     await call.waitFor('accepted', 20_000);
     await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
 
+    // This media node runs the wrtc engine (one browser leg per call): a transfer is refused, the call goes on.
+    const transfer = await alice.client.transfer(call.callId, { agentId: 'bob' });
+    expect(transfer).toMatchObject({ ok: false, error: 'not-supported' });
+    expect((transfer as { message: string }).message).toContain('MEDIA_ENGINE=forward');
+    expect(await fetchCall(svc.url, sam, call.callId)).toMatchObject({ state: 'live', agentId: 'alice' });
+
     // Not before the call has ended.
     const early = await alice.client.wrapUp(call.callId, 'resolved');
     expect(early).toMatchObject({ ok: false, error: 'wrong-state' });
