@@ -19,6 +19,7 @@ import type { Logger } from './shared/log.js';
 import { Metrics } from './shared/metrics.js';
 import { AGENT_NAMESPACE } from './shared/protocol.js';
 import { type RedisClient, RedisFactory } from './shared/redis.js';
+import { MonitorActions } from './supervision/monitor.actions.js';
 import { TransferActions } from './transfer/transfer.actions.js';
 import { Dispatcher } from './workers/dispatcher.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
@@ -56,6 +57,7 @@ export interface Core {
   history: HistoryIndex;
   wrapUps: WrapUpService;
   transfers: TransferActions;
+  monitors: MonitorActions;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,7 @@ export function createCore(
   });
   const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
   const transfers = new TransferActions({ deliverer, presence, directory });
+  const monitors = new MonitorActions({ deliverer, directory, media });
   const actions = new AgentActions({
     transfers,
     deliverer,
@@ -141,6 +144,7 @@ export function createCore(
     history,
     wrapUps,
     transfers,
+    monitors,
     config,
     logger,
     metrics,

@@ -346,6 +346,20 @@ export class AgentClient {
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
+  /** Supervisors: listen to a call, whisper to its agent, or stop. */
+  monitor(callId: string, mode: 'listen' | 'whisper' | 'stop'): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:monitor', { callId, mode });
+  }
+
+  /** Supervisors: the offer of their monitoring leg; the answer comes as `rtc:answer` with `legId: "sup:<id>"`. */
+  sendLegOffer(callId: string, sdp: string): Promise<AckResult> {
+    return this.#request('rtc:leg-offer', { callId, sdp });
+  }
+
+  sendLegCandidate(callId: string, candidate: RtcCandidateInit | null): Promise<AckResult> {
+    return this.#request('rtc:leg-candidate', { callId, candidate });
+  }
+
   /** Blind transfer of the live call to an agent (`{agentId}`) or a team (`{team}`). */
   transfer(callId: string, to: { agentId: string } | { team: string }): Promise<AckResult<{ state?: string }>> {
     return this.#request('call:transfer', { callId, to });

@@ -18,6 +18,9 @@ import {
   type AgentSession,
   type AgentToServer,
   CallRefSchema,
+  LegCandidateSchema,
+  LegOfferSchema,
+  MonitorSchema,
   PROTOCOL_VERSION,
   PresenceSetSchema,
   RtcCandidateSchema,
@@ -27,6 +30,7 @@ import {
   WrapUpSchema,
 } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { MonitorActions } from '../supervision/monitor.actions.js';
 import type { TransferActions } from '../transfer/transfer.actions.js';
 import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import type { TokenService } from './auth.js';
@@ -48,6 +52,8 @@ export interface SignalingDeps {
   presence: PresenceService;
   availability: Availability;
   actions: AgentActions;
+  /** Supervisor listen / whisper (`call:monitor`, `rtc:leg-offer`, `rtc:leg-candidate`). */
+  monitors?: Pick<MonitorActions, 'monitor' | 'legOffer' | 'legCandidate'> | undefined;
   /** Blind transfer (`call:transfer`). */
   transfers?: Pick<TransferActions, 'transfer'> | undefined;
   /** After-call work (`call:wrapup`). */
@@ -210,6 +216,16 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     on('rtc:offer', RtcOfferSchema, ({ callId, sdp }) => actions.rtcOffer(agent.id, callId, socket.id, sdp));
     on('rtc:candidate', RtcCandidateSchema, ({ callId, candidate }) =>
       actions.rtcCandidate(agent.id, callId, socket.id, candidate),
+    );
+    const noMonitor = { ok: false as const, error: 'internal' as const, message: 'Monitoring is not available here.' };
+    on('call:monitor', MonitorSchema, async ({ callId, mode }) =>
+      deps.monitors ? deps.monitors.monitor(agent.id, callId, mode) : noMonitor,
+    );
+    on('rtc:leg-offer', LegOfferSchema, async ({ callId, sdp }) =>
+      deps.monitors ? deps.monitors.legOffer(agent.id, callId, socket.id, sdp) : noMonitor,
+    );
+    on('rtc:leg-candidate', LegCandidateSchema, async ({ callId, candidate }) =>
+      deps.monitors ? deps.monitors.legCandidate(agent.id, callId, socket.id, candidate) : noMonitor,
     );
     on('call:transfer', TransferSchema, async ({ callId, to }) => {
       if (!deps.transfers) return { ok: false, error: 'internal', message: 'Transfer is not available here.' };

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { Effect } from './call.effects.js';
-import { agentLegEvents, isFirstAgent, startTransfer, transferringState } from './call.transfer.js';
+import { agentLegEvents, isFirstAgent, monitor, startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptDeadlineTransitions,
   agentLeft,
@@ -331,6 +331,7 @@ export const callMachine = setup({
     live: {
       on: {
         'AGENT.TRANSFER': startTransfer,
+        'SUP.MONITOR': monitor,
         'AGENT.HANGUP': {
           guard: 'isBridgedAgent',
           target: 'ended',

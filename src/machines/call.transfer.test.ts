@@ -170,3 +170,46 @@ describe('call machine: blind transfer', () => {
     expect(r.effects).toContainEqual({ type: 'agents.ended', agentIds: ['bob', 'alice'], reason: 'completed' });
   });
 });
+
+describe('call machine: supervisor monitoring', () => {
+  const LISTEN: E = { type: 'SUP.MONITOR', by: 'sam', mode: 'listen' };
+
+  it('listen gives the supervisor both sides on two tracks and nobody hears them', () => {
+    const r = run(live(), LISTEN, T1)!;
+    expect(r.snap.context.monitors).toEqual({ sam: 'listen' });
+    expect(r.effects).toEqual([
+      {
+        type: 'media.route',
+        nodeId: 'm1',
+        routes: { caller: ['agent:alice'], 'agent:alice': ['caller'], 'sup:sam': ['caller', 'agent:alice'] },
+      },
+    ]);
+  });
+
+  it('whisper adds the supervisor to what the agent hears, never to the caller; stop closes their leg', () => {
+    const listening = run(live(), LISTEN, T1)!.snap;
+    expect(run(listening, LISTEN, T1 + 1)).toBeNull(); // already listening: nothing changes
+    const w = run(listening, { type: 'SUP.MONITOR', by: 'sam', mode: 'whisper' }, T1 + 100)!;
+    expect(w.effects[0]).toMatchObject({
+      routes: { caller: ['agent:alice'], 'agent:alice': ['caller', 'sup:sam'], 'sup:sam': ['caller', 'agent:alice'] },
+    });
+    const stop = run(w.snap, { type: 'SUP.MONITOR', by: 'sam', mode: 'stop' }, T1 + 200)!;
+    expect(stop.snap.context.monitors).toEqual({});
+    expect(stop.effects).toEqual([
+      { type: 'media.route', nodeId: 'm1', routes: { caller: ['agent:alice'], 'agent:alice': ['caller'] } },
+      { type: 'media.closeLeg', nodeId: 'm1', legId: 'sup:sam' },
+    ]);
+    expect(run(stop.snap, { type: 'SUP.MONITOR', by: 'sam', mode: 'stop' }, T1 + 300)).toBeNull();
+  });
+
+  it('a transfer keeps the supervisor listening, now to the new agent', () => {
+    const listening = run(live(), LISTEN, T1)!.snap;
+    const t = run(listening, TRANSFER, T1 + 100)!.snap;
+    const r = run(t, { type: 'AGENT.ACCEPT', agentId: 'bob', mediaNodeId: 'm1' }, T1 + 200)!;
+    expect(r.effects).toContainEqual({
+      type: 'media.route',
+      nodeId: 'm1',
+      routes: { caller: ['agent:bob'], 'agent:bob': ['caller'], 'sup:sam': ['caller', 'agent:bob'] },
+    });
+  });
+});

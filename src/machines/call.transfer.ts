@@ -49,11 +49,49 @@ export const agentLegEvents = {
   },
 };
 
-/** Caller ⇄ this agent: the routing table of a call with one agent. */
-export const routesFor = (agentId: string): Record<string, string[]> => ({
-  caller: [agentLeg(agentId)],
-  [agentLeg(agentId)]: ['caller'],
-});
+const supLeg = (supervisorId: string) => `sup:${supervisorId}`;
+
+/**
+ * The call's routing table: caller ⇄ this agent; each monitoring supervisor hears the caller and the agent (two
+ * tracks); a whispering one is also heard by the agent (their second track), never by the caller.
+ */
+export const routesFor = (agentId: string, monitors: CallContext['monitors'] = {}): Record<string, string[]> => {
+  const whisperers = Object.entries(monitors)
+    .filter(([, m]) => m === 'whisper')
+    .map(([s]) => supLeg(s));
+  const routes: Record<string, string[]> = {
+    caller: [agentLeg(agentId)],
+    [agentLeg(agentId)]: ['caller', ...whisperers],
+  };
+  for (const s of Object.keys(monitors)) routes[supLeg(s)] = ['caller', agentLeg(agentId)];
+  return routes;
+};
+
+/** In `live`: a supervisor starts, changes or stops monitoring; the routing table follows. */
+export const monitor = {
+  guard: ({ context, event }: A<'SUP.MONITOR'>) =>
+    context.mediaNodeId !== undefined &&
+    context.agentId !== undefined &&
+    (event.mode !== 'stop' || context.monitors?.[event.by] !== undefined) &&
+    context.monitors?.[event.by] !== event.mode,
+  actions: [
+    set<'SUP.MONITOR'>(({ context, event }) => {
+      const monitors = { ...(context.monitors ?? {}) };
+      if (event.mode === 'stop') delete monitors[event.by];
+      else monitors[event.by] = event.mode;
+      return { monitors };
+    }),
+    {
+      type: 'effect' as const,
+      params: ({ context, event }: A<'SUP.MONITOR'>): Effect[] => [
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(context.agentId!, context.monitors) },
+        ...(event.mode === 'stop'
+          ? [{ type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: supLeg(event.by) }]
+          : []),
+      ],
+    },
+  ],
+};
 
 const offerOf = (ctx: CallContext, seq: number, agentIds: string[], at: number): CallOffer => ({
   seq,
@@ -123,7 +161,11 @@ const takeOver = {
           cancel('transfer-ring', t.ringToken),
           ...withdraw(others, 'ended'),
           { type: 'agents.handover', from: t.from, to: event.agentId, target: t.to },
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(event.agentId) },
+          {
+            type: 'media.route',
+            nodeId: context.mediaNodeId!,
+            routes: routesFor(event.agentId, context.monitors),
+          },
           { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(t.from) },
           { type: 'agents.live', agentId: event.agentId },
         ];
@@ -159,7 +201,7 @@ const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') =>
             cancel('transfer-ring', t.ringToken),
             ...withdraw(context.offer?.agentIds ?? [], reason),
             { type: 'agents.transferStatus', agentId: t.from, status: 'returned', targets: [] },
-            { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(t.from) },
+            { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(t.from, context.monitors) },
           ];
         },
       },

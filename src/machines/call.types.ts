@@ -68,6 +68,8 @@ export interface CallOffer {
 /** Where a transfer goes: one agent, or a team (offered to its available agents). */
 export type TransferTarget = { agentId: string } | { team: string };
 
+export type MonitorMode = 'listen' | 'whisper';
+
 /** A transfer in progress (state `transferring`). */
 export interface CallTransfer {
   seq: number;
@@ -134,6 +136,8 @@ export interface CallContext {
   handledBy?: string[] | undefined;
   /** Transfers so far; also the seq of the next one. */
   transfers?: number | undefined;
+  /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
+  monitors?: Record<string, MonitorMode> | undefined;
 }
 
 export interface CallInput {
@@ -190,6 +194,8 @@ export type CallEvent =
       targets: string[];
       team?: string | undefined;
     } & At)
+  /** A supervisor starts or changes (listen, whisper) or stops monitoring the call. */
+  | ({ type: 'SUP.MONITOR'; by: string; mode: MonitorMode | 'stop' } & At)
   /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
   | ({ type: 'AGENT.LEFT'; agentId: string } & At)
   | ({ type: 'MEDIA.WA_ANSWER' } & At)

@@ -95,6 +95,7 @@ const SAFE_FIELDS = [
   'by',
   'note',
   'digit',
+  'mode',
 ] as const;
 
 /** A one-line, log-safe summary of an event for the timeline. */

@@ -76,6 +76,7 @@ export async function startHttpRole(
     actions: core.actions,
     wrapUps: core.wrapUps,
     transfers: core.transfers,
+    monitors: core.monitors,
     store: core.store,
     logger,
     metrics: core.metrics,

@@ -33,9 +33,12 @@ export interface CallEnded {
 export interface RtcAnswer {
   callId: string;
   sdp: string;
+  /** The browser leg answered (`agent:<id>`, `sup:<id>`). */
+  legId?: string;
 }
 export interface RtcCandidate {
   callId: string;
+  legId?: string;
   candidate: RtcCandidateInit | null;
 }
 export interface RtcCandidateInit {
@@ -145,6 +148,11 @@ export const TransferSchema = z.object({
   ]),
 });
 
+export const MonitorSchema = z.object({ callId, mode: z.enum(['listen', 'whisper', 'stop']) });
+/** A browser leg other than the agent's own: today a supervisor's `sup:<id>` (the server checks the id). */
+export const LegOfferSchema = z.object({ callId, sdp: z.string().min(10).max(20_000) });
+export const LegCandidateSchema = RtcCandidateSchema;
+
 export interface AgentToServer {
   'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;
   'call:accept': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
@@ -154,6 +162,11 @@ export interface AgentToServer {
   'rtc:candidate': (p: z.infer<typeof RtcCandidateSchema>, ack: Ack) => void;
   /** Liveness: extends this socket's presence lease. */
   'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
+  /** Supervisors: listen to a live call, whisper to its agent, or stop. */
+  'call:monitor': (p: z.infer<typeof MonitorSchema>, ack: Ack<{ state?: string }>) => void;
+  /** Supervisors: the offer and candidates of their monitoring leg (`sup:<id>`); answers come as `rtc:answer`. */
+  'rtc:leg-offer': (p: z.infer<typeof LegOfferSchema>, ack: Ack) => void;
+  'rtc:leg-candidate': (p: z.infer<typeof LegCandidateSchema>, ack: Ack) => void;
   /** Blind transfer of the live call to an agent or a team. */
   'call:transfer': (p: z.infer<typeof TransferSchema>, ack: Ack<{ state?: string }>) => void;
   /** After-call work: the call's wrap-up code and notes; ends the agent's wrap-up time. */
@@ -183,6 +196,7 @@ export const ACK_ERRORS = [
   'unknown-team',
   'no-agents',
   'not-supported',
+  'forbidden',
   'internal',
 ] as const;
 export type AckError = (typeof ACK_ERRORS)[number];
