@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import { waitUntil } from '../helpers.js';
@@ -20,6 +20,46 @@ import {
 // Transfer and after-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
 // agent answers a real call in the console, hangs up, stays busy until the wrap-up form is submitted; the
 // supervisor finds the call in the history by its code and sees the wrap-up in the drawer.
+/**
+ * The level (dBFS) at each frequency in what an `<audio>` element of the page plays, from an AnalyserNode the test
+ * attaches to the element's stream; -Infinity for a frequency that is not there.
+ */
+function levelsAt(page: Page, selector: string, freqs: number[]): Promise<number[] | null> {
+  return page.evaluate(
+    async ({ selector, freqs }) => {
+      const el = document.querySelector<HTMLAudioElement>(selector);
+      const stream = el?.srcObject;
+      if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return null;
+      type Probe = { stream: MediaStream; ctx: AudioContext; analyser: AnalyserNode };
+      const w = window as unknown as { __levels?: Record<string, Probe> };
+      w.__levels ??= {};
+      let probe = w.__levels[selector];
+      if (probe?.stream !== stream) {
+        void probe?.ctx.close();
+        const ctx = new AudioContext();
+        await ctx.resume();
+        const analyser = ctx.createAnalyser();
+        analyser.fftSize = 8192;
+        analyser.smoothingTimeConstant = 0.5;
+        ctx.createMediaStreamSource(stream).connect(analyser);
+        probe = { stream, ctx, analyser };
+        w.__levels[selector] = probe;
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      const bins = new Float32Array(probe.analyser.frequencyBinCount);
+      probe.analyser.getFloatFrequencyData(bins);
+      const binHz = probe.ctx.sampleRate / probe.analyser.fftSize;
+      return freqs.map((f) => {
+        const i = Math.round(f / binHz);
+        return Math.max(bins[i - 1] ?? -Infinity, bins[i] ?? -Infinity, bins[i + 1] ?? -Infinity);
+      });
+    },
+    { selector, freqs },
+  );
+}
+/** Clearly there: well above the analyser's noise floor (about -70 dBFS). */
+const AUDIBLE_DB = -55;
+
 describe('transfer, wrap-up and history in the console (Chromium, end to end)', () => {
   let browser: Browser;
   let stack: Stack;
@@ -94,6 +134,70 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     expect(stack.sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept', 'terminate']);
   });
 
+  it('the supervisor listens from the drawer (both sides, mixed in the browser) and whispers to the agent only', async () => {
+    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Mina' });
+    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+
+    const sup = await signIn(stack.url, await newContext(), 'sam', { form: false });
+    const row = sup.locator(`[data-testid="supervisor-live-calls"] [data-call-id="${call.callId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+    await sup.getByTestId('monitor-listen').click();
+    await sup.locator('[data-testid="monitor-controls"][data-mode="listen"]').waitFor({ timeout: 10_000 });
+    // The supervisor's mix holds the caller (CALLER_HZ) and the agent (the fake microphone's MIC_HZ).
+    const mix = `audio[data-testid="monitor-audio"][data-call-id="${call.callId}"]`;
+    await waitUntil(
+      async () => {
+        const l = await levelsAt(sup, mix, [CALLER_HZ, MIC_HZ]);
+        return l && l[0]! > AUDIBLE_DB && l[1]! > AUDIBLE_DB ? l : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'caller and agent in the supervisor mix' },
+    );
+    // While listening, nothing reaches alice's whisper track.
+    const whisper = `audio[data-testid="whisper-audio"][data-call-id="${call.callId}"]`;
+    const quiet = async () => {
+      const l = await levelsAt(alicePage, whisper, [MIC_HZ]);
+      return l === null || l[0]! < AUDIBLE_DB;
+    };
+    for (let i = 0; i < 5; i++) {
+      expect(await quiet()).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await shot(sup, 'supervisor-listen', { doc: true });
+
+    // Whisper: the supervisor's voice (the fake microphone) on alice's whisper track; she still hears the caller.
+    await sup.getByTestId('monitor-whisper').click();
+    await sup.locator('[data-testid="monitor-controls"][data-mode="whisper"]').waitFor({ timeout: 10_000 });
+    await waitUntil(
+      async () => {
+        const l = await levelsAt(alicePage, whisper, [MIC_HZ]);
+        return l && l[0]! > AUDIBLE_DB ? l : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: "the supervisor's voice on alice's whisper track" },
+    );
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+
+    await sup.getByTestId('monitor-stop').click();
+    await sup.locator('[data-testid="monitor-controls"][data-mode="off"]').waitFor({ timeout: 10_000 });
+    await waitUntil(quiet, { timeoutMs: 15_000, intervalMs: 200, what: 'the whisper track to go quiet' });
+    const d = await stack.detail(call.callId);
+    expect(d.timeline.filter((t) => t.event === 'SUP.MONITOR').map((t) => t.detail)).toEqual([
+      'by=sam mode=listen',
+      'by=sam mode=whisper',
+      'by=sam mode=stop',
+    ]);
+    // alice ends the call and wraps it up, so she is free for the next test.
+    await alicePage.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+    await alicePage.getByTestId('wrapup-code').selectOption('resolved');
+    await alicePage.getByTestId('wrapup-submit').click();
+    await waitUntil(async () => (await presenceOf('alice')) === 'online', { what: 'alice free again' });
+  });
+
   it('the agent wraps up from the console, is free at once, and the supervisor finds the call by its code', async () => {
     const page = await signIn(stack.url, await newContext(), 'alice', { form: false });
     const { call } = await stack.sim.placeCall({ name: 'Priya' });
@@ -141,7 +245,9 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     await sup.getByTestId('history-search').click();
     const row = sup.locator(`[data-testid="history-result"][data-call-id="${call.callId}"]`);
     await row.waitFor({ timeout: 10_000 });
-    expect(await sup.getByTestId('history-result').count()).toBe(1);
+    await waitUntil(async () => (await sup.getByTestId('history-result').count()) === 1, {
+      what: 'only the call wrapped up as follow-up',
+    });
     await sup.getByTestId('history-filter-code').fill('escalated');
     await sup.getByTestId('history-search').click();
     await waitGone(row, 10_000);

@@ -15,11 +15,14 @@ export function SupervisorView({
   client,
   config,
   token,
+  me,
 }: {
   api: Api;
   client: AgentClient | null;
   config: ConsoleConfig | null;
   token: string;
+  /** The supervisor's own id (their monitoring leg is `sup:<id>`). */
+  me?: string;
 }) {
   const { calls, agents, today } = useSupervisorData(api, client);
   const [open, setOpen] = useState<string | null>(null);
@@ -85,7 +88,18 @@ export function SupervisorView({
         <AgentsTable agents={agents.data ?? []} now={now} />
       </div>
       <HistoryPanel api={api} onOpen={setOpen} />
-      {open && <CallDrawer api={api} callId={open} onClose={() => setOpen(null)} />}
+      {open && (
+        <CallDrawer
+          api={api}
+          callId={open}
+          onClose={() => setOpen(null)}
+          monitor={
+            client && me
+              ? { client, supervisorId: me, iceServers: (config?.iceServers ?? []) as RTCIceServer[] }
+              : undefined
+          }
+        />
+      )}
     </div>
   );
 }
