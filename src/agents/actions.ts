@@ -10,7 +10,7 @@ export type ActionResult = { ok: true; state?: string } | { ok: false; error: Ac
 
 const fail = (error: AckError, message: string): ActionResult => ({ ok: false, error, message });
 
-const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live'];
+const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'transferring', 'consulting'];
 
 /**
  * What an agent can do to a call, for the socket handlers and the pagehide beacon. Every answer is an ack: late,
@@ -45,7 +45,7 @@ export class AgentActions {
     const call = await this.#load(callId);
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (call.state === 'transferring' && this.deps.transfers) {
+    if ((call.state === 'transferring' || call.state === 'consulting') && this.deps.transfers) {
       return this.deps.transfers.accept(agentId, callId, this.deps.claimTtlMs);
     }
     if (call.state !== 'agent-offered') {
@@ -153,7 +153,9 @@ export class AgentActions {
   #onCall(call: { state: string; ctx: CallContext } | undefined, agentId: string): ActionResult | undefined {
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (call.ctx.agentId !== agentId) return fail('not-your-call', 'You are not on this call.');
+    // The agent being consulted is on the call too (their own leg).
+    const consulted = call.ctx.consult?.with === agentId && call.ctx.consult.connected;
+    if (call.ctx.agentId !== agentId && !consulted) return fail('not-your-call', 'You are not on this call.');
     if (!ON_CALL_STATES.includes(call.state) || !call.ctx.mediaNodeId)
       return fail('wrong-state', 'This call has no media yet.');
     return undefined;

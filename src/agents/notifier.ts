@@ -118,9 +118,9 @@ export class SocketAgentNotifier implements AgentNotifier {
     }
   }
 
-  async leave(callId: string, agentId: string): Promise<void> {
+  async leave(callId: string, agentId: string, reason = 'transferred'): Promise<void> {
     const { broadcaster, presence } = this.deps;
-    emitTo(broadcaster, agentRoom(agentId), 'call:ended', { callId, reason: 'transferred' });
+    emitTo(broadcaster, agentRoom(agentId), 'call:ended', { callId, reason });
     broadcaster.in(agentRoom(agentId)).socketsLeave(callRoom(callId));
     emitTo(broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'transferred', agentIds: [agentId] });
     const now = Date.now();

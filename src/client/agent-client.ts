@@ -346,6 +346,19 @@ export class AgentClient {
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
+  /** Consult transfer: ask `agentId` first while the caller holds; then {@link consultComplete} or cancel. */
+  consult(callId: string, agentId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:consult', { callId, to: { agentId } });
+  }
+
+  consultComplete(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:consult-complete', { callId });
+  }
+
+  consultCancel(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:consult-cancel', { callId });
+  }
+
   /** Supervisors: listen to a call, whisper to its agent, or stop. */
   monitor(callId: string, mode: 'listen' | 'whisper' | 'stop'): Promise<AckResult<{ state?: string }>> {
     return this.#request('call:monitor', { callId, mode });

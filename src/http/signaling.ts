@@ -18,6 +18,7 @@ import {
   type AgentSession,
   type AgentToServer,
   CallRefSchema,
+  ConsultSchema,
   LegCandidateSchema,
   LegOfferSchema,
   MonitorSchema,
@@ -55,7 +56,7 @@ export interface SignalingDeps {
   /** Supervisor listen / whisper (`call:monitor`, `rtc:leg-offer`, `rtc:leg-candidate`). */
   monitors?: Pick<MonitorActions, 'monitor' | 'legOffer' | 'legCandidate'> | undefined;
   /** Blind transfer (`call:transfer`). */
-  transfers?: Pick<TransferActions, 'transfer'> | undefined;
+  transfers?: Pick<TransferActions, 'transfer' | 'consult' | 'endConsult'> | undefined;
   /** After-call work (`call:wrapup`). */
   wrapUps?: Pick<WrapUpService, 'submit'> | undefined;
   store: CallStore;
@@ -231,6 +232,16 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       if (!deps.transfers) return { ok: false, error: 'internal', message: 'Transfer is not available here.' };
       return deps.transfers.transfer(agent.id, callId, to);
     });
+    const noTransfer = { ok: false as const, error: 'internal' as const, message: 'Transfer is not available here.' };
+    on('call:consult', ConsultSchema, async ({ callId, to }) =>
+      deps.transfers ? deps.transfers.consult(agent.id, callId, to.agentId) : noTransfer,
+    );
+    on('call:consult-complete', CallRefSchema, async ({ callId }) =>
+      deps.transfers ? deps.transfers.endConsult(agent.id, callId, 'complete') : noTransfer,
+    );
+    on('call:consult-cancel', CallRefSchema, async ({ callId }) =>
+      deps.transfers ? deps.transfers.endConsult(agent.id, callId, 'cancel') : noTransfer,
+    );
     on('call:wrapup', WrapUpSchema, async ({ callId, code, notes }) => {
       if (!deps.wrapUps) return { ok: false, error: 'internal', message: 'Wrap-up is not available here.' };
       return deps.wrapUps.submit(agent.id, callId, code, notes);

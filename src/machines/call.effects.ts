@@ -21,6 +21,8 @@ export const TIMERS = [
   'agent-grace',
   /** A transfer's targets did not answer in time: back to the agent who asked, or to the team. */
   'transfer-ring',
+  /** The consulted agent did not answer in time: back to the agent who asked. */
+  'consult-ring',
 ] as const;
 export type TimerName = (typeof TIMERS)[number];
 
@@ -54,7 +56,7 @@ export type Effect =
    */
   | { type: 'agents.handover'; from: string; to: string; target: TransferTarget }
   /** An agent leaves a call that goes on without them (`call:ended` reason `transferred`); free at once, no wrap-up. */
-  | { type: 'agents.leave'; agentId: string }
+  | { type: 'agents.leave'; agentId: string; reason?: string }
   /** Tells the agent who asked how their transfer goes (`call:transfer`). */
   | { type: 'agents.transferStatus'; agentId: string; status: 'ringing' | 'returned' | 'queued'; targets: string[] }
   /**

@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { consultingState, startConsult } from './call.consult.js';
 import type { Effect } from './call.effects.js';
 import { agentLegEvents, isFirstAgent, monitor, startTransfer, transferringState } from './call.transfer.js';
 import {
@@ -332,6 +333,7 @@ export const callMachine = setup({
       on: {
         'AGENT.TRANSFER': startTransfer,
         'SUP.MONITOR': monitor,
+        'AGENT.CONSULT': startConsult,
         'AGENT.HANGUP': {
           guard: 'isBridgedAgent',
           target: 'ended',
@@ -373,6 +375,7 @@ export const callMachine = setup({
       },
     },
     transferring: transferringState,
+    consulting: consultingState,
     ended: {
       type: 'final',
     },

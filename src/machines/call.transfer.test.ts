@@ -213,3 +213,60 @@ describe('call machine: supervisor monitoring', () => {
     });
   });
 });
+
+describe('call machine: consult transfer', () => {
+  const CONSULT: E = { type: 'AGENT.CONSULT', agentId: 'alice', to: 'bob' };
+  const consulting = () =>
+    run(run(live(), CONSULT, T1)!.snap, { type: 'AGENT.ACCEPT', agentId: 'bob', mediaNodeId: 'x' }, T1 + 500)!;
+
+  it('AGENT.CONSULT holds the caller (nothing routed to them) and rings bob', () => {
+    const r = run(live(), CONSULT, T1)!;
+    expect(r.snap.value).toBe('consulting');
+    expect(r.effects).toEqual([
+      { type: 'agents.offer', agentIds: ['bob'], deadlineAt: T1 + 15_000 },
+      { type: 'timer.schedule', timer: 'consult-ring', delayMs: 15_000, token: 'c1' },
+      { type: 'media.route', nodeId: 'm1', routes: { caller: [], 'agent:alice': [] } },
+      { type: 'agents.transferStatus', agentId: 'alice', status: 'ringing', targets: ['bob'] },
+    ]);
+  });
+
+  it('bob answering connects alice and bob to each other; the caller still holds', () => {
+    const r = consulting();
+    expect(r.snap.value).toBe('consulting');
+    expect(r.snap.context).toMatchObject({ agentId: 'alice', consult: { with: 'bob', connected: true } });
+    expect(r.effects).toContainEqual({
+      type: 'media.route',
+      nodeId: 'm1',
+      routes: { caller: [], 'agent:alice': ['agent:bob'], 'agent:bob': ['agent:alice'] },
+    });
+  });
+
+  it('complete hands the caller to bob; cancel brings them back to alice and lets bob go', () => {
+    const done = run(consulting().snap, { type: 'AGENT.CONSULT_COMPLETE', agentId: 'alice' }, T1 + 1000)!;
+    expect(done.snap.value).toBe('live');
+    expect(done.snap.context.agentId).toBe('bob');
+    expect(done.effects).toContainEqual({ type: 'media.closeLeg', nodeId: 'm1', legId: 'agent:alice' });
+    const back = run(consulting().snap, { type: 'AGENT.CONSULT_CANCEL', agentId: 'alice' }, T1 + 1000)!;
+    expect(back.snap.value).toBe('live');
+    expect(back.snap.context.agentId).toBe('alice');
+    expect(back.effects).toEqual(
+      expect.arrayContaining([
+        { type: 'agents.leave', agentId: 'bob', reason: 'consult-ended' },
+        { type: 'media.closeLeg', nodeId: 'm1', legId: 'agent:bob' },
+        { type: 'media.route', nodeId: 'm1', routes: { caller: ['agent:alice'], 'agent:alice': ['caller'] } },
+      ]),
+    );
+    // Only alice completes or cancels; complete needs bob on the line.
+    expect(run(consulting().snap, { type: 'AGENT.CONSULT_COMPLETE', agentId: 'bob' }, T1 + 1000)).toBeNull();
+    expect(
+      run(run(live(), CONSULT, T1)!.snap, { type: 'AGENT.CONSULT_COMPLETE', agentId: 'alice' }, T1 + 1),
+    ).toBeNull();
+  });
+
+  it('the caller hanging up while consulting tells and frees bob too', () => {
+    const r = run(consulting().snap, { type: 'WA.TERMINATE', status: 'COMPLETED' }, T1 + 1000)!;
+    expect(r.snap.value).toBe('ended');
+    expect(r.effects).toContainEqual({ type: 'agents.ended', agentIds: ['alice', 'bob'], reason: 'completed' });
+    expect(r.effects).toContainEqual({ type: 'agents.release', agentId: 'bob' });
+  });
+});

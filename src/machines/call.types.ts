@@ -136,6 +136,8 @@ export interface CallContext {
   handledBy?: string[] | undefined;
   /** Transfers so far; also the seq of the next one. */
   transfers?: number | undefined;
+  /** A consultation in progress (state `consulting`): the first agent talks to `with` while the caller holds. */
+  consult?: { seq: number; from: string; with: string; connected: boolean; ringToken: string } | undefined;
   /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
   monitors?: Record<string, MonitorMode> | undefined;
 }
@@ -194,6 +196,10 @@ export type CallEvent =
       targets: string[];
       team?: string | undefined;
     } & At)
+  /** Consult transfer: the agent on the call asks `to` first, then completes (hands over) or cancels. */
+  | ({ type: 'AGENT.CONSULT'; agentId: string; to: string } & At)
+  | ({ type: 'AGENT.CONSULT_COMPLETE'; agentId: string } & At)
+  | ({ type: 'AGENT.CONSULT_CANCEL'; agentId: string } & At)
   /** A supervisor starts or changes (listen, whisper) or stops monitoring the call. */
   | ({ type: 'SUP.MONITOR'; by: string; mode: MonitorMode | 'stop' } & At)
   /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
@@ -230,6 +236,7 @@ export const CALL_STATES = [
   'pre-accepted',
   'live',
   'transferring',
+  'consulting',
   'ended',
 ] as const;
 export type CallState = (typeof CALL_STATES)[number];

@@ -148,6 +148,8 @@ export const TransferSchema = z.object({
   ]),
 });
 
+export const ConsultSchema = z.object({ callId, to: z.object({ agentId: z.string().min(1).max(64) }).strict() });
+
 export const MonitorSchema = z.object({ callId, mode: z.enum(['listen', 'whisper', 'stop']) });
 /** A browser leg other than the agent's own: today a supervisor's `sup:<id>` (the server checks the id). */
 export const LegOfferSchema = z.object({ callId, sdp: z.string().min(10).max(20_000) });
@@ -162,6 +164,10 @@ export interface AgentToServer {
   'rtc:candidate': (p: z.infer<typeof RtcCandidateSchema>, ack: Ack) => void;
   /** Liveness: extends this socket's presence lease. */
   'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
+  /** Consult transfer: ask another agent first (the caller holds), then complete or cancel. */
+  'call:consult': (p: z.infer<typeof ConsultSchema>, ack: Ack<{ state?: string }>) => void;
+  'call:consult-complete': (p: z.infer<typeof CallRefSchema>, ack: Ack<{ state?: string }>) => void;
+  'call:consult-cancel': (p: z.infer<typeof CallRefSchema>, ack: Ack<{ state?: string }>) => void;
   /** Supervisors: listen to a live call, whisper to its agent, or stop. */
   'call:monitor': (p: z.infer<typeof MonitorSchema>, ack: Ack<{ state?: string }>) => void;
   /** Supervisors: the offer and candidates of their monitoring leg (`sup:<id>`); answers come as `rtc:answer`. */

@@ -59,13 +59,57 @@ export class TransferActions {
     return fail('wrong-state', 'The call changed meanwhile; it was not transferred.');
   }
 
+  /** Consult transfer: B is asked first; the caller holds. Same checks as a transfer to an agent. */
+  async consult(agentId: string, callId: string, to: string): Promise<ActionResult> {
+    const { deliverer, presence, directory } = this.deps;
+    const stored = await deliverer.store.load(callId);
+    if (!stored) return fail('unknown-call', 'That call does not exist (any more).');
+    const ctx = restore(stored.snapshot).context;
+    if (stored.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (ctx.agentId !== agentId) return fail('not-your-call', 'You can only consult on a call you are on.');
+    if (stored.state !== 'live') return fail('wrong-state', 'Only a connected call can be consulted on.');
+    const engine = await deliverer.store.redis.hget(deliverer.store.keys.media.node(ctx.mediaNodeId!), 'engine');
+    if (engine !== 'forward') {
+      return fail('not-supported', 'Consulting needs the forwarding media engine (MEDIA_ENGINE=forward).');
+    }
+    if (to === agentId) return fail('bad-target', 'You cannot consult yourself.');
+    const target = directory.get(to);
+    if (!target?.takesCalls) return fail('unknown-agent', `There is no agent "${to}" who takes calls.`);
+    const a = await presence.availability(to);
+    if (!a || a.presence === 'offline') return fail('agent-offline', `${target.name} is offline.`);
+    if (!a.available) return fail('agent-busy', `${target.name} is ${a.presence} and cannot take a call now.`);
+    const out = await deliverer.deliver(callId, { type: 'AGENT.CONSULT', agentId, to });
+    if (out.status === 'applied') return { ok: true, state: out.state };
+    return fail('wrong-state', 'The call changed meanwhile; nothing was done.');
+  }
+
+  /** Ends the consultation: `complete` hands the caller to the consulted agent, `cancel` takes the caller back. */
+  async endConsult(agentId: string, callId: string, how: 'complete' | 'cancel'): Promise<ActionResult> {
+    const { deliverer } = this.deps;
+    const stored = await deliverer.store.load(callId);
+    if (!stored) return fail('unknown-call', 'That call does not exist (any more).');
+    const ctx = restore(stored.snapshot).context;
+    if (stored.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (stored.state !== 'consulting' || ctx.consult?.from !== agentId) {
+      return fail('wrong-state', 'You are not consulting on this call.');
+    }
+    if (how === 'complete' && !ctx.consult.connected) {
+      return fail('wrong-state', 'The agent you consult has not answered yet; cancel instead.');
+    }
+    const type = how === 'complete' ? 'AGENT.CONSULT_COMPLETE' : 'AGENT.CONSULT_CANCEL';
+    const out = await deliverer.deliver(callId, { type, agentId });
+    if (out.status === 'applied') return { ok: true, state: out.state };
+    return fail('wrong-state', 'The call changed meanwhile; nothing was done.');
+  }
+
   /** A transfer target accepts: the call's media node stays the same. */
   async accept(agentId: string, callId: string, claimTtlMs: number): Promise<ActionResult> {
     const { deliverer, presence } = this.deps;
     const stored = await deliverer.store.load(callId);
     if (!stored) return fail('unknown-call', 'That call does not exist (any more).');
     const ctx = restore(stored.snapshot).context;
-    if (stored.state !== 'transferring' || !ctx.offer?.agentIds.includes(agentId)) {
+    const ringing = stored.state === 'transferring' || stored.state === 'consulting';
+    if (!ringing || !ctx.offer?.agentIds.includes(agentId)) {
       return ctx.agentId === agentId && stored.state === 'live'
         ? { ok: true, state: stored.state }
         : fail('not-offered', 'This call is no longer offered to you.');
@@ -73,7 +117,8 @@ export class TransferActions {
     const claimed = await presence.claim(agentId, callId, claimTtlMs);
     if (claimed !== callId) return fail('busy', 'You are already on another call.');
     const out = await deliverer.deliver(callId, { type: 'AGENT.ACCEPT', agentId, mediaNodeId: ctx.mediaNodeId! });
-    if (out.status === 'applied' && out.context.agentId === agentId) return { ok: true, state: out.state };
+    const on = out.status === 'applied' && (out.context.agentId === agentId || out.context.consult?.with === agentId);
+    if (on) return { ok: true, state: out.state };
     await presence.unclaim(agentId, callId);
     if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
     return fail('already-taken', 'Someone else took this call first.');

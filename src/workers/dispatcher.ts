@@ -16,7 +16,7 @@ export interface AgentNotifier {
   live(callId: string, agentId: string): Promise<void>;
   release(callId: string, agentId: string): Promise<void>;
   /** The agent leaves a call that goes on without them (a transfer): `call:ended` reason `transferred`, no wrap-up. */
-  leave(callId: string, agentId: string): Promise<void>;
+  leave(callId: string, agentId: string, reason?: string): Promise<void>;
   /** How the agent's transfer goes (`call:transfer`). */
   transferStatus(callId: string, agentId: string, status: string, targets: string[]): Promise<void>;
 }
@@ -145,7 +145,7 @@ export class Dispatcher implements EffectDispatcher {
         await agents.leave(callId, effect.from);
         return;
       case 'agents.leave':
-        await agents.leave(callId, effect.agentId);
+        await agents.leave(callId, effect.agentId, effect.reason);
         return;
       case 'agents.transferStatus':
         await agents.transferStatus(callId, effect.agentId, effect.status, effect.targets);

@@ -167,6 +167,60 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
     bobPeer.close();
   });
 
+  it('a consult completed: the caller holds while alice and bob talk, then the caller is with bob', async () => {
+    const { call, caller, peer: alicePeer } = await aliceOnCall();
+    const seen = offersOf(bob, call.callId);
+    expect(await alice.client.consult(call.callId, 'bob')).toMatchObject({ ok: true, state: 'consulting' });
+    // On hold: the caller hears nothing (silence frames), and nobody hears the caller.
+    await waitUntil(() => caller.report().inbound.dominantHz === null, { what: 'the caller on hold' });
+    await offeredAgain(bob, call.callId, seen);
+    expect((await bob.client.accept(call.callId)).ok).toBe(true);
+    const bobPeer = await bob.startMedia(call.callId, { toneHz: BOB_HZ, watchHz: [CALLER_HZ, ALICE_HZ] });
+    await hears('alice', alicePeer, BOB_HZ);
+    await hears('bob', bobPeer, ALICE_HZ);
+    expect(caller.report().inbound.dominantHz).toBeNull();
+    expect(await fetchCall(svc.url, sam, call.callId)).toMatchObject({ state: 'consulting', agentId: 'alice' });
+
+    expect(await alice.client.consultComplete(call.callId)).toMatchObject({ ok: true, state: 'live' });
+    await waitUntil(() => alice.ended.some((e) => e.callId === call.callId && e.reason === 'transferred'), {
+      what: 'alice off the call',
+    });
+    alicePeer.close();
+    await hears('the caller', caller, BOB_HZ);
+    await hears('bob', bobPeer, CALLER_HZ);
+    expect(await fetchCall(svc.url, sam, call.callId)).toMatchObject({ state: 'live', agentId: 'bob' });
+    expect(sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept']);
+    expect((await bob.client.hangup(call.callId)).ok).toBe(true);
+    await call.waitFor('ended', 10_000);
+    bobPeer.close();
+  });
+
+  it('a consult cancelled: bob leaves and the caller is back with alice', async () => {
+    const { call, caller, peer: alicePeer } = await aliceOnCall();
+    const seen = offersOf(bob, call.callId);
+    // Completing before bob answered is refused; the consult goes on.
+    expect((await alice.client.consult(call.callId, 'bob')).ok).toBe(true);
+    expect(await alice.client.consultComplete(call.callId)).toMatchObject({ ok: false, error: 'wrong-state' });
+    expect(await bob.client.consultCancel(call.callId)).toMatchObject({ ok: false, error: 'wrong-state' });
+    await offeredAgain(bob, call.callId, seen);
+    expect((await bob.client.accept(call.callId)).ok).toBe(true);
+    const bobPeer = await bob.startMedia(call.callId, { toneHz: BOB_HZ, watchHz: [ALICE_HZ] });
+    await hears('alice', alicePeer, BOB_HZ);
+
+    expect(await alice.client.consultCancel(call.callId)).toMatchObject({ ok: true, state: 'live' });
+    await waitUntil(() => bob.ended.some((e) => e.callId === call.callId && e.reason === 'consult-ended'), {
+      what: 'bob off the call',
+    });
+    bobPeer.close();
+    await hears('the caller', caller, ALICE_HZ);
+    await hears('alice', alicePeer, CALLER_HZ);
+    expect(await fetchCall(svc.url, sam, call.callId)).toMatchObject({ state: 'live', agentId: 'alice' });
+    await waitUntil(async () => (await presenceOf('bob')) === 'online', { what: 'bob free again' });
+    expect((await alice.client.hangup(call.callId)).ok).toBe(true);
+    await call.waitFor('ended', 10_000);
+    alicePeer.close();
+  });
+
   it('bad transfers get a clear ack error and change nothing', async () => {
     const { call, peer } = await aliceOnCall();
     const seen = offersOf(bob, call.callId);
