@@ -134,6 +134,47 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     expect(stack.sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept', 'terminate']);
   });
 
+  it('alice consults bob from the console (the caller holds), then completes the transfer', async () => {
+    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const bobPage = await signIn(stack.url, await newContext(), 'bob', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Lena' });
+    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    await waitGone(incomingCard(bobPage, call.callId), 10_000);
+    const caller = call.caller as CallerPeer;
+
+    await alicePage.getByTestId('transfer-call').click();
+    const consultBob = alicePage.locator('[data-testid="transfer-consult"][data-agent-id="bob"]');
+    await waitUntil(async () => (await consultBob.isEnabled().catch(() => false)) || undefined, {
+      what: 'bob pickable for a consultation',
+    });
+    await consultBob.click();
+    await alicePage.getByTestId('consult-controls').waitFor({ timeout: 10_000 });
+    // On hold: the caller hears nothing.
+    await waitUntil(() => caller.report().inbound.dominantHz === null || undefined, { what: 'the caller on hold' });
+    await incomingCard(bobPage, call.callId).getByTestId('accept-call').click();
+    // bob hears alice (the fake microphone's MIC_HZ), not the caller; the caller still hears nothing.
+    await waitHeard(bobPage, call.callId, MIC_HZ);
+    expect(caller.report().inbound.dominantHz).toBeNull();
+    await shot(alicePage, 'agent-consult', { doc: true });
+
+    await alicePage.getByTestId('consult-complete').click();
+    const aliceEnded = alicePage.locator(`[data-testid="call-ended"][data-call-id="${call.callId}"]`);
+    await aliceEnded.waitFor({ timeout: 10_000 });
+    expect(await aliceEnded.getAttribute('data-reason')).toBe('transferred');
+    await waitHeard(bobPage, call.callId, CALLER_HZ);
+    await waitUntil(() => near(caller.report().inbound.dominantHz, MIC_HZ) || undefined, {
+      what: 'the caller to hear bob',
+    });
+    expect((await stack.detail(call.callId)).agentId).toBe('bob');
+    await bobPage.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+    await bobPage.getByTestId('wrapup-code').selectOption('resolved');
+    await bobPage.getByTestId('wrapup-submit').click();
+    await waitUntil(async () => (await presenceOf('bob')) === 'online', { what: 'bob free again' });
+  });
+
   it('the supervisor listens from the drawer (both sides, mixed in the browser) and whispers to the agent only', async () => {
     const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
     const { call } = await stack.sim.placeCall({ name: 'Mina' });

@@ -14,8 +14,11 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
   const [wrapped, setWrapped] = useState(0);
   const [transferring, setTransferring] = useState(false);
   const ts = agent.transferStatus;
-  const transferNote =
-    ts && ts.callId === state.call?.callId
+  const transferNote = agent.consulting
+    ? ts?.status === 'ringing'
+      ? `Consulting: ringing ${agent.consulting}… The caller is on hold.`
+      : `Consulting ${agent.consulting}: the caller is on hold. Complete the transfer or go back to the caller.`
+    : ts && ts.callId === state.call?.callId
       ? ts.status === 'ringing'
         ? `Transferring: ringing ${ts.targets.join(', ')}… You stay on the call until someone answers.`
         : 'Nobody answered the transfer: the call is still with you.'
@@ -70,12 +73,37 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
             onHangup={() => void agent.hangup()}
             onToggleMute={agent.toggleMute}
             onTakeOver={agent.takeOverHere}
-            onTransfer={() => setTransferring(true)}
+            onTransfer={agent.consulting ? undefined : () => setTransferring(true)}
             transferNote={transferNote}
           />
         )}
+        {state.call && agent.consulting && (
+          <div className="actions" data-testid="consult-controls">
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => void agent.consultEnd('complete')}
+              data-testid="consult-complete"
+            >
+              Complete transfer
+            </button>
+            <button
+              type="button"
+              className="btn btn-secondary"
+              onClick={() => void agent.consultEnd('cancel')}
+              data-testid="consult-cancel"
+            >
+              Back to the caller
+            </button>
+          </div>
+        )}
         {state.call && transferring && (
-          <TransferDialog api={api} onTransfer={agent.transfer} onClose={() => setTransferring(false)} />
+          <TransferDialog
+            api={api}
+            onTransfer={agent.transfer}
+            onConsult={agent.consult}
+            onClose={() => setTransferring(false)}
+          />
         )}
 
         {!state.call && state.ended && <CallEndedPanel ended={state.ended} onDismiss={agent.dismissEnded} />}
@@ -84,7 +112,11 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
           <WrapUpForm
             api={api}
             // A call handed on by transfer is wrapped up by whoever finishes it.
-            endedCallId={state.ended?.liveAt && state.ended.reason !== 'transferred' ? state.ended.callId : null}
+            endedCallId={
+              state.ended?.liveAt && !['transferred', 'consult-ended'].includes(state.ended.reason ?? '')
+                ? state.ended.callId
+                : null
+            }
             refreshKey={`${state.ended?.callId ?? ''}|${state.presence}`}
             submit={agent.wrapUp}
             onDone={() => setWrapped((n) => n + 1)}

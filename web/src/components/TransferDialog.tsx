@@ -8,10 +8,13 @@ export type TransferTo = { agentId: string } | { team: string };
 export function TransferDialog({
   api,
   onTransfer,
+  onConsult,
   onClose,
 }: {
   api: Api;
   onTransfer: (to: TransferTo) => Promise<string | null>;
+  /** Ask the agent first (the caller holds). */
+  onConsult?: ((agentId: string) => Promise<string | null>) | undefined;
   onClose: () => void;
 }) {
   const [targets, setTargets] = useState<TransferTargets | null>(null);
@@ -35,10 +38,10 @@ export function TransferDialog({
     };
   }, [api]);
 
-  const pick = async (to: TransferTo) => {
+  const pick = async (to: TransferTo, consult = false) => {
     setSending(true);
     setError(null);
-    const failed = await onTransfer(to);
+    const failed = consult && 'agentId' in to && onConsult ? await onConsult(to.agentId) : await onTransfer(to);
     setSending(false);
     if (failed) setError(failed);
     else onClose();
@@ -74,6 +77,18 @@ export function TransferDialog({
                 >
                   {a.name}
                 </button>
+                {onConsult && (
+                  <button
+                    type="button"
+                    className="btn btn-ghost"
+                    disabled={!a.available || sending}
+                    onClick={() => void pick({ agentId: a.id }, true)}
+                    data-testid="transfer-consult"
+                    data-agent-id={a.id}
+                  >
+                    Consult first
+                  </button>
+                )}
                 <span className={`pill pill-${a.available ? 'good' : 'neutral'}`}>{a.presence}</span>
                 <span className="cell-sub">{a.teams.join(', ')}</span>
               </li>

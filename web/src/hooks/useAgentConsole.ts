@@ -38,6 +38,11 @@ export interface AgentConsole {
   takeOverHere: () => void;
   /** Blind transfer of the current call; resolves with an error message, or null when it rings. */
   transfer: (to: { agentId: string } | { team: string }) => Promise<string | null>;
+  /** Consult transfer: ask an agent first (the caller holds), then complete or cancel. */
+  consult: (agentId: string) => Promise<string | null>;
+  consultEnd: (how: 'complete' | 'cancel') => Promise<string | null>;
+  /** The agent this one is consulting on the current call, if any. */
+  consulting: string | null;
   /** The current call's transfer: ringing its targets, or back after nobody answered. */
   transferStatus: CallTransferStatus | null;
   /** After-call work for an ended call (`call:wrapup`). */
@@ -72,13 +77,21 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
 
   const [transferStatus, setTransferStatus] = useState<CallTransferStatus | null>(null);
   const callId = state.call?.callId;
+  const [consulting, setConsulting] = useState<string | null>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new call starts without a transfer
-  useEffect(() => setTransferStatus(null), [callId]);
+  useEffect(() => {
+    setTransferStatus(null);
+    setConsulting(null);
+  }, [callId]);
 
   // ---- protocol events ---------------------------------------------------------------------------------------
   useEffect(() => {
     if (!client) return;
-    const offTransfer = client.on('call:transfer', (p) => setTransferStatus(p));
+    const offTransfer = client.on('call:transfer', (p) => {
+      setTransferStatus(p);
+      // A consultation nobody answered is over.
+      if (p.status === 'returned') setConsulting(null);
+    });
     const now = () => Date.now();
     const offs = [
       client.on('session', (session) => dispatch({ type: 'session', session, now: now() })),
@@ -205,6 +218,31 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     [client],
   );
 
+  const consult = useCallback(
+    async (to: string) => {
+      const c = stateRef.current.call;
+      if (!client || !c) return 'There is no call to consult on.';
+      const res = await client.consult(c.callId, to);
+      if (res.ok) setConsulting(to);
+      return res.ok ? null : res.message;
+    },
+    [client],
+  );
+
+  const consultEnd = useCallback(
+    async (how: 'complete' | 'cancel') => {
+      const c = stateRef.current.call;
+      if (!client || !c) return 'There is no call.';
+      const res = how === 'complete' ? await client.consultComplete(c.callId) : await client.consultCancel(c.callId);
+      if (res.ok) {
+        setConsulting(null);
+        setTransferStatus(null);
+      }
+      return res.ok ? null : res.message;
+    },
+    [client],
+  );
+
   const wrapUp = useCallback(
     async (callId: string, code: string, notes: string) => {
       if (!client) return { ok: false as const, message: 'Not connected to the server.' };
@@ -231,6 +269,9 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     takeOverHere,
     transfer,
     transferStatus,
+    consult,
+    consultEnd,
+    consulting,
     wrapUp,
     dismissEnded: useCallback(() => dispatch({ type: 'dismiss-ended' }), []),
     dismissNotice: useCallback(() => dispatch({ type: 'notice', notice: null }), []),

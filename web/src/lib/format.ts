@@ -56,6 +56,7 @@ const REASONS: Record<string, string> = {
   'max-duration': 'The call reached its maximum length',
   'microphone-unavailable': 'Your microphone could not be used',
   transferred: 'You transferred the call',
+  'consult-ended': 'The consultation ended; the caller stayed with your colleague',
 };
 
 export function reasonText(reason: string | null | undefined): string {
