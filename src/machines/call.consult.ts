@@ -7,7 +7,7 @@
  */
 import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
-import { routesFor } from './call.transfer.js';
+import { routesFor } from './call.monitor.js';
 import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
 import type { CallContext, CallEvent, Ev } from './call.types.js';
 

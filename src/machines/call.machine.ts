@@ -1,7 +1,8 @@
 import { assign, setup } from 'xstate';
 import { consultingState, startConsult } from './call.consult.js';
 import type { Effect } from './call.effects.js';
-import { agentLegEvents, isFirstAgent, monitor, startTransfer, transferringState } from './call.transfer.js';
+import { monitor } from './call.monitor.js';
+import { agentLegEvents, isFirstAgent, startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptDeadlineTransitions,
   agentLeft,
