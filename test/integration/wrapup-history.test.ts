@@ -188,3 +188,52 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
     expect((await get('/api/history.csv', aliceToken)).status).toBe(403);
   });
 });
+
+describe('WRAP_UP_REQUIRED: the agent stays busy until they submit', () => {
+  let prefix: string;
+  let sim: WhatsAppSimulator;
+  let svc: InProcessService;
+  let media: ChildService;
+  let alice: TestAgent;
+
+  beforeAll(async () => {
+    prefix = testPrefix();
+    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 });
+    await sim.start();
+    // WRAP_UP_SECONDS is short on purpose: with WRAP_UP_REQUIRED it does not free the agent.
+    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '1', WRAP_UP_REQUIRED: '1' });
+    media = await spawnRole('media', prefix);
+    alice = await TestAgent.connect(svc.url, 'alice');
+  });
+  afterAll(async () => {
+    alice?.close();
+    await media?.stop();
+    await svc?.stop();
+    await sim?.stop();
+    await cleanupPrefix(prefix);
+  });
+
+  it('past WRAP_UP_SECONDS the agent is still busy, and free right after submitting', async () => {
+    const sam = await loginToken(svc.url, 'sam', 'demo');
+    const presence = async () => {
+      const res = await fetch(`${svc.url}/api/agents`, { headers: { authorization: `Bearer ${sam}` } });
+      return ((await res.json()) as { agents: { id: string; presence: string }[] }).agents.find((a) => a.id === 'alice')
+        ?.presence;
+    };
+    const { call } = await sim.placeCall({ name: 'Priya' });
+    await alice.offered(call.callId);
+    expect((await alice.client.accept(call.callId)).ok).toBe(true);
+    await alice.startMedia(call.callId, { watchHz: [440] });
+    await call.waitFor('accepted', 20_000);
+    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    expect((await alice.client.hangup(call.callId)).ok).toBe(true);
+    await call.waitFor('ended', 10_000);
+    const token = await loginToken(svc.url, 'alice', 'demo');
+    const info = await fetch(`${svc.url}/api/wrapup`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await info.json()).toMatchObject({ required: true, pending: { callId: call.callId } });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await presence()).toBe('busy');
+    expect((await alice.client.wrapUp(call.callId, 'resolved')).ok).toBe(true);
+    await waitUntil(async () => (await presence()) === 'online', { what: 'alice free after submitting' });
+  });
+});
