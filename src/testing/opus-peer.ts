@@ -263,6 +263,11 @@ export class OpusRigPeer {
     return this.#clip;
   }
 
+  /** The clip check set by {@link expectClip}, if any. */
+  get clipReceiver(): ClipReceiver | undefined {
+    return this.#clip;
+  }
+
   /** What arrived from `sender` over a window (see NumberedReceiver.report). */
   report(sender: NumberedSender, window: { since: number; until: number; settleMs?: number }): NumberedReport {
     return this.expect(sender).report(window);
