@@ -72,6 +72,8 @@ export class OpusRigPeer {
   #clip: ClipReceiver | undefined;
   #offerSdp = '';
   #state = 'new';
+  /** Every state the connection went through (for a clear error when it does not connect). */
+  readonly #states: string[] = [];
   #seq = randomInt(0, 0x8000);
   #timestamp = randomInt(0, 0x7fff_ffff);
   #stopTicker: (() => void) | undefined;
@@ -139,6 +141,7 @@ export class OpusRigPeer {
     });
     this.#pc.onStateChange((s) => {
       this.#state = s;
+      this.#states.push(s);
     });
     this.#pc.onLocalCandidate((candidate, sdpMid) => {
       const c = { candidate, sdpMid, sdpMLineIndex: 0 };
