@@ -22,18 +22,18 @@ import { childLogger, type MediaLogger, silentMediaLogger } from '../../../rtc/l
 import { estimateMos } from '../../../rtc/mos.js';
 import { EMPTY_LEG_STATS, type LegStats } from '../../../rtc/stats.js';
 import { MediaError } from '../../errors.js';
+import { TelephoneEventDeduper } from '../../opus/telephone-event.js';
 import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
 import { ForwardLeg } from './leg.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, rttFromReport } from './rtcp.js';
 import { InboundStats, OPUS_FRAME_TICKS, OutboundStream, parseRtp } from './rtp.js';
-import { TelephoneEventReader } from './telephone-event.js';
 
 /** The 3-byte Opus packet for 20 ms of silence (TOC: CELT FB 20 ms, one frame; RFC 6716). */
 export const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 
 /** Without a forwarded packet for this long, the caller gets silence frames instead. */
 const CALLER_QUIET_MS = 60;
-const RTCP_EVERY_MS = 2000;
+const RTCP_EVERY_MS = 1000;
 
 /** One sending side of a call: the WhatsApp leg or a browser leg, with its streams and receive statistics. */
 interface Side {
@@ -85,7 +85,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
   readonly #wa: Side;
   readonly #legs = new Map<string, Side>();
   readonly #pending = new Map<string, ForwardLeg>();
-  readonly #dtmf = new TelephoneEventReader();
+  readonly #dtmf = new TelephoneEventDeduper();
   readonly #silence = new LocalSource();
   readonly #playerSource = new LocalSource();
   readonly #stopClock: () => void;
@@ -373,16 +373,16 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     if (h.payloadType === side.dtmfPt) {
       // Telephone-events are never forwarded as audio; keys count from the WhatsApp leg's connection on.
       if (side === this.#wa) {
-        const digit = this.#dtmf.read(buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength), h.timestamp);
-        if (digit !== undefined) {
-          this.#log.info({ digit }, 'DTMF key (RFC 4733)');
+        const payload = buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength);
+        for (const { digit, endLost } of this.#dtmf.push(payload, h.timestamp)) {
+          this.#log.info({ digit, endLost }, 'DTMF key (RFC 4733)');
           this.safeEmit('dtmf', { digit, at: Date.now() });
         }
       }
       return;
     }
     if (h.payloadType !== side.opusPt) return;
-    side.inbound.update(h, now);
+    side.inbound.update(h, buf.length, now);
     const payload = buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength);
     if (side === this.#wa) this.#recording?.caller.write(payload, h.timestamp);
     const targets = this.#fanout.get(side.id);
@@ -507,7 +507,6 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     const rttMs = side.rttMs ?? side.leg.rttMs();
     const jitterMs = inb.jitter / 48;
     const fractionLost = inb.expected > 0 ? inb.lost / inb.expected : 0;
-    const bytes = side.leg.bytes();
     return {
       rttMs,
       jitterMs,
@@ -515,8 +514,8 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
       packetsReceived: inb.received,
       packetsSent: side.outs.reduce((n, o) => n + o.stream.packets, 0),
       fractionLost,
-      bytesSent: bytes.sent,
-      bytesReceived: bytes.received,
+      bytesSent: side.outs.reduce((n, o) => n + o.stream.octets + 12 * o.stream.packets, 0),
+      bytesReceived: inb.bytes,
       mos: inb.received > 0 ? estimateMos({ rttMs: rttMs ?? 0, jitterMs, lossPct: fractionLost * 100 }) : null,
       candidatePair: side.leg.candidatePair(),
     };

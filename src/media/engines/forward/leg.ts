@@ -248,11 +248,6 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     }
   }
 
-  bytes(): { sent: number; received: number } {
-    if (this.#closed) return { sent: 0, received: 0 };
-    return { sent: this.#pc.bytesSent(), received: this.#pc.bytesReceived() };
-  }
-
   candidatePair(): { local: string; remote: string; localType: string; remoteType: string } | null {
     if (this.#closed) return null;
     try {

@@ -148,6 +148,8 @@ export class OutboundStream {
 export class InboundStats {
   ssrc = 0;
   received = 0;
+  /** RTP bytes received (headers included). */
+  bytes = 0;
   #baseSeq = -1;
   #maxSeq = 0;
   #cycles = 0;
@@ -159,9 +161,10 @@ export class InboundStats {
   lastSr = 0;
   lastSrAt = 0;
 
-  update(h: RtpHeader, arrivalMs: number): void {
+  update(h: RtpHeader, packetBytes: number, arrivalMs: number): void {
     this.ssrc = h.ssrc;
     this.received++;
+    this.bytes += packetBytes;
     if (this.#baseSeq < 0) {
       this.#baseSeq = h.sequence;
       this.#maxSeq = h.sequence;

@@ -19,13 +19,8 @@ import type { WrtcIceServer, WrtcTrack } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
 import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
 import { DtmfTap } from './dtmf-tap.js';
-import { type LegKind, MediaLeg } from './leg.js';
+import { MediaLeg } from './leg.js';
 import { SilenceSource } from './silence.js';
-
-/** Options of the wrtc engine's call: the engine-neutral ones. */
-export type CallBridgeOptions = CallMediaOptions;
-
-export type { CallMediaEvents as CallBridgeEvents, CallMediaStats as BridgeStats } from '../../../rtc/engine.js';
 
 /** How long host candidates must have stopped arriving before the WhatsApp answer goes out without waiting for
  * libwebrtc's "gathering complete" (see AnswerOptions.hostSettleMs). */
