@@ -17,8 +17,10 @@ import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import { keyPressPackets, TelephoneEventDeduper } from '../media/opus/telephone-event.js';
 import { DriftFreeTicker } from '../media/opus/ticker.js';
+import { normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
+import type { CallerFactory } from '../sim/simulator.js';
 import {
   ClipReceiver,
   epochMs,
@@ -81,6 +83,7 @@ export class OpusRigPeer {
   #held: IceCandidateMessage[] = [];
   #closed = false;
   #remoteSet = false;
+  #answer: string | undefined;
   #queued: IceCandidateMessage[] = [];
   #acceptedAt: number | null = null;
   #lastPacketAt = 0;
@@ -182,8 +185,21 @@ export class OpusRigPeer {
     for (const c of this.#held.splice(0)) sink(c);
   }
 
+  /**
+   * Applies the far side's answer. A caller checks it like WhatsApp does (validateWhatsAppAnswer) and takes the
+   * same answer twice (pre_accept, then accept) as one; a different second answer is refused.
+   */
   async applyAnswer(sdp: string): Promise<void> {
     if (this.#closed) throw new Error('the rig peer is closed');
+    if (this.shape === 'caller') {
+      if (this.#answer !== undefined) {
+        if (normalizeSdp(sdp) === this.#answer) return;
+        throw new Error('the answer differs from the one applied before (accept must match pre_accept)');
+      }
+      const check = validateWhatsAppAnswer(sdp);
+      if (!check.ok) throw new Error(`WhatsApp would refuse this answer: ${check.errors.join('; ')}`);
+      this.#answer = normalizeSdp(sdp);
+    }
     this.#pc.setRemoteDescription(sdp, 'answer');
     this.#remoteSet = true;
     for (const c of this.#queued.splice(0)) await this.addCandidate(c);
@@ -404,4 +420,23 @@ function likeMeta(sdp: string): string {
     out.push(l);
   }
   return `${out.join('\r\n')}\r\n`;
+}
+
+/**
+ * Simulated WhatsApp callers for the simulator that do not decode: each call's caller is a rig peer sending
+ * `frames` numbered (see {@link OpusRigPeer}). The peers are kept in `peers` by call id for the test to check.
+ */
+export function createRigCallerFactory(frames: readonly Buffer[]): {
+  factory: CallerFactory;
+  peers: Map<string, OpusRigPeer>;
+} {
+  const peers = new Map<string, OpusRigPeer>();
+  return {
+    peers,
+    factory: async (callId) => {
+      const peer = await OpusRigPeer.offer('caller', { frames, name: callId.slice(0, 16) });
+      peers.set(callId, peer);
+      return peer;
+    },
+  };
 }
