@@ -140,7 +140,6 @@ export async function runServiceForward(opts: {
       ];
       const clippedC2A = c.agent.report(c.caller.sender, { since: c.acceptedAt, until }).clippedMs;
       const clippedA2C = c.caller.report(c.agent.sender, { since: c.acceptedAt, until }).clippedMs;
-      const clipped = Math.max(clippedC2A, clippedA2C);
       clippedMaxC2A = Math.max(clippedMaxC2A, clippedC2A);
       clippedMaxA2C = Math.max(clippedMaxA2C, clippedA2C);
       // Clipping after accept is reported on its own row: a call counts when its window arrived whole.
@@ -155,7 +154,7 @@ export async function runServiceForward(opts: {
         failures.push(`${c.callId}: the call is ${state} at Meta (ended by ${sim.calls.get(c.callId)?.endedBy})`);
       }
       if (ok) verified++;
-      else
+      if (!ok || clippedC2A > 0 || clippedA2C > 0)
         failures.push(
           `${c.callId}: lost ${ways.map((r) => `${r.lost}/${r.expected}`).join(', ')}, clipped ${clippedC2A} ms c→a, ${clippedA2C} ms a→c`,
         );
