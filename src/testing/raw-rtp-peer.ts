@@ -5,8 +5,8 @@
  * timestamps, payload type, payload bytes).
  */
 import nodeDataChannel from 'node-datachannel';
-import { parseRtp } from '../../src/media/engines/forward/rtp.js';
-import type { IceCandidateMessage } from '../../src/rtc/engine.js';
+import { parseRtp } from '../media/engines/forward/rtp.js';
+import type { IceCandidateMessage } from '../rtc/engine.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Track = ReturnType<PeerConnection['addTrack']>;
@@ -187,6 +187,13 @@ export class RawRtpPeer {
       p.writeUInt32BE(n++, tag.length);
       this.sendRtp(p);
     }, 20);
+  }
+
+  /** Sends these Opus frames in a loop, one every 20 ms, until stopped. */
+  startFrames(frames: readonly Buffer[]): void {
+    this.stop();
+    let n = 0;
+    this.#timer = setInterval(() => this.sendRtp(frames[n++ % frames.length]!), 20);
   }
 
   stop(): void {
