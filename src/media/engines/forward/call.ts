@@ -243,6 +243,8 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
       previous.leg.close();
     }
     this.#rebuildFanout();
+    // Let the caller send the answer before the first candidate goes out.
+    setImmediate(() => leg.releaseCandidates());
     return answer;
   }
 

@@ -85,6 +85,8 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   #closed = false;
   #remoteSet = false;
   #queuedRemote: IceCandidateMessage[] = [];
+  #holdCandidates = true;
+  #heldCandidates: IceCandidateMessage[] = [];
 
   constructor(opts: ForwardLegOptions) {
     super((event, err) => opts.logger.error({ err, event, leg: opts.id }, 'forward leg listener threw'));
@@ -150,8 +152,10 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
             allowedNetworks: this.#o.networks,
             announcedIp: this.#o.announcedIp,
           });
-          if (rewritten !== undefined)
-            this.safeEmit('candidate', { candidate: rewritten, sdpMid: mid, sdpMLineIndex: 0 });
+          if (rewritten === undefined) return;
+          const c = { candidate: rewritten, sdpMid: mid, sdpMLineIndex: 0 };
+          if (this.#holdCandidates) this.#heldCandidates.push(c);
+          else this.safeEmit('candidate', c);
         }),
       );
     }
@@ -202,6 +206,16 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
           .split('\r\n')
           .filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates')
           .join('\r\n');
+  }
+
+  /**
+   * Emits the local candidates held back so far, then every new one as it is gathered: held until the answer has
+   * been handed out, so that no candidate reaches the browser before the answer does.
+   */
+  releaseCandidates(): void {
+    if (!this.#holdCandidates) return;
+    this.#holdCandidates = false;
+    for (const c of this.#heldCandidates.splice(0)) if (!this.#closed) this.safeEmit('candidate', c);
   }
 
   /** Sends one RTP or RTCP packet on audio m-line `index`; false when the track is not open. */
