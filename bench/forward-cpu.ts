@@ -3,7 +3,10 @@
  * (callers and agents that do not decode: numbered 20 ms Opus-sized payloads both ways) in this one. Every packet is
  * counted at the far side, so a step only counts when the bridge really carried its calls.
  *
- *   npx tsx bench/forward-cpu.ts 1 10 50 100        # N per step
+ *   for n in 1 10 50 100; do npx tsx bench/forward-cpu.ts $n; done
+ *
+ * One step per run: a second step in the same process sometimes failed to set up its first peer ("remote
+ * candidate without ICE transport") after the previous step's peers closed; a fresh process per step avoids it.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -121,12 +124,12 @@ async function step(child: ChildProcess, n: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const steps = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const n = Number(process.argv[2] ?? 10);
   const child = fork(fileURLToPath(import.meta.url), ['--bridge'], { execArgv: ['--import', 'tsx'] });
   console.log('| calls | bridge CPU (one core) | per call | bridge RSS | packets at far side / sent |');
   console.log('|---|---|---|---|---|');
   try {
-    for (const n of steps.length ? steps : [1, 10, 50]) console.log(await step(child, n));
+    console.log(await step(child, n));
   } finally {
     child.kill();
   }

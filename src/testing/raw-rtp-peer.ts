@@ -47,6 +47,8 @@ export class RawRtpPeer {
   #state = 'new';
   #timer: NodeJS.Timeout | undefined;
   #sent = 0;
+  #answered = false;
+  #early: IceCandidateMessage[] = [];
 
   private constructor(pc: PeerConnection, tracks: Track[], offerSdp: string, ssrc: number) {
     this.#pc = pc;
@@ -125,9 +127,16 @@ export class RawRtpPeer {
 
   applyAnswer(sdp: string): void {
     this.#pc.setRemoteDescription(sdp, 'answer');
+    this.#answered = true;
+    for (const c of this.#early.splice(0)) this.addCandidate(c);
   }
 
+  /** Adds a trickled candidate; one that comes before the answer waits for it (as a browser's would). */
   addCandidate(c: IceCandidateMessage): void {
+    if (!this.#answered) {
+      this.#early.push(c);
+      return;
+    }
     const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
     this.#pc.addRemoteCandidate(line, c.sdpMid ?? 'audio');
   }

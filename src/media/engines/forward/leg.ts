@@ -14,6 +14,7 @@ import {
   parseCandidate,
   parseSdp,
 } from '../../sdp.js';
+import { isRtcp } from './rtp.js';
 
 type Ndc = typeof nodeDataChannel;
 type PeerConnection = InstanceType<Ndc['PeerConnection']>;
@@ -185,8 +186,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
         track.onMessage((msg) => {
           if (this.#closed) return;
           const buf = msg as Buffer;
-          const byte1 = buf.length > 1 ? buf[1]! : 0;
-          this.safeEmit(byte1 >= 192 && byte1 <= 223 ? 'rtcp' : 'rtp', buf, index);
+          this.safeEmit(isRtcp(buf) ? 'rtcp' : 'rtp', buf, index);
         });
         this.#tracks.push(track);
       }
@@ -322,7 +322,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
 }
 
 /** The audio m-lines of an offer that carry Opus, with their payload types and directions (seen from us). */
-export function negotiate(offerSdp: string): NegotiatedAudio[] {
+function negotiate(offerSdp: string): NegotiatedAudio[] {
   const parsed = sdpTransform.parse(offerSdp);
   const out: NegotiatedAudio[] = [];
   for (const m of parsed.media) {
