@@ -35,7 +35,11 @@ async function bridge(): Promise<void> {
   const send = (m: FromBridge): void => void process.send?.(m);
   process.on('message', async (m: ToBridge) => {
     if (m.type === 'call') {
-      const call = await ForwardCall.create({ offerSdp: m.offer, allowedNetworks: LOOPBACK_NETWORKS, agentLegId: 'agent' });
+      const call = await ForwardCall.create({
+        offerSdp: m.offer,
+        allowedNetworks: LOOPBACK_NETWORKS,
+        agentLegId: 'agent',
+      });
       calls.set(m.id, call);
       call.on('leg-candidate', ({ candidate }) => send({ type: 'candidate', id: m.id, candidate }));
       send({ type: 'answer', id: m.id, sdp: call.waAnswerSdp });
@@ -94,7 +98,12 @@ async function step(child: ChildProcess, n: number): Promise<string> {
     caller.applyAnswer(sdp);
     const agent = await RawRtpPeer.create({ mid: '0' });
     agents.set(i, agent);
-    const legAnswer = await request(child, { type: 'leg', id: i, offer: agent.offerSdp }, 'legAnswer', (m) => m.id === i);
+    const legAnswer = await request(
+      child,
+      { type: 'leg', id: i, offer: agent.offerSdp },
+      'legAnswer',
+      (m) => m.id === i,
+    );
     agent.applyAnswer(legAnswer.sdp);
     await Promise.all([caller.waitConnected(), agent.waitConnected()]);
     caller.startNumbered('C');
