@@ -5,7 +5,14 @@ import type { MediaCommander } from '../workers/dispatcher.js';
 
 /** Commands a media node takes, one Redis stream per node (never through an HTTP replica's memory). */
 export type MediaCommand =
-  | { type: 'bridge.create'; callId: string; agentId: string }
+  /** No agentId: answered by the business; the caller hears the player until a browser leg is routed in. */
+  | { type: 'bridge.create'; callId: string; agentId?: string }
+  /** The call's player plays these clips (replacing what it played); MEDIA.PLAY_ENDED when a non-loop ends. */
+  | { type: 'call.play'; callId: string; playId: string; clips: string[]; loop?: boolean }
+  | { type: 'call.stopPlay'; callId: string }
+  /** The whole routing table, sink → sources (`caller`, `player`, `agent:<id>`, `sup:<id>`). */
+  | { type: 'call.route'; callId: string; routes: Record<string, string[]> }
+  | { type: 'leg.close'; callId: string; legId: string }
   | { type: 'bridge.startAgentAudio'; callId: string }
   | { type: 'bridge.close'; callId: string; reason: string }
   /** The agent's browser offer for the agent leg; the answer goes back to that one socket. */
@@ -33,8 +40,20 @@ export class RedisMediaCommander implements MediaCommander {
     await this.#redis.xadd(this.#keys.media.commands(nodeId), 'MAXLEN', '~', MAX_LEN, '*', 'c', JSON.stringify(cmd));
   }
 
-  createBridge(nodeId: string, callId: string, agentId: string): Promise<void> {
-    return this.send(nodeId, { type: 'bridge.create', callId, agentId });
+  createBridge(nodeId: string, callId: string, agentId?: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.create', callId, ...(agentId ? { agentId } : {}) });
+  }
+  play(nodeId: string, callId: string, playId: string, clips: string[], loop?: boolean): Promise<void> {
+    return this.send(nodeId, { type: 'call.play', callId, playId, clips, ...(loop ? { loop } : {}) });
+  }
+  stopPlay(nodeId: string, callId: string): Promise<void> {
+    return this.send(nodeId, { type: 'call.stopPlay', callId });
+  }
+  route(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void> {
+    return this.send(nodeId, { type: 'call.route', callId, routes });
+  }
+  closeLeg(nodeId: string, callId: string, legId: string): Promise<void> {
+    return this.send(nodeId, { type: 'leg.close', callId, legId });
   }
   startAgentAudio(nodeId: string, callId: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.startAgentAudio', callId });

@@ -210,6 +210,14 @@ export class MediaNode {
     switch (cmd.type) {
       case 'bridge.create':
         if (hosted) return; // a replayed effect
+        if (!cmd.agentId) {
+          // A business-answered call needs the player and the routing table: the forward engine's features.
+          await this.#report(cmd.callId, {
+            type: 'MEDIA.FAILED',
+            reason: 'this media engine cannot answer as the business (players, routing): use MEDIA_ENGINE=forward',
+          });
+          return;
+        }
         await this.#create(cmd.callId, cmd.agentId);
         return;
       case 'agent.offer':

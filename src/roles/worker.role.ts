@@ -36,6 +36,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     deliverer,
     presence: core.presence,
     routing: core.routing,
+    queueDispatcher: core.queueDispatcher,
     logger,
     lockMs: config.workerLockMs,
   });
