@@ -60,6 +60,8 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       logger,
       metrics: core.metrics,
       calls: config.calls,
+      businessFlow: (id) => core.routing.flowFor(id),
+      media: core.nodes,
     }),
     redis: core.redis,
     blocking: core.factory.create('ingest', { blocking: true }),

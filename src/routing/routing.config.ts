@@ -83,7 +83,9 @@ export class RoutingConfig {
     const parsed = FileSchema.safeParse(file ?? {});
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw new ConfigError(`ROUTING_FILE: ${i?.path.join('.')}: ${i?.message} — see README, "Routing".`);
+      // A bad record key (an IVR key such as "12") carries its reason one level down.
+      const why = i && 'issues' in i && Array.isArray(i.issues) ? (i.issues[0]?.message ?? i.message) : i?.message;
+      throw new ConfigError(`ROUTING_FILE: ${i?.path.join('.')}: ${why} — see README, "Routing".`);
     }
     const f = parsed.data;
     const merge = (n: NumberFile | undefined, base: NumberRouting): NumberRouting => ({

@@ -89,8 +89,6 @@ export interface ServerToAgent {
   'floor:agent': (p: { agentId: string; presence: PresenceState }) => void;
   /** The caller has been on hold longer than the limit (sent again after every further limit). */
   'call:hold-alert': (p: { callId: string; heldMs: number }) => void;
-  /** The call went on hold or was resumed (every tab of the agent on it, and supervisors). */
-  'call:held': (p: { callId: string; onHold: boolean }) => void;
 }
 
 /** The supervisors' feed: one event per call milestone, separate from anyone's own ringing. */
@@ -191,6 +189,34 @@ export interface CallDetail extends CallSummary {
   holdMs: number;
   timeline: { at: number; event: string; from?: string; to?: string; detail?: string }[];
   stats: AudioStatsSample[];
+}
+
+/** GET /api/queues (supervisors): the waiting callers per team, in order of service, and today's queue figures. */
+export interface QueuesView {
+  day: string;
+  teams: {
+    team: string;
+    waiting: {
+      callId: string;
+      position: number;
+      state: string;
+      caller: { name: string | null; number: string };
+      waitMs: number;
+      ivrChoice: string | null;
+      /** Agents it rings right now (empty while it waits). */
+      offeredTo: string[];
+    }[];
+  }[];
+  figures: {
+    calls: number;
+    answered: number;
+    abandoned: number;
+    serviceLevel: number | null;
+    serviceLevelSeconds: number;
+    abandonmentRate: number | null;
+    avgAbandonWaitMs: number | null;
+    avgSpeedOfAnswerMs: number | null;
+  };
 }
 
 export interface LegStats {
