@@ -83,7 +83,8 @@ export class IngestProcessor {
       },
       e.sdp,
     );
-    if (created.status === 'created' && business) await this.deps.media?.recordPlacement(business.mediaNodeId, e.callId);
+    if (created.status === 'created' && business)
+      await this.deps.media?.recordPlacement(business.mediaNodeId, e.callId);
     if (created.status !== 'created') {
       log.info('duplicate connect webhook; ignored');
       return created.status;
