@@ -153,7 +153,11 @@ export class AgentActions {
     const call = await this.#load(callId);
     const check = this.#onCall(call, agentId);
     if (check) return check;
-    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.offer', callId, agentId, socketId, sdp });
+    const nodeId = call!.ctx.mediaNodeId!;
+    // A business-answered call's bridge was made without an agent: the agent's console is one of its browser legs.
+    if (call!.ctx.flow)
+      await this.deps.media.legOffer(nodeId, callId, { legId: `agent:${agentId}`, agentId, socketId, sdp });
+    else await this.deps.media.send(nodeId, { type: 'agent.offer', callId, agentId, socketId, sdp });
     return { ok: true, state: call!.state };
   }
 
@@ -166,7 +170,10 @@ export class AgentActions {
     const call = await this.#load(callId);
     const check = this.#onCall(call, agentId);
     if (check) return check;
-    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.candidate', callId, socketId, candidate });
+    const nodeId = call!.ctx.mediaNodeId!;
+    if (call!.ctx.flow)
+      await this.deps.media.legCandidate(nodeId, callId, { legId: `agent:${agentId}`, socketId, candidate });
+    else await this.deps.media.send(nodeId, { type: 'agent.candidate', callId, socketId, candidate });
     return { ok: true };
   }
 

@@ -1,6 +1,7 @@
 import { assign, setup } from 'xstate';
 import type { Effect } from './call.effects.js';
 import {
+  agentLeg,
   businessBridging,
   businessLive,
   businessStartEffects,
@@ -30,27 +31,43 @@ import {
 } from './call.transitions.js';
 import type { CallContext, CallEvent, CallInput, Ev } from './call.types.js';
 
+const isAgentLeg = (ctx: CallContext, legId: string) => ctx.agentId !== undefined && legId === agentLeg(ctx.agentId);
+
+const legDown = {
+  actions: [
+    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
+      agentLegDown: true,
+      graceSeq: context.graceSeq + 1,
+    })),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
+    },
+  ],
+};
+
 /** What a call with an agent on it takes, live or on hold. */
 const onCall = {
+  'MEDIA.LEG_DOWN': {
+    guard: ({ context, event }: Args) =>
+      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
+    ...legDown,
+  },
   'AGENT.HANGUP': {
     guard: 'isBridgedAgent' as const,
     target: 'ended' as const,
     actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
   },
-  'MEDIA.AGENT_LEG_DOWN': {
-    guard: ({ context }: Args) => !context.agentLegDown,
-    actions: [
-      assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
-        agentLegDown: true,
-        graceSeq: context.graceSeq + 1,
-      })),
-      {
-        type: 'effect' as const,
-        params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
-      },
-    ],
-  },
+  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown, ...legDown },
   'AGENT.LEFT': agentLeft,
+  'MEDIA.LEG_CONNECTED': {
+    guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
   'MEDIA.AGENT_CONNECTED': {
     actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
       agentLegDown: false,
@@ -491,6 +508,12 @@ export const callMachine = setup({
       }),
     },
     'MEDIA.WA_CONNECTED': { guard: ({ context }) => !context.waConnected, actions: assign({ waConnected: true }) },
+    // A business-answered call's agent is one of its browser legs: its leg events mean the same as the agent's.
+    'MEDIA.LEG_CONNECTED': {
+      guard: ({ context, event }) =>
+        isAgentLeg(context, event.legId) && (!context.agentConnected || context.agentLegDown),
+      actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),
+    },
     'MEDIA.AGENT_CONNECTED': {
       guard: ({ context }) => !context.agentConnected || context.agentLegDown,
       actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),

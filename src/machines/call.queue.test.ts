@@ -230,12 +230,23 @@ describe('queued', () => {
   it('the agent leg connecting switches the caller from the player to the agent and goes live', () => {
     const { snap: q } = queuedAfterKey2();
     const { snap, effects } = drive(
-      [OFFER, { type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1' }, { type: 'MEDIA.AGENT_CONNECTED' }],
+      [
+        OFFER,
+        { type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1' },
+        { type: 'MEDIA.LEG_CONNECTED', legId: 'agent:alice' },
+      ],
       q,
     );
     expect(snap.value).toBe('live');
     expect(snap.context.queue?.leftAt).toBe(snap.context.liveAt);
     const live = effects[2]!;
+    // Another browser leg (a supervisor) connecting is not the agent's: nothing changes.
+    const sup = step(drive([OFFER, { type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1' }], q).snap, {
+      type: 'MEDIA.LEG_CONNECTED',
+      legId: 'sup:boss',
+      at: T0 + 1,
+    });
+    expect(sup.handled).toBe(false);
     expect(live).toContainEqual({
       type: 'media.route',
       nodeId: 'm1',

@@ -224,6 +224,9 @@ export type CallEvent =
   | ({ type: 'MEDIA.DTMF'; digit: string } & At)
   /** A non-looped `call.play` sequence ended on the media node. */
   | ({ type: 'MEDIA.PLAY_ENDED'; playId: string } & At)
+  /** A browser leg (`agent:<id>`, `sup:<id>`) of a bridge made without an agent is up / went down. */
+  | ({ type: 'MEDIA.LEG_CONNECTED'; legId: string } & At)
+  | ({ type: 'MEDIA.LEG_DOWN'; legId: string } & At)
   | ({ type: 'AGENT.HOLD'; agentId: string } & At)
   | ({ type: 'AGENT.RESUME'; agentId: string } & At)
   | ({ type: 'GRAPH.DONE'; action: GraphAction } & At)

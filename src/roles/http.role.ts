@@ -48,6 +48,7 @@ export async function startHttpRole(
     presence: core.presence,
     actions: core.actions,
     callQueue: core.callQueue,
+    mediaNodes: core.nodes,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
     admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),

@@ -3,10 +3,10 @@
  * validators stop it before wrtc, and what slips past them is refused by wrtc catchably.
  */
 import { describe, expect, it } from 'vitest';
-import { CallBridge } from '../../src/media/bridge.js';
-import { LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
+import { CallBridge } from '../../src/media/engines/wrtc/bridge.js';
 import { MediaError } from '../../src/media/errors.js';
-import { wrtc } from '../../src/media/wrtc.js';
+import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { wrtc } from '../../src/rtc/wrtc.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import { META_OFFER_SDP } from '../../src/testing/sdp-fixtures.js';
 import { type CallSetup, setupCall } from './helpers.js';

@@ -1,9 +1,9 @@
 /** Bridge options that change what goes on the wire: portRange, allowedNetworks, and option validation. */
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { CallBridge } from '../../src/media/bridge.js';
-import { LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
+import { CallBridge } from '../../src/media/engines/wrtc/bridge.js';
 import { summarizeSdp } from '../../src/media/sdp.js';
+import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCaller } from '../../src/sim/simulator.js';
 import { META_OFFER_SDP } from '../../src/testing/sdp-fixtures.js';
