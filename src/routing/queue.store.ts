@@ -1,9 +1,10 @@
 import { utcDay } from '../machines/call.index.js';
 import type { CallContext } from '../machines/call.types.js';
+import { positionAnnouncement } from '../media/opus/prompts.js';
 import type { Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { CallQueuePort, MediaCommander } from '../workers/dispatcher.js';
-import { announcementClips, expectedWaitMs } from './announce.js';
+import { expectedWaitMs } from './announce.js';
 import type { QueueOutcome } from './figures.js';
 
 /** Priority first (higher first), then entry time (earlier first); fits a double exactly for priorities 0–99. */
@@ -79,7 +80,7 @@ export class QueueStore implements CallQueuePort {
     const position = await this.position(callId, teams);
     if (position === undefined) return; // left the queue meanwhile
     const [agents, handleMs] = await Promise.all([this.deps.agentsServing(teams), this.avgHandleMs(teams)]);
-    const clips = announcementClips(position, expectedWaitMs(position, agents, handleMs));
+    const clips = positionAnnouncement(position, expectedWaitMs(position, agents, handleMs) / 1000);
     await this.deps.media.play(nodeId, callId, playId, clips);
   }
 

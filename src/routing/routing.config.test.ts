@@ -43,6 +43,11 @@ describe('routing file: answer "business"', () => {
     expect(cfg.flowFor('200')).toBeUndefined();
   });
 
+  it('the shipped prompts pass the default check', () => {
+    const cfg = new RoutingConfig(defaults, { default: business }, { knownTeams: ['sales', 'support'] });
+    expect(cfg.flowFor('1')?.greeting).toEqual(['greeting']);
+  });
+
   it('answer "agent" (the default) has no business flow', () => {
     const cfg = new RoutingConfig(defaults, { default: { teams: ['support'] } }, everyPromptExists);
     expect(cfg.flowFor('100')).toBeUndefined();
@@ -78,7 +83,7 @@ describe('routing file: answer "business"', () => {
           { default: { ...business, queue: { maxWaitSeconds: 60, music: '/no/such.opus' } } },
           { knownTeams: ['sales', 'support'] },
         ),
-    ).toThrow(/default\.queue\.music: prompt file \/no\/such\.opus does not exist/);
+    ).toThrow('ROUTING_FILE: default.queue.music: clip "/no/such.opus": no such file /no/such.opus');
   });
 
   it('a key mapped twice stops the start with a line naming the key', () => {

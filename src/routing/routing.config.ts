@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { BusinessFlow } from '../machines/call.types.js';
+import { resolvePrompt } from '../media/opus/prompts.js';
 import { ConfigError } from '../shared/errors.js';
 import { duplicateKeys } from './json-duplicates.js';
 import { type NumberRouting, TIERS } from './policy.js';
-import { checkPrompt } from './prompts.js';
 
 const prompt = z.string().min(1).max(1024);
 const teams = z.array(z.string().min(1).max(64)).min(1);
@@ -59,9 +59,13 @@ export interface RoutingChecks {
   promptProblem?: ((nameOrPath: string) => string | undefined) | undefined;
 }
 
-const defaultPromptProblem = (p: string) => {
-  const r = checkPrompt(p);
-  return 'problem' in r ? r.problem : undefined;
+const defaultPromptProblem = (p: string): string | undefined => {
+  try {
+    resolvePrompt(p);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 };
 
 const DEFAULT_QUEUE = { music: 'music', announceEverySeconds: 30, maxWaitSeconds: 300 };
