@@ -42,6 +42,12 @@ const play = (ctx: CallContext, playId: string, clips: string[], loop = false): 
   clips,
   ...(loop ? { loop: true } : {}),
 });
+/** The caller hears the call's player (nothing is routed to them by a bridge made without an agent). */
+const hearPlayer = (ctx: CallContext): Effect => ({
+  type: 'media.route',
+  nodeId: node(ctx),
+  routes: { caller: ['player'] },
+});
 const music = (ctx: CallContext) => play(ctx, 'music', [flowOf(ctx).queue.music], true);
 
 export const isBusiness = ({ context }: Args) => context.flow !== undefined;
@@ -202,6 +208,7 @@ export const ivrState = {
         set(({ event }) => ({ answeredAt: event.at, ivr: { attempt: 1, choice: undefined, choiceAt: undefined } })),
         fx(({ context }) => [
           cancel('accept-deadline', ANSWER_TOKEN),
+          hearPlayer(context),
           play(context, menuPlayId(1), [...flowOf(context).greeting, ...flowOf(context).ivr!.prompt]),
           timer('ivr-timeout', PROMPT_DEADLINE_MS, '1.s'),
         ]),
@@ -284,6 +291,7 @@ export const queuedState = {
         set(({ event }) => ({ answeredAt: event.at })),
         fx(({ context }) => [
           cancel('accept-deadline', ANSWER_TOKEN),
+          hearPlayer(context),
           ...(flowOf(context).greeting.length
             ? [
                 play(context, 'greeting', flowOf(context).greeting),
