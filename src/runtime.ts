@@ -12,6 +12,8 @@ import { CallStore } from './machines/call.store.js';
 import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
+import { QueueDispatcher } from './routing/queue.dispatch.js';
+import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
 import { type Config, REQUIRED_WRAP_UP_MAX_MS } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
@@ -53,6 +55,8 @@ export interface Core {
   media: RedisMediaCommander;
   actions: AgentActions;
   routing: RoutingConfig;
+  callQueue: QueueStore;
+  queueDispatcher: QueueDispatcher;
   emitter: Emitter;
   history: HistoryIndex;
   wrapUps: WrapUpService;
@@ -86,7 +90,15 @@ export function createCore(
   const routing = RoutingConfig.fromFile(
     { policy: config.calls.routingPolicy, ringTimeoutMs: config.calls.ringTimeoutMs },
     config.calls.routingFile,
+    { knownTeams: directory.all().flatMap((a) => a.teams) },
   );
+  const callQueue = new QueueStore({
+    redis,
+    keys,
+    media,
+    agentsServing: async (teams) =>
+      (await presence.online()).filter((a) => a.presence !== 'away' && a.teams.some((t) => teams.includes(t))).length,
+  });
   const notifier = new SocketAgentNotifier({
     broadcaster: emitter,
     presence,
@@ -109,7 +121,16 @@ export function createCore(
       ]),
     ],
   });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics, events, history });
+  const dispatcher = new Dispatcher({
+    queues,
+    index,
+    agents: notifier,
+    media,
+    callQueue,
+    metrics,
+    events,
+    history,
+  });
   const deliverer = new Deliverer({
     store,
     dispatcher,
@@ -117,6 +138,15 @@ export function createCore(
     metrics,
     retentionMs: config.calls.retentionMs,
     onTransition: opts.onTransition,
+  });
+  const queueDispatcher = new QueueDispatcher({
+    redis,
+    keys,
+    deliverer,
+    queue: callQueue,
+    online: () => presence.online(),
+    routingFor: (id) => routing.forNumber(id),
+    logger,
   });
   const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
   const transfers = new TransferActions({ deliverer, presence, directory });
@@ -163,6 +193,8 @@ export function createCore(
     media,
     actions,
     routing,
+    callQueue,
+    queueDispatcher,
     emitter,
     async close() {
       await queues.close();

@@ -23,6 +23,16 @@ export const TIMERS = [
   'transfer-ring',
   /** The consulted agent did not answer in time: back to the agent who asked. */
   'consult-ring',
+  /** The IVR menu was played and no key came in time. */
+  'ivr-timeout',
+  /** Time for the next position / expected-wait announcement. */
+  'announce',
+  /** The caller has waited `maxWaitSeconds`: overflow, or goodbye. */
+  'max-wait',
+  /** The goodbye prompt did not report its end: terminate anyway. */
+  'goodbye',
+  /** The caller has been on hold longer than the limit: alert the agent (again). */
+  'hold-alert',
 ] as const;
 export type TimerName = (typeof TIMERS)[number];
 
@@ -60,14 +70,26 @@ export type Effect =
   /** Tells the agent who asked how their transfer goes (`call:transfer`). */
   | { type: 'agents.transferStatus'; agentId: string; status: 'ringing' | 'returned' | 'queued'; targets: string[] }
   /**
-   * The call's routing table on the media node (who hears whom); nodes that predate routing tables ignore it, and
-   * the newest agent leg takes both directions there.
+   * Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. No agent = answered by
+   * the business (the caller hears the player until an agent is routed in).
    */
+  | { type: 'media.createBridge'; nodeId: string; agentId?: string }
+  /** The call's player plays these clips (replacing what it played); MEDIA.PLAY_ENDED when a non-loop ends. */
+  | { type: 'media.play'; nodeId: string; playId: string; clips: string[]; loop?: boolean }
+  | { type: 'media.stopPlay'; nodeId: string }
+  /** The whole routing table of who hears what (sink → sources), replacing the previous one. */
   | { type: 'media.route'; nodeId: string; routes: Record<string, string[]> }
-  /** Closes one browser leg of the call (an agent who handed the call on). */
+  /** Close one browser leg (an agent who accepted but never connected, or who handed the call on). */
   | { type: 'media.closeLeg'; nodeId: string; legId: string }
-  /** Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. */
-  | { type: 'media.createBridge'; nodeId: string; agentId: string }
+  /** The call waits in these teams' queues, ordered by priority then `enteredAt`; agents free look here first. */
+  | { type: 'queue.enter'; teams: string[]; priority: number; enteredAt: number }
+  | { type: 'queue.exit'; teams: string[] }
+  /** Agents were freed (ring-all losers, an ended offer): offer the queue heads to free agents again. */
+  | { type: 'queue.pump' }
+  /** Play the caller's position and expected wait (computed from the queues), then MEDIA.PLAY_ENDED. */
+  | { type: 'queue.announce'; nodeId: string; playId: string; teams: string[] }
+  /** The caller has been on hold a long time: tell the agent. */
+  | { type: 'agents.holdAlert'; agentId: string; heldMs: number }
   /** Meta's accept returned 200: the agent's audio may now flow to the caller. */
   | { type: 'media.startAgentAudio'; nodeId: string }
   | { type: 'media.close'; nodeId: string; reason: string }

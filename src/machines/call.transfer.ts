@@ -29,27 +29,6 @@ const agentLeg = (agentId: string) => `agent:${agentId}`;
  */
 export const isFirstAgent = (ctx: CallContext, agentId = ctx.agentId) => !ctx.handledBy || ctx.handledBy[0] === agentId;
 
-const isCurrentAgentLeg = ({ context, event }: Args) =>
-  'legId' in event && context.agentId !== undefined && event.legId === agentLeg(context.agentId);
-
-/** In `live`: the current agent's leg (when it is not the first agent's) connected or went down. */
-export const agentLegEvents = {
-  'MEDIA.LEG_CONNECTED': {
-    guard: isCurrentAgentLeg,
-    actions: set(() => ({ agentConnected: true, agentLegDown: false, agentLeft: false })),
-  },
-  'MEDIA.LEG_DOWN': {
-    guard: (a: Args) => isCurrentAgentLeg(a) && !a.context.agentLegDown,
-    actions: [
-      set(({ context }) => ({ agentLegDown: true, graceSeq: context.graceSeq + 1 })),
-      {
-        type: 'effect' as const,
-        params: ({ context }: Args): Effect => timer('agent-grace', context.agentGraceMs, context.graceSeq),
-      },
-    ],
-  },
-};
-
 const offerOf = (ctx: CallContext, seq: number, agentIds: string[], at: number): CallOffer => ({
   seq,
   agentIds,

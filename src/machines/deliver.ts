@@ -96,6 +96,8 @@ const SAFE_FIELDS = [
   'note',
   'digit',
   'mode',
+  'playId',
+  'legId',
 ] as const;
 
 /** A one-line, log-safe summary of an event for the timeline. */

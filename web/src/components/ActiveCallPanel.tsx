@@ -16,6 +16,10 @@ export function ActiveCallPanel({
   onTakeOver,
   onTransfer,
   transferNote,
+  held,
+  holdBusy,
+  onHold,
+  onResume,
 }: {
   call: ActiveCallView;
   media: MediaSnapshot | null;
@@ -28,6 +32,11 @@ export function ActiveCallPanel({
   onTransfer?: (() => void) | undefined;
   /** How the call's transfer goes, in words. */
   transferNote?: string | null | undefined;
+  /** The caller is on hold (hears music; the microphone is not forwarded). */
+  held: boolean;
+  holdBusy: boolean;
+  onHold: () => void;
+  onResume: () => void;
 }) {
   const now = useNow(500);
   const live = call.liveAt !== null;
@@ -56,7 +65,7 @@ export function ActiveCallPanel({
       </div>
 
       <p className="call-status" data-testid="call-status">
-        {statusText(call, media)}
+        {held ? 'On hold: the caller hears music and cannot hear you.' : statusText(call, media)}
       </p>
       {transferNote && (
         <p className="banner banner-info" data-testid="transfer-status">
@@ -96,6 +105,28 @@ export function ActiveCallPanel({
         >
           {muted ? 'Unmute' : 'Mute'}
         </button>
+        {live &&
+          (held ? (
+            <button
+              type="button"
+              className="btn btn-secondary is-on"
+              data-testid="resume-call"
+              onClick={onResume}
+              disabled={holdBusy}
+            >
+              Resume
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-secondary"
+              data-testid="hold-call"
+              onClick={onHold}
+              disabled={holdBusy}
+            >
+              Hold
+            </button>
+          ))}
         {onTransfer && (
           <button
             type="button"

@@ -5,12 +5,13 @@ import type {
   CallSummary,
   ConsoleConfig,
   HistoryRow,
+  QueuesView,
   TodayStats,
   TransferTargets,
   WrapUpInfo,
 } from '../../../src/shared/protocol.js';
 
-export type { AgentRow, ConsoleConfig, HistoryRow, TodayStats, WrapUpInfo };
+export type { AgentRow, ConsoleConfig, HistoryRow, QueuesView, TodayStats, WrapUpInfo };
 
 /** The history filters as the form holds them (empty string = not filtered). */
 export type HistoryFilters = Record<'number' | 'agent' | 'team' | 'outcome' | 'code' | 'from' | 'to', string>;
@@ -42,6 +43,9 @@ export function createApi(token: string) {
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
+    queues: () => get<QueuesView>('/api/queues'),
+    pressDemoKeys: (callId: string, digits: string) =>
+      post<{ ok: boolean }>(`/api/demo/calls/${encodeURIComponent(callId)}/keys`, { digits }),
     wrapUpInfo: () => get<WrapUpInfo>('/api/wrapup'),
     transferTargets: () => get<TransferTargets>('/api/transfer-targets'),
     history: (f: Partial<HistoryFilters>, page: number, pageSize: number) =>
