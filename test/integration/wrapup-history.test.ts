@@ -52,7 +52,8 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
       EVENTS_WEBHOOK_SECRET: SECRET,
       EVENTS_WEBHOOK_BACKOFF_MS: '100',
     });
-    media = await spawnRole('media', prefix);
+    // The wrtc engine on purpose: wrap-up and history do not depend on it, and a transfer there is refused.
+    media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'wrtc' });
     alice = await TestAgent.connect(svc.url, 'alice');
     bob = await TestAgent.connect(svc.url, 'bob');
     sam = await loginToken(svc.url, 'sam', 'demo');
