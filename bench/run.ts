@@ -58,6 +58,7 @@ const MODES = {
       wrtcRamp: [1, 5, 10],
       references: 2,
       waiting: 100,
+      serviceCalls: 100,
       settleMs: 1500,
       windowMs: 4000,
     },
@@ -82,6 +83,7 @@ const MODES = {
       wrtcRamp: [1, 5, 10, 15],
       references: 2,
       waiting: 150,
+      serviceCalls: 100,
       settleMs: 3000,
       windowMs: 10_000,
     },
@@ -478,7 +480,9 @@ async function main(): Promise<void> {
       }
     }
     if (args.only.has('media')) {
-      engines = await attempt('media engines', () => runEngines({ ...mode.engines, gate }));
+      engines = await attempt('media engines', () =>
+        runEngines({ ...mode.engines, gate, redisUrl: redis.url, redisPid }),
+      );
     }
     if (args.only.has('queue')) {
       queue = await attempt('queue', () => runQueue({ redisUrl: redis.url, redisPid, ...mode.queue, gate }));
