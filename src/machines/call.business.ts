@@ -14,7 +14,7 @@ export const set = (f: (a: Args) => Partial<CallContext>) =>
 export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 
 /** The goodbye prompt reports its end; if it does not, the call is terminated after this long. */
-export const GOODBYE_DEADLINE_MS = 15_000;
+const GOODBYE_DEADLINE_MS = 15_000;
 /** A menu whose end is never reported still times out after this long (a prompt longer than this is cut short). */
 export const PROMPT_DEADLINE_MS = 60_000;
 export const agentLeg = (agentId: string) => `agent:${agentId}`;
@@ -93,7 +93,7 @@ export function goodbye(reason: EndReason, clips: (ctx: CallContext) => string[]
   ];
 }
 
-export const goodbyeOver = {
+const goodbyeOver = {
   target: 'ended' as const,
   actions: endWith(({ context }) => ({ reason: context.leaving!, endedBy: 'system', graph: 'terminate' })),
 };
