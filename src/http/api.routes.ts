@@ -2,12 +2,19 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import type { AgentActions } from '../agents/actions.js';
+import type { AgentDirectory } from '../agents/directory.js';
+import type { PresenceService } from '../agents/presence.js';
+import type { CallIndex } from '../machines/call.index.js';
 import { utcDay } from '../machines/call.index.js';
+import type { CallStore } from '../machines/call.store.js';
+import type { Deliverer } from '../machines/deliver.js';
+import type { Config } from '../shared/config.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
+import type { Logger } from '../shared/log.js';
 import { type ConsoleConfig, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
-import type { AppDeps } from './app.js';
-import { type AuthVariables, requireAuth } from './auth.js';
+import { type AuthVariables, type LoginLimiter, requireAuth, type TokenService } from './auth.js';
 import { loadDetail, loadSummaries } from './call-view.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
@@ -43,8 +50,24 @@ function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
   }
 }
 
+/** What the REST API needs; the app passes its own dependencies, which include these. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  store: CallStore;
+  index: CallIndex;
+  deliverer: Deliverer;
+  tokens: TokenService;
+  directory: AgentDirectory;
+  limiter: LoginLimiter;
+  presence: PresenceService;
+  actions: AgentActions;
+  /** Places a simulated call (demo mode only). */
+  placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
+}
+
 /** The REST API under /api. Bearer tokens everywhere but login and the pagehide beacon (token in the body). */
-export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
+export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
   const api = new Hono<{ Variables: AuthVariables }>();
   const auth = requireAuth(deps.tokens);
   const supervisor = requireAuth(deps.tokens, { role: 'supervisor' });

@@ -25,7 +25,7 @@ export function signBody(raw: string | Uint8Array, appSecret: string): string {
 /**
  * Meta's webhook: GET answers the subscription challenge; POST verifies X-Hub-Signature-256 over the raw bytes,
  * then hands the body to the ingest, which makes each event durable in Redis before the 200.
- * @see whatsapp-calling.md §4
+ * @see docs/whatsapp-platform.md §1 (signature, subscription check)
  */
 export function webhookRoutes(deps: {
   appSecret: string;

@@ -1,16 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { initialTransition, type SnapshotFrom, transition } from 'xstate';
+import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
 import { type CallContext, type CallEvent, type CallInput, type CallState, callMachine } from './call.machine.js';
 import type { CallStore, OutboxItem, SaveOutcome, TimelineEntry } from './call.store.js';
+import type { EffectDispatcher } from './ports.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
-
-/** Sends effects to where they belong (queues, sockets, media nodes). Must be idempotent per effect id. */
-export interface EffectDispatcher {
-  dispatch(callId: string, item: OutboxItem, context: CallContext): Promise<void>;
-}
 
 export interface DeliverMetrics {
   event(type: string, outcome: DeliverOutcome['status']): void;
@@ -107,7 +104,7 @@ const SAFE_FIELDS = [
 ] as const;
 
 /** A one-line, log-safe summary of an event for the timeline. */
-export function summarizeEvent(event: CallEvent): string | undefined {
+function summarizeEvent(event: CallEvent): string | undefined {
   const parts: string[] = [];
   const e = event as Record<string, unknown>;
   for (const f of SAFE_FIELDS) {
@@ -310,7 +307,7 @@ export class Deliverer {
         done.push(item.id);
       } catch (err) {
         this.#d.logger.warn(
-          { callId, effect: item.effect.type, err: (err as Error).message },
+          { callId, effect: item.effect.type, err: errorMessage(err) },
           'effect dispatch failed; the outbox sweep will retry it',
         );
         break; // keep order: later effects wait for the failed one
@@ -339,7 +336,7 @@ export class Deliverer {
       this.#ackFlush = undefined;
       for (const [id, list] of this.#acks) {
         this.#d.store.forgetDispatched(id, list).catch((err) => {
-          this.#d.logger.warn({ callId: id, err: (err as Error).message }, 'outbox ack failed; the sweep will see it');
+          this.#d.logger.warn({ callId: id, err: errorMessage(err) }, 'outbox ack failed; the sweep will see it');
         });
       }
       this.#acks.clear();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, errorMessage } from '../shared/errors.js';
 import { type NumberRouting, TIERS } from './policy.js';
 
 const NumberSchema = z.object({
@@ -57,7 +57,7 @@ export class RoutingConfig {
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new ConfigError(`ROUTING_FILE ${file} is not readable JSON: ${(err as Error).message}`);
+      throw new ConfigError(`ROUTING_FILE ${file} is not readable JSON: ${errorMessage(err)}`);
     }
     return new RoutingConfig(defaults, raw);
   }

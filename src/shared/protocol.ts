@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * The agent protocol: Socket.IO namespace `/agents`, `auth: {token}`. Stable: the console, the tests and
  * customers' clients depend on it. Add events freely; change these only with a version bump.
- * @see architecture.md "Interfaces"
+ * @see README.md "Interfaces"
  */
 export const PROTOCOL_VERSION = 1;
 export const AGENT_NAMESPACE = '/agents';

@@ -1,26 +1,9 @@
-import type { WithdrawReason } from '../machines/call.effects.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { CallContext } from '../machines/call.machine.js';
 import type { OutboxItem } from '../machines/call.store.js';
-import type { EffectDispatcher } from '../machines/deliver.js';
+import type { AgentNotifier, EffectDispatcher, MediaCommander } from '../machines/ports.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Queues } from './queues.js';
-
-/** Everything agents hear about calls. Implemented over Socket.IO (adapter or emitter) plus presence in Redis. */
-export interface AgentNotifier {
-  offer(callId: string, agentIds: string[], deadlineAt: number, ctx: CallContext): Promise<void>;
-  withdraw(callId: string, agentIds: string[], reason: WithdrawReason, takenBy: string | undefined): Promise<void>;
-  ended(callId: string, agentIds: string[], reason: string): Promise<void>;
-  live(callId: string, agentId: string): Promise<void>;
-  release(callId: string, agentId: string): Promise<void>;
-}
-
-/** Commands to the media node that holds (or will hold) a call's bridge. */
-export interface MediaCommander {
-  createBridge(nodeId: string, callId: string, agentId: string): Promise<void>;
-  startAgentAudio(nodeId: string, callId: string): Promise<void>;
-  close(nodeId: string, callId: string, reason: string): Promise<void>;
-}
 
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
 export class Dispatcher implements EffectDispatcher {
