@@ -7,13 +7,15 @@ import type { AgentDirectory } from '../agents/directory.js';
 import type { PresenceService } from '../agents/presence.js';
 import type { CallIndex } from '../machines/call.index.js';
 import { utcDay } from '../machines/call.index.js';
+import { callMachine } from '../machines/call.machine.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
+import { describeMachine } from '../machines/machine-graph.js';
 import type { Config } from '../shared/config.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
-import { type ConsoleConfig, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
+import { type ConsoleConfig, type MachineGraph, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
 import { type AuthVariables, type LoginLimiter, requireAuth, type TokenService } from './auth.js';
 import { loadDetail, loadSummaries } from './call-view.js';
 
@@ -103,6 +105,10 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
     const agent = c.get('agent');
     return c.json({ agent, presence: await deps.presence.effective(agent.id), tokenExpiresAt: c.get('tokenExp') });
   });
+
+  // The call machine as this process runs it: the console draws each call on it.
+  const machine = describeMachine(callMachine);
+  api.get('/machine', auth, (c) => c.json<MachineGraph>(machine));
 
   api.get('/calls', auth, async (c) => {
     const agent = c.get('agent');

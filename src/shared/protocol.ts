@@ -247,3 +247,16 @@ export interface TodayStats extends DailyFigures {
   averageHandleTimeMs: number | null;
   abandonmentRate: number | null;
 }
+
+/**
+ * The call machine's states and the transitions between them, as the running service defines them
+ * (`GET /api/machine`): what the console draws, so the picture grows with the machine.
+ */
+export interface MachineGraph {
+  id: string;
+  initial: string;
+  /** In the order the machine declares them. */
+  states: { name: string; final: boolean }[];
+  /** One edge per pair of different states, with every event that can take it (targetless transitions left out). */
+  edges: { from: string; to: string; events: string[] }[];
+}

@@ -1,5 +1,12 @@
 import { apiRequest } from '../../../src/client/agent-client.js';
-import type { AgentRow, CallDetail, CallSummary, ConsoleConfig, TodayStats } from '../../../src/shared/protocol.js';
+import type {
+  AgentRow,
+  CallDetail,
+  CallSummary,
+  ConsoleConfig,
+  MachineGraph,
+  TodayStats,
+} from '../../../src/shared/protocol.js';
 
 export type { AgentRow, ConsoleConfig, TodayStats };
 
@@ -18,6 +25,7 @@ export function createApi(token: string) {
       return (await get<{ calls: CallSummary[] }>(`/api/calls${qs ? `?${qs}` : ''}`)).calls;
     },
     call: (id: string) => get<CallDetail>(`/api/calls/${encodeURIComponent(id)}`),
+    machine: () => get<MachineGraph>('/api/machine'),
     cancelCall: (id: string) => post<{ ok: boolean }>(`/api/calls/${encodeURIComponent(id)}/cancel`),
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
     today: () => get<TodayStats>('/api/stats/today'),
