@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { CallContext } from '../../src/machines/call.machine.js';
 import { CallStore, type OutboxItem } from '../../src/machines/call.store.js';
+import type { CallContext } from '../../src/machines/call.types.js';
 import { Deliverer, type DeliverMetrics, type DeliverOutcome, type IncomingEvent } from '../../src/machines/deliver.js';
 import type { EffectDispatcher } from '../../src/machines/ports.js';
 import { keys as makeKeys } from '../../src/shared/keys.js';

@@ -3,8 +3,9 @@ import { initialTransition, type SnapshotFrom, transition } from 'xstate';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
-import { type CallContext, type CallEvent, type CallInput, type CallState, callMachine } from './call.machine.js';
+import { callMachine } from './call.machine.js';
 import type { CallStore, OutboxItem, SaveOutcome, TimelineEntry } from './call.store.js';
+import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
 import type { EffectDispatcher } from './ports.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;

@@ -1,6 +1,6 @@
 import type { WithdrawReason } from './call.effects.js';
-import type { CallContext } from './call.machine.js';
 import type { OutboxItem } from './call.store.js';
+import type { CallContext } from './call.types.js';
 
 /*
  * The ports a call's effects leave through. The deliverer hands every committed effect to an EffectDispatcher; the

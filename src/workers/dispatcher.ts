@@ -1,6 +1,6 @@
 import type { CallIndex } from '../machines/call.index.js';
-import type { CallContext } from '../machines/call.machine.js';
 import type { OutboxItem } from '../machines/call.store.js';
+import type { CallContext } from '../machines/call.types.js';
 import type { AgentNotifier, EffectDispatcher, MediaCommander } from '../machines/ports.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Queues } from './queues.js';
