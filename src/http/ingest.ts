@@ -26,7 +26,7 @@ export interface IngestReport {
  * batch goes on. Unknown fields are allowed; a caller without wa_id is handled.
  * @see docs/whatsapp-platform.md §1
  */
-export function parseWebhook(
+function parseWebhook(
   body: unknown,
   opts: { phoneNumberIds: readonly string[]; logger: Logger; metrics?: Metrics | undefined; now?: number },
 ): { events: IngestEvent[]; report: IngestReport } {
@@ -165,11 +165,12 @@ export class WebhookIngest {
   /** Throws only when Redis fails, so the route answers 500 and Meta delivers again. */
   async handle(body: unknown): Promise<IngestReport> {
     const { events, report } = parseWebhook(body, this.deps);
+    const stream = this.deps.keys.ingest;
     if (events.length === 1) {
-      await this.deps.redis.xadd(this.deps.keys.ingest, '*', 'e', JSON.stringify(events[0]));
+      await this.deps.redis.xadd(stream, '*', 'e', JSON.stringify(events[0]));
     } else if (events.length > 1) {
       const m = this.deps.redis.multi();
-      for (const e of events) m.xadd(this.deps.keys.ingest, '*', 'e', JSON.stringify(e));
+      for (const e of events) m.xadd(stream, '*', 'e', JSON.stringify(e));
       const res = await m.exec();
       const failed = res?.find(([err]) => err);
       if (!res || failed) throw failed?.[0] ?? new Error('queuing the webhook failed');

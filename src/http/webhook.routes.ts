@@ -6,6 +6,7 @@ import type { Metrics } from '../shared/metrics.js';
 import type { WebhookIngest } from './ingest.js';
 
 const MAX_BODY = 1024 * 1024;
+const utf8 = new TextDecoder();
 
 const tooLarge = (c: Context) =>
   c.json({ error: { code: 'too-large', message: 'Webhook bodies are limited to 1 MiB.' } }, 413);
@@ -80,7 +81,7 @@ export function webhookRoutes(deps: {
     }
     let body: unknown;
     try {
-      body = JSON.parse(new TextDecoder().decode(raw));
+      body = JSON.parse(utf8.decode(raw));
     } catch {
       metrics?.webhookRequests.inc({ result: 'bad-json' });
       return c.json({ error: { code: 'bad-json', message: 'The body is not JSON.' } }, 400);

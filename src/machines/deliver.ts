@@ -46,8 +46,8 @@ export type IncomingEvent = CallEvent extends infer E
 /** A conflicting write keeps retrying (with backoff) this long before giving up. */
 const MAX_RETRY_MS = 10_000;
 
-/** How many calls' last written snapshots a deliverer keeps (the calls this process is working on). */
-const KNOWN_MAX = 10_000;
+/** How many calls' last written snapshots a deliverer keeps (the calls this process works on; a few KB each). */
+const KNOWN_MAX = 2_000;
 
 /** A call's snapshot and the version it is stored under. */
 interface Known {

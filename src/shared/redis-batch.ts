@@ -1,5 +1,5 @@
 import { type ChainableCommander, Cluster } from 'ioredis';
-import type { RedisClient } from '../shared/redis.js';
+import type { RedisClient } from './redis.js';
 
 type Done = (err: Error | null | undefined, reply: unknown) => void;
 
@@ -10,11 +10,10 @@ type Done = (err: Error | null | undefined, reply: unknown) => void;
 export type BatchedCommand = (c: ChainableCommander, done: Done) => void;
 
 /**
- * Sends the commands issued in one turn of the event loop as one pipeline: one network write instead of one per
- * command, in the order they were issued, with nothing waiting for a timer. Many calls in flight answer in bursts
- * (one socket read resolves several commands), and their next commands go out together.
- *
- * A cluster client takes each command on its own: a pipeline must stay in one slot there, and calls do not.
+ * Sends the commands that one callback and the promises it settles issue as one pipeline: one network write instead
+ * of one per command, in the order they were issued, with nothing waiting for a timer. Many calls in flight answer
+ * in bursts (one socket read resolves several commands), and the next commands of all of them go out together.
+ * A cluster client takes each command on its own: a pipeline must stay in one slot there.
  */
 export class RedisBatch {
   readonly #redis: RedisClient;
