@@ -11,6 +11,7 @@ import { callMachine } from '../machines/call.machine.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
 import { describeMachine } from '../machines/machine-graph.js';
+import type { QueueStore } from '../routing/queue.store.js';
 import type { Config } from '../shared/config.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
@@ -18,8 +19,10 @@ import type { Logger } from '../shared/log.js';
 import { type ConsoleConfig, type MachineGraph, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
 import { type AuthVariables, type LoginLimiter, requireAuth, type TokenService } from './auth.js';
 import { loadDetail, loadSummaries } from './call-view.js';
+import { loadQueues } from './queue-view.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const DemoKeysSchema = z.object({ digits: z.string().regex(/^[0-9*#]{1,20}$/, '1 to 20 of 0-9, * and #') });
 const BeaconSchema = z.object({
   token: z.string().min(10).max(4096),
   callId: z.string().regex(CALL_ID_RE),
@@ -64,8 +67,23 @@ export interface ApiDeps {
   limiter: LoginLimiter;
   presence: PresenceService;
   actions: AgentActions;
+  /** The per-team queues of business-answered calls (the supervisor's queue view). */
+  callQueue?: QueueStore | undefined;
+  /** The media nodes registered in Redis (GET /api/media-nodes). */
+  mediaNodes?: MediaNodeList | undefined;
   /** Places a simulated call (demo mode only). */
   placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
+  /** The caller of a simulated call presses keys (demo mode only). */
+  pressDemoKeys?:
+    | ((callId: string, digits: string) => Promise<{ ok: true } | { ok: false; error: string }>)
+    | undefined;
+}
+
+/** What GET /api/media-nodes reads: the node registry. */
+export interface MediaNodeList {
+  list(): Promise<
+    { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
+  >;
 }
 
 /** The REST API under /api. Bearer tokens everywhere but login and the pagehide beacon (token in the body). */
@@ -158,6 +176,17 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
 
   api.get('/agents', supervisor, async (c) => c.json({ agents: await deps.presence.list() }));
 
+  // Live media nodes (lease not expired): engine, capacity, load (hosted calls), draining.
+  api.get('/media-nodes', supervisor, async (c) => {
+    const now = Date.now();
+    const nodes = (await deps.mediaNodes?.list()) ?? [];
+    return c.json(
+      nodes
+        .filter((n) => n.expiresAt > now)
+        .map((n) => ({ id: n.id, engine: n.engine, capacity: n.capacity, load: n.calls, draining: n.draining })),
+    );
+  });
+
   api.get('/stats/today', supervisor, async (c) => {
     const day = utcDay(Date.now());
     const [figures, waiting, active] = await Promise.all([
@@ -177,9 +206,34 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
     });
   });
 
+  api.get('/queues', supervisor, async (c) => {
+    if (!deps.callQueue) throw new NotFoundError('no-queues', 'This process does not serve queues.');
+    const teams = [...new Set(deps.directory.all().flatMap((a) => a.teams))].sort();
+    const view = await loadQueues(
+      {
+        store: deps.store,
+        callQueue: deps.callQueue,
+        teams,
+        serviceLevelSeconds: deps.config.calls.serviceLevelSeconds,
+      },
+      c.req.query('day') && /^\d{4}-\d{2}-\d{2}$/.test(c.req.query('day')!) ? c.req.query('day')! : utcDay(Date.now()),
+    );
+    return c.json(view);
+  });
+
   api.post('/demo/call', supervisor, async (c) => {
     if (!deps.placeDemoCall) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
     return c.json(await deps.placeDemoCall());
+  });
+
+  api.post('/demo/calls/:id/keys', supervisor, async (c) => {
+    if (!deps.pressDemoKeys) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
+    const id = c.req.param('id');
+    if (!CALL_ID_RE.test(id)) throw new BadRequestError('bad-call-id', 'That is not a call id.');
+    const { digits } = parse(DemoKeysSchema, await jsonBody(c.req));
+    const res = await deps.pressDemoKeys(id, digits);
+    if (!res.ok) throw new BadRequestError('keys-refused', `The simulated caller cannot press keys: ${res.error}.`);
+    return c.json(res);
   });
 
   return api;

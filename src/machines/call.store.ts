@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { Effect } from './call.effects.js';
 import { RedisBatch } from '../shared/redis-batch.js';
+import type { Effect } from './call.effects.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const lua = (name: string) => readFileSync(path.join(here, 'lua', name), 'utf8');

@@ -1,7 +1,7 @@
 import type { CallIndex } from '../machines/call.index.js';
 import type { OutboxItem } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
-import type { AgentNotifier, EffectDispatcher, MediaCommander } from '../machines/ports.js';
+import type { AgentNotifier, CallQueuePort, EffectDispatcher, MediaCommander } from '../machines/ports.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Queues } from './queues.js';
 
@@ -13,12 +13,13 @@ export class Dispatcher implements EffectDispatcher {
       index: CallIndex;
       agents: AgentNotifier;
       media: MediaCommander;
+      callQueue: CallQueuePort;
       metrics?: Metrics | undefined;
     },
   ) {}
 
   async dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
-    const { queues, index, agents, media, metrics } = this.deps;
+    const { queues, index, agents, media, metrics, callQueue } = this.deps;
     switch (effect.type) {
       case 'timer.schedule':
         await queues.addTimer(callId, effect.timer, effect.token, effect.delayMs);
@@ -59,6 +60,33 @@ export class Dispatcher implements EffectDispatcher {
       case 'media.createBridge':
         await media.createBridge(effect.nodeId, callId, effect.agentId);
         return;
+      case 'media.play':
+        await media.play(effect.nodeId, callId, effect.playId, effect.clips, effect.loop);
+        return;
+      case 'media.stopPlay':
+        await media.stopPlay(effect.nodeId, callId);
+        return;
+      case 'media.route':
+        await media.route(effect.nodeId, callId, effect.routes);
+        return;
+      case 'media.closeLeg':
+        await media.closeLeg(effect.nodeId, callId, effect.legId);
+        return;
+      case 'queue.enter':
+        await callQueue.enter(callId, effect.teams, effect.priority, effect.enteredAt);
+        return;
+      case 'queue.exit':
+        await callQueue.exit(callId, effect.teams);
+        return;
+      case 'queue.pump':
+        await queues.addPump(callId);
+        return;
+      case 'queue.announce':
+        await callQueue.announce(callId, effect.nodeId, effect.playId, effect.teams);
+        return;
+      case 'agents.holdAlert':
+        await agents.holdAlert(callId, effect.agentId, effect.heldMs);
+        return;
       case 'media.startAgentAudio':
         await media.startAgentAudio(effect.nodeId, callId);
         return;
@@ -82,6 +110,7 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'call.ended':
         if (await index.ended(callId, ctx)) metrics?.callsEnded.inc({ reason: effect.reason });
+        if (ctx.queue) await callQueue.ended(callId, ctx);
         return;
       default: {
         const never: never = effect;
