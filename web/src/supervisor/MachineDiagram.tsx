@@ -19,6 +19,13 @@ export function MachineDiagram({
   const path = callPath(timeline, current);
   const visited = new Set(path.states);
   const taken = new Map<string, number[]>();
+  // A call is created in the machine's initial state; when that state passes straight on (it is transient, so the
+  // timeline starts after it), the way out of it is step 0.
+  const first = path.states[0];
+  if (first !== graph.initial && graph.edges.some((e) => e.from === graph.initial && e.to === first)) {
+    visited.add(graph.initial);
+    taken.set(`${graph.initial}→${first}`, [0]);
+  }
   path.steps.forEach(([from, to], i) => {
     const key = `${from}→${to}`;
     taken.set(key, [...(taken.get(key) ?? []), i + 1]);
