@@ -1,5 +1,5 @@
 import type { WithdrawReason } from '../machines/call.effects.js';
-import type { CallContext } from '../machines/call.machine.js';
+import type { CallContext } from '../machines/call.types.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import type { CallOffered, ServerToAgent } from '../shared/protocol.js';
@@ -116,6 +116,10 @@ export class SocketAgentNotifier implements AgentNotifier {
     if (ctx?.caller.waId) {
       await redis.set(keys.callerAgent(ctx.caller.waId), agentId, 'PX', 30 * 86_400_000);
     }
+  }
+
+  async holdAlert(callId: string, agentId: string, heldMs: number): Promise<void> {
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'call:hold-alert', { callId, heldMs });
   }
 
   async release(callId: string, agentId: string): Promise<void> {

@@ -1,352 +1,104 @@
 import { assign, setup } from 'xstate';
-import type { Effect, GraphAction, TimerName, WithdrawReason } from './call.effects.js';
+import type { Effect } from './call.effects.js';
+import {
+  agentLeg,
+  businessBridging,
+  businessLive,
+  businessStartEffects,
+  holdAlert,
+  holdTransition,
+  ivrState,
+  queuedState,
+  resumeTransition,
+} from './call.queue.js';
+import {
+  type Args,
+  acceptDeadlineTransitions,
+  agentLeft,
+  answeredGraph,
+  cancel,
+  endMissed,
+  endSpecForTerminate,
+  endWith,
+  graceOver,
+  isLastOffered,
+  isTimer,
+  leftWhileConnecting,
+  offerWithout,
+  timer,
+  union,
+  withdraw,
+} from './call.transitions.js';
+import type { CallContext, CallEvent, CallInput, Ev } from './call.types.js';
 
-/**
- * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
- * use them.
- */
-export const END_REASONS = [
-  /** A live call hung up normally by either side (see `endedBy`). */
-  'completed',
-  /** Nobody answered by the answer deadline; rejected at Meta. */
-  'missed',
-  /** The business rejected it (supervisor) before answer. */
-  'rejected',
-  /** The caller hung up before an agent was connected. */
-  'caller-hung-up',
-  /** The bridge could not connect or failed mid-call. */
-  'media-failed',
-  /** A Graph API action (pre_accept/accept) failed for good. */
-  'graph-failed',
-  /** Meta ended the call: the caller's WhatsApp client received no media (138021). */
-  'no-media-received',
-  /** Meta ended the call: the caller's WhatsApp client could not send media (138022). */
-  'no-media-sent',
-  /** Meta ended the call: accepted but no media connection signals (138023). */
-  'media-unknown',
-  /** Meta ended the call: our answer came too late (138007). */
-  'answer-timeout',
-  /** Meta ended the call with another error (see `errorCode`). */
-  'meta-error',
-  /** The bridged agent's media did not come back within the grace period. */
-  'agent-disconnected',
-  /** The call reached MAX_CALL_SECONDS. */
-  'max-duration',
-] as const;
-export type EndReason = (typeof END_REASONS)[number];
+const isAgentLeg = (ctx: CallContext, legId: string) => ctx.agentId !== undefined && legId === agentLeg(ctx.agentId);
 
-/** Meta error codes on a FAILED terminate → our reason. */
-export function reasonForMetaError(code: number | undefined): EndReason {
-  switch (code) {
-    case 138021:
-      return 'no-media-received';
-    case 138022:
-      return 'no-media-sent';
-    case 138023:
-      return 'media-unknown';
-    case 138019:
-    case 138020:
-      return 'media-failed';
-    case 138007:
-      return 'answer-timeout';
-    default:
-      return 'meta-error';
-  }
-}
-
-export type RoutingPolicy = 'ring-all' | 'ring-one';
-
-export interface CallOffer {
-  seq: number;
-  agentIds: string[];
-  policy: RoutingPolicy;
-  tier: string;
-  /** When a ring-one (or tier) offer expires; undefined = until the answer deadline. */
-  expiresAt: number | undefined;
-}
-
-export interface CallContext {
-  callId: string;
-  phoneNumberId: string;
-  /** The business number the caller dialled (display form, digits). */
-  businessNumber: string;
-  caller: { waId: string | undefined; name: string | undefined };
-  createdAt: number;
-  answerDeadlineAt: number;
-  ringTimeoutMs: number;
-  acceptDeadlineMs: number;
-  maxCallMs: number;
-  agentGraceMs: number;
-  /** Increments with every routing request; answers carrying an older seq are stale. */
-  routingSeq: number;
-  offer: CallOffer | undefined;
-  /** Agents who declined this call: never offered it again. */
-  declined: string[];
-  /** Everyone this call was ever offered to (history, visibility). */
-  offeredAgents: string[];
-  /** Agents already tried in this ring-one rotation. */
-  tried: string[];
-  offeredAt: number | undefined;
-  agentId: string | undefined;
-  mediaNodeId: string | undefined;
-  acceptedAt: number | undefined;
-  acceptDeadlineAt: number | undefined;
-  answerReady: boolean;
-  preAcceptDone: boolean;
-  waConnected: boolean;
-  agentConnected: boolean;
-  acceptRequested: boolean;
-  acceptFallback: boolean;
-  liveAt: number | undefined;
-  maxEndAt: number | undefined;
-  agentLegDown: boolean;
-  /** The bridged agent's tab went away (pagehide): a reload comes back within leaveGraceMs, a closed tab does not. */
-  agentLeft: boolean;
-  leaveGraceMs: number;
-  graceSeq: number;
-  endedAt: number | undefined;
-  reason: EndReason | undefined;
-  endedBy: 'caller' | 'agent' | 'supervisor' | 'system' | 'meta' | undefined;
-  errorCode: number | undefined;
-  detail: string | undefined;
-  dtmf: string;
-}
-
-export interface CallInput {
-  callId: string;
-  phoneNumberId: string;
-  businessNumber: string;
-  caller: { waId?: string | undefined; name?: string | undefined };
-  at: number;
-  answerDeadlineMs: number;
-  ringTimeoutMs: number;
-  acceptDeadlineMs: number;
-  maxCallMs: number;
-  agentGraceMs?: number;
-  leaveGraceMs?: number;
-}
-
-type At = { at: number };
-export type CallEvent =
-  | ({
-      type: 'WA.TERMINATE';
-      status: 'COMPLETED' | 'FAILED';
-      errorCode?: number | undefined;
-      errorTitle?: string | undefined;
-    } & At)
-  | ({ type: 'WA.STATUS'; status: string } & At)
-  /** Meta's offer cannot be answered (broken SDP): the call is rejected before anyone rings. */
-  | ({ type: 'WA.BAD_OFFER'; reason: string } & At)
-  | ({
-      type: 'ROUTING.OFFER';
-      seq: number;
-      agentIds: string[];
-      policy: RoutingPolicy;
-      tier: string;
-      ringTimeoutMs?: number | undefined;
-      resetTried?: boolean;
-      /** Why these agents (shown in the timeline). */
-      note?: string;
-    } & At)
-  | ({ type: 'ROUTING.NO_AGENTS'; seq: number; note: string } & At)
-  | ({ type: 'CALL.REROUTE' } & At)
-  | ({ type: 'CALL.CANCEL'; by: string } & At)
-  | ({ type: 'AGENT.ACCEPT'; agentId: string; mediaNodeId: string } & At)
-  | ({ type: 'AGENT.DECLINE'; agentId: string } & At)
-  | ({ type: 'AGENT.UNAVAILABLE'; agentId: string } & At)
-  | ({ type: 'AGENT.HANGUP'; agentId: string } & At)
-  /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
-  | ({ type: 'AGENT.LEFT'; agentId: string } & At)
-  | ({ type: 'MEDIA.WA_ANSWER' } & At)
-  | ({ type: 'MEDIA.WA_CONNECTED' } & At)
-  | ({ type: 'MEDIA.AGENT_CONNECTED' } & At)
-  | ({ type: 'MEDIA.AGENT_LEG_DOWN' } & At)
-  | ({ type: 'MEDIA.FAILED'; reason: string } & At)
-  | ({ type: 'MEDIA.DTMF'; digit: string } & At)
-  | ({ type: 'GRAPH.DONE'; action: GraphAction } & At)
-  | ({
-      type: 'GRAPH.FAILED';
-      action: GraphAction;
-      metaCode?: number | undefined;
-      httpStatus?: number | undefined;
-      message: string;
-    } & At)
-  | ({ type: 'TIMER.FIRED'; timer: TimerName; token: string } & At)
-  /** The stranded-call sweep: acts like whichever deadline of the current state has passed. */
-  | ({ type: 'TIMER.SWEEP' } & At);
-
-export type CallEventType = CallEvent['type'];
-type Ev<T extends CallEventType> = Extract<CallEvent, { type: T }>;
-
-/** The state names, as the API and the console show them. */
-export const CALL_STATES = ['ringing', 'agent-offered', 'bridging', 'pre-accepted', 'live', 'ended'] as const;
-export type CallState = (typeof CALL_STATES)[number];
-
-const timer = (t: TimerName, delayMs: number, token: string | number): Effect => ({
-  type: 'timer.schedule',
-  timer: t,
-  delayMs: Math.max(0, delayMs),
-  token: String(token),
-});
-
-const union = (a: string[], b: string[]) => [...a, ...b.filter((x) => !a.includes(x))].slice(0, 100);
-
-const withdraw = (agentIds: string[], reason: WithdrawReason, takenBy?: string): Effect[] =>
-  agentIds.length ? [{ type: 'agents.withdraw', agentIds, reason, ...(takenBy ? { takenBy } : {}) }] : [];
-
-const cancel = (t: TimerName, token: string | number): Effect => ({
-  type: 'timer.cancel',
-  timer: t,
-  token: String(token),
-});
-
-/** The timers that may still be waiting in the current state: removed when the call ends. */
-function pendingTimerCancels(ctx: CallContext): Effect[] {
-  if (ctx.liveAt !== undefined) {
-    return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
-  }
-  if (ctx.acceptedAt !== undefined) return [cancel('accept-deadline', '1')];
-  const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routingSeq)];
-  if (ctx.offer?.expiresAt !== undefined) out.push(cancel('ring-expired', ctx.offer.seq));
-  return out;
-}
-
-/** Effects that end the call, shared by every path into `ended`. */
-function endingEffects(
-  ctx: CallContext,
-  reason: EndReason,
-  opts: { graph?: 'reject' | 'terminate' | undefined },
-): Effect[] {
-  const effects: Effect[] = [...pendingTimerCancels(ctx)];
-  if (opts.graph === 'reject') effects.push({ type: 'graph.reject' });
-  if (opts.graph === 'terminate') effects.push({ type: 'graph.terminate' });
-  // Everyone still ringing and the bridged agent hear why it ended (`call:ended`).
-  const told = [...(ctx.offer?.agentIds ?? []), ...(ctx.agentId ? [ctx.agentId] : [])];
-  if (told.length) effects.push({ type: 'agents.ended', agentIds: [...new Set(told)], reason });
-  if (ctx.agentId) effects.push({ type: 'agents.release', agentId: ctx.agentId });
-  if (ctx.mediaNodeId) effects.push({ type: 'media.close', nodeId: ctx.mediaNodeId, reason });
-  effects.push({ type: 'queue.leave' }, { type: 'call.ended', reason });
-  return effects;
-}
-
-type EndSpec = {
-  reason: EndReason;
-  endedBy: CallContext['endedBy'];
-  graph?: 'reject' | 'terminate' | undefined;
-  errorCode?: number | undefined;
-  detail?: string | undefined;
-};
-
-/** Meta's terminate webhook: the caller hung up, or Meta ended the call with an error code. */
-function endSpecForTerminate(ctx: CallContext, e: Ev<'WA.TERMINATE'>, live: boolean): EndSpec {
-  if (e.status === 'FAILED' && e.errorCode !== undefined) {
-    return {
-      reason: reasonForMetaError(e.errorCode),
-      endedBy: 'meta',
-      errorCode: e.errorCode,
-      detail: e.errorTitle?.slice(0, 200),
-    };
-  }
-  if (live) return { reason: 'completed', endedBy: 'caller' };
-  return { reason: ctx.agentId ? 'caller-hung-up' : 'caller-hung-up', endedBy: 'caller' };
-}
-
-type Args = { context: CallContext; event: CallEvent };
-
-/** Ends the call: effects first (computed from the context before it changes), then the recorded outcome. */
-function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
-  const specOf = (args: Args) => (typeof spec === 'function' ? spec(args) : spec);
-  return [
-    {
-      type: 'effect' as const,
-      params: (args: Args) => {
-        const s = specOf(args);
-        return endingEffects(args.context, s.reason, s);
-      },
-    },
-    assign<CallContext, CallEvent, undefined, CallEvent, never>((args) => {
-      const s = specOf(args);
-      return {
-        reason: s.reason,
-        endedBy: s.endedBy,
-        errorCode: s.errorCode,
-        detail: s.detail,
-        endedAt: args.event.at,
-      };
-    }),
-  ];
-}
-
-/** After pre_accept was sent Meta's call must be terminated; before, it is rejected. */
-const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' => (ctx.answerReady ? 'terminate' : 'reject');
-
-const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject' });
-
-const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
-
-/** The accept deadline (or a sweep past it) while waiting to go live. */
-const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
-  {
-    // The WhatsApp leg is up but the agent leg or pre_accept's 200 is late: accept anyway (fallback).
-    guard: (a: Args) => guard(a) && a.context.waConnected && !a.context.acceptRequested,
-    actions: [
-      assign<CallContext, CallEvent, undefined, CallEvent, never>(() => ({
-        acceptRequested: true,
-        acceptFallback: true,
-      })),
-      { type: 'effect' as const, params: { type: 'graph.accept' } as Effect },
-    ],
-  },
-  {
-    guard: (a: Args) => guard(a) && !a.context.waConnected,
-    target: 'ended' as const,
-    actions: endWith(({ context }) => ({
-      reason: 'media-failed',
-      endedBy: 'system',
-      graph: answeredGraph(context),
-      detail: context.answerReady ? 'WhatsApp media did not connect in time' : 'the bridge did not answer in time',
-    })),
-  },
-];
-
-/** The bridged agent's tab went away: wait `leaveGraceMs` for a reload to bring their media back. */
-const agentLeft = {
-  guard: 'isBridgedAgent' as const,
+const legDown = {
   actions: [
     assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
-      agentLeft: true,
       agentLegDown: true,
       graceSeq: context.graceSeq + 1,
     })),
     {
       type: 'effect' as const,
-      params: ({ context }: Args) => timer('agent-grace', context.leaveGraceMs, context.graceSeq),
+      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
     },
   ],
 };
 
-const graceOver = ({ context, event }: Args) =>
-  isTimer(event, 'agent-grace') &&
-  context.agentLegDown &&
-  event.type === 'TIMER.FIRED' &&
-  event.token === String(context.graceSeq);
-
-/** Before live: the agent who left is not coming back, so the call they were connecting is given up. */
-const leftWhileConnecting = {
-  guard: (a: Args) => graceOver(a) && a.context.agentLeft,
-  target: 'ended' as const,
-  actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
+/** What a call with an agent on it takes, live or on hold. */
+const onCall = {
+  'MEDIA.LEG_DOWN': {
+    guard: ({ context, event }: Args) =>
+      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
+    ...legDown,
+  },
+  'AGENT.HANGUP': {
+    guard: 'isBridgedAgent' as const,
+    target: 'ended' as const,
+    actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+  },
+  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown, ...legDown },
+  'AGENT.LEFT': agentLeft,
+  'MEDIA.LEG_CONNECTED': {
+    guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
+  'MEDIA.AGENT_CONNECTED': {
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
+  'TIMER.FIRED': [
+    {
+      // The agent closed their tab and did not come back: they hung up.
+      guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+    },
+    {
+      guard: graceOver,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
+    },
+    {
+      guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+      target: 'ended' as const,
+      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+    },
+  ],
+  'TIMER.SWEEP': {
+    guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+    target: 'ended' as const,
+    actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+  },
 };
-
-const offerWithout = (ctx: CallContext, agentId: string): CallOffer => ({
-  ...ctx.offer!,
-  agentIds: ctx.offer!.agentIds.filter((a) => a !== agentId),
-});
-
-const isLastOffered = ({ context, event }: Args) =>
-  'agentId' in event &&
-  !!context.offer?.agentIds.includes(event.agentId) &&
-  context.offer.agentIds.filter((a) => a !== event.agentId).length === 0;
 
 export const callMachine = setup({
   types: {
@@ -387,7 +139,6 @@ export const callMachine = setup({
     tried: [],
     offeredAt: undefined,
     agentId: undefined,
-    mediaNodeId: undefined,
     acceptedAt: undefined,
     acceptDeadlineAt: undefined,
     answerReady: false,
@@ -407,17 +158,47 @@ export const callMachine = setup({
     errorCode: undefined,
     detail: undefined,
     dtmf: '',
+    flow: input.business?.flow,
+    mediaNodeId: input.business?.mediaNodeId,
+    answeredAt: undefined,
+    ivr: { attempt: 0, choice: undefined, choiceAt: undefined },
+    queue: input.business?.flow.ivr
+      ? undefined
+      : input.business && {
+          teams: input.business.flow.queue.teams,
+          priority: input.business.flow.queue.priority,
+          enteredAt: input.at,
+          leftAt: undefined,
+          overflowed: false,
+          announceSeq: 0,
+        },
+    leaving: undefined,
+    hold: { since: undefined, totalMs: 0, seq: 0 },
+    holdAlertMs: input.holdAlertMs ?? 60_000,
   }),
   entry: {
     type: 'effect',
-    params: ({ context }) => [
-      { type: 'call.created' },
-      timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
-      { type: 'queue.join' },
-    ],
+    params: ({ context }) =>
+      context.flow
+        ? businessStartEffects(context)
+        : [
+            { type: 'call.created' },
+            timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
+            { type: 'queue.join' },
+          ],
   },
-  initial: 'ringing',
+  initial: 'start',
   states: {
+    // Transient: `answer: "business"` calls go to the menu (or straight to the queue), the others ring agents.
+    start: {
+      always: [
+        { guard: ({ context }) => context.flow?.ivr !== undefined, target: 'ivr' },
+        { guard: ({ context }) => context.flow !== undefined, target: 'queued' },
+        { target: 'ringing' },
+      ],
+    },
+    ivr: ivrState,
+    queued: queuedState,
     ringing: {
       entry: [
         assign({ routingSeq: ({ context }) => context.routingSeq + 1, offer: undefined }),
@@ -595,25 +376,37 @@ export const callMachine = setup({
       },
     },
     bridging: {
+      always: businessLive,
       on: {
-        'AGENT.HANGUP': {
-          // The agent gave up before the caller was connected.
-          guard: 'isBridgedAgent',
-          target: 'ended',
-          actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
-        },
+        'AGENT.HANGUP': [
+          businessBridging.hangup,
+          {
+            // The agent gave up before the caller was connected.
+            guard: 'isBridgedAgent',
+            target: 'ended',
+            actions: endWith(({ context }) => ({
+              reason: 'rejected',
+              endedBy: 'agent',
+              graph: answeredGraph(context),
+            })),
+          },
+        ],
         'AGENT.LEFT': agentLeft,
         'MEDIA.WA_ANSWER': {
           target: 'pre-accepted',
           actions: [assign({ answerReady: true }), { type: 'effect', params: { type: 'graph.preAccept' } }],
         },
         'TIMER.FIRED': [
+          ...businessBridging.timer,
           leftWhileConnecting,
           ...acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
         ],
-        'TIMER.SWEEP': acceptDeadlineTransitions(
-          ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
-        ),
+        'TIMER.SWEEP': [
+          businessBridging.sweep,
+          ...acceptDeadlineTransitions(
+            ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
+          ),
+        ],
       },
     },
     'pre-accepted': {
@@ -659,43 +452,15 @@ export const callMachine = setup({
     },
     live: {
       on: {
-        'AGENT.HANGUP': {
-          guard: 'isBridgedAgent',
-          target: 'ended',
-          actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-        },
-        'MEDIA.AGENT_LEG_DOWN': {
-          guard: ({ context }) => !context.agentLegDown,
-          actions: [
-            assign(({ context }) => ({ agentLegDown: true, graceSeq: context.graceSeq + 1 })),
-            { type: 'effect', params: ({ context }) => timer('agent-grace', context.agentGraceMs, context.graceSeq) },
-          ],
-        },
-        'AGENT.LEFT': agentLeft,
-        'MEDIA.AGENT_CONNECTED': { actions: assign({ agentLegDown: false, agentLeft: false, agentConnected: true }) },
-        'TIMER.FIRED': [
-          {
-            // The agent closed their tab and did not come back: they hung up.
-            guard: (a) => graceOver(a) && a.context.agentLeft,
-            target: 'ended',
-            actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-          },
-          {
-            guard: graceOver,
-            target: 'ended',
-            actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
-          },
-          {
-            guard: ({ event }) => isTimer(event, 'max-duration'),
-            target: 'ended',
-            actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-          },
-        ],
-        'TIMER.SWEEP': {
-          guard: ({ context, event }) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-          target: 'ended',
-          actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-        },
+        ...onCall,
+        'AGENT.HOLD': holdTransition,
+      },
+    },
+    'on-hold': {
+      on: {
+        ...onCall,
+        'AGENT.RESUME': resumeTransition,
+        'TIMER.FIRED': [holdAlert, ...onCall['TIMER.FIRED']],
       },
     },
     ended: {
@@ -706,9 +471,7 @@ export const callMachine = setup({
     // Handled in every state but `ended` (a final state takes no events).
     'WA.TERMINATE': {
       target: '.ended',
-      actions: endWith(({ context, event }) =>
-        endSpecForTerminate(context, event as Ev<'WA.TERMINATE'>, context.liveAt !== undefined),
-      ),
+      actions: endWith(({ context, event }) => endSpecForTerminate(event as Ev<'WA.TERMINATE'>, context)),
     },
     'CALL.CANCEL': {
       target: '.ended',
@@ -745,6 +508,12 @@ export const callMachine = setup({
       }),
     },
     'MEDIA.WA_CONNECTED': { guard: ({ context }) => !context.waConnected, actions: assign({ waConnected: true }) },
+    // A business-answered call's agent is one of its browser legs: its leg events mean the same as the agent's.
+    'MEDIA.LEG_CONNECTED': {
+      guard: ({ context, event }) =>
+        isAgentLeg(context, event.legId) && (!context.agentConnected || context.agentLegDown),
+      actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),
+    },
     'MEDIA.AGENT_CONNECTED': {
       guard: ({ context }) => !context.agentConnected || context.agentLegDown,
       actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),

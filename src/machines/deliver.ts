@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { initialTransition, type SnapshotFrom, transition } from 'xstate';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
-import { type CallContext, type CallEvent, type CallInput, type CallState, callMachine } from './call.machine.js';
+import { callMachine } from './call.machine.js';
 import { type CallStore, type OutboxItem, SaveResult, type TimelineEntry } from './call.store.js';
+import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
 
@@ -94,6 +95,8 @@ const SAFE_FIELDS = [
   'by',
   'note',
   'digit',
+  'playId',
+  'legId',
 ] as const;
 
 /** A one-line, log-safe summary of an event for the timeline. */

@@ -12,6 +12,8 @@ export function bindAddressFor(networks: NetworkFilter): string | undefined {
   const addresses = Object.values(networkInterfaces())
     .flatMap((list) => list ?? [])
     .filter((i) => networks.allows(i.address))
-    .sort((a, b) => Number(a.internal) - Number(b.internal) || Number(a.family !== 'IPv4') - Number(b.family !== 'IPv4'));
+    .sort(
+      (a, b) => Number(a.internal) - Number(b.internal) || Number(a.family !== 'IPv4') - Number(b.family !== 'IPv4'),
+    );
   return addresses[0]?.address;
 }
