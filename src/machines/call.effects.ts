@@ -117,17 +117,6 @@ export function graphJobId(callId: string, action: GraphAction): string {
   return `${callId}.${action}`;
 }
 
-const GRAPH_EFFECT_ACTION: Record<string, GraphAction> = {
-  'graph.preAccept': 'pre_accept',
-  'graph.accept': 'accept',
-  'graph.reject': 'reject',
-  'graph.terminate': 'terminate',
-};
-
-export function graphActionOf(effect: Effect): GraphAction | undefined {
-  return GRAPH_EFFECT_ACTION[effect.type];
-}
-
 interface ActionLike {
   type: string;
   params?: unknown;

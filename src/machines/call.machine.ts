@@ -1,21 +1,13 @@
 import { assign, setup } from 'xstate';
+import { businessStartEffects } from './call.business.js';
 import { consultingState, startConsult } from './call.consult.js';
 import type { Effect } from './call.effects.js';
+import { holdAlert, holdTransition, isAgentLeg, onCall, resumeTransition } from './call.hold.js';
+import { ivrState } from './call.ivr.js';
 import { monitor } from './call.monitor.js';
+import { businessBridging, businessLive, queuedState } from './call.queue.js';
+import { startTransfer, transferringState } from './call.transfer.js';
 import {
-  agentLeg,
-  businessBridging,
-  businessLive,
-  businessStartEffects,
-  holdAlert,
-  holdTransition,
-  ivrState,
-  queuedState,
-  resumeTransition,
-} from './call.queue.js';
-import { isFirstAgent, startTransfer, transferringState } from './call.transfer.js';
-import {
-  type Args,
   acceptDeadlineTransitions,
   agentLeft,
   answeredGraph,
@@ -23,7 +15,6 @@ import {
   endMissed,
   endSpecForTerminate,
   endWith,
-  graceOver,
   isLastOffered,
   isTimer,
   leftWhileConnecting,
@@ -34,75 +25,14 @@ import {
 } from './call.transitions.js';
 import type { CallContext, CallEvent, CallInput, Ev } from './call.types.js';
 
-const isAgentLeg = (ctx: CallContext, legId: string) => ctx.agentId !== undefined && legId === agentLeg(ctx.agentId);
-
-const legDown = {
-  actions: [
-    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
-      agentLegDown: true,
-      graceSeq: context.graceSeq + 1,
-    })),
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
-    },
-  ],
-};
-
-/** What a call with an agent on it takes, live or on hold. */
-const onCall = {
-  'MEDIA.LEG_DOWN': {
-    guard: ({ context, event }: Args) =>
-      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
-    ...legDown,
-  },
-  'AGENT.HANGUP': {
-    guard: 'isBridgedAgent' as const,
-    target: 'ended' as const,
-    actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-  },
-  // After a transfer the first agent's leg events (MEDIA.AGENT_*) no longer speak of the call's agent.
-  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown && isFirstAgent(context), ...legDown },
-  'AGENT.LEFT': agentLeft,
-  'MEDIA.LEG_CONNECTED': {
-    guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
-    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
-      agentLegDown: false,
-      agentLeft: false,
-      agentConnected: true,
-    }),
-  },
-  'MEDIA.AGENT_CONNECTED': {
-    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
-      agentLegDown: false,
-      agentLeft: false,
-      agentConnected: true,
-    }),
-  },
-  'TIMER.FIRED': [
-    {
-      // The agent closed their tab and did not come back: they hung up.
-      guard: (a: Args) => graceOver(a) && a.context.agentLeft,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-    },
-    {
-      guard: graceOver,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
-    },
-    {
-      guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
-  ],
-  'TIMER.SWEEP': {
-    guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-    target: 'ended' as const,
-    actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-  },
-};
+/**
+ * transition() builds a throwaway actor from the machine, with no input, for every event it applies. Its context
+ * cannot be made; one error built once says so, where reading the missing input would capture a stack each time.
+ */
+const NO_INPUT = new Error('the call machine starts from a CallInput');
+function noInput(): never {
+  throw NO_INPUT;
+}
 
 export const callMachine = setup({
   types: {
@@ -124,7 +54,7 @@ export const callMachine = setup({
   },
 }).createMachine({
   id: 'call',
-  context: ({ input }) => ({
+  context: ({ input = noInput() }) => ({
     callId: input.callId,
     phoneNumberId: input.phoneNumberId,
     businessNumber: input.businessNumber,
@@ -537,5 +467,3 @@ export const callMachine = setup({
     },
   },
 });
-
-export type CallMachine = typeof callMachine;

@@ -1,10 +1,11 @@
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import type { AgentClient } from '../../../src/client/agent-client.js';
-import type { AudioStatsSample, CallDetail, LegStats } from '../../../src/shared/protocol.js';
+import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/protocol.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
 import { MonitorMedia, type MonitorMode } from '../lib/monitor-media.js';
+import { MachineDiagram } from './MachineDiagram.js';
 
 /** One call's full story for a supervisor: outcome, state path, timeline with routing decisions, audio stats. */
 export function CallDrawer({
@@ -23,6 +24,18 @@ export function CallDrawer({
   const { data: call, error } = usePolling(load, 3_000);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const [machine, setMachine] = useState<MachineGraph | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.machine().then(
+      (g) => live && setMachine(g),
+      () => undefined, // the state path below still tells the story
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -78,6 +91,14 @@ export function CallDrawer({
             )}
             {monitor && call.state === 'live' && <MonitorControls callId={callId} {...monitor} />}
             <StatePath call={call} />
+            {machine && (
+              <section>
+                <h3>Call machine</h3>
+                <div className="machine-wrap">
+                  <MachineDiagram graph={machine} timeline={call.timeline} current={call.state} />
+                </div>
+              </section>
+            )}
             <Timeline call={call} />
             <StatsTable samples={call.stats} />
           </div>
