@@ -8,7 +8,8 @@ import type { Metrics } from '../shared/metrics.js';
 import { waitReady } from '../shared/redis.js';
 import { startDemoSimulator } from '../sim/demo.js';
 import { startHttpRole } from './http.role.js';
-import { startMediaRole } from './media.role.js';
+import { type MediaRole, startMediaRole } from './media.role.js';
+import { flushQueue } from './shutdown.js';
 import { startWorkerRole } from './worker.role.js';
 
 /**
@@ -47,13 +48,11 @@ export async function startRoles(
   const core = createCore(effective, logger, redisUrl, inspector ? { onTransition: inspector.onTransition } : {});
   await waitReady(core.redis);
   const stops: (() => Promise<void>)[] = [];
-  let drain: (() => Promise<void>) | undefined;
+  let media: MediaRole | undefined;
   try {
     if (runMedia) {
-      const media = await startMediaRole(core);
-      stops.push(() => media.stop());
-      // A dedicated media node lets its live calls finish; all-in-one (npm start) ends them at once.
-      drain = () => media.drain(role === 'media' ? config.media.drainTimeoutMs : 0);
+      media = await startMediaRole(core);
+      stops.push(() => media!.stop());
     }
     if (runWorker) {
       const worker = await startWorkerRole(core);
@@ -95,9 +94,21 @@ export async function startRoles(
     throw err;
   }
   return async () => {
-    // Media stops taking calls and lets live ones finish while everything else still runs; then http (agents move
-    // to other replicas), workers, and the media node ends what is left.
-    await drain?.().catch((err) => logger.error({ err: (err as Error).message }, 'drain failed'));
+    // 1. No new work, 2. end or hand over the calls, while everything else still runs: a dedicated media node lets
+    // its live calls finish (up to MEDIA_DRAIN_TIMEOUT_SECONDS), then ends the rest; all-in-one (npm start) ends them
+    // at once, so that Meta hears `terminate` and the agents `call:ended` from this process before it goes.
+    if (media) {
+      await media
+        .drain(role === 'media' ? config.media.drainTimeoutMs : 0)
+        .catch((err) => logger.error({ err: (err as Error).message }, 'drain failed'));
+      await media.stop().catch((err) => logger.error({ err: (err as Error).message }, 'media stop failed'));
+    }
+    // 3. Flush the Graph API jobs those ends produced while this process's workers still run.
+    if (media && runWorker) {
+      const left = await flushQueue(core.queues.graph, GRAPH_FLUSH_MS).catch(() => -1);
+      if (left !== 0) logger.warn({ left }, 'Graph API jobs still queued at shutdown; a worker runs them later');
+    }
+    // 4. Then http (agents move to other replicas), workers, the rest.
     for (const s of [...stops].reverse())
       await s().catch((err) => logger.error({ err: (err as Error).message }, 'stop failed'));
     await core.close();
@@ -105,6 +116,9 @@ export async function startRoles(
     inspector?.stop();
   };
 }
+
+/** How long shutdown waits for the Graph API jobs of the calls it ended (inside the short hard stop). */
+const GRAPH_FLUSH_MS = 10_000;
 
 const DEMO_AGENTS_HINT = 'config/agents.demo.json';
 
