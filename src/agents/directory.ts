@@ -92,16 +92,27 @@ export class AgentDirectory {
     return [...this.#agents.keys()].map((id) => this.get(id)!);
   }
 
-  /** Constant-time check; unknown users cost the same as wrong passwords. */
+  /**
+   * Constant-time check that costs the same for every username: exactly one scrypt runs whether the agent exists,
+   * has a hash or a plain (demo) password, so response times do not reveal which usernames exist.
+   */
   verify(id: string, password: string): Agent | undefined {
     const a = this.#agents.get(id);
     let ok: boolean;
     if (a?.passwordHash) ok = checkHash(password, a.passwordHash);
     else {
+      checkHash(password, dummyHash());
       const want = Buffer.from(a?.password ?? `\u0000${randomBytes(8).toString('hex')}`);
       const got = Buffer.from(password);
       ok = want.length === got.length && timingSafeEqual(want, got) && a !== undefined;
     }
     return ok && a ? this.get(a.id) : undefined;
   }
+}
+
+let dummy: string | undefined;
+/** A hash nobody's password matches, for the work an unknown user or a plain password would otherwise skip. */
+function dummyHash(): string {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummy;
 }

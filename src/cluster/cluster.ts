@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DEMO, loadConfig } from '../shared/config.js';
 import { type EmbeddedRedis, resolveRedis } from '../shared/embedded-redis.js';
 import { ConfigError } from '../shared/errors.js';
@@ -47,6 +48,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     CONSOLE_BUILD: 'never',
     ...opts.env,
   };
+  // Every http replica must verify the tokens the others sign: one secret for the whole cluster, random per start
+  // when the caller set none (demo mode never signs with a secret from the repository).
+  baseEnv.JWT_SECRET ||= randomBytes(32).toString('base64url');
   const config = loadConfig({ ...baseEnv, REDIS_URL: opts.redisUrl ?? baseEnv.REDIS_URL });
   let embedded: EmbeddedRedis | undefined;
   const redis = await resolveRedis(

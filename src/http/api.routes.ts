@@ -1,6 +1,4 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { utcDay } from '../machines/call.index.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
@@ -8,7 +6,9 @@ import { CALL_ID_RE } from '../shared/keys.js';
 import { type ConsoleConfig, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
 import type { AppDeps } from './app.js';
 import { type AuthVariables, requireAuth } from './auth.js';
+import { readBodyCapped } from './body.js';
 import { loadDetail, loadSummaries } from './call-view.js';
+import { ClientAddress } from './client-address.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
 const BeaconSchema = z.object({
@@ -17,8 +17,11 @@ const BeaconSchema = z.object({
   action: z.enum(['hangup', 'decline', 'leave']),
 });
 
-async function jsonBody(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = await req.text();
+/** API bodies are small JSON documents: capped while they stream in. */
+const MAX_API_BODY = 64 * 1024;
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = new TextDecoder().decode(await readBodyCapped(c, MAX_API_BODY));
   try {
     return JSON.parse(text);
   } catch {
@@ -35,42 +38,45 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The REST API under /api. Bearer tokens everywhere but login and the pagehide beacon (token in the body). */
 export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   const api = new Hono<{ Variables: AuthVariables }>();
   const auth = requireAuth(deps.tokens);
   const supervisor = requireAuth(deps.tokens, { role: 'supervisor' });
-  api.use('*', bodyLimit({ maxSize: 64 * 1024 }));
+  const clientAddress = new ClientAddress(deps.config.trustedProxies);
 
   api.get('/config', (c) =>
     c.json<ConsoleConfig>({
       demo: deps.config.demo,
       protocol: PROTOCOL_VERSION,
       inspect: deps.config.inspect,
-      inspectUrl: deps.config.inspect ? `http://localhost:${deps.config.inspectPort}` : null,
+      // Without its token: the page asks for it (printed at start).
+      inspectUrl: deps.config.inspect ? `http://localhost:${deps.config.inspectPort}/` : null,
       answerDeadlineSeconds: deps.config.calls.answerDeadlineMs / 1000,
       iceServers: deps.config.agentIceServers,
     }),
   );
 
   api.post('/login', async (c) => {
-    const { username, password } = parse(LoginSchema, await jsonBody(c.req));
-    const ip = clientIp(c);
-    await deps.limiter.check(username, ip);
+    const { username, password } = parse(LoginSchema, await jsonBody(c));
+    const source = clientAddress.of(c);
+    const refused = (reason: string, extra: Record<string, unknown> = {}) => {
+      deps.metrics.loginRefusals.inc({ reason });
+      deps.logger.warn({ username: username.slice(0, 64), source, reason, ...extra }, 'login refused');
+    };
+    try {
+      await deps.limiter.check(username, source);
+    } catch (err) {
+      refused('rate-limited');
+      throw err;
+    }
     const agent = deps.directory.verify(username, password);
     if (!agent) {
-      await deps.limiter.failed(username, ip);
+      const delayS = await deps.limiter.failed(username, source);
+      refused('bad-credentials', delayS ? { delayS } : {});
       throw new UnauthorizedError('bad-credentials', 'Wrong username or password.');
     }
-    await deps.limiter.succeeded(username);
+    await deps.limiter.succeeded(username, source);
     const { token, expiresAt } = await deps.tokens.issue(agent);
     deps.logger.info({ agentId: agent.id }, 'agent logged in');
     return c.json({ token, expiresAt, agent });
@@ -97,7 +103,7 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     const agent = c.get('agent');
     const id = c.req.param('id');
     if (!CALL_ID_RE.test(id)) throw new BadRequestError('bad-call-id', 'That is not a call id.');
-    const detail = await loadDetail(deps.store, id);
+    const detail = await loadDetail(deps.store, id, { showDtmf: deps.config.showDtmf });
     if (!detail) throw new NotFoundError('unknown-call', `No call ${id} (it may have expired).`);
     if (agent.role !== 'supervisor' && detail.agentId !== agent.id && !detail.offeredAgents.includes(agent.id)) {
       throw new ForbiddenError('not-your-call', 'Only supervisors can see calls they were not part of.');
@@ -116,7 +122,7 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   // navigator.sendBeacon cannot set headers: the token travels in the (text/plain) body.
   api.post('/agent/beacon', async (c) => {
-    const { token, callId, action } = parse(BeaconSchema, await jsonBody(c.req));
+    const { token, callId, action } = parse(BeaconSchema, await jsonBody(c));
     const { agent } = await deps.tokens.verify(token);
     const res =
       action === 'hangup'
@@ -151,6 +157,11 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   api.post('/demo/call', supervisor, async (c) => {
     if (!deps.placeDemoCall) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
     return c.json(await deps.placeDemoCall());
+  });
+
+  // An unknown API path is a JSON 404, not the console's page (which the catch-all would serve with 200).
+  api.all('*', (c) => {
+    throw new NotFoundError('not-found', `No API route ${c.req.method} ${c.req.path}: see the README, "Interfaces".`);
   });
 
   return api;

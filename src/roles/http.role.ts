@@ -49,7 +49,11 @@ export async function startHttpRole(
     actions: core.actions,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
-    admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),
+    admin: adminRoutes({
+      queues: core.queues,
+      tokens: core.tokens,
+      httpsPublicUrl: config.publicUrl?.startsWith('https:') ?? false,
+    }),
     webRoot: path.join(PROJECT_ROOT, 'web', 'dist'),
     beforeScrape: async () => {
       const ids = await core.index.active(5000);

@@ -43,7 +43,14 @@ export async function startRoles(
 
   // XSTATE_INSPECT=1: stream every call actor's transitions to the Stately inspector.
   const inspector = config.inspect
-    ? await createCallInspector({ port: config.inspectPort, startBridge: runHttp, logger })
+    ? await createCallInspector({
+        port: config.inspectPort,
+        host: config.inspectHost,
+        token: config.inspectToken,
+        showDtmf: config.showDtmf,
+        startBridge: runHttp,
+        logger,
+      })
     : undefined;
   const core = createCore(effective, logger, redisUrl, inspector ? { onTransition: inspector.onTransition } : {});
   await waitReady(core.redis);
@@ -83,6 +90,7 @@ export async function startRoles(
           `  Place a simulated call with the button in the supervisor view, or: npm run sim -- call --sim ${effective.graph.baseUrl}`,
         );
       }
+      if (inspector?.viewUrl) lines.push(`  Call inspector: ${inspector.viewUrl}`);
       if (opts.embeddedRedis)
         lines.push('', '  Redis: a local redis-server was started for this process (nothing is persisted).');
       process.stdout.write(`${lines.join('\n')}\n\n`);

@@ -44,15 +44,13 @@ export function SupervisorView({
               Open the Stately inspector ↗
             </a>
           )}
-          <a
-            className="btn btn-ghost"
-            href={`/admin/login?token=${encodeURIComponent(token)}`}
-            target="_blank"
-            rel="noreferrer"
-            data-testid="queues-link"
-          >
-            Queues ↗
-          </a>
+          {/* A POST, so the token never lands in a URL (history, proxy logs); the server answers with a cookie. */}
+          <form method="post" action="/admin/login" target="_blank" className="inline-form" rel="noopener">
+            <input type="hidden" name="token" value={token} />
+            <button type="submit" className="btn btn-ghost" data-testid="queues-link">
+              Queues ↗
+            </button>
+          </form>
           {config?.demo && <DemoCallButton api={api} onPlaced={() => calls.refresh()} />}
         </div>
       </div>
