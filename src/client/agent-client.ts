@@ -48,7 +48,7 @@ export class ApiError extends Error {
 
 export interface RequestOptions {
   token?: string | undefined;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   body?: unknown;
   /** @default 10_000 */
   timeoutMs?: number;

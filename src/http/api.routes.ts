@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import type { AgentPatch, NewAgent } from '../agents/store.js';
 import { utcDay } from '../machines/call.index.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
@@ -76,6 +77,10 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
       refused('bad-credentials', delayS ? { delayS } : {});
       throw new UnauthorizedError('bad-credentials', 'Wrong username or password.');
     }
+    if (agent.disabled) {
+      refused('disabled');
+      throw new ForbiddenError('account-disabled', 'Your account is disabled: ask a supervisor.');
+    }
     await deps.limiter.succeeded(username, source);
     const { token, expiresAt } = await deps.tokens.issue(agent);
     deps.logger.info({ agentId: agent.id }, 'agent logged in');
@@ -133,7 +138,29 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     return c.json(res);
   });
 
-  api.get('/agents', supervisor, async (c) => c.json({ agents: await deps.presence.list() }));
+  // Presence rows (the supervisor view's table) carry the managed fields too; `teams` lists every team known.
+  api.get('/agents', supervisor, async (c) =>
+    c.json({ agents: await deps.presence.list(), teams: (await deps.agents?.teams()) ?? [] }),
+  );
+
+  api.post('/agents', supervisor, async (c) => {
+    if (!deps.agents) throw new ForbiddenError('not-managed', 'Agents are not managed by this process.');
+    const agent = await deps.agents.create((await jsonBody(c)) as NewAgent);
+    deps.logger.info({ agentId: agent.id, by: c.get('agent').id }, 'agent created');
+    return c.json({ agent }, 201);
+  });
+
+  api.patch('/agents/:id', supervisor, async (c) => {
+    if (!deps.agents) throw new ForbiddenError('not-managed', 'Agents are not managed by this process.');
+    const id = c.req.param('id');
+    const patch = (await jsonBody(c)) as AgentPatch;
+    const me = c.get('agent');
+    if (id === me.id && (patch?.disabled === true || (patch?.role !== undefined && patch.role !== 'supervisor'))) {
+      throw new BadRequestError('not-yourself', 'You cannot disable yourself or drop your own supervisor role.');
+    }
+    const agent = await deps.agents.update(id, patch);
+    return c.json({ agent });
+  });
 
   api.get('/stats/today', supervisor, async (c) => {
     const day = utcDay(Date.now());

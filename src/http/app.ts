@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AgentActions } from '../agents/actions.js';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { PresenceService } from '../agents/presence.js';
+import type { AgentStore } from '../agents/store.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   ingest: WebhookIngest;
   tokens: TokenService;
   directory: AgentDirectory;
+  /** Agent management (`POST|PATCH /api/agents`); absent: the directory is read-only. */
+  agents?: AgentStore | undefined;
   limiter: LoginLimiter;
   presence: PresenceService;
   actions: AgentActions;

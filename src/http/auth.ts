@@ -11,6 +11,8 @@ export interface TokenClaims {
   role: AgentRole;
   exp: number;
   iat: number;
+  /** The agent's session version at sign-in; a password change bumps it and ends older tokens. */
+  sv?: number;
 }
 
 /** Signed, expiring bearer tokens (HS256) for agents and supervisors. */
@@ -28,7 +30,14 @@ export class TokenService {
   async issue(agent: Agent, nowS = Math.floor(Date.now() / 1000)): Promise<{ token: string; expiresAt: number }> {
     const exp = nowS + this.#ttlSeconds;
     const token = await sign(
-      { sub: agent.id, name: agent.name, role: agent.role, iat: nowS, exp },
+      {
+        sub: agent.id,
+        name: agent.name,
+        role: agent.role,
+        iat: nowS,
+        exp,
+        sv: this.#directory.sessionVersion(agent.id),
+      },
       this.#secret,
       'HS256',
     );
@@ -36,8 +45,10 @@ export class TokenService {
   }
 
   /**
-   * Checks signature and expiry, and that the agent still exists in the directory.
-   * @throws UnauthorizedError `token-missing` | `token-expired` | `token-invalid`
+   * Checks signature and expiry, that the agent still exists and is not disabled, and that their password has not
+   * changed since the token was issued.
+   * @throws UnauthorizedError `token-missing` | `token-expired` | `token-invalid` | `account-disabled` |
+   * `token-revoked`
    */
   async verify(token: string | undefined | null): Promise<{ agent: Agent; claims: TokenClaims }> {
     if (!token)
@@ -53,6 +64,10 @@ export class TokenService {
     }
     const agent = typeof payload.sub === 'string' ? this.#directory.get(payload.sub) : undefined;
     if (!agent) throw new UnauthorizedError('token-invalid', 'The token names no known agent: log in again.');
+    if (agent.disabled) throw new UnauthorizedError('account-disabled', 'Your account is disabled: ask a supervisor.');
+    if ((payload.sv ?? 0) !== this.#directory.sessionVersion(agent.id)) {
+      throw new UnauthorizedError('token-revoked', 'Your password was changed since you logged in: log in again.');
+    }
     return { agent, claims: payload as unknown as TokenClaims };
   }
 }

@@ -26,6 +26,7 @@ export async function startHttpRole(
   opts: { placeDemoCall?: () => Promise<{ callId: string }> } = {},
 ): Promise<HttpRole> {
   const { config, logger } = core;
+  await core.agents.start();
   const ingest = new WebhookIngest({
     redis: core.redis,
     keys: core.keys,
@@ -44,6 +45,7 @@ export async function startHttpRole(
     ingest,
     tokens: core.tokens,
     directory: core.directory,
+    agents: core.agents,
     limiter: new LoginLimiter(core.redis, core.keys),
     presence: core.presence,
     actions: core.actions,

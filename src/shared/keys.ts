@@ -62,6 +62,14 @@ export function keys(prefix: string) {
     ingestDead: `${prefix}:ingest:dead`,
     /** string counter for login attempts */
     loginAttempts: (who: string) => `${prefix}:login:{${who}}`,
+    /** hash agentId → JSON agent record (name, passwordHash, teams, role, takesCalls, disabled, sessionVersion) */
+    agentRecords: `${prefix}:agents:records`,
+    /** set of team names agents belong to */
+    teams: `${prefix}:agents:teams`,
+    /** string: set once AGENTS_FILE has seeded the records */
+    agentsSeeded: `${prefix}:agents:seeded`,
+    /** pub/sub channel: an agent record changed (message: the agent id) */
+    agentsChanged: `${prefix}:agents:changed`,
     media: {
       /** zset nodeId → heartbeat expiry ms */
       nodes: `${prefix}:media:nodes`,

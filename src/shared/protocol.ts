@@ -222,6 +222,10 @@ export interface AgentRow {
   callId: string | null;
   sockets: number;
   wrapUpUntil: number | null;
+  /** Whether calls are routed to them (agent management). */
+  takesCalls?: boolean;
+  /** A disabled account cannot log in (agent management). */
+  disabled?: boolean;
 }
 
 /** Today's counters (UTC day), from the calls that ended today. */
