@@ -205,7 +205,8 @@ function pendingTimerCancels(ctx: CallContext): Effect[] {
   if (ctx.liveAt !== undefined) {
     return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
   }
-  if (ctx.acceptedAt !== undefined) return [cancel('accept-deadline', '1')];
+  if (ctx.acceptedAt !== undefined)
+    return [cancel('accept-deadline', '1'), ...(ctx.acceptRequested ? [cancel('accept-deadline', 'confirm')] : [])];
   const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routingSeq)];
   if (ctx.offer?.expiresAt !== undefined) out.push(cancel('ring-expired', ctx.offer.seq));
   return out;
@@ -284,6 +285,28 @@ const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject'
 
 const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
 
+/** Once accept is requested, Meta's 200 must come within this (the Graph job's retries included). */
+const acceptConfirmMs = (ctx: CallContext) => ctx.acceptDeadlineMs * 3;
+/** The accept request's own deadline: `accept-deadline` with token `confirm`. */
+const acceptConfirmTimer = ({ context }: Args): Effect => timer('accept-deadline', acceptConfirmMs(context), 'confirm');
+const isAcceptConfirmOver = ({ context, event }: Args) =>
+  context.acceptRequested &&
+  ((event.type === 'TIMER.FIRED' && event.timer === 'accept-deadline' && event.token === 'confirm') ||
+    (event.type === 'TIMER.SWEEP' &&
+      context.acceptDeadlineAt !== undefined &&
+      event.at >= context.acceptDeadlineAt + acceptConfirmMs(context)));
+/** Accept was requested but Meta never confirmed it (a lost or stuck Graph job): the call ends with a reason. */
+const acceptNeverConfirmed = {
+  guard: isAcceptConfirmOver,
+  target: 'ended' as const,
+  actions: endWith(({ context }) => ({
+    reason: 'graph-failed',
+    endedBy: 'system',
+    graph: answeredGraph(context),
+    detail: 'accept: Meta did not confirm it in time',
+  })),
+};
+
 /** The accept deadline (or a sweep past it) while waiting to go live. */
 const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
   {
@@ -295,6 +318,7 @@ const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
         acceptFallback: true,
       })),
       { type: 'effect' as const, params: { type: 'graph.accept' } as Effect },
+      { type: 'effect' as const, params: acceptConfirmTimer },
     ],
   },
   {
@@ -619,7 +643,11 @@ export const callMachine = setup({
     'pre-accepted': {
       always: {
         guard: 'readyToAccept',
-        actions: [assign({ acceptRequested: true }), { type: 'effect', params: { type: 'graph.accept' } }],
+        actions: [
+          assign({ acceptRequested: true }),
+          { type: 'effect', params: { type: 'graph.accept' } },
+          { type: 'effect', params: acceptConfirmTimer },
+        ],
       },
       on: {
         'AGENT.HANGUP': {
@@ -635,26 +663,37 @@ export const callMachine = setup({
             guard: ({ event }) => event.action === 'accept',
             target: 'live',
             actions: [
-              assign(({ context, event }) => ({ liveAt: event.at, maxEndAt: event.at + context.maxCallMs })),
+              assign(({ context, event }) => ({
+                liveAt: event.at,
+                maxEndAt: event.at + context.maxCallMs,
+                // Live after a fallback accept with no agent leg yet: it gets the agent grace to arrive.
+                ...(context.agentConnected ? {} : { agentLegDown: true, graceSeq: context.graceSeq + 1 }),
+              })),
               {
                 type: 'effect',
                 params: ({ context }) => [
                   cancel('accept-deadline', '1'),
+                  cancel('accept-deadline', 'confirm'),
                   { type: 'media.startAgentAudio', nodeId: context.mediaNodeId! },
                   { type: 'agents.live', agentId: context.agentId! },
                   timer('max-duration', context.maxCallMs, '1'),
+                  ...(context.agentConnected ? [] : [timer('agent-grace', context.agentGraceMs, context.graceSeq)]),
                 ],
               },
             ],
           },
         ],
         'TIMER.FIRED': [
+          acceptNeverConfirmed,
           leftWhileConnecting,
           ...acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
         ],
-        'TIMER.SWEEP': acceptDeadlineTransitions(
-          ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
-        ),
+        'TIMER.SWEEP': [
+          acceptNeverConfirmed,
+          ...acceptDeadlineTransitions(
+            ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
+          ),
+        ],
       },
     },
     live: {
