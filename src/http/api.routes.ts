@@ -18,6 +18,11 @@ const BeaconSchema = z.object({
   action: z.enum(['hangup', 'decline', 'leave']),
 });
 
+/** Callers waiting for an agent: ringing, offered, or queued after the business answered. */
+const WAITING_STATES: ReadonlySet<string> = new Set(['ringing', 'agent-offered', 'queued']);
+/** Calls an agent has: connecting, live, or on hold. */
+const ON_CALL_STATES: ReadonlySet<string> = new Set(['bridging', 'pre-accepted', 'live', 'on-hold']);
+
 /** API bodies are small JSON documents: capped while they stream in. */
 const MAX_API_BODY = 64 * 1024;
 
@@ -164,17 +169,17 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   api.get('/stats/today', supervisor, async (c) => {
     const day = utcDay(Date.now());
-    const [figures, waiting, active] = await Promise.all([
-      deps.index.daily(day),
-      deps.index.waiting(1000),
-      deps.index.active(1000),
-    ]);
+    const [figures, active] = await Promise.all([deps.index.daily(day), deps.index.active(1000)]);
+    // Each figure counts what it says, from each call's current state: a ringing call is waiting, not on a call.
+    const states = await Promise.all(active.map((id) => deps.redis.hget(deps.store.keys.call.state(id), 'state')));
+    const count = (set: ReadonlySet<string>) => states.filter((s) => s !== null && set.has(s)).length;
     const answered = figures.answered;
     const decided = figures.answered + figures.missed + figures.abandoned;
     return c.json<TodayStats>({
       ...figures,
-      waitingNow: waiting.length,
-      activeNow: active.length,
+      waitingNow: count(WAITING_STATES),
+      onCallsNow: count(ON_CALL_STATES),
+      activeNow: states.filter((s) => s !== null && s !== 'ended').length,
       averageSpeedOfAnswerMs: answered ? Math.round(figures.answerMsSum / answered) : null,
       averageHandleTimeMs: answered ? Math.round(figures.handleMsSum / answered) : null,
       abandonmentRate: decided ? (figures.abandoned + figures.missed) / decided : null,

@@ -245,7 +245,11 @@ export interface DailyFigures {
 
 /** GET /api/stats/today. */
 export interface TodayStats extends DailyFigures {
+  /** Callers waiting for an agent right now (ringing, offered, queued). */
   waitingNow: number;
+  /** Calls an agent has right now (connecting, live, on hold). */
+  onCallsNow: number;
+  /** Every call in progress, in any state. */
   activeNow: number;
   averageSpeedOfAnswerMs: number | null;
   averageHandleTimeMs: number | null;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEMO } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import { createCallerFactory } from './caller-factory.js';
+import { checkCallOptions, checkServerOptions } from './cli-options.js';
 import { WhatsAppSimulator } from './simulator.js';
 
 const HELP = `WhatsApp simulator — plays Meta for this service (loopback only).
@@ -34,6 +35,14 @@ async function main(): Promise<void> {
   });
   const [cmd = 'serve', arg] = positionals;
   if (values.help) return void console.log(HELP);
+  const problems = [
+    ...checkServerOptions({ port: values.port, sim: values.sim, webhook: values.webhook }),
+    ...(cmd === 'call' ? checkCallOptions({ from: values.from, name: values.name }) : []),
+  ];
+  if (problems.length) {
+    console.error(problems.join('\n'));
+    process.exit(2);
+  }
   const sim = values.sim.replace(/\/+$/, '');
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${sim}${path}`, {
