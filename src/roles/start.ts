@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ensureConsoleBuilt } from '../http/console-build.js';
 import { createCallInspector } from '../machines/inspect.js';
 import { createCore } from '../runtime.js';
 import { type Config, PROJECT_ROOT } from '../shared/config.js';
+import { keys as makeKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
-import { waitReady } from '../shared/redis.js';
+import { RedisFactory, waitReady } from '../shared/redis.js';
 import { startDemoSimulator } from '../sim/demo.js';
 import { startHttpRole } from './http.role.js';
 import { type MediaRole, startMediaRole } from './media.role.js';
@@ -30,7 +32,13 @@ export async function startRoles(
   // Demo mode: an embedded simulator plays Meta (Graph API + webhooks + callers with audio), unless
   // GRAPH_API_BASE_URL names one already running (npm run cluster runs it as its own process).
   const demo = config.demo && runHttp && !config.graphBaseUrlSet ? await startDemoSimulator(config, logger) : undefined;
-  const effective: Config = demo ? { ...config, graph: { ...config.graph, baseUrl: demo.baseUrl } } : config;
+  let effective: Config = demo ? { ...config, graph: { ...config.graph, baseUrl: demo.baseUrl } } : config;
+  // Demo mode without JWT_SECRET: every http replica on this Redis must verify the others' tokens, so they share one
+  // random secret kept in Redis (never one from the repository).
+  if (runHttp && !config.auth.jwtSecretSet) {
+    const jwtSecret = await sharedDemoSecret(config, logger, redisUrl);
+    effective = { ...effective, auth: { ...effective.auth, jwtSecret } };
+  }
   const placeDemoCall = demo
     ? () => demo.placeCall()
     : config.demo
@@ -68,7 +76,7 @@ export async function startRoles(
     if (!runHttp && config.metricsPort) {
       const server = await serveMetrics(core.metrics, config.host, config.metricsPort, role);
       stops.push(() => new Promise<void>((r) => server.close(() => r())));
-      logger.info({ port: config.metricsPort }, 'metrics at /metrics');
+      logger.info({ port: (server.address() as AddressInfo).port }, 'metrics at /metrics');
     }
     if (runHttp) {
       if (config.consoleBuild) await ensureConsoleBuilt(PROJECT_ROOT, logger);
@@ -125,13 +133,30 @@ export async function startRoles(
   };
 }
 
+async function sharedDemoSecret(config: Config, logger: Logger, redisUrl: string): Promise<string> {
+  const factory = new RedisFactory({ url: redisUrl, cluster: config.redis.cluster, logger });
+  try {
+    const redis = factory.create('demo-secret');
+    await waitReady(redis);
+    const key = makeKeys(config.redis.keyPrefix).demoJwtSecret;
+    await redis.set(key, config.auth.jwtSecret, 'NX');
+    return (await redis.get(key)) ?? config.auth.jwtSecret;
+  } finally {
+    await factory.closeAll();
+  }
+}
+
 /** How long shutdown waits for the Graph API jobs of the calls it ended (inside the short hard stop). */
 const GRAPH_FLUSH_MS = 10_000;
 
 const DEMO_AGENTS_HINT = 'config/agents.demo.json';
 
-/** /metrics and /healthz for the roles that have no HTTP server of their own (worker, media). */
-function serveMetrics(metrics: Metrics, host: string, port: number, role: string): Promise<Server> {
+/**
+ * /metrics and /healthz for the roles that have no HTTP server of their own (worker, media). Media nodes on host
+ * networking share the host's ports: when METRICS_PORT is taken, the next free one up to METRICS_PORT+15 is used
+ * (and logged).
+ */
+async function serveMetrics(metrics: Metrics, host: string, port: number, role: string): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
       void metrics.registry.metrics().then((body) => {
@@ -145,8 +170,18 @@ function serveMetrics(metrics: Metrics, host: string, port: number, role: string
       res.writeHead(404).end();
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
+  for (let p = port; ; p++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(p, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return server;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || p >= port + 15) throw err;
+    }
+  }
 }

@@ -64,6 +64,7 @@ const EnvSchema = z.object({
   WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
   WHATSAPP_PHONE_NUMBER_ID: csv.optional(),
   GRAPH_API_BASE_URL: z.url().default('https://graph.facebook.com'),
+  DEMO_GRAPH_API_BASE_URL: z.url().optional(),
   GRAPH_API_VERSION: z
     .string()
     .regex(/^v\d+\.\d+$/, 'like v23.0')
@@ -163,7 +164,14 @@ export interface Config {
     routingPolicy: 'ring-all' | 'ring-one';
     routingFile: string | undefined;
   };
-  auth: { agentsFile: string; jwtSecret: string; jwtTtlSeconds: number; presenceLeaseMs: number };
+  auth: {
+    agentsFile: string;
+    jwtSecret: string;
+    /** JWT_SECRET was set; otherwise (demo mode) every process on one Redis shares a random one kept there. */
+    jwtSecretSet: boolean;
+    jwtTtlSeconds: number;
+    presenceLeaseMs: number;
+  };
   corsOrigins: string[] | undefined;
   /** Proxies (CIDRs) whose X-Forwarded-For names the client's address (login limiting, logs). */
   trustedProxies: string[] | undefined;
@@ -217,6 +225,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Missing ${missing.join(', ')}: set all four WhatsApp variables (from your Meta app dashboard), or none for the demo mode.`,
     );
   }
+  // Demo mode talks to a simulator: GRAPH_API_BASE_URL, else DEMO_GRAPH_API_BASE_URL (a simulator of its own, as in
+  // docker-compose), else the one each http process embeds. A worker on its own has none to fall back on.
+  const demoGraph = demo && cleaned.GRAPH_API_BASE_URL === undefined ? e.DEMO_GRAPH_API_BASE_URL : undefined;
+  const graphBaseUrlSet = cleaned.GRAPH_API_BASE_URL !== undefined || demoGraph !== undefined;
+  if (demo && e.ROLE === 'worker' && !graphBaseUrlSet) {
+    throw new ConfigError(
+      'GRAPH_API_BASE_URL is not set and this is the demo mode: a worker on its own would call Meta with the demo token. Point GRAPH_API_BASE_URL (or DEMO_GRAPH_API_BASE_URL) at the simulator (npm run sim).',
+    );
+  }
   if (!demo && !e.JWT_SECRET) {
     throw new ConfigError('JWT_SECRET is not set: set it to a random string of at least 16 characters.');
   }
@@ -261,13 +278,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       phoneNumberIds: e.WHATSAPP_PHONE_NUMBER_ID ?? [DEMO.phoneNumberId],
     },
     graph: {
-      baseUrl: e.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      baseUrl: (demoGraph ?? e.GRAPH_API_BASE_URL).replace(/\/+$/, ''),
       version: e.GRAPH_API_VERSION,
       accessToken: e.WHATSAPP_ACCESS_TOKEN ?? DEMO.accessToken,
       timeoutMs: e.GRAPH_TIMEOUT_MS,
       maxAttempts: e.GRAPH_MAX_ATTEMPTS,
     },
-    graphBaseUrlSet: cleaned.GRAPH_API_BASE_URL !== undefined,
+    graphBaseUrlSet,
     calls: {
       answerDeadlineMs: e.CALL_ANSWER_DEADLINE_SECONDS * 1000,
       ringTimeoutMs: e.AGENT_RING_TIMEOUT_SECONDS * 1000,
@@ -282,6 +299,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       agentsFile,
       // Demo mode never signs with a secret from the repository: a random one per start.
       jwtSecret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      jwtSecretSet: e.JWT_SECRET !== undefined,
       jwtTtlSeconds: e.JWT_TTL_SECONDS,
       presenceLeaseMs: e.PRESENCE_LEASE_SECONDS * 1000,
     },

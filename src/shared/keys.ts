@@ -68,6 +68,8 @@ export function keys(prefix: string) {
     teams: `${prefix}:agents:teams`,
     /** string: set once AGENTS_FILE has seeded the records */
     agentsSeeded: `${prefix}:agents:seeded`,
+    /** string: demo mode's token-signing secret, random, shared by the http replicas on this Redis */
+    demoJwtSecret: `${prefix}:demo:jwt-secret`,
     /** pub/sub channel: an agent record changed (message: the agent id) */
     agentsChanged: `${prefix}:agents:changed`,
     media: {

@@ -15,6 +15,8 @@ const HELP = `WhatsApp simulator — plays Meta for this service (loopback only)
 options:
   --sim <url>       a running simulator (default http://127.0.0.1:3001, the demo's)
   --port <n>        serve: Graph API port (default 3001)
+  --host <addr>     serve: where the Graph API listens (default 127.0.0.1; 0.0.0.0 in a container of its own,
+                    where callers also offer every network, not only loopback)
   --webhook <url>   serve: where to post webhooks (default http://127.0.0.1:3000/webhooks/whatsapp)
   --name <name>     call: the caller's profile name
   --from <digits>   call: the caller's number
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
     options: {
       sim: { type: 'string', default: 'http://127.0.0.1:3001' },
       port: { type: 'string', default: '3001' },
+      host: { type: 'string', default: '127.0.0.1' },
       webhook: { type: 'string', default: 'http://127.0.0.1:3000/webhooks/whatsapp' },
       name: { type: 'string' },
       from: { type: 'string' },
@@ -71,17 +74,20 @@ async function main(): Promise<void> {
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'sim' });
       const s = new WhatsAppSimulator({
         webhookUrl: values.webhook,
-        appSecret: process.env.WHATSAPP_APP_SECRET ?? DEMO.appSecret,
-        accessToken: process.env.WHATSAPP_ACCESS_TOKEN ?? DEMO.accessToken,
+        appSecret: process.env.WHATSAPP_APP_SECRET || DEMO.appSecret,
+        accessToken: process.env.WHATSAPP_ACCESS_TOKEN || DEMO.accessToken,
         business: {
-          phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.split(',')[0] ?? DEMO.phoneNumberId,
+          phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.split(',')[0] || DEMO.phoneNumberId,
           displayPhoneNumber: DEMO.displayPhoneNumber,
           wabaId: '200000000000002',
         },
-        callerFactory: createCallerFactory({ logger, allowedNetworks: ['127.0.0.0/8', '::1/128'] }),
+        callerFactory: createCallerFactory({
+          logger,
+          allowedNetworks: values.host === '127.0.0.1' ? ['127.0.0.0/8', '::1/128'] : undefined,
+        }),
         logger,
       });
-      const url = await s.start(Number(values.port));
+      const url = await s.start(Number(values.port), values.host);
       console.log(
         `WhatsApp simulator: Graph API at ${url} (set GRAPH_API_BASE_URL=${url}), webhooks to ${values.webhook}`,
       );
