@@ -62,12 +62,12 @@ export function keys(prefix: string) {
     ingestDead: `${prefix}:ingest:dead`,
     /** string counter for login attempts */
     loginAttempts: (who: string) => `${prefix}:login:{${who}}`,
-    /** hash agentId → JSON agent record (name, passwordHash, teams, role, takesCalls, disabled, sessionVersion) */
-    agentRecords: `${prefix}:agents:records`,
+    /** hash agentId → JSON agent record (records, teams and the seeded flag share a hash slot: one MULTI) (name, passwordHash, teams, role, takesCalls, disabled, sessionVersion) */
+    agentRecords: `${prefix}:{${prefix}-agents}:records`,
     /** set of team names agents belong to */
-    teams: `${prefix}:agents:teams`,
+    teams: `${prefix}:{${prefix}-agents}:teams`,
     /** string: set once AGENTS_FILE has seeded the records */
-    agentsSeeded: `${prefix}:agents:seeded`,
+    agentsSeeded: `${prefix}:{${prefix}-agents}:seeded`,
     /** string: demo mode's token-signing secret, random, shared by the http replicas on this Redis */
     demoJwtSecret: `${prefix}:demo:jwt-secret`,
     /** pub/sub channel: an agent record changed (message: the agent id) */

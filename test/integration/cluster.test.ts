@@ -64,7 +64,7 @@ describe('npm run cluster and demo secrets', () => {
     const { Redis } = await import('ioredis');
     const r = new Redis(redisUrl());
     try {
-      expect(await r.hexists(`${prefix}:agents:records`, 'a1')).toBe(1);
+      expect(await r.hexists(`${prefix}:{${prefix}-agents}:records`, 'a1')).toBe(1);
     } finally {
       r.disconnect();
     }
