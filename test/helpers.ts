@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import type { CallContext } from '../src/machines/call.machine.js';
 import type { OutboxItem } from '../src/machines/call.store.js';
+import type { CallContext } from '../src/machines/call.types.js';
 import type { EffectDispatcher } from '../src/machines/deliver.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
 import { deletePrefix } from '../src/shared/keys.js';

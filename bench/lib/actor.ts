@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { CallContext } from '../../src/machines/call.machine.js';
 import { CallStore, type OutboxItem } from '../../src/machines/call.store.js';
+import type { CallContext } from '../../src/machines/call.types.js';
 import {
   Deliverer,
   type DeliverMetrics,

@@ -1,4 +1,4 @@
-import type { CallContext } from '../machines/call.machine.js';
+import type { CallContext } from '../machines/call.types.js';
 import { type Deliverer, restore } from '../machines/deliver.js';
 import type { RedisMediaCommander } from '../media/commands.js';
 import type { NodeRegistry } from '../media/node-registry.js';

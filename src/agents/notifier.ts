@@ -1,5 +1,5 @@
 import type { WithdrawReason } from '../machines/call.effects.js';
-import type { CallContext } from '../machines/call.machine.js';
+import type { CallContext } from '../machines/call.types.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import type { CallOffered, ServerToAgent } from '../shared/protocol.js';

@@ -1,5 +1,5 @@
-import type { CallContext } from '../machines/call.machine.js';
 import type { CallStore } from '../machines/call.store.js';
+import type { CallContext } from '../machines/call.types.js';
 import { restore } from '../machines/deliver.js';
 import { maskDigits, maskNumber } from '../shared/log.js';
 import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/protocol.js';

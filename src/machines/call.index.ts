@@ -1,7 +1,7 @@
 import type { Keys } from '../shared/keys.js';
 import type { DailyFigures } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { CallContext } from './call.machine.js';
+import type { CallContext } from './call.types.js';
 
 export type { DailyFigures };
 

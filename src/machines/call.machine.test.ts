@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
 import type { Effect } from './call.effects.js';
-import { type CallEvent, type CallInput, callMachine, reasonForMetaError } from './call.machine.js';
+import { callMachine } from './call.machine.js';
+import { type CallEvent, type CallInput, reasonForMetaError } from './call.types.js';
 import { type CallSnapshot, restore, step } from './deliver.js';
 
 const T0 = 1_000_000;

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { initialTransition, type SnapshotFrom, transition } from 'xstate';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
-import { type CallContext, type CallEvent, type CallInput, type CallState, callMachine } from './call.machine.js';
+import { callMachine } from './call.machine.js';
 import { type CallStore, type OutboxItem, SaveResult, type TimelineEntry } from './call.store.js';
+import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
 

@@ -7,7 +7,7 @@ import { createApp } from '../http/app.js';
 import { LoginLimiter } from '../http/auth.js';
 import { WebhookIngest } from '../http/ingest.js';
 import { createSignaling } from '../http/signaling.js';
-import { CALL_STATES } from '../machines/call.machine.js';
+import { CALL_STATES } from '../machines/call.types.js';
 import type { Core } from '../runtime.js';
 import { PROJECT_ROOT } from '../shared/config.js';
 

@@ -1,4 +1,4 @@
-import type { RoutingPolicy } from '../machines/call.machine.js';
+import type { RoutingPolicy } from '../machines/call.types.js';
 
 export const TIERS = ['assigned', 'team', 'anyone'] as const;
 export type Tier = (typeof TIERS)[number];

@@ -1,7 +1,7 @@
 import type { WithdrawReason } from '../machines/call.effects.js';
 import type { CallIndex } from '../machines/call.index.js';
-import type { CallContext } from '../machines/call.machine.js';
 import type { OutboxItem } from '../machines/call.store.js';
+import type { CallContext } from '../machines/call.types.js';
 import type { EffectDispatcher } from '../machines/deliver.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Queues } from './queues.js';

@@ -1,5 +1,5 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { CallContext } from '../machines/call.machine.js';
+import type { CallContext } from '../machines/call.types.js';
 import { type Deliverer, restore } from '../machines/deliver.js';
 import { GraphApiError } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';

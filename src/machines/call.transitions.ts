@@ -1,0 +1,205 @@
+/**
+ * The call machine's building blocks: effect constructors, the ending effects shared by every path into `ended`,
+ * and the transition fragments several states reuse. Pure: they compute effects as data, never do I/O.
+ */
+import { assign } from 'xstate';
+import type { Effect, TimerName, WithdrawReason } from './call.effects.js';
+import {
+  type CallContext,
+  type CallEvent,
+  type CallOffer,
+  type EndReason,
+  type Ev,
+  reasonForMetaError,
+} from './call.types.js';
+
+export const timer = (t: TimerName, delayMs: number, token: string | number): Effect => ({
+  type: 'timer.schedule',
+  timer: t,
+  delayMs: Math.max(0, delayMs),
+  token: String(token),
+});
+
+export const union = (a: string[], b: string[]) => [...a, ...b.filter((x) => !a.includes(x))].slice(0, 100);
+
+export const withdraw = (agentIds: string[], reason: WithdrawReason, takenBy?: string): Effect[] =>
+  agentIds.length ? [{ type: 'agents.withdraw', agentIds, reason, ...(takenBy ? { takenBy } : {}) }] : [];
+
+export const cancel = (t: TimerName, token: string | number): Effect => ({
+  type: 'timer.cancel',
+  timer: t,
+  token: String(token),
+});
+
+/** The timers that may still be waiting in the current state: removed when the call ends. */
+export function pendingTimerCancels(ctx: CallContext): Effect[] {
+  if (ctx.liveAt !== undefined) {
+    return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
+  }
+  if (ctx.acceptedAt !== undefined)
+    return [cancel('accept-deadline', '1'), ...(ctx.acceptRequested ? [cancel('accept-deadline', 'confirm')] : [])];
+  const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routingSeq)];
+  if (ctx.offer?.expiresAt !== undefined) out.push(cancel('ring-expired', ctx.offer.seq));
+  return out;
+}
+
+/** Effects that end the call, shared by every path into `ended`. */
+export function endingEffects(
+  ctx: CallContext,
+  reason: EndReason,
+  opts: { graph?: 'reject' | 'terminate' | undefined },
+): Effect[] {
+  const effects: Effect[] = [...pendingTimerCancels(ctx)];
+  if (opts.graph === 'reject') effects.push({ type: 'graph.reject' });
+  if (opts.graph === 'terminate') effects.push({ type: 'graph.terminate' });
+  // Everyone still ringing and the bridged agent hear why it ended (`call:ended`).
+  const told = [...(ctx.offer?.agentIds ?? []), ...(ctx.agentId ? [ctx.agentId] : [])];
+  if (told.length) effects.push({ type: 'agents.ended', agentIds: [...new Set(told)], reason });
+  if (ctx.agentId) effects.push({ type: 'agents.release', agentId: ctx.agentId });
+  if (ctx.mediaNodeId) effects.push({ type: 'media.close', nodeId: ctx.mediaNodeId, reason });
+  effects.push({ type: 'queue.leave' }, { type: 'call.ended', reason });
+  return effects;
+}
+
+export type EndSpec = {
+  reason: EndReason;
+  endedBy: CallContext['endedBy'];
+  graph?: 'reject' | 'terminate' | undefined;
+  errorCode?: number | undefined;
+  detail?: string | undefined;
+};
+
+/** Meta's terminate webhook: the caller hung up, or Meta ended the call with an error code. */
+export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, live: boolean): EndSpec {
+  if (e.status === 'FAILED' && e.errorCode !== undefined) {
+    return {
+      reason: reasonForMetaError(e.errorCode),
+      endedBy: 'meta',
+      errorCode: e.errorCode,
+      detail: e.errorTitle?.slice(0, 200),
+    };
+  }
+  if (live) return { reason: 'completed', endedBy: 'caller' };
+  return { reason: 'caller-hung-up', endedBy: 'caller' };
+}
+
+export type Args = { context: CallContext; event: CallEvent };
+
+/** Ends the call: effects first (computed from the context before it changes), then the recorded outcome. */
+export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
+  const specOf = (args: Args) => (typeof spec === 'function' ? spec(args) : spec);
+  return [
+    {
+      type: 'effect' as const,
+      params: (args: Args) => {
+        const s = specOf(args);
+        return endingEffects(args.context, s.reason, s);
+      },
+    },
+    assign<CallContext, CallEvent, undefined, CallEvent, never>((args) => {
+      const s = specOf(args);
+      return {
+        reason: s.reason,
+        endedBy: s.endedBy,
+        errorCode: s.errorCode,
+        detail: s.detail,
+        endedAt: args.event.at,
+      };
+    }),
+  ];
+}
+
+/** After pre_accept was sent Meta's call must be terminated; before, it is rejected. */
+export const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' => (ctx.answerReady ? 'terminate' : 'reject');
+
+export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject' });
+
+export const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
+
+/** Once accept is requested, Meta's 200 must come within this (the Graph job's retries included). */
+const acceptConfirmMs = (ctx: CallContext) => ctx.acceptDeadlineMs * 3;
+/** The accept request's own deadline: `accept-deadline` with token `confirm`. */
+export const acceptConfirmTimer = ({ context }: Args): Effect =>
+  timer('accept-deadline', acceptConfirmMs(context), 'confirm');
+const isAcceptConfirmOver = ({ context, event }: Args) =>
+  context.acceptRequested &&
+  ((event.type === 'TIMER.FIRED' && event.timer === 'accept-deadline' && event.token === 'confirm') ||
+    (event.type === 'TIMER.SWEEP' &&
+      context.acceptDeadlineAt !== undefined &&
+      event.at >= context.acceptDeadlineAt + acceptConfirmMs(context)));
+/** Accept was requested but Meta never confirmed it (a lost or stuck Graph job): the call ends with a reason. */
+export const acceptNeverConfirmed = {
+  guard: isAcceptConfirmOver,
+  target: 'ended' as const,
+  actions: endWith(({ context }) => ({
+    reason: 'graph-failed',
+    endedBy: 'system',
+    graph: answeredGraph(context),
+    detail: 'accept: Meta did not confirm it in time',
+  })),
+};
+
+/** The accept deadline (or a sweep past it) while waiting to go live. */
+export const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
+  {
+    // The WhatsApp leg is up but the agent leg or pre_accept's 200 is late: accept anyway (fallback).
+    guard: (a: Args) => guard(a) && a.context.waConnected && !a.context.acceptRequested,
+    actions: [
+      assign<CallContext, CallEvent, undefined, CallEvent, never>(() => ({
+        acceptRequested: true,
+        acceptFallback: true,
+      })),
+      { type: 'effect' as const, params: { type: 'graph.accept' } as Effect },
+      { type: 'effect' as const, params: acceptConfirmTimer },
+    ],
+  },
+  {
+    guard: (a: Args) => guard(a) && !a.context.waConnected,
+    target: 'ended' as const,
+    actions: endWith(({ context }) => ({
+      reason: 'media-failed',
+      endedBy: 'system',
+      graph: answeredGraph(context),
+      detail: context.answerReady ? 'WhatsApp media did not connect in time' : 'the bridge did not answer in time',
+    })),
+  },
+];
+
+/** The bridged agent's tab went away: wait `leaveGraceMs` for a reload to bring their media back. */
+export const agentLeft = {
+  guard: 'isBridgedAgent' as const,
+  actions: [
+    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
+      agentLeft: true,
+      agentLegDown: true,
+      graceSeq: context.graceSeq + 1,
+    })),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args) => timer('agent-grace', context.leaveGraceMs, context.graceSeq),
+    },
+  ],
+};
+
+export const graceOver = ({ context, event }: Args) =>
+  isTimer(event, 'agent-grace') &&
+  context.agentLegDown &&
+  event.type === 'TIMER.FIRED' &&
+  event.token === String(context.graceSeq);
+
+/** Before live: the agent who left is not coming back, so the call they were connecting is given up. */
+export const leftWhileConnecting = {
+  guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+  target: 'ended' as const,
+  actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
+};
+
+export const offerWithout = (ctx: CallContext, agentId: string): CallOffer => ({
+  ...ctx.offer!,
+  agentIds: ctx.offer!.agentIds.filter((a) => a !== agentId),
+});
+
+export const isLastOffered = ({ context, event }: Args) =>
+  'agentId' in event &&
+  !!context.offer?.agentIds.includes(event.agentId) &&
+  context.offer.agentIds.filter((a) => a !== event.agentId).length === 0;

@@ -1,0 +1,183 @@
+/** The call actor's data: why calls end, its context, input, events and state names. */
+import type { GraphAction, TimerName } from './call.effects.js';
+
+/**
+ * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
+ * use them.
+ */
+export const END_REASONS = [
+  /** A live call hung up normally by either side (see `endedBy`). */
+  'completed',
+  /** Nobody answered by the answer deadline; rejected at Meta. */
+  'missed',
+  /** The business rejected it (supervisor) before answer. */
+  'rejected',
+  /** The caller hung up before an agent was connected. */
+  'caller-hung-up',
+  /** The bridge could not connect or failed mid-call. */
+  'media-failed',
+  /** A Graph API action (pre_accept/accept) failed for good. */
+  'graph-failed',
+  /** Meta ended the call: the caller's WhatsApp client received no media (138021). */
+  'no-media-received',
+  /** Meta ended the call: the caller's WhatsApp client could not send media (138022). */
+  'no-media-sent',
+  /** Meta ended the call: accepted but no media connection signals (138023). */
+  'media-unknown',
+  /** Meta ended the call: our answer came too late (138007). */
+  'answer-timeout',
+  /** Meta ended the call with another error (see `errorCode`). */
+  'meta-error',
+  /** The bridged agent's media did not come back within the grace period. */
+  'agent-disconnected',
+  /** The call reached MAX_CALL_SECONDS. */
+  'max-duration',
+] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+/** Meta error codes on a FAILED terminate → our reason. */
+export function reasonForMetaError(code: number | undefined): EndReason {
+  switch (code) {
+    case 138021:
+      return 'no-media-received';
+    case 138022:
+      return 'no-media-sent';
+    case 138023:
+      return 'media-unknown';
+    case 138019:
+    case 138020:
+      return 'media-failed';
+    case 138007:
+      return 'answer-timeout';
+    default:
+      return 'meta-error';
+  }
+}
+
+export type RoutingPolicy = 'ring-all' | 'ring-one';
+
+export interface CallOffer {
+  seq: number;
+  agentIds: string[];
+  policy: RoutingPolicy;
+  tier: string;
+  /** When a ring-one (or tier) offer expires; undefined = until the answer deadline. */
+  expiresAt: number | undefined;
+}
+
+export interface CallContext {
+  callId: string;
+  phoneNumberId: string;
+  /** The business number the caller dialled (display form, digits). */
+  businessNumber: string;
+  caller: { waId: string | undefined; name: string | undefined };
+  createdAt: number;
+  answerDeadlineAt: number;
+  ringTimeoutMs: number;
+  acceptDeadlineMs: number;
+  maxCallMs: number;
+  agentGraceMs: number;
+  /** Increments with every routing request; answers carrying an older seq are stale. */
+  routingSeq: number;
+  offer: CallOffer | undefined;
+  /** Agents who declined this call: never offered it again. */
+  declined: string[];
+  /** Everyone this call was ever offered to (history, visibility). */
+  offeredAgents: string[];
+  /** Agents already tried in this ring-one rotation. */
+  tried: string[];
+  offeredAt: number | undefined;
+  agentId: string | undefined;
+  mediaNodeId: string | undefined;
+  acceptedAt: number | undefined;
+  acceptDeadlineAt: number | undefined;
+  answerReady: boolean;
+  preAcceptDone: boolean;
+  waConnected: boolean;
+  agentConnected: boolean;
+  acceptRequested: boolean;
+  acceptFallback: boolean;
+  liveAt: number | undefined;
+  maxEndAt: number | undefined;
+  agentLegDown: boolean;
+  /** The bridged agent's tab went away (pagehide): a reload comes back within leaveGraceMs, a closed tab does not. */
+  agentLeft: boolean;
+  leaveGraceMs: number;
+  graceSeq: number;
+  endedAt: number | undefined;
+  reason: EndReason | undefined;
+  endedBy: 'caller' | 'agent' | 'supervisor' | 'system' | 'meta' | undefined;
+  errorCode: number | undefined;
+  detail: string | undefined;
+  dtmf: string;
+}
+
+export interface CallInput {
+  callId: string;
+  phoneNumberId: string;
+  businessNumber: string;
+  caller: { waId?: string | undefined; name?: string | undefined };
+  at: number;
+  answerDeadlineMs: number;
+  ringTimeoutMs: number;
+  acceptDeadlineMs: number;
+  maxCallMs: number;
+  agentGraceMs?: number;
+  leaveGraceMs?: number;
+}
+
+type At = { at: number };
+export type CallEvent =
+  | ({
+      type: 'WA.TERMINATE';
+      status: 'COMPLETED' | 'FAILED';
+      errorCode?: number | undefined;
+      errorTitle?: string | undefined;
+    } & At)
+  | ({ type: 'WA.STATUS'; status: string } & At)
+  /** Meta's offer cannot be answered (broken SDP): the call is rejected before anyone rings. */
+  | ({ type: 'WA.BAD_OFFER'; reason: string } & At)
+  | ({
+      type: 'ROUTING.OFFER';
+      seq: number;
+      agentIds: string[];
+      policy: RoutingPolicy;
+      tier: string;
+      ringTimeoutMs?: number | undefined;
+      resetTried?: boolean;
+      /** Why these agents (shown in the timeline). */
+      note?: string;
+    } & At)
+  | ({ type: 'ROUTING.NO_AGENTS'; seq: number; note: string } & At)
+  | ({ type: 'CALL.REROUTE' } & At)
+  | ({ type: 'CALL.CANCEL'; by: string } & At)
+  | ({ type: 'AGENT.ACCEPT'; agentId: string; mediaNodeId: string } & At)
+  | ({ type: 'AGENT.DECLINE'; agentId: string } & At)
+  | ({ type: 'AGENT.UNAVAILABLE'; agentId: string } & At)
+  | ({ type: 'AGENT.HANGUP'; agentId: string } & At)
+  /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
+  | ({ type: 'AGENT.LEFT'; agentId: string } & At)
+  | ({ type: 'MEDIA.WA_ANSWER' } & At)
+  | ({ type: 'MEDIA.WA_CONNECTED' } & At)
+  | ({ type: 'MEDIA.AGENT_CONNECTED' } & At)
+  | ({ type: 'MEDIA.AGENT_LEG_DOWN' } & At)
+  | ({ type: 'MEDIA.FAILED'; reason: string } & At)
+  | ({ type: 'MEDIA.DTMF'; digit: string } & At)
+  | ({ type: 'GRAPH.DONE'; action: GraphAction } & At)
+  | ({
+      type: 'GRAPH.FAILED';
+      action: GraphAction;
+      metaCode?: number | undefined;
+      httpStatus?: number | undefined;
+      message: string;
+    } & At)
+  | ({ type: 'TIMER.FIRED'; timer: TimerName; token: string } & At)
+  /** The stranded-call sweep: acts like whichever deadline of the current state has passed. */
+  | ({ type: 'TIMER.SWEEP' } & At);
+
+export type CallEventType = CallEvent['type'];
+export type Ev<T extends CallEventType> = Extract<CallEvent, { type: T }>;
+
+/** The state names, as the API and the console show them. */
+export const CALL_STATES = ['ringing', 'agent-offered', 'bridging', 'pre-accepted', 'live', 'ended'] as const;
+export type CallState = (typeof CALL_STATES)[number];
