@@ -225,6 +225,7 @@ describe('security edges', () => {
     await new Promise((r) => setTimeout(r, 300));
     intruder.send(JSON.stringify({ type: '@xstate.event', sessionId: 'forged', event: { type: 'FORGED' } }));
     const { call } = await sim.placeCall({ sdp: META_OFFER, name: 'Secret Name' });
+    await waitUntil(() => svc.core.store.load(call.callId), { what: 'the call to exist' });
     for (const digit of ['4', '2', '#']) {
       await svc.core.deliverer.deliver(call.callId, { type: 'MEDIA.DTMF', digit, at: Date.now() });
     }
