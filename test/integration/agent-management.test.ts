@@ -4,6 +4,7 @@
  * open sockets stayed connected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../src/client/agent-client.js';
 import type { AgentRow } from '../../src/shared/protocol.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
@@ -120,6 +121,14 @@ describe('agent management', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error?.code).toBe('account-disabled');
     expect((await call('GET', '/api/me', token)).body.error?.code).toBe('account-disabled');
+    // A socket opened with the old token is refused for good (no reconnect loop).
+    const again = new AgentClient({ baseUrl: svc.url, token });
+    again.connect();
+    try {
+      await waitUntil(() => again.status.state === 'auth-failed', { what: 'the socket refused', timeoutMs: 5000 });
+    } finally {
+      again.close();
+    }
     // The other replica agrees.
     expect((await login('a2', 'pw', other!.url)).status).toBe(403);
     // Enabled again, they log in.
