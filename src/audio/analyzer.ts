@@ -1,5 +1,5 @@
-import { type WrtcAudioData, type WrtcAudioSink, type WrtcTrack, wrtc } from '../media/wrtc.js';
-import { nowMs } from './clock.js';
+import { nowMs } from '../rtc/clock.js';
+import { type WrtcAudioData, type WrtcAudioSink, type WrtcTrack, wrtc } from '../rtc/wrtc.js';
 import { meanSquare, prevalentFrequency, toneShare } from './goertzel.js';
 import {
   classifyFrame,
@@ -201,6 +201,22 @@ export class AudioAnalyzer {
       this.#ringPos = (this.#ringPos + 1) % ring.length;
     }
     this.#ringFill = Math.min(ring.length, this.#ringFill + frame.length);
+  }
+
+  /**
+   * The longest stretch inside [since, until] (epoch ms) with no non-silent frame, edges included: what a listener
+   * heard as silence (queue tests: a waiting caller must never hear more than a second of it).
+   */
+  longestSilenceMs(since: number, until: number): number {
+    let last = since;
+    let longest = 0;
+    for (const t of this.#audioTimes) {
+      if (t < since) continue;
+      if (t > until) break;
+      longest = Math.max(longest, t - last);
+      last = t;
+    }
+    return Math.max(longest, until - last);
   }
 
   /** The most recent `windowMs` of audio (oldest first) and its sample rate. */

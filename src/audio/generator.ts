@@ -1,7 +1,7 @@
-import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../media/wrtc.js';
-import { nowMs } from './clock.js';
+import { nowMs } from '../rtc/clock.js';
+import { FrameClock } from '../rtc/frame-clock.js';
+import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../rtc/wrtc.js';
 import { type DtmfSegment, dtmfFrequencies, dtmfSchedule } from './dtmf.js';
-import { FrameClock } from './frame-clock.js';
 import { type MarkerScheme, markerScheme, type SenderGap } from './markers.js';
 import { newSynthState, type SynthState, synthesizeFrame } from './synth.js';
 
@@ -119,7 +119,7 @@ export class AudioGenerator {
   /**
    * Plays keys as in-band DTMF (dual tones, Q.23) instead of the tone: `toneMs` per key, `gapMs` of silence after
    * each; the tone resumes afterwards. Returns when the last key ends (epoch ms). This is in-band audio, not RFC 4733
-   * events: wrtc cannot send those (see src/media/DTMF.md).
+   * events: wrtc cannot send those (see src/media/engines/wrtc/DTMF.md).
    */
   playDtmf(digits: string, opts: { toneMs?: number; gapMs?: number } = {}): number {
     const start = Math.max(nowMs(), this.#dtmf[this.#dtmf.length - 1]?.endMs ?? 0) + (opts.gapMs ?? 80);

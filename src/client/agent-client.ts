@@ -156,6 +156,7 @@ const SERVER_EVENTS = [
   'auth:expired',
   'floor:call',
   'floor:agent',
+  'call:hold-alert',
 ] as const satisfies readonly (keyof ServerToAgent)[];
 
 export interface AgentClientOptions {
@@ -342,6 +343,15 @@ export class AgentClient {
 
   hangup(callId: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('call:hangup', { callId });
+  }
+
+  /** The caller hears music and this agent's microphone is no longer forwarded. */
+  hold(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:hold', { callId });
+  }
+
+  resume(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:resume', { callId });
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */

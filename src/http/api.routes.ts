@@ -10,8 +10,10 @@ import { type AuthVariables, requireAuth } from './auth.js';
 import { readBodyCapped } from './body.js';
 import { loadDetail, loadSummaries } from './call-view.js';
 import { ClientAddress } from './client-address.js';
+import { loadQueues } from './queue-view.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const DemoKeysSchema = z.object({ digits: z.string().regex(/^[0-9*#]{1,20}$/, '1 to 20 of 0-9, * and #') });
 const BeaconSchema = z.object({
   token: z.string().min(10).max(4096),
   callId: z.string().regex(CALL_ID_RE),
@@ -167,6 +169,17 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     return c.json({ agent });
   });
 
+  // Live media nodes (lease not expired): engine, capacity, load (hosted calls), draining.
+  api.get('/media-nodes', supervisor, async (c) => {
+    const now = Date.now();
+    const nodes = (await deps.mediaNodes?.list()) ?? [];
+    return c.json(
+      nodes
+        .filter((n) => n.expiresAt > now)
+        .map((n) => ({ id: n.id, engine: n.engine, capacity: n.capacity, load: n.calls, draining: n.draining })),
+    );
+  });
+
   api.get('/stats/today', supervisor, async (c) => {
     const day = utcDay(Date.now());
     const [figures, active] = await Promise.all([deps.index.daily(day), deps.index.active(1000)]);
@@ -186,9 +199,34 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     });
   });
 
+  api.get('/queues', supervisor, async (c) => {
+    if (!deps.callQueue) throw new NotFoundError('no-queues', 'This process does not serve queues.');
+    const teams = [...new Set(deps.directory.all().flatMap((a) => a.teams))].sort();
+    const view = await loadQueues(
+      {
+        store: deps.store,
+        callQueue: deps.callQueue,
+        teams,
+        serviceLevelSeconds: deps.config.calls.serviceLevelSeconds,
+      },
+      c.req.query('day') && /^\d{4}-\d{2}-\d{2}$/.test(c.req.query('day')!) ? c.req.query('day')! : utcDay(Date.now()),
+    );
+    return c.json(view);
+  });
+
   api.post('/demo/call', supervisor, async (c) => {
     if (!deps.placeDemoCall) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
     return c.json(await deps.placeDemoCall());
+  });
+
+  api.post('/demo/calls/:id/keys', supervisor, async (c) => {
+    if (!deps.pressDemoKeys) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
+    const id = c.req.param('id');
+    if (!CALL_ID_RE.test(id)) throw new BadRequestError('bad-call-id', 'That is not a call id.');
+    const { digits } = parse(DemoKeysSchema, await jsonBody(c));
+    const res = await deps.pressDemoKeys(id, digits);
+    if (!res.ok) throw new BadRequestError('keys-refused', `The simulated caller cannot press keys: ${res.error}.`);
+    return c.json(res);
   });
 
   // An unknown API path is a JSON 404, not the console's page (which the catch-all would serve with 200).

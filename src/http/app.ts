@@ -12,6 +12,7 @@ import type { AgentStore } from '../agents/store.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
+import type { QueueStore } from '../routing/queue.store.js';
 import type { Config } from '../shared/config.js';
 import { AppError, TooManyRequestsError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -38,16 +39,31 @@ export interface AppDeps {
   limiter: LoginLimiter;
   presence: PresenceService;
   actions: AgentActions;
+  /** The per-team queues of business-answered calls (the supervisor's queue view). */
+  callQueue?: QueueStore | undefined;
   /** Extra readiness checks (queues, adapter); each resolves or throws. */
   readiness?: Record<string, () => Promise<unknown>>;
   /** Places a simulated call (demo mode only). */
   placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
+  /** The caller of a simulated call presses keys (demo mode only). */
+  pressDemoKeys?:
+    | ((callId: string, digits: string) => Promise<{ ok: true } | { ok: false; error: string }>)
+    | undefined;
   /** Mounted under /admin (Bull Board at /admin/queues, supervisors only). */
   admin?: Hono | undefined;
   /** Built console (web/dist); absent means "not built". */
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
   beforeScrape?: (() => Promise<void>) | undefined;
+  /** The media nodes registered in Redis (GET /api/media-nodes). */
+  mediaNodes?: MediaNodeList | undefined;
+}
+
+/** What GET /api/media-nodes reads: the node registry. */
+export interface MediaNodeList {
+  list(): Promise<
+    { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
+  >;
 }
 
 /** What the console may load: everything from its own origin; media from blob: (recordings); nothing framed. */

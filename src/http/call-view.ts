@@ -76,6 +76,7 @@ export async function loadDetail(
       acceptFallback: ctx.acceptFallback,
     },
     dtmf: opts.showDtmf ? ctx.dtmf : maskDigits(ctx.dtmf),
+    ...queueView(ctx),
     timeline: timeline.map(({ version: _v, ...t }) => {
       const entry = t as CallDetail['timeline'][number];
       return opts.showDtmf || !entry.detail
@@ -83,5 +84,17 @@ export async function loadDetail(
         : { ...entry, detail: entry.detail.replace(/\bdigit=\S+/g, 'digit=•') };
     }),
     stats: statsRaw.map((r) => JSON.parse(r) as AudioStatsSample),
+  };
+}
+
+/** The IVR choice, queue wait and hold time of a call (snapshots older than these fields give nulls and zero). */
+export function queueView(ctx: CallContext, now = Date.now()) {
+  const q = ctx.queue;
+  const hold = ctx.hold;
+  return {
+    ivrChoice: ctx.ivr?.choice ?? null,
+    waitMs: q ? (q.leftAt ?? ctx.endedAt ?? now) - q.enteredAt : null,
+    queueTeams: q?.teams ?? null,
+    holdMs: hold ? hold.totalMs + (hold.since !== undefined ? (ctx.endedAt ?? now) - hold.since : 0) : 0,
   };
 }

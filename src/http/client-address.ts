@@ -1,6 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import { NetworkFilter } from '../media/cidr.js';
+import { NetworkFilter } from '../rtc/cidr.js';
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`, so that IPv4 networks match on a dual-stack listener. */
 function unmap(address: string): string {

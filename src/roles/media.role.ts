@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { MediaNode } from '../media/media.node.js';
+import { ClipCache } from '../media/opus/clips.js';
+import { RecordingTap } from '../media/opus/recording.js';
 import type { Core } from '../runtime.js';
 
 export interface MediaRole {
@@ -23,6 +27,8 @@ export function defaultNodeId(): string {
 export async function startMediaRole(core: Core): Promise<MediaRole> {
   const { config, logger } = core;
   const nodeId = config.media.nodeId ?? defaultNodeId();
+  const recordingsDir = path.resolve(config.media.recordingsDir);
+  mkdirSync(recordingsDir, { recursive: true });
   const node = new MediaNode({
     nodeId,
     media: config.media,
@@ -35,6 +41,8 @@ export async function startMediaRole(core: Core): Promise<MediaRole> {
     emitter: core.emitter,
     logger: logger.child({ nodeId }),
     metrics: core.metrics,
+    clips: (nameOrPath) => ClipCache.shared.load(nameOrPath),
+    recorder: (callId) => new RecordingTap({ dir: recordingsDir, callId, logger }).sinks(),
   });
   await node.start();
   return { node, drain: (ms) => node.drain(ms), stop: () => node.stop() };

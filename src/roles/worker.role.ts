@@ -37,6 +37,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     deliverer,
     presence: core.presence,
     routing: core.routing,
+    queueDispatcher: core.queueDispatcher,
     logger,
     lockMs: config.workerLockMs,
   });
@@ -60,6 +61,8 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       logger,
       metrics: core.metrics,
       calls: config.calls,
+      businessFlow: (id) => core.routing.flowFor(id),
+      media: core.nodes,
     }),
     redis: core.redis,
     blocking: core.factory.create('ingest', { blocking: true }),

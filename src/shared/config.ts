@@ -78,6 +78,8 @@ const EnvSchema = z.object({
   ACCEPT_DEADLINE_SECONDS: int(1, 120).default(10),
   MAX_CALL_SECONDS: int(30, 86_400).default(4 * 3600),
   WRAP_UP_SECONDS: int(0, 3600).default(5),
+  HOLD_ALERT_SECONDS: int(5, 3600).default(60),
+  QUEUE_SERVICE_LEVEL_SECONDS: int(1, 3600).default(20),
   CALL_RETENTION_SECONDS: int(60, 90 * 86_400).default(7 * 86_400),
   ROUTING_POLICY: z.enum(['ring-all', 'ring-one']).default('ring-all'),
   ROUTING_FILE: z.string().optional(),
@@ -95,7 +97,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
     .optional(),
-  MEDIA_CAPACITY: int(1, 1000).default(10),
+  MEDIA_CAPACITY: int(1, 1000).optional(),
   MEDIA_ICE_SERVERS: z.string().optional(),
   AGENT_ICE_SERVERS: z.string().optional(),
   MEDIA_ANNOUNCED_IP: z.string().optional(),
@@ -106,6 +108,8 @@ const EnvSchema = z.object({
   MEDIA_NODE_TTL_MS: int(1000, 120_000).default(6000),
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
   MEDIA_DETECT_DTMF: bool.default(true),
+  MEDIA_ENGINE: z.enum(['forward', 'wrtc']).default('forward'),
+  MEDIA_RECORDINGS_DIR: z.string().default('recordings'),
 
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
@@ -135,7 +139,17 @@ export interface MediaConfig {
   drainTimeoutMs: number;
   /** Detect the caller's DTMF keys (played in-band by libwebrtc) and report them as call events. */
   detectDtmf: boolean;
+  /** `forward` (RTP forwarding, node-datachannel) or `wrtc` (libwebrtc decodes and re-encodes). */
+  engine: 'forward' | 'wrtc';
+  /** Where a media node writes `<callId>.caller.ogg` and `<callId>.agents.ogg` (created at start). */
+  recordingsDir: string;
 }
+
+/**
+ * Calls per media process when MEDIA_CAPACITY is unset, from measurements on a 2-core machine (README, Media):
+ * forward carried 100 calls at 40 % of a core (0.4 % per call); wrtc ≈ 5–7 % per call, ≈ 13 per core.
+ */
+const MEDIA_CAPACITY_DEFAULT = { forward: 100, wrtc: 10 } as const;
 
 /** The validated, frozen configuration. Only {@link loadConfig} reads the environment. */
 export interface Config {
@@ -160,6 +174,10 @@ export interface Config {
     acceptDeadlineMs: number;
     maxCallMs: number;
     wrapUpMs: number;
+    /** A caller on hold longer than this alerts the agent (and again after every further period). */
+    holdAlertMs: number;
+    /** Service level: the share of queued calls answered within this many seconds of entering the queue. */
+    serviceLevelSeconds: number;
     retentionMs: number;
     routingPolicy: 'ring-all' | 'ring-one';
     routingFile: string | undefined;
@@ -291,6 +309,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       acceptDeadlineMs: e.ACCEPT_DEADLINE_SECONDS * 1000,
       maxCallMs: e.MAX_CALL_SECONDS * 1000,
       wrapUpMs: e.WRAP_UP_SECONDS * 1000,
+      holdAlertMs: e.HOLD_ALERT_SECONDS * 1000,
+      serviceLevelSeconds: e.QUEUE_SERVICE_LEVEL_SECONDS,
       retentionMs: e.CALL_RETENTION_SECONDS * 1000,
       routingPolicy: e.ROUTING_POLICY,
       routingFile: e.ROUTING_FILE ? path.resolve(e.ROUTING_FILE) : undefined,
@@ -309,7 +329,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentIceServers,
     media: {
       nodeId: e.MEDIA_NODE_ID,
-      capacity: e.MEDIA_CAPACITY,
+      capacity: e.MEDIA_CAPACITY ?? MEDIA_CAPACITY_DEFAULT[e.MEDIA_ENGINE],
       iceServers,
       announcedIp: e.MEDIA_ANNOUNCED_IP,
       portRange:
@@ -321,6 +341,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       nodeTtlMs: e.MEDIA_NODE_TTL_MS,
       drainTimeoutMs: e.MEDIA_DRAIN_TIMEOUT_SECONDS * 1000,
       detectDtmf: e.MEDIA_DETECT_DTMF,
+      engine: e.MEDIA_ENGINE,
+      recordingsDir: e.MEDIA_RECORDINGS_DIR,
     },
     inspect: e.XSTATE_INSPECT,
     inspectPort: e.XSTATE_INSPECT_PORT,

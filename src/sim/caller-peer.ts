@@ -1,18 +1,18 @@
 import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
-import { nowMs } from '../audio/clock.js';
 import type { MarkerScheme } from '../audio/markers.js';
-import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
 import { MediaError } from '../media/errors.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../media/log.js';
 import { filterSdpCandidates, normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
-import { legStatsFromReport } from '../media/stats.js';
+import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
+import { nowMs } from '../rtc/clock.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';
+import { legStatsFromReport } from '../rtc/stats.js';
 import {
   type WrtcConnectionState,
   type WrtcTransceiver,
   waitForGatheringComplete,
   whatsAppCodecCapabilities,
-} from '../media/wrtc.js';
+} from '../rtc/wrtc.js';
 import { mungeLocalOfferLikeMeta, shapeOfferLikeMeta } from './sdp-meta.js';
 
 export interface CallerPeerOptions {
@@ -54,7 +54,7 @@ export interface CallerReport {
  * (and optionally markers) and analyses what comes back. Implements the simulator's `SimCaller`.
  *
  * DTMF: wrtc has no RTCDTMFSender (`sender.dtmf` is undefined), so {@link sendDtmf} plays in-band tones instead of
- * RFC 4733 events; see src/media/DTMF.md.
+ * RFC 4733 events; see src/media/engines/wrtc/DTMF.md.
  */
 export class CallerPeer extends AudioPeer {
   readonly offerSdp: string;
@@ -147,7 +147,7 @@ export class CallerPeer extends AudioPeer {
 
   /**
    * Presses keys: plays them as in-band DTMF tones in the caller's audio (120 ms each, 80 ms apart). WhatsApp sends
-   * RFC 4733 events instead, which wrtc cannot send (no RTCDTMFSender); see src/media/DTMF.md. Resolves when the
+   * RFC 4733 events instead, which wrtc cannot send (no RTCDTMFSender); see src/media/engines/wrtc/DTMF.md. Resolves when the
    * last key has been played.
    */
   async sendDtmf(digits: string, opts: { toneMs?: number; gapMs?: number } = {}): Promise<void> {

@@ -24,6 +24,8 @@ export interface SimCaller {
   markAccepted?(): void;
   /** Whether audio from the business has reached the caller (media watchdog). */
   receivingAudio?(): boolean;
+  /** Presses keys (RFC 4733 telephone-events for the keypad caller; in-band tones for the wrtc caller). */
+  sendDtmf?(digits: string): Promise<void>;
   close(): void | Promise<void>;
 }
 
@@ -206,6 +208,17 @@ export class WhatsAppSimulator {
     return { call, response };
   }
 
+  /** The caller presses keys on a call in progress. */
+  async pressKeys(callId: string, digits: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    const call = this.calls.get(callId);
+    if (!call) return { ok: false, error: 'unknown call' };
+    if (!/^[0-9*#]{1,20}$/.test(digits)) return { ok: false, error: 'digits must be 1 to 20 of 0-9, * and #' };
+    if (call.state === 'ended') return { ok: false, error: 'the call has ended' };
+    if (!call.caller?.sendDtmf) return { ok: false, error: 'this caller cannot press keys' };
+    await call.caller.sendDtmf(digits);
+    return { ok: true };
+  }
+
   connectBody(callId: string, sdp?: string): Record<string, unknown> {
     const c = this.calls.get(callId);
     if (!c) throw new Error(`unknown sim call ${callId}`);
@@ -366,6 +379,12 @@ export class WhatsAppSimulator {
       if (!this.calls.has(c.req.param('id'))) return c.json({ error: 'unknown call' }, 404);
       const res = await this.hangup(c.req.param('id'));
       return c.json({ ok: true, webhookStatus: res.status });
+    });
+    app.post('/_sim/calls/:id/keys', async (c) => {
+      const body = (await c.req.json().catch(() => ({}))) as { digits?: unknown };
+      const digits = typeof body.digits === 'string' ? body.digits : '';
+      const res = await this.pressKeys(c.req.param('id'), digits);
+      return res.ok ? c.json(res) : c.json(res, res.error === 'unknown call' ? 404 : 400);
     });
     app.get('/_sim/calls', (c) =>
       c.json({

@@ -4,6 +4,7 @@ import type { OutboxItem } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
 import type { EffectDispatcher } from '../machines/deliver.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { Queues } from './queues.js';
 
 /** Everything agents hear about calls. Implemented over Socket.IO (adapter or emitter) plus presence in Redis. */
@@ -13,13 +14,44 @@ export interface AgentNotifier {
   ended(callId: string, agentIds: string[], reason: string): Promise<void>;
   live(callId: string, agentId: string): Promise<void>;
   release(callId: string, agentId: string): Promise<void>;
+  /** The caller has been on hold longer than the limit (`call:hold-alert`). */
+  holdAlert(callId: string, agentId: string, heldMs: number): Promise<void>;
 }
 
 /** Commands to the media node that holds (or will hold) a call's bridge. */
 export interface MediaCommander {
-  createBridge(nodeId: string, callId: string, agentId: string): Promise<void>;
+  /** Without an agent (business-answered call) nothing is routed to a browser until `route`. */
+  createBridge(nodeId: string, callId: string, agentId?: string): Promise<void>;
   startAgentAudio(nodeId: string, callId: string): Promise<void>;
   close(nodeId: string, callId: string, reason: string): Promise<void>;
+  /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played). */
+  play(nodeId: string, callId: string, playId: string, clips: string[], loop?: boolean): Promise<void>;
+  stopPlay(nodeId: string, callId: string): Promise<void>;
+  /** Replaces the call's routing table: sink (`caller`, `agent:<id>`, `sup:<id>`) → sources (those or `player`). */
+  route(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void>;
+  legOffer(
+    nodeId: string,
+    callId: string,
+    leg: { legId: string; agentId: string; socketId: string; sdp: string },
+  ): Promise<void>;
+  legCandidate(
+    nodeId: string,
+    callId: string,
+    leg: { legId: string; socketId: string; candidate: RtcCandidateInit | null },
+  ): Promise<void>;
+  closeLeg(nodeId: string, callId: string, legId: string): Promise<void>;
+  /** Recording tap on or off (pause = off). */
+  record(nodeId: string, callId: string, on: boolean): Promise<void>;
+}
+
+/** The per-team queues of business-answered calls (see `src/routing/queue.store.ts`). */
+export interface CallQueuePort {
+  enter(callId: string, teams: string[], priority: number, enteredAt: number): Promise<void>;
+  exit(callId: string, teams: string[]): Promise<void>;
+  /** Plays the caller's position and expected wait. */
+  announce(callId: string, nodeId: string, playId: string, teams: string[]): Promise<void>;
+  /** Records the outcome of a call that waited in a queue (supervisor figures). */
+  ended(callId: string, ctx: CallContext): Promise<void>;
 }
 
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
@@ -30,12 +62,13 @@ export class Dispatcher implements EffectDispatcher {
       index: CallIndex;
       agents: AgentNotifier;
       media: MediaCommander;
+      callQueue: CallQueuePort;
       metrics?: Metrics | undefined;
     },
   ) {}
 
   async dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
-    const { queues, index, agents, media, metrics } = this.deps;
+    const { queues, index, agents, media, metrics, callQueue } = this.deps;
     switch (effect.type) {
       case 'timer.schedule':
         await queues.addTimer(callId, effect.timer, effect.token, effect.delayMs);
@@ -76,6 +109,33 @@ export class Dispatcher implements EffectDispatcher {
       case 'media.createBridge':
         await media.createBridge(effect.nodeId, callId, effect.agentId);
         return;
+      case 'media.play':
+        await media.play(effect.nodeId, callId, effect.playId, effect.clips, effect.loop);
+        return;
+      case 'media.stopPlay':
+        await media.stopPlay(effect.nodeId, callId);
+        return;
+      case 'media.route':
+        await media.route(effect.nodeId, callId, effect.routes);
+        return;
+      case 'media.closeLeg':
+        await media.closeLeg(effect.nodeId, callId, effect.legId);
+        return;
+      case 'queue.enter':
+        await callQueue.enter(callId, effect.teams, effect.priority, effect.enteredAt);
+        return;
+      case 'queue.exit':
+        await callQueue.exit(callId, effect.teams);
+        return;
+      case 'queue.pump':
+        await queues.addPump(callId);
+        return;
+      case 'queue.announce':
+        await callQueue.announce(callId, effect.nodeId, effect.playId, effect.teams);
+        return;
+      case 'agents.holdAlert':
+        await agents.holdAlert(callId, effect.agentId, effect.heldMs);
+        return;
       case 'media.startAgentAudio':
         await media.startAgentAudio(effect.nodeId, callId);
         return;
@@ -99,6 +159,7 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'call.ended':
         if (await index.ended(callId, ctx)) metrics?.callsEnded.inc({ reason: effect.reason });
+        if (ctx.queue) await callQueue.ended(callId, ctx);
         return;
       default: {
         const never: never = effect;

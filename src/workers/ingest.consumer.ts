@@ -1,4 +1,5 @@
 import type { IngestEvent } from '../http/ingest.js';
+import type { BusinessFlow } from '../machines/call.types.js';
 import type { Deliverer, DeliverOutcome } from '../machines/deliver.js';
 import { validateWhatsAppOffer } from '../media/sdp.js';
 import type { Config } from '../shared/config.js';
@@ -29,6 +30,12 @@ export class IngestProcessor {
       logger: Logger;
       metrics?: Metrics | undefined;
       calls: Config['calls'];
+      /** `answer: "business"` numbers: the flow their calls take (undefined = answered by an agent). */
+      businessFlow?: ((phoneNumberId: string) => BusinessFlow | undefined) | undefined;
+      /** Chooses and records the media node of a business-answered call (it is bridged before any agent). */
+      media?:
+        | { place(): Promise<string | undefined>; recordPlacement(nodeId: string, callId: string): Promise<void> }
+        | undefined;
     },
   ) {}
 
@@ -43,9 +50,23 @@ export class IngestProcessor {
     return out;
   }
 
+  async #business(
+    phoneNumberId: string,
+    log: Logger,
+  ): Promise<{ flow: BusinessFlow; mediaNodeId: string } | undefined> {
+    const flow = this.deps.businessFlow?.(phoneNumberId);
+    if (!flow || !this.deps.media) return undefined;
+    const mediaNodeId = await this.deps.media.place();
+    if (mediaNodeId) return { flow, mediaNodeId };
+    // No media node can answer it now: ring agents as usual rather than lose the call.
+    log.warn('no media node can answer as the business; the call rings agents instead');
+    return undefined;
+  }
+
   async #connect(e: Extract<IngestEvent, { kind: 'connect' }>): Promise<IngestOutcome> {
     const { deliverer, redis, keys, calls } = this.deps;
     const log = this.deps.logger.child({ callId: e.callId });
+    const business = await this.#business(e.phoneNumberId, log);
     const created = await deliverer.create(
       {
         callId: e.callId,
@@ -57,9 +78,13 @@ export class IngestProcessor {
         ringTimeoutMs: calls.ringTimeoutMs,
         acceptDeadlineMs: calls.acceptDeadlineMs,
         maxCallMs: calls.maxCallMs,
+        holdAlertMs: calls.holdAlertMs,
+        business,
       },
       e.sdp,
     );
+    if (created.status === 'created' && business)
+      await this.deps.media?.recordPlacement(business.mediaNodeId, e.callId);
     if (created.status !== 'created') {
       log.info('duplicate connect webhook; ignored');
       return created.status;

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { AckFailure, AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
 import type { CallOffered } from '../../../src/shared/protocol.js';
 import type { Api } from '../lib/api.js';
@@ -32,6 +32,11 @@ export interface AgentConsole {
   accept: (callId: string) => Promise<void>;
   decline: (callId: string) => Promise<void>;
   hangup: () => Promise<void>;
+  /** The call this agent holds (the caller hears music), if any. */
+  heldCallId: string | null;
+  holdBusy: boolean;
+  hold: () => Promise<void>;
+  resume: () => Promise<void>;
   toggleMute: () => void;
   setPresence: (status: 'online' | 'away') => Promise<void>;
   /** Moves the call's audio to this tab (when another tab of this agent holds it). */
@@ -50,6 +55,7 @@ const errorNotice = (res: AckFailure): Notice => ({ tone: 'error', text: res.mes
 export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
   const { client, api, token, agentId } = opts;
   const [state, dispatch] = useReducer(agentReducer, initialAgentState);
+  const [heldCallId, setHeldCallId] = useState<string | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
   const processing = opts.processing ?? DEFAULT_PROCESSING;
@@ -69,11 +75,21 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     if (!client) return;
     const now = () => Date.now();
     const offs = [
-      client.on('session', (session) => dispatch({ type: 'session', session, now: now() })),
+      client.on('session', (session) => {
+        dispatch({ type: 'session', session, now: now() });
+        // A reloaded tab learns from the session whether its call is on hold.
+        setHeldCallId(session.activeCall?.state === 'on-hold' ? session.activeCall.callId : null);
+      }),
       client.on('call:offered', (offer) => dispatch({ type: 'offered', offer })),
       client.on('call:taken', (p) => dispatch({ type: 'taken', callId: p.callId, agentId: p.agentId, now: now() })),
       client.on('call:withdrawn', (p) => dispatch({ type: 'withdrawn', callId: p.callId })),
       client.on('call:ended', (p) => dispatch({ type: 'ended', callId: p.callId, reason: p.reason, now: now() })),
+      client.on('call:hold-alert', (p) =>
+        dispatch({
+          type: 'notice',
+          notice: { tone: 'info', text: `The caller has been on hold for ${Math.round(p.heldMs / 60_000)} min.` },
+        }),
+      ),
       client.on('call:live', (p) => dispatch({ type: 'live', callId: p.callId, liveAt: p.liveAt })),
       client.on('agent:presence', (p) => {
         if (p.agentId === agentId) dispatch({ type: 'presence', presence: p.presence });
@@ -172,6 +188,22 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dispatch({ type: 'hangup-failed', notice: errorNotice(res) });
   }, [client, api]);
 
+  const [holdBusy, setHoldBusy] = useState(false);
+  const holdOrResume = useCallback(
+    async (hold: boolean) => {
+      const c = stateRef.current.call;
+      if (!client || !c) return;
+      setHoldBusy(true);
+      const res = hold ? await client.hold(c.callId) : await client.resume(c.callId);
+      setHoldBusy(false);
+      if (res.ok) setHeldCallId(hold ? c.callId : null);
+      else dispatch({ type: 'notice', notice: errorNotice(res) });
+    },
+    [client],
+  );
+  const hold = useCallback(() => holdOrResume(true), [holdOrResume]);
+  const resume = useCallback(() => holdOrResume(false), [holdOrResume]);
+
   const setPresence = useCallback(
     async (status: 'online' | 'away') => {
       if (!client) return;
@@ -194,6 +226,10 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     accept,
     decline,
     hangup,
+    heldCallId: heldCallId !== null && heldCallId === state.call?.callId ? heldCallId : null,
+    holdBusy,
+    hold,
+    resume,
     toggleMute,
     setPresence,
     takeOverHere,

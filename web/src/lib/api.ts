@@ -1,7 +1,14 @@
 import { apiRequest } from '../../../src/client/agent-client.js';
-import type { AgentRow, CallDetail, CallSummary, ConsoleConfig, TodayStats } from '../../../src/shared/protocol.js';
+import type {
+  AgentRow,
+  CallDetail,
+  CallSummary,
+  ConsoleConfig,
+  QueuesView,
+  TodayStats,
+} from '../../../src/shared/protocol.js';
 
-export type { AgentRow, ConsoleConfig, TodayStats };
+export type { AgentRow, ConsoleConfig, QueuesView, TodayStats };
 
 /** An agent as the management API returns it. */
 export interface ManagedAgent {
@@ -50,6 +57,9 @@ export function createApi(token: string) {
       }),
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
+    queues: () => get<QueuesView>('/api/queues'),
+    pressDemoKeys: (callId: string, digits: string) =>
+      post<{ ok: boolean }>(`/api/demo/calls/${encodeURIComponent(callId)}/keys`, { digits }),
   };
 }
 export type Api = ReturnType<typeof createApi>;
