@@ -96,10 +96,10 @@ describe('call machine: happy path', () => {
     ]);
     expect(types(acc!)).toEqual([
       'timer.cancel',
-      'timer.cancel',
       'media.startAgentAudio',
       'agents.live',
       'timer.schedule',
+      'timer.cancel',
     ]);
     expect(graphOf(hang!)).toEqual(['graph.terminate']);
     expect(types(hang!)).toEqual(

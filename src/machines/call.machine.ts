@@ -444,10 +444,11 @@ export const callMachine = setup({
                 type: 'effect',
                 params: ({ context }) => [
                   cancel('accept-deadline', '1'),
-                  cancel('accept-deadline', 'confirm'),
                   { type: 'media.startAgentAudio', nodeId: context.mediaNodeId! },
                   { type: 'agents.live', agentId: context.agentId! },
                   timer('max-duration', context.maxCallMs, '1'),
+                  // After the audio starts: one more Redis round trip before it would clip the first words.
+                  cancel('accept-deadline', 'confirm'),
                   ...(context.agentConnected ? [] : [timer('agent-grace', context.agentGraceMs, context.graceSeq)]),
                 ],
               },
