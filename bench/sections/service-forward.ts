@@ -17,6 +17,8 @@ import { type Child, RESULTS_DIR, spawnRole, stopAll } from '../lib/procs.js';
 import { benchPrefix, cleanupPrefix, log, sleep } from '../lib/util.js';
 
 export interface ServiceForwardResult {
+  /** Calls placed, and those that got through to a measured window. */
+  placed: number;
   calls: number;
   verified: number;
   lossPct: number;
@@ -162,6 +164,7 @@ export async function runServiceForward(opts: {
     const p = (k: string) => cpu.byPid[k] ?? 0;
     const service = p('media') + p('http') + p('worker') + p('redis');
     const result: ServiceForwardResult = {
+      placed: opts.calls,
       calls: live.length,
       verified,
       lossPct: expected > 0 ? (lost / expected) * 100 : Number.NaN,

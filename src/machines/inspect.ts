@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { errorMessage } from '../shared/errors.js';
 import { type Logger, maskDigits, maskNumber } from '../shared/log.js';
 import { callMachine } from './call.machine.js';
 import type { TimelineEntry } from './call.store.js';
@@ -174,7 +175,7 @@ export async function createCallInspector(opts: CallInspectorOptions): Promise<C
         inspector.event(callId, event);
         inspector.snapshot(callId, view(snapshot), { event });
       } catch (err) {
-        opts.logger.debug({ err: (err as Error).message }, 'inspector send failed');
+        opts.logger.debug({ err: errorMessage(err) }, 'inspector send failed');
       }
     },
     stop() {
