@@ -6,40 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
-import type { Effect } from './call.effects.js';
 import { callMachine } from './call.machine.js';
-import type { CallEvent, CallInput } from './call.types.js';
-import { type CallSnapshot, restore, step } from './deliver.js';
+import { callInput, driveFrom, type TestEvent as E } from './call.test-support.js';
+import { type CallSnapshot, step } from './deliver.js';
 
 const T0 = 2_000_000;
-const input: CallInput = {
-  callId: 'wacid.DEADLINES',
-  phoneNumberId: '100',
-  businessNumber: '15550001111',
-  caller: { waId: '919800012345', name: 'Priya' },
-  at: T0,
-  answerDeadlineMs: 45_000,
-  ringTimeoutMs: 15_000,
-  acceptDeadlineMs: 10_000,
-  maxCallMs: 3_600_000,
-  agentGraceMs: 20_000,
-};
+const input = callInput({ callId: 'wacid.DEADLINES', at: T0, agentGraceMs: 20_000 });
 
-type E = CallEvent extends infer X ? (X extends { at: number } ? Omit<X, 'at'> & { at?: number } : never) : never;
-
-function drive(events: E[], from?: CallSnapshot): { snap: CallSnapshot; effects: Effect[][] } {
-  let snap = from ?? initialTransition(callMachine, input)[0];
-  const effects: Effect[][] = [];
-  let at = snap.context.endedAt ?? T0;
-  for (const e of events) {
-    at = e.at ?? at + 100;
-    snap = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
-    const r = step(snap, { ...e, at } as CallEvent);
-    if (!r.handled) throw new Error(`${e.type} not handled in ${String(snap.value)}`);
-    snap = r.snapshot;
-    effects.push(r.effects);
-  }
-  return { snap, effects };
+function drive(events: E[], from?: CallSnapshot) {
+  const snap = from ?? initialTransition(callMachine, input)[0];
+  return driveFrom(snap, events, snap.context.endedAt ?? T0);
 }
 
 const TO_PRE_ACCEPTED: E[] = [

@@ -2,39 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { callMachine } from './call.machine.js';
-import { type CallEvent, type CallInput, reasonForMetaError } from './call.types.js';
-import { type CallSnapshot, restore, step } from './deliver.js';
+import { callInput, driveFrom, type TestEvent as E, effectsOf, persisted } from './call.test-support.js';
+import { type CallEvent, reasonForMetaError } from './call.types.js';
+import { type CallSnapshot, step } from './deliver.js';
 
 const T0 = 1_000_000;
-const input: CallInput = {
-  callId: 'wacid.TEST',
-  phoneNumberId: '100',
-  businessNumber: '15550001111',
-  caller: { waId: '919800012345', name: 'Priya' },
-  at: T0,
-  answerDeadlineMs: 45_000,
-  ringTimeoutMs: 15_000,
-  acceptDeadlineMs: 10_000,
-  maxCallMs: 3_600_000,
-};
-
-type E = CallEvent extends infer X ? (X extends { at: number } ? Omit<X, 'at'> & { at?: number } : never) : never;
+const input = callInput({ callId: 'wacid.TEST', at: T0 });
 
 /** Persist and restore between every step, as deliver() does. */
-function drive(events: E[], from?: CallSnapshot): { snap: CallSnapshot; effects: Effect[][] } {
-  let snap = from ?? initialTransition(callMachine, input)[0];
-  const effects: Effect[][] = [];
-  let at = T0;
-  for (const e of events) {
-    at += 100;
-    snap = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
-    const r = step(snap, { at, ...e } as CallEvent);
-    if (!r.handled) throw new Error(`${e.type} not handled in ${String(snap.value)}`);
-    snap = r.snapshot;
-    effects.push(r.effects);
-  }
-  return { snap, effects };
-}
+const drive = (events: E[], from?: CallSnapshot) =>
+  driveFrom(from ?? initialTransition(callMachine, input)[0], events, T0);
 
 const OFFER: E = { type: 'ROUTING.OFFER', seq: 1, agentIds: ['alice', 'bob'], policy: 'ring-all', tier: 'team' };
 const ACCEPT: E = { type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1' };
@@ -61,7 +38,7 @@ describe('call machine: happy path', () => {
   it('goes ringing → agent-offered → bridging → pre-accepted → live → ended with the right effects', () => {
     const [s0, a0] = initialTransition(callMachine, input);
     expect(s0.value).toBe('ringing');
-    const first = a0.flatMap((a) => (a.type === 'effect' ? ([] as Effect[]).concat(a.params as Effect[]) : []));
+    const first = effectsOf(a0);
     expect(first).toContainEqual({ type: 'timer.schedule', timer: 'answer-deadline', delayMs: 45_000, token: 'a' });
     expect(first).toContainEqual({ type: 'routing.request', seq: 1 });
 
@@ -121,7 +98,7 @@ describe('call machine: happy path', () => {
 
   it('a restored snapshot carries on exactly where it was', () => {
     const { snap } = drive(TO_STATE['agent-offered']!);
-    const restored = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
+    const restored = persisted(snap);
     expect(restored.value).toBe('agent-offered');
     expect(restored.context.offer?.agentIds).toEqual(['alice', 'bob']);
   });

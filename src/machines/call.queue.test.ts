@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { callMachine } from './call.machine.js';
-import type { BusinessFlow, CallEvent, CallInput } from './call.types.js';
-import { type CallSnapshot, restore, step } from './deliver.js';
+import { callInput, driveFrom, type TestEvent as E, effectsOf } from './call.test-support.js';
+import type { BusinessFlow, CallInput } from './call.types.js';
+import { type CallSnapshot, step } from './deliver.js';
 
 const T0 = 1_000_000;
 const flow = (over: Partial<BusinessFlow> = {}): BusinessFlow => ({
@@ -25,41 +26,15 @@ const flow = (over: Partial<BusinessFlow> = {}): BusinessFlow => ({
   },
   ...over,
 });
-const input = (f: BusinessFlow = flow()): CallInput => ({
-  callId: 'wacid.Q',
-  phoneNumberId: '100',
-  businessNumber: '15550001111',
-  caller: { waId: '919800012345', name: 'Priya' },
-  at: T0,
-  answerDeadlineMs: 45_000,
-  ringTimeoutMs: 15_000,
-  acceptDeadlineMs: 10_000,
-  maxCallMs: 3_600_000,
-  business: { flow: f, mediaNodeId: 'm1' },
-  holdAlertMs: 60_000,
-});
-
-type E = CallEvent extends infer X ? (X extends { at: number } ? Omit<X, 'at'> & { at?: number } : never) : never;
+const input = (f: BusinessFlow = flow()): CallInput =>
+  callInput({ callId: 'wacid.Q', at: T0, business: { flow: f, mediaNodeId: 'm1' }, holdAlertMs: 60_000 });
 
 /** Persist and restore between every step, as deliver() does; each event 100 ms after the previous unless timed. */
-function drive(events: E[], from: CallSnapshot): { snap: CallSnapshot; effects: Effect[][] } {
-  let snap = from;
-  const effects: Effect[][] = [];
-  let at = T0;
-  for (const e of events) {
-    at = e.at ?? at + 100;
-    snap = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
-    const r = step(snap, { ...e, at } as CallEvent);
-    if (!r.handled) throw new Error(`${e.type} not handled in ${String(snap.value)}`);
-    snap = r.snapshot;
-    effects.push(r.effects);
-  }
-  return { snap, effects };
-}
+const drive = (events: E[], from: CallSnapshot) => driveFrom(from, events, T0);
 
 const start = (f?: BusinessFlow) => {
   const [snap, actions] = initialTransition(callMachine, input(f));
-  const effects = actions.flatMap((a) => (a.type === 'effect' ? ([] as Effect[]).concat(a.params as Effect[]) : []));
+  const effects = effectsOf(actions);
   return { snap, effects };
 };
 const ANSWER: E[] = [

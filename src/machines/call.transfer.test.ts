@@ -2,27 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { callMachine } from './call.machine.js';
-import type { CallEvent, CallInput } from './call.types.js';
-import { type CallSnapshot, restore, step } from './deliver.js';
+import { callInput, type TestEvent as E, persisted } from './call.test-support.js';
+import type { CallEvent } from './call.types.js';
+import { type CallSnapshot, step } from './deliver.js';
 
 const T0 = 1_000_000;
-const input: CallInput = {
-  callId: 'wacid.TRANSFER',
-  phoneNumberId: '100',
-  businessNumber: '15550001111',
-  caller: { waId: '919800012345', name: 'Priya' },
-  at: T0,
-  answerDeadlineMs: 45_000,
-  ringTimeoutMs: 15_000,
-  acceptDeadlineMs: 10_000,
-  maxCallMs: 3_600_000,
-};
-type E = CallEvent extends infer X ? (X extends { at: number } ? Omit<X, 'at'> & { at?: number } : never) : never;
+const input = callInput({ callId: 'wacid.TRANSFER', at: T0 });
 
 /** Persist and restore between every step, as deliver() does; returns null for an event the state ignores. */
 function run(snap: CallSnapshot, e: E, at: number): { snap: CallSnapshot; effects: Effect[] } | null {
-  const restored = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
-  const r = step(restored, { at, ...e } as CallEvent);
+  const r = step(persisted(snap), { at, ...e } as CallEvent);
   return r.handled ? { snap: r.snapshot, effects: r.effects } : null;
 }
 
