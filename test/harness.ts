@@ -111,3 +111,48 @@ export function spawnRole(
 }
 
 export { cleanupPrefix, testPrefix };
+
+/** The simulator, http + worker in this process and a media replica: the stack most integration tests call into. */
+export interface TestStack {
+  sim: WhatsAppSimulator;
+  svc: InProcessService;
+  media: ChildService;
+  /** Stops the media replica (with `mediaSignal`), then the service, then the simulator. */
+  stop(mediaSignal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts the simulator, the service on `prefix` (`env`) and a media replica (`mediaEnv`). When a part fails to
+ * start, the parts already up are stopped before the error is thrown.
+ */
+export async function startStack(
+  prefix: string,
+  opts: {
+    sim?: Parameters<typeof newSimulator>[0];
+    env?: Record<string, string>;
+    mediaEnv?: Record<string, string>;
+  } = {},
+): Promise<TestStack> {
+  const sim = newSimulator(opts.sim);
+  let svc: InProcessService | undefined;
+  try {
+    await sim.start();
+    svc = await startInProcess(prefix, sim, opts.env);
+    const media = await spawnRole('media', prefix, opts.mediaEnv);
+    const started = svc;
+    return {
+      sim,
+      svc: started,
+      media,
+      async stop(mediaSignal) {
+        await media.stop(mediaSignal);
+        await started.stop();
+        await sim.stop();
+      },
+    };
+  } catch (err) {
+    await svc?.stop();
+    await sim.stop();
+    throw err;
+  }
+}

@@ -11,7 +11,7 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { EventsReceiver } from '../../src/testing/events-receiver.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
 
 const SECRET = 'events-secret-for-tests-0123';
@@ -20,7 +20,7 @@ describe('call events webhook (real call, real BullMQ worker, two receivers)', (
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
   let flaky: EventsReceiver;
   let slow: EventsReceiver;
@@ -29,24 +29,23 @@ describe('call events webhook (real call, real BullMQ worker, two receivers)', (
     prefix = testPrefix();
     flaky = await new EventsReceiver(SECRET).start();
     slow = await new EventsReceiver(SECRET).start();
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, {
-      WRAP_UP_SECONDS: '0',
-      EVENTS_WEBHOOK_URL: `${flaky.url},${slow.url}`,
-      EVENTS_WEBHOOK_SECRET: SECRET,
-      EVENTS_WEBHOOK_TIMEOUT_MS: '500',
-      EVENTS_WEBHOOK_BACKOFF_MS: '100',
-      EVENTS_WEBHOOK_ATTEMPTS: '40',
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 },
+      env: {
+        WRAP_UP_SECONDS: '0',
+        EVENTS_WEBHOOK_URL: `${flaky.url},${slow.url}`,
+        EVENTS_WEBHOOK_SECRET: SECRET,
+        EVENTS_WEBHOOK_TIMEOUT_MS: '500',
+        EVENTS_WEBHOOK_BACKOFF_MS: '100',
+        EVENTS_WEBHOOK_ATTEMPTS: '40',
+      },
     });
-    media = await spawnRole('media', prefix);
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
   });
   afterAll(async () => {
     alice?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await flaky?.stop();
     await slow?.stop();
     await cleanupPrefix(prefix);

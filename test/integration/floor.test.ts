@@ -8,14 +8,14 @@ import type { AgentRow, CallDetail, TodayStats } from '../../src/shared/protocol
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, spawnRole, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('the supervisor floor', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let boss: string;
   const agents: TestAgent[] = [];
   const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', WRAP_UP_SECONDS: '0', PRESENCE_LEASE_SECONDS: '5' };
@@ -27,17 +27,17 @@ describe('the supervisor floor', () => {
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }) });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, env);
-    media = await spawnRole('media', prefix, env);
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }) },
+      env,
+      mediaEnv: env,
+    });
+    ({ sim, svc } = stack);
     boss = await loginToken(svc.url, 'boss', 'pw');
   }, 120_000);
   afterAll(async () => {
     for (const a of agents) a.close();
-    await media?.stop('SIGKILL');
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop('SIGKILL');
     await cleanupPrefix(prefix);
   });
 

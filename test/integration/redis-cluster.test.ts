@@ -8,7 +8,7 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
 import { startRedisCluster, type TestRedisCluster } from '../redis-cluster.js';
 
@@ -16,7 +16,7 @@ describe('on a 3-master Redis Cluster', () => {
   let cluster: TestRedisCluster;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   const agents: TestAgent[] = [];
   let boss: string;
 
@@ -31,17 +31,17 @@ describe('on a 3-master Redis Cluster', () => {
       AGENTS_FILE: 'test/fixtures/agents.test.json',
       WRAP_UP_SECONDS: '0',
     };
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }) });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, env);
-    media = await spawnRole('media', prefix, env);
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }) },
+      env,
+      mediaEnv: env,
+    });
+    ({ sim, svc } = stack);
     boss = await loginToken(svc.url, 'boss', 'pw');
   }, 120_000);
   afterAll(async () => {
     for (const a of agents) a.close();
-    await media?.stop('SIGKILL');
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop('SIGKILL');
     await cluster?.stop();
   });
 

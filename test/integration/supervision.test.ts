@@ -9,7 +9,7 @@ import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 const CALLER_HZ = 440;
@@ -22,7 +22,7 @@ describe('supervisor listen and whisper (forward engine, real peers)', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
   let sam: TestAgent;
   let samToken: string;
@@ -43,13 +43,15 @@ describe('supervisor listen and whisper (forward engine, real peers)', () => {
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({
-      callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [AGENT_HZ, SUP_HZ] }),
-      mediaWatchdogMs: 30_000,
+    stack = await startStack(prefix, {
+      sim: {
+        callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [AGENT_HZ, SUP_HZ] }),
+        mediaWatchdogMs: 30_000,
+      },
+      env: { WRAP_UP_SECONDS: '0' },
+      mediaEnv: { MEDIA_ENGINE: 'forward' },
     });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0' });
-    media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'forward' });
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
     sam = await TestAgent.connect(svc.url, 'sam');
     samToken = await loginToken(svc.url, 'sam', 'demo');
@@ -57,9 +59,7 @@ describe('supervisor listen and whisper (forward engine, real peers)', () => {
   afterAll(async () => {
     alice?.close();
     sam?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 

@@ -10,7 +10,7 @@ import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { EventsReceiver } from '../../src/testing/events-receiver.js';
 import type { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 const CALLER_HZ = 440;
@@ -22,7 +22,7 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
   let bob: TestAgent;
   let sam: string;
@@ -61,19 +61,21 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
   beforeAll(async () => {
     prefix = testPrefix();
     receiver = await new EventsReceiver('events-secret-for-tests-0123').start();
-    sim = newSimulator({
-      callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [ALICE_HZ, BOB_HZ] }),
-      mediaWatchdogMs: 30_000,
-    });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, {
-      WRAP_UP_SECONDS: '0',
-      AGENT_RING_TIMEOUT_SECONDS: '4',
-      EVENTS_WEBHOOK_URL: receiver.url,
-      EVENTS_WEBHOOK_SECRET: 'events-secret-for-tests-0123',
-    });
     // Transfers need browser legs by id and the routing table: the forwarding engine.
-    media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'forward' });
+    stack = await startStack(prefix, {
+      sim: {
+        callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [ALICE_HZ, BOB_HZ] }),
+        mediaWatchdogMs: 30_000,
+      },
+      env: {
+        WRAP_UP_SECONDS: '0',
+        AGENT_RING_TIMEOUT_SECONDS: '4',
+        EVENTS_WEBHOOK_URL: receiver.url,
+        EVENTS_WEBHOOK_SECRET: 'events-secret-for-tests-0123',
+      },
+      mediaEnv: { MEDIA_ENGINE: 'forward' },
+    });
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
     bob = await TestAgent.connect(svc.url, 'bob');
     sam = await loginToken(svc.url, 'sam', 'demo');
@@ -81,9 +83,7 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
   afterAll(async () => {
     alice?.close();
     bob?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await receiver?.stop();
     await cleanupPrefix(prefix);
   });

@@ -9,7 +9,7 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { EventsReceiver } from '../../src/testing/events-receiver.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 const SECRET = 'events-secret-for-tests-0123';
@@ -18,7 +18,7 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
   let bob: TestAgent;
   let sam: string;
@@ -44,16 +44,18 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
   beforeAll(async () => {
     prefix = testPrefix();
     receiver = await new EventsReceiver(SECRET).start();
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, {
-      WRAP_UP_SECONDS: '120',
-      EVENTS_WEBHOOK_URL: receiver.url,
-      EVENTS_WEBHOOK_SECRET: SECRET,
-      EVENTS_WEBHOOK_BACKOFF_MS: '100',
-    });
     // The wrtc engine on purpose: wrap-up and history do not depend on it, and a transfer there is refused.
-    media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'wrtc' });
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 },
+      env: {
+        WRAP_UP_SECONDS: '120',
+        EVENTS_WEBHOOK_URL: receiver.url,
+        EVENTS_WEBHOOK_SECRET: SECRET,
+        EVENTS_WEBHOOK_BACKOFF_MS: '100',
+      },
+      mediaEnv: { MEDIA_ENGINE: 'wrtc' },
+    });
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
     bob = await TestAgent.connect(svc.url, 'bob');
     sam = await loginToken(svc.url, 'sam', 'demo');
@@ -61,9 +63,7 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
   afterAll(async () => {
     alice?.close();
     bob?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await receiver?.stop();
     await cleanupPrefix(prefix);
   });
@@ -194,23 +194,22 @@ describe('WRAP_UP_REQUIRED: the agent stays busy until they submit', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 });
-    await sim.start();
     // WRAP_UP_SECONDS is short on purpose: with WRAP_UP_REQUIRED it does not free the agent.
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '1', WRAP_UP_REQUIRED: '1' });
-    media = await spawnRole('media', prefix);
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 },
+      env: { WRAP_UP_SECONDS: '1', WRAP_UP_REQUIRED: '1' },
+    });
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
   });
   afterAll(async () => {
     alice?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 
