@@ -11,16 +11,16 @@ import { Redis } from 'ioredis';
 import { drainAnalysis, type InboundAudioReport } from '../../src/audio/analyzer.js';
 import { DEFAULT_MARKER_SCHEME } from '../../src/audio/markers.js';
 import { nowMs } from '../../src/rtc/clock.js';
-import { DEMO, loadConfig } from '../../src/shared/config.js';
-import { silentLogger } from '../../src/shared/log.js';
+import { loadConfig } from '../../src/shared/config.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
-import { type SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
+import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import type { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
 import { CpuMeter, otherShare, processRssBytes, type QuietGate } from '../lib/cpu.js';
 import { measureDirect } from '../lib/direct.js';
-import { type Child, RESULTS_DIR, type RoleChild, spawnRole, stopAll } from '../lib/procs.js';
+import { type Child, RESULTS_DIR, type RoleChild, stopAll } from '../lib/procs.js';
+import { benchSimulator, startServiceRoles } from '../lib/service.js';
 import { benchPrefix, cleanupPrefix, log, type Summary, sleep, summarize } from '../lib/util.js';
 
 export const CALLER_HZ = 440;
@@ -173,16 +173,7 @@ export async function runCalls(
       { id: 'benchsup', name: 'Bench Supervisor', password: 'demo', teams: ['support'], role: 'supervisor' },
     ]),
   );
-  const sim = new WhatsAppSimulator({
-    webhookUrl: 'http://127.0.0.1:9/unset',
-    appSecret: DEMO.appSecret,
-    accessToken: DEMO.accessToken,
-    business: { phoneNumberId: DEMO.phoneNumberId, displayPhoneNumber: DEMO.displayPhoneNumber, wabaId: '2' },
-    callerFactory: createCallerFactory({ markers: true, watchHz: [AGENT_HZ] }),
-    answerWindowMs: 600_000,
-    mediaWatchdogMs: 0,
-    logger: silentLogger,
-  });
+  const sim = benchSimulator(createCallerFactory({ markers: true, watchHz: [AGENT_HZ] }));
   const children: (Child | undefined)[] = [];
   const agents: TestAgent[] = [];
   const live: Live[] = [];
@@ -201,13 +192,7 @@ export async function runCalls(
     };
     await opts.gate.wait('calls', { redis: opts.redisPid });
     log('calls: starting http, worker and a media node');
-    const [http, worker, media] = await Promise.all([
-      spawnRole('http', 'calls-http', opts.redisUrl, prefix, env),
-      spawnRole('worker', 'calls-worker', opts.redisUrl, prefix, env),
-      spawnRole('media', 'calls-media', opts.redisUrl, prefix, env),
-    ]);
-    children.push(http, worker, media);
-    sim.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
+    const { http, worker, media } = await startServiceRoles('calls', opts.redisUrl, prefix, env, sim, children);
     const offers = new OfferClock();
     const connectAgent = async (id: string) => {
       const a = await TestAgent.connect(http.url, id);

@@ -10,14 +10,13 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO } from '../../src/shared/config.js';
-import { silentLogger } from '../../src/shared/log.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
-import { type SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
+import type { SimCall } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { CpuMeter, otherShare, type QuietGate } from '../lib/cpu.js';
-import { type Child, RESULTS_DIR, spawnRole, stopAll } from '../lib/procs.js';
+import { type Child, RESULTS_DIR, stopAll } from '../lib/procs.js';
+import { benchSimulator, startServiceRoles } from '../lib/service.js';
 import type { Row } from '../lib/table.js';
 import { benchPrefix, cleanupPrefix, fmt, log, type Summary, sleep, summarize } from '../lib/util.js';
 
@@ -67,16 +66,7 @@ export async function runQueue(opts: QueueOptions): Promise<QueueResult> {
       },
     }),
   );
-  const sim = new WhatsAppSimulator({
-    webhookUrl: 'http://127.0.0.1:9/unset',
-    appSecret: DEMO.appSecret,
-    accessToken: DEMO.accessToken,
-    business: { phoneNumberId: DEMO.phoneNumberId, displayPhoneNumber: DEMO.displayPhoneNumber, wabaId: '2' },
-    callerFactory: createCallerFactory({ watchHz: [AGENT_HZ] }),
-    answerWindowMs: 600_000,
-    mediaWatchdogMs: 0,
-    logger: silentLogger,
-  });
+  const sim = benchSimulator(createCallerFactory({ watchHz: [AGENT_HZ] }));
   const children: (Child | undefined)[] = [];
   let agent: TestAgent | undefined;
   try {
@@ -92,13 +82,7 @@ export async function runQueue(opts: QueueOptions): Promise<QueueResult> {
     };
     await opts.gate.wait('queue', { redis: opts.redisPid });
     log('queue: starting http, worker and a forward media node');
-    const [http, worker, media] = await Promise.all([
-      spawnRole('http', 'queue-http', opts.redisUrl, prefix, env),
-      spawnRole('worker', 'queue-worker', opts.redisUrl, prefix, env),
-      spawnRole('media', 'queue-media', opts.redisUrl, prefix, env),
-    ]);
-    children.push(http, worker, media);
-    sim.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
+    const { http, worker, media } = await startServiceRoles('queue', opts.redisUrl, prefix, env, sim, children);
 
     const calls: SimCall[] = [];
     for (let i = 0; i < opts.waiting; i++) {

@@ -6,14 +6,12 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO } from '../../src/shared/config.js';
-import { silentLogger } from '../../src/shared/log.js';
-import { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { epochMs } from '../../src/testing/numbered-opus.js';
 import { createRigCallerFactory, OpusRigPeer } from '../../src/testing/opus-peer.js';
 import { CpuMeter, otherShare, processRssBytes, type QuietGate } from '../lib/cpu.js';
-import { type Child, RESULTS_DIR, spawnRole, stopAll } from '../lib/procs.js';
+import { type Child, RESULTS_DIR, stopAll } from '../lib/procs.js';
+import { benchSimulator, startServiceRoles } from '../lib/service.js';
 import { benchPrefix, cleanupPrefix, log, sleep } from '../lib/util.js';
 
 export interface ServiceForwardResult {
@@ -52,16 +50,7 @@ export async function runServiceForward(opts: {
     JSON.stringify(ids.map((id) => ({ id, name: `Rig ${id}`, password: 'demo', teams: ['support'], role: 'agent' }))),
   );
   const rig = createRigCallerFactory(opts.frames.caller);
-  const sim = new WhatsAppSimulator({
-    webhookUrl: 'http://127.0.0.1:9/unset',
-    appSecret: DEMO.appSecret,
-    accessToken: DEMO.accessToken,
-    business: { phoneNumberId: DEMO.phoneNumberId, displayPhoneNumber: DEMO.displayPhoneNumber, wabaId: '2' },
-    callerFactory: rig.factory,
-    answerWindowMs: 600_000,
-    mediaWatchdogMs: 0,
-    logger: silentLogger,
-  });
+  const sim = benchSimulator(rig.factory);
   const children: (Child | undefined)[] = [];
   const agents: TestAgent[] = [];
   const live: { callId: string; caller: OpusRigPeer; agent: OpusRigPeer; acceptedAt: number }[] = [];
@@ -79,13 +68,7 @@ export async function runServiceForward(opts: {
       JWT_SECRET: 'bench-jwt-secret-0123456789abcdef',
     };
     log(`service (forward): http, worker and a forward media node; ${opts.calls} rig agents`);
-    const [http, worker, media] = await Promise.all([
-      spawnRole('http', 'svc-fw-http', opts.redisUrl, prefix, env),
-      spawnRole('worker', 'svc-fw-worker', opts.redisUrl, prefix, env),
-      spawnRole('media', 'svc-fw-media', opts.redisUrl, prefix, env),
-    ]);
-    children.push(http, worker, media);
-    sim.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
+    const { http, worker, media } = await startServiceRoles('svc-fw', opts.redisUrl, prefix, env, sim, children);
     for (const id of ids) agents.push(await TestAgent.connect(http.url, id));
     const busy = new Set<string>();
     for (let i = 0; i < opts.calls; i++) {
