@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { type Cluster, startCluster } from '../src/cluster/cluster.js';
 import { freePort, type RoleProcess, spawnRoleProcess } from '../src/cluster/process.js';
 import { createCallInspector } from '../src/machines/inspect.js';
 import { type HttpRole, startHttpRole } from '../src/roles/http.role.js';
@@ -155,4 +156,35 @@ export async function startStack(
     await sim.stop();
     throw err;
   }
+}
+
+/**
+ * Role processes behind the balancer on `prefix`, talking to `sim` for the Graph API, whose webhook then points at
+ * the balancer. `env` adds to (or overrides) what every cluster test sets.
+ */
+export async function startTestCluster(
+  prefix: string,
+  sim: WhatsAppSimulator,
+  opts: { http: number; worker: number; media: number; redisUrl?: string; env?: Record<string, string> },
+): Promise<Cluster> {
+  const cluster = await startCluster({
+    http: opts.http,
+    worker: opts.worker,
+    media: opts.media,
+    sim: false,
+    port: 0,
+    redisUrl: opts.redisUrl ?? redisUrl(),
+    env: {
+      KEY_PREFIX: prefix,
+      GRAPH_API_BASE_URL: sim.baseUrl,
+      AGENTS_FILE: 'test/fixtures/agents.test.json',
+      MEDIA_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+      WRAP_UP_SECONDS: '0',
+      WORKER_LOCK_MS: '3000',
+      ...opts.env,
+    },
+    ...(process.env.TEST_CHILD_LOGS ? { echo: (l: string) => process.stdout.write(`${l}\n`) } : {}),
+  });
+  sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
+  return cluster;
 }

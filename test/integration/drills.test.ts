@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { reportBothWays } from '../../src/audio/audio-peer.js';
-import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
+import type { Cluster } from '../../src/cluster/cluster.js';
 import type { RoleProcess } from '../../src/cluster/process.js';
 import { nowMs } from '../../src/rtc/clock.js';
 import type { CallDetail } from '../../src/shared/protocol.js';
@@ -18,8 +18,8 @@ import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { callsEnvelope, connectCall, terminateCall } from '../../src/sim/webhook-sender.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { BUSINESS, newSimulator } from '../harness.js';
-import { cleanupPrefix, loginToken, META_OFFER, redisUrl, testPrefix, waitUntil } from '../helpers.js';
+import { BUSINESS, newSimulator, startTestCluster } from '../harness.js';
+import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('failure drills on the cluster topology', () => {
   let prefix: string;
@@ -69,28 +69,17 @@ describe('failure drills on the cluster topology', () => {
       answerWindowMs: 120_000,
     });
     await sim.start();
-    cluster = await startCluster({
+    cluster = await startTestCluster(prefix, sim, {
       http: 2,
       worker: 2,
       media: 2,
-      sim: false,
-      port: 0,
-      redisUrl: redisUrl(),
       env: {
-        KEY_PREFIX: prefix,
-        GRAPH_API_BASE_URL: sim.baseUrl,
         GRAPH_TIMEOUT_MS: '1500',
-        AGENTS_FILE: 'test/fixtures/agents.test.json',
-        MEDIA_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
-        WRAP_UP_SECONDS: '0',
-        WORKER_LOCK_MS: '3000',
         CALL_ANSWER_DEADLINE_SECONDS: '15',
         ACCEPT_DEADLINE_SECONDS: '15',
         LOG_LEVEL: 'info',
       },
-      ...(process.env.TEST_CHILD_LOGS ? { echo: (l: string) => process.stdout.write(`${l}\n`) } : {}),
     });
-    sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
     boss = await loginToken(cluster.url, 'boss', 'pw');
   }, 180_000);
   afterAll(async () => {

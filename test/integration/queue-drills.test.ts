@@ -4,13 +4,13 @@
  * service is still the order of entry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
+import type { Cluster } from '../../src/cluster/cluster.js';
 import type { CallDetail } from '../../src/shared/protocol.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { newSimulator } from '../harness.js';
-import { cleanupPrefix, loginToken, redisUrl, testPrefix, waitUntil } from '../helpers.js';
+import { newSimulator, startTestCluster } from '../harness.js';
+import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 import { autoAnswer } from '../queue-agents.js';
 
 describe('queue drills on the cluster topology', () => {
@@ -31,28 +31,17 @@ describe('queue drills on the cluster topology', () => {
     prefix = testPrefix();
     sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 0 });
     await sim.start();
-    cluster = await startCluster({
+    cluster = await startTestCluster(prefix, sim, {
       http: 2,
       worker: 2,
       media: 1,
-      sim: false,
-      port: 0,
-      redisUrl: redisUrl(),
       env: {
-        KEY_PREFIX: prefix,
-        GRAPH_API_BASE_URL: sim.baseUrl,
         GRAPH_TIMEOUT_MS: '1500',
-        AGENTS_FILE: 'test/fixtures/agents.test.json',
         ROUTING_FILE: 'test/fixtures/routing.queue.json',
         MEDIA_ENGINE: 'forward',
-        MEDIA_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
-        WRAP_UP_SECONDS: '0',
-        WORKER_LOCK_MS: '3000',
         LOG_LEVEL: 'info',
       },
-      ...(process.env.TEST_CHILD_LOGS ? { echo: (l: string) => process.stdout.write(`${l}\n`) } : {}),
     });
-    sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
     boss = await loginToken(cluster.url, 'boss', 'pw');
   }, 180_000);
   afterAll(async () => {
