@@ -177,29 +177,47 @@ interface LiveCall {
 
 let callSeq = 0;
 
-async function openRigCall(host: EngineHost, frames: { caller: Buffer[]; agent: Buffer[] }): Promise<LiveCall> {
-  const callId = `bench-rig-${++callSeq}`;
-  const caller = await OpusRigPeer.offer('caller', { frames: frames.caller, name: callId });
-  let agent: OpusRigPeer | undefined;
+/** What bridgeOnHost() needs of the caller's peer (the agent's also takes the host's candidates). */
+interface HostPeer {
+  readonly offerSdp: string;
+  applyAnswer(sdp: string): Promise<void>;
+  waitConnected(timeoutMs: number): Promise<unknown>;
+  close(): void;
+}
+interface HostAgentPeer extends HostPeer {
+  addCandidate(c: IceCandidateMessage): Promise<boolean>;
+}
+
+/**
+ * Creates the call on the host from `caller`'s offer, connects the agent from `createAgent` and bridges them;
+ * `bridgedAt` is read from `clock` once the host confirms. `agentOffered` runs before the agent applies the host's
+ * answer, `connected` once both peers are connected (before the bridge). On failure both peers and the host's call
+ * are closed.
+ */
+async function bridgeOnHost<A extends HostAgentPeer>(
+  host: EngineHost,
+  callId: string,
+  caller: HostPeer,
+  createAgent: () => Promise<A>,
+  hooks: { clock: () => number; agentOffered?: (agent: A) => void; connected?: (agent: A) => void },
+): Promise<{ agent: A; bridgedAt: number; close: () => void }> {
+  let agent: A | undefined;
   try {
     const answer = await host.request({ op: 'create', callId, offerSdp: caller.offerSdp });
     await caller.applyAnswer(answer ?? '');
-    const a = await OpusRigPeer.offer('agent', { frames: frames.agent, name: `${callId}-agent` });
+    const a = await createAgent();
     agent = a;
     host.onCandidate(callId, (c) => void a.addCandidate(c));
     const agentAnswer = await host.request({ op: 'agentOffer', callId, sdp: a.offerSdp });
+    hooks.agentOffered?.(a);
     await a.applyAnswer(agentAnswer ?? '');
     await Promise.all([caller.waitConnected(10_000), a.waitConnected(10_000)]);
-    a.expect(caller.sender);
-    caller.expect(a.sender);
+    hooks.connected?.(a);
     await host.request({ op: 'bridge', callId });
-    const bridgedAt = epochMs();
-    caller.markAccepted(bridgedAt);
+    const bridgedAt = hooks.clock();
     return {
-      callId,
-      kind: 'rig',
+      agent: a,
       bridgedAt,
-      rig: { caller, agent: a },
       close: () => {
         caller.close();
         a.close();
@@ -214,40 +232,42 @@ async function openRigCall(host: EngineHost, frames: { caller: Buffer[]; agent: 
   }
 }
 
+async function openRigCall(host: EngineHost, frames: { caller: Buffer[]; agent: Buffer[] }): Promise<LiveCall> {
+  const callId = `bench-rig-${++callSeq}`;
+  const caller = await OpusRigPeer.offer('caller', { frames: frames.caller, name: callId });
+  const { agent, bridgedAt, close } = await bridgeOnHost(
+    host,
+    callId,
+    caller,
+    () => OpusRigPeer.offer('agent', { frames: frames.agent, name: `${callId}-agent` }),
+    {
+      clock: epochMs,
+      connected: (a) => {
+        a.expect(caller.sender);
+        caller.expect(a.sender);
+      },
+    },
+  );
+  caller.markAccepted(bridgedAt);
+  return { callId, kind: 'rig', bridgedAt, rig: { caller, agent }, close };
+}
+
 async function openWrtcCall(host: EngineHost): Promise<LiveCall> {
   const callId = `bench-wrtc-${++callSeq}`;
   const caller = await CallerPeer.create({ toneHz: CALLER_HZ, markers: true, watchHz: [AGENT_HZ], name: callId });
-  let agent: NodeAgentPeer | undefined;
-  try {
-    const answer = await host.request({ op: 'create', callId, offerSdp: caller.offerSdp });
-    await caller.applyAnswer(answer ?? '');
-    const a = await NodeAgentPeer.create({ toneHz: AGENT_HZ, markers: true, watchHz: [CALLER_HZ], name: callId });
-    agent = a;
-    host.onCandidate(callId, (c) => void a.addCandidate(c));
-    const agentAnswer = await host.request({ op: 'agentOffer', callId, sdp: a.offerSdp });
-    a.trickle((c) => void host.request({ op: 'agentCandidate', callId, candidate: c }).catch(() => undefined));
-    await a.applyAnswer(agentAnswer ?? '');
-    await Promise.all([caller.waitConnected(10_000), a.waitConnected(10_000)]);
-    await host.request({ op: 'bridge', callId });
-    const bridgedAt = nowMs();
-    caller.markAccepted(bridgedAt);
-    return {
-      callId,
-      kind: 'wrtc',
-      bridgedAt,
-      wrtc: { caller, agent: a },
-      close: () => {
-        caller.close();
-        a.close();
-        void host.request({ op: 'close', callId }).catch(() => undefined);
-      },
-    };
-  } catch (err) {
-    caller.close();
-    agent?.close();
-    void host.request({ op: 'close', callId }).catch(() => undefined);
-    throw err;
-  }
+  const { agent, bridgedAt, close } = await bridgeOnHost(
+    host,
+    callId,
+    caller,
+    () => NodeAgentPeer.create({ toneHz: AGENT_HZ, markers: true, watchHz: [CALLER_HZ], name: callId }),
+    {
+      clock: nowMs,
+      agentOffered: (a) =>
+        a.trickle((c) => void host.request({ op: 'agentCandidate', callId, candidate: c }).catch(() => undefined)),
+    },
+  );
+  caller.markAccepted(bridgedAt);
+  return { callId, kind: 'wrtc', bridgedAt, wrtc: { caller, agent }, close };
 }
 
 /** Opens calls until `live` holds `target`, ten at a time; failures are recorded, not thrown (up to a limit). */
