@@ -61,21 +61,25 @@ async function pageOffer(): Promise<string> {
   return pc.localDescription?.sdp ?? '';
 }
 
+/** Headless Chromium that may connect peers over loopback and play audio without a gesture. */
+const launchChromium = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+
 describe.skipIf(!existsSync(CHROMIUM) || !HAS_INTERFACE)('RFC 4733 DTMF from Chromium', () => {
   it('DtmfTap hears the keys Chromium sends as telephone-events', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--allow-loopback-in-peer-connection',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    const browser = await launchChromium();
     const pc = new wrtc.RTCPeerConnection();
     let tap: DtmfTap | undefined;
     try {
@@ -119,19 +123,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !HAS_INTERFACE)('RFC 4733 DTMF from Chr
   });
 
   it('the forward engine reads the keys Chromium sends as RFC 4733 events, each exactly once', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--allow-loopback-in-peer-connection',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    const browser = await launchChromium();
     let call: ForwardCall | undefined;
     try {
       const page = await browser.newPage();
