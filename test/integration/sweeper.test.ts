@@ -13,6 +13,16 @@ describe('the stranded-call sweep', () => {
   let prefix: string;
   let core: Core;
   let sweeper: Sweeper;
+  /** A sweeper on this test's core (another worker's, when called twice). */
+  const newSweeper = () =>
+    new Sweeper({
+      deliverer: core.deliverer,
+      index: core.index,
+      redis: core.redis,
+      keys: core.keys,
+      logger: silentLogger,
+      strandedEveryMs: 60_000,
+    });
 
   const create = (callId: string, at: number) =>
     core.deliverer.create(
@@ -36,14 +46,7 @@ describe('the stranded-call sweep', () => {
     // No worker runs: every delayed timer job stays queued, as if lost.
     const config = testConfig(prefix, { CALL_ANSWER_DEADLINE_SECONDS: '45' });
     core = createCore(config, silentLogger, redisUrl());
-    sweeper = new Sweeper({
-      deliverer: core.deliverer,
-      index: core.index,
-      redis: core.redis,
-      keys: core.keys,
-      logger: silentLogger,
-      strandedEveryMs: 60_000,
-    });
+    sweeper = newSweeper();
   });
   afterEach(async () => {
     await core.close();
@@ -70,14 +73,7 @@ describe('the stranded-call sweep', () => {
     await create('wacid.DONE', now - 1000);
     await core.deliverer.deliver('wacid.DONE', { type: 'WA.TERMINATE', status: 'COMPLETED', at: now });
     await core.redis.zadd(core.keys.callsActive, now, 'wacid.DONE', now, 'wacid.GONE');
-    const other = new Sweeper({
-      deliverer: core.deliverer,
-      index: core.index,
-      redis: core.redis,
-      keys: core.keys,
-      logger: silentLogger,
-      strandedEveryMs: 60_000,
-    });
+    const other = newSweeper();
     expect(await sweeper.sweepStranded(now)).toBe(0);
     expect(await core.redis.zscore(core.keys.callsActive, 'wacid.DONE')).toBeNull();
     expect(await core.redis.zscore(core.keys.callsActive, 'wacid.GONE')).toBeNull();
