@@ -12,7 +12,7 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 const near = (hz: number | null | undefined, want: number) =>
@@ -22,7 +22,7 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
   let supervisorToken: string;
 
@@ -46,21 +46,21 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({
-      callerFactory: createCallerFactory({ markers: true, watchHz: [660] }),
-      mediaWatchdogMs: 20_000,
+    stack = await startStack(prefix, {
+      sim: {
+        callerFactory: createCallerFactory({ markers: true, watchHz: [660] }),
+        mediaWatchdogMs: 20_000,
+      },
+      env: { WRAP_UP_SECONDS: '0', SHOW_DTMF: '1' },
+      mediaEnv: { MEDIA_ENGINE: engine },
     });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', SHOW_DTMF: '1' });
-    media = await spawnRole('media', prefix, { MEDIA_ENGINE: engine });
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
     supervisorToken = await loginToken(svc.url, 'sam', 'demo');
   });
   afterAll(async () => {
     alice?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 

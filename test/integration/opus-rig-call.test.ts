@@ -11,14 +11,14 @@ import { TestAgent } from '../../src/testing/agent-harness.js';
 import { epochMs } from '../../src/testing/numbered-opus.js';
 import { encodeToneFrames } from '../../src/testing/opus-fixtures.js';
 import { createRigCallerFactory, OpusRigPeer } from '../../src/testing/opus-peer.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 describe('a call through the service with peers that do not decode (forward engine)', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let alice: TestAgent;
   let supervisorToken: string;
   let agentFrames: Buffer[];
@@ -29,19 +29,20 @@ describe('a call through the service with peers that do not decode (forward engi
     agentFrames = frames;
     rig = createRigCallerFactory(callerFrames);
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: rig.factory, mediaWatchdogMs: 20_000 });
-    await sim.start();
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', SHOW_DTMF: '1' }); // the keys are checked below
-    media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'forward' });
+    // SHOW_DTMF: the keys are checked below.
+    stack = await startStack(prefix, {
+      sim: { callerFactory: rig.factory, mediaWatchdogMs: 20_000 },
+      env: { WRAP_UP_SECONDS: '0', SHOW_DTMF: '1' },
+      mediaEnv: { MEDIA_ENGINE: 'forward' },
+    });
+    ({ sim, svc } = stack);
     alice = await TestAgent.connect(svc.url, 'alice');
     supervisorToken = await loginToken(svc.url, 'sam', 'demo');
   });
   afterAll(async () => {
     alice?.close();
     for (const p of rig?.peers.values() ?? []) p.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 

@@ -12,7 +12,7 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 import { autoAnswer } from '../queue-agents.js';
 
@@ -23,29 +23,29 @@ describe(`business answer: ${CALLERS} callers, 2 agents, forward engine`, () => 
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   const agents: TestAgent[] = [];
   let boss: string;
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 0 });
-    await sim.start();
     const env = {
       AGENTS_FILE: 'test/fixtures/agents.test.json',
       ROUTING_FILE: 'test/fixtures/routing.queue.json',
       WRAP_UP_SECONDS: '0',
     };
-    svc = await startInProcess(prefix, sim, env);
-    media = await spawnRole('media', prefix, { ...env, MEDIA_ENGINE: 'forward', MEDIA_CAPACITY: '40' });
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 0 },
+      env,
+      mediaEnv: { ...env, MEDIA_ENGINE: 'forward', MEDIA_CAPACITY: '40' },
+    });
+    ({ sim, svc } = stack);
     await waitUntil(async () => (await svc.core.nodes.place()) !== undefined, { what: 'a media node' });
     boss = await loginToken(svc.url, 'boss', 'pw');
   });
   afterAll(async () => {
     for (const a of agents) a.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 

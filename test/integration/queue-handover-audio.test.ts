@@ -12,36 +12,36 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 describe('queue → agent hand-over audio', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let agent: TestAgent | undefined;
   let boss: string;
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: createCallerFactory({ markers: true, watchHz: [660] }), mediaWatchdogMs: 0 });
-    await sim.start();
     const env = {
       AGENTS_FILE: 'test/fixtures/agents.test.json',
       ROUTING_FILE: 'test/fixtures/routing.queue.json',
       WRAP_UP_SECONDS: '0',
     };
-    svc = await startInProcess(prefix, sim, env);
-    media = await spawnRole('media', prefix, { ...env, MEDIA_ENGINE: 'forward' });
+    stack = await startStack(prefix, {
+      sim: { callerFactory: createCallerFactory({ markers: true, watchHz: [660] }), mediaWatchdogMs: 0 },
+      env,
+      mediaEnv: { ...env, MEDIA_ENGINE: 'forward' },
+    });
+    ({ sim, svc } = stack);
     await waitUntil(async () => (await svc.core.nodes.place()) !== undefined, { what: 'a media node' });
     boss = await loginToken(svc.url, 'boss', 'pw');
   });
   afterAll(async () => {
     agent?.close();
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 
