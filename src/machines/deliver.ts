@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { initialTransition, type SnapshotFrom } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
@@ -7,7 +7,7 @@ import { callMachine } from './call.machine.js';
 import type { CallStore, OutboxItem, SaveOutcome, TimelineEntry } from './call.store.js';
 import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
 import type { EffectDispatcher } from './ports.js';
-import { pureTransition } from './pure-transition.js';
+import { pureInitialTransition, pureTransition } from './pure-transition.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
 
@@ -150,7 +150,7 @@ export class Deliverer {
 
   /** Creates the call actor. A second create for the same id (Meta delivered `connect` twice) is a no-op. */
   async create(input: CallInput, offerSdp: string): Promise<DeliverOutcome> {
-    const [snapshot, actions] = initialTransition(callMachine, input);
+    const [snapshot, actions] = pureInitialTransition(callMachine, input);
     const effects = actionsToEffects(actions);
     const state = stateOf(snapshot);
     const entry: TimelineEntry = { at: input.at, event: 'WA.CONNECT', to: state };

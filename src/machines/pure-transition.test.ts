@@ -3,7 +3,7 @@ import { initialTransition, transition } from 'xstate';
 import { callMachine } from './call.machine.js';
 import type { CallEvent, CallInput } from './call.types.js';
 import { type CallSnapshot, restore } from './deliver.js';
-import { type CollectedAction, pureTransition } from './pure-transition.js';
+import { type CollectedAction, pureInitialTransition, pureTransition } from './pure-transition.js';
 
 /** Every (snapshot, event) the machine tests hand to step(), kept to be replayed here. */
 const corpus: { snapshot: CallSnapshot; event: CallEvent }[] = [];
@@ -121,6 +121,18 @@ describe('pureTransition', () => {
       }
     }
     expect(steps).toBeGreaterThan(2000);
+  });
+
+  it('starts a call as XState initialTransition() does, with and without a business flow', () => {
+    for (const input of [plain, business]) {
+      const [theirs, theirActions] = initialTransition(callMachine, input);
+      const [ours, ourActions] = pureInitialTransition(callMachine, input);
+      expect(ours.value).toEqual(theirs.value);
+      expect(ours.status).toBe('active');
+      expect(callMachine.getPersistedSnapshot(ours)).toEqual(callMachine.getPersistedSnapshot(theirs));
+      expect(actionsOf(ourActions)).toEqual(actionsOf(theirActions));
+      expect(ourActions.length).toBeGreaterThan(0);
+    }
   });
 
   it('collects only the machine’s effect actions, so the shared actor and its system are never reached', () => {

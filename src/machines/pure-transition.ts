@@ -1,4 +1,4 @@
-import { type AnyStateMachine, createActor, type EventFrom, type SnapshotFrom } from 'xstate';
+import { type AnyStateMachine, createActor, type EventFrom, type InputFrom, type SnapshotFrom } from 'xstate';
 
 /** One action XState collected during a transition (what `transition()` returns beside the snapshot). */
 export type CollectedAction = Parameters<ActorScope['actionExecutor']>[0];
@@ -50,11 +50,26 @@ export function pureTransition<M extends AnyStateMachine>(
   snapshot: SnapshotFrom<M>,
   event: EventFrom<M>,
 ): [SnapshotFrom<M>, CollectedAction[]] {
+  return collecting(machine, (scope) => machine.transition(snapshot, event, scope) as SnapshotFrom<M>);
+}
+
+/** `initialTransition(machine, input)` from XState, on the same shared scope. */
+export function pureInitialTransition<M extends AnyStateMachine>(
+  machine: M,
+  input: InputFrom<M>,
+): [SnapshotFrom<M>, CollectedAction[]] {
+  return collecting(machine, (scope) => machine.getInitialSnapshot(scope, input) as SnapshotFrom<M>);
+}
+
+function collecting<M extends AnyStateMachine>(
+  machine: M,
+  run: (scope: ActorScope) => SnapshotFrom<M>,
+): [SnapshotFrom<M>, CollectedAction[]] {
   const entry = scopeFor(machine);
   const collected: CollectedAction[] = [];
   entry.collected = collected;
   try {
-    return [machine.transition(snapshot, event, entry.scope) as SnapshotFrom<M>, collected];
+    return [run(entry.scope), collected];
   } finally {
     entry.collected = [];
   }
