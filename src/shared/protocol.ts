@@ -208,13 +208,21 @@ export interface QueuesView {
     }[];
   }[];
   figures: {
+    /** Calls that entered a queue that day, answered by an agent, abandoned while waiting. */
     calls: number;
     answered: number;
     abandoned: number;
+    /**
+     * Answered within `serviceLevelSeconds` of entering the queue ÷ (answered + those who left or were told goodbye
+     * after that threshold); null without such calls.
+     */
     serviceLevel: number | null;
     serviceLevelSeconds: number;
+    /** Abandoned ÷ calls. */
     abandonmentRate: number | null;
+    /** Average wait of the callers who hung up while waiting (ms). */
     avgAbandonWaitMs: number | null;
+    /** Average from queue entry to the agent's connection, over answered calls (ms). */
     avgSpeedOfAnswerMs: number | null;
   };
 }
@@ -261,6 +269,10 @@ export interface AgentRow {
   callId: string | null;
   sockets: number;
   wrapUpUntil: number | null;
+  /** Whether calls are routed to them (agent management). */
+  takesCalls?: boolean;
+  /** A disabled account cannot log in (agent management). */
+  disabled?: boolean;
 }
 
 /** Today's counters (UTC day), from the calls that ended today. */
@@ -280,7 +292,11 @@ export interface DailyFigures {
 
 /** GET /api/stats/today. */
 export interface TodayStats extends DailyFigures {
+  /** Callers waiting for an agent right now (ringing, offered, queued). */
   waitingNow: number;
+  /** Calls an agent has right now (connecting, live, on hold). */
+  onCallsNow: number;
+  /** Every call in progress, in any state. */
   activeNow: number;
   averageSpeedOfAnswerMs: number | null;
   averageHandleTimeMs: number | null;
