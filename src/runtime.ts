@@ -5,6 +5,8 @@ import { AgentDirectory } from './agents/directory.js';
 import { agentRoom, SocketAgentNotifier } from './agents/notifier.js';
 import { PresenceService } from './agents/presence.js';
 import { AgentStore } from './agents/store.js';
+import { WebhookEventSink } from './events/events.worker.js';
+import { HistoryIndex } from './history/history.index.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
 import { CallStore } from './machines/call.store.js';
@@ -14,15 +16,19 @@ import { NodeRegistry } from './media/node-registry.js';
 import { QueueDispatcher } from './routing/queue.dispatch.js';
 import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
-import type { Config } from './shared/config.js';
+import { type Config, REQUIRED_WRAP_UP_MAX_MS } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
 import type { Logger } from './shared/log.js';
 import { Metrics } from './shared/metrics.js';
 import { AGENT_NAMESPACE } from './shared/protocol.js';
 import { type RedisClient, RedisFactory } from './shared/redis.js';
+import { MonitorActions } from './supervision/monitor.actions.js';
+import { TransferActions } from './transfer/transfer.actions.js';
 import { Dispatcher } from './workers/dispatcher.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
+import { TeamsConfig } from './wrapup/teams.config.js';
+import { WrapUpService } from './wrapup/wrapup.service.js';
 
 /**
  * The pieces every role shares, wired once: Redis connections, the call store and deliverer with its effect
@@ -52,6 +58,10 @@ export interface Core {
   callQueue: QueueStore;
   queueDispatcher: QueueDispatcher;
   emitter: Emitter;
+  history: HistoryIndex;
+  wrapUps: WrapUpService;
+  transfers: TransferActions;
+  monitors: MonitorActions;
   close(): Promise<void>;
 }
 
@@ -67,7 +77,10 @@ export function createCore(
   const metrics = opts.metrics ?? new Metrics();
   const store = new CallStore(redis, keys);
   const index = new CallIndex(redis, keys, { retentionMs: config.calls.retentionMs });
-  const queues = new Queues(factory.create('queues'), keys, { graphAttempts: config.graph.maxAttempts });
+  const queues = new Queues(factory.create('queues'), keys, {
+    graphAttempts: config.graph.maxAttempts,
+    events: { attempts: config.events.attempts, backoffMs: config.events.backoffMs },
+  });
   const directory = AgentDirectory.fromFile(config.auth.agentsFile);
   const tokens = new TokenService({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.jwtTtlSeconds, directory });
   const presence = new PresenceService({ redis, keys, directory, leaseMs: config.auth.presenceLeaseMs });
@@ -92,11 +105,32 @@ export function createCore(
     redis,
     keys,
     logger,
-    wrapUpMs: config.calls.wrapUpMs,
+    wrapUpMs: config.calls.wrapUpRequired ? REQUIRED_WRAP_UP_MAX_MS : config.calls.wrapUpMs,
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, callQueue, metrics });
+  const events = new WebhookEventSink({ queues, urls: config.events.urls });
+  const history = new HistoryIndex({
+    redis,
+    keys,
+    retentionMs: config.calls.retentionMs,
+    teamsOf: (ctx) => [
+      ...new Set([
+        ...(routing.forNumber(ctx.phoneNumberId).teams ?? []),
+        ...(ctx.agentId ? (directory.get(ctx.agentId)?.teams ?? []) : []),
+      ]),
+    ],
+  });
+  const dispatcher = new Dispatcher({
+    queues,
+    index,
+    agents: notifier,
+    media,
+    callQueue,
+    metrics,
+    events,
+    history,
+  });
   const deliverer = new Deliverer({
     store,
     dispatcher,
@@ -115,13 +149,26 @@ export function createCore(
     logger,
   });
   const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
+  const transfers = new TransferActions({ deliverer, presence, directory });
+  const monitors = new MonitorActions({ deliverer, directory, media });
   const actions = new AgentActions({
+    transfers,
     deliverer,
     presence,
     nodes,
     media,
     logger,
     claimTtlMs: config.calls.maxCallMs + config.calls.acceptDeadlineMs + 60_000,
+  });
+  const wrapUps = new WrapUpService({
+    store,
+    directory,
+    teams: TeamsConfig.fromFile(config.calls.teamsFile),
+    history,
+    availability,
+    events,
+    logger,
+    required: config.calls.wrapUpRequired,
   });
   const agents = new AgentStore({
     redis,
@@ -143,6 +190,10 @@ export function createCore(
     },
   });
   return {
+    history,
+    wrapUps,
+    transfers,
+    monitors,
     config,
     logger,
     metrics,

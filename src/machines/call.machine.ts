@@ -1,9 +1,12 @@
 import { assign, setup } from 'xstate';
 import { businessStartEffects } from './call.business.js';
+import { consultingState, startConsult } from './call.consult.js';
 import type { Effect } from './call.effects.js';
 import { holdAlert, holdTransition, isAgentLeg, onCall, resumeTransition } from './call.hold.js';
 import { ivrState } from './call.ivr.js';
+import { monitor } from './call.monitor.js';
 import { businessBridging, businessLive, queuedState } from './call.queue.js';
+import { startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptConfirmTimer,
   acceptDeadlineTransitions,
@@ -403,6 +406,9 @@ export const callMachine = setup({
       on: {
         ...onCall,
         'AGENT.HOLD': holdTransition,
+        'AGENT.TRANSFER': startTransfer,
+        'SUP.MONITOR': monitor,
+        'AGENT.CONSULT': startConsult,
       },
     },
     'on-hold': {
@@ -412,6 +418,8 @@ export const callMachine = setup({
         'TIMER.FIRED': [holdAlert, ...onCall['TIMER.FIRED']],
       },
     },
+    transferring: transferringState,
+    consulting: consultingState,
     ended: {
       type: 'final',
     },

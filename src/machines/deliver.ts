@@ -103,6 +103,7 @@ const SAFE_FIELDS = [
   'by',
   'note',
   'digit',
+  'mode',
   'playId',
   'legId',
 ] as const;

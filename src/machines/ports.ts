@@ -1,3 +1,4 @@
+import type { CallEventCall, CallEventType } from '../events/call-events.js';
 import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { WithdrawReason } from './call.effects.js';
 import type { OutboxItem } from './call.store.js';
@@ -21,6 +22,10 @@ export interface AgentNotifier {
   ended(callId: string, agentIds: string[], reason: string): Promise<void>;
   live(callId: string, agentId: string): Promise<void>;
   release(callId: string, agentId: string): Promise<void>;
+  /** The agent leaves a call that goes on without them (a transfer): `call:ended` reason `transferred`, no wrap-up. */
+  leave(callId: string, agentId: string, reason?: string): Promise<void>;
+  /** How the agent's transfer goes (`call:transfer`). */
+  transferStatus(callId: string, agentId: string, status: string, targets: string[]): Promise<void>;
   /** The caller has been on hold longer than the limit (`call:hold-alert`). */
   holdAlert(callId: string, agentId: string, heldMs: number): Promise<void>;
 }
@@ -49,6 +54,16 @@ export interface MediaCommander {
   closeLeg(nodeId: string, callId: string, legId: string): Promise<void>;
   /** Recording tap on or off (pause = off). */
   record(nodeId: string, callId: string, on: boolean): Promise<void>;
+}
+
+/** Call events for outside systems (a no-op when none are configured). `eventId` is stable across replays. */
+export interface CallEventSink {
+  raise(eventId: string, type: CallEventType, call: CallEventCall, at: number): Promise<void>;
+}
+
+/** Supervisors' searchable call history, written when a call ends. */
+export interface CallHistoryPort {
+  record(callId: string, ctx: CallContext): Promise<void>;
 }
 
 /** The per-team queues of business-answered calls (see `src/routing/queue.store.ts`). */

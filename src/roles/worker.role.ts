@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import { createEventsWorker } from '../events/events.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
 import { type GraphClient, HttpGraphClient } from '../workers/graph.client.js';
@@ -71,7 +72,15 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     consumerName: WORKER_NAME,
     claimIdleMs: config.workerLockMs,
   });
-  const workers = [graph, timer, route];
+  const events = createEventsWorker({
+    connection: conn(),
+    keys,
+    secret: config.events.secret,
+    logger,
+    timeoutMs: config.events.timeoutMs,
+    lockMs: config.workerLockMs,
+  });
+  const workers = [graph, timer, route, events];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await ingest.start();
   maintenance.start();
