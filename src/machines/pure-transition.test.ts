@@ -20,10 +20,11 @@ vi.mock('./deliver.js', async (importOriginal) => {
 });
 
 // The machine's own tests run here once more with step() recorded: their event sequences (ring, queue, IVR, hold,
-// agent legs, deadlines, failures) are the corpus the two transitions are compared on.
+// agent legs, deadlines, transfer, failures) are the corpus the two transitions are compared on.
 await import('./call.machine.test.js');
 await import('./call.queue.test.js');
 await import('./call.deadlines.test.js');
+await import('./call.transfer.test.js');
 
 const T0 = 1_000_000;
 const plain: CallInput = {
