@@ -2,7 +2,7 @@ import type { WithdrawReason } from '../machines/call.effects.js';
 import type { CallContext } from '../machines/call.types.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
-import type { CallOffered, ServerToAgent } from '../shared/protocol.js';
+import type { CallOffered, CallProgress, ServerToAgent } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { AgentNotifier } from '../workers/dispatcher.js';
 import type { PresenceService } from './presence.js';
@@ -116,6 +116,14 @@ export class SocketAgentNotifier implements AgentNotifier {
     if (ctx?.caller.waId) {
       await redis.set(keys.callerAgent(ctx.caller.waId), agentId, 'PX', 30 * 86_400_000);
     }
+  }
+
+  async progress(callId: string, agentId: string, status: string, message: string | undefined): Promise<void> {
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'call:progress', {
+      callId,
+      status: status as CallProgress['status'],
+      ...(message ? { message } : {}),
+    });
   }
 
   async release(callId: string, agentId: string): Promise<void> {

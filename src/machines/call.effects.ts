@@ -20,7 +20,7 @@ export const TIMERS = [
 ] as const;
 export type TimerName = (typeof TIMERS)[number];
 
-export const GRAPH_ACTIONS = ['pre_accept', 'accept', 'reject', 'terminate'] as const;
+export const GRAPH_ACTIONS = ['pre_accept', 'accept', 'reject', 'terminate', 'connect'] as const;
 export type GraphAction = (typeof GRAPH_ACTIONS)[number];
 
 export type WithdrawReason = 'taken' | 'declined' | 'expired' | 'unavailable' | 'ended';
@@ -46,6 +46,17 @@ export type Effect =
   | { type: 'agents.release'; agentId: string }
   /** Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. */
   | { type: 'media.createBridge'; nodeId: string; agentId: string }
+  /** Business-initiated: the WhatsApp leg makes a complete offer; the node reports MEDIA.WA_OFFER. */
+  | { type: 'media.createOutbound'; nodeId: string; agentId: string }
+  /** Business-initiated: apply Meta's stored answer to the WhatsApp leg. */
+  | { type: 'media.applyAnswer'; nodeId: string }
+  /** Business-initiated: how the call is going, for the dialing agent (`call:progress`). */
+  | {
+      type: 'agents.progress';
+      agentId: string;
+      status: 'dialing' | 'ringing' | 'answered' | 'failed';
+      message?: string;
+    }
   /** Meta's accept returned 200: the agent's audio may now flow to the caller. */
   | { type: 'media.startAgentAudio'; nodeId: string }
   | { type: 'media.close'; nodeId: string; reason: string }
@@ -54,6 +65,8 @@ export type Effect =
   | { type: 'graph.accept' }
   | { type: 'graph.reject' }
   | { type: 'graph.terminate' }
+  /** Business-initiated: Graph `connect` with our stored offer; never retried (Meta would see two calls). */
+  | { type: 'graph.connect' }
   /** The call exists: listed for the API and the stranded-call sweep. */
   | { type: 'call.created' }
   /** The call reached `ended`: indexes, daily figures, metrics. */
@@ -76,6 +89,7 @@ const GRAPH_EFFECT_ACTION: Record<string, GraphAction> = {
   'graph.accept': 'accept',
   'graph.reject': 'reject',
   'graph.terminate': 'terminate',
+  'graph.connect': 'connect',
 };
 
 export function graphActionOf(effect: Effect): GraphAction | undefined {

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { Effect } from './call.effects.js';
+import { outboundEntryEffects, outboundStates, startState } from './call.outbound.js';
 import {
   acceptDeadlineTransitions,
   agentLeft,
@@ -56,8 +57,8 @@ export const callMachine = setup({
     offeredAgents: [],
     tried: [],
     offeredAt: undefined,
-    agentId: undefined,
-    mediaNodeId: undefined,
+    agentId: input.outbound?.agentId,
+    mediaNodeId: input.outbound?.mediaNodeId,
     acceptedAt: undefined,
     acceptDeadlineAt: undefined,
     answerReady: false,
@@ -77,17 +78,24 @@ export const callMachine = setup({
     errorCode: undefined,
     detail: undefined,
     dtmf: '',
+    direction: input.direction ?? 'inbound',
+    outbound: input.outbound ? { to: input.outbound.to, metaCallId: undefined, ringingAt: undefined } : undefined,
   }),
   entry: {
     type: 'effect',
-    params: ({ context }) => [
-      { type: 'call.created' },
-      timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
-      { type: 'queue.join' },
-    ],
+    params: ({ context }) =>
+      context.direction === 'outbound'
+        ? outboundEntryEffects(context)
+        : [
+            { type: 'call.created' },
+            timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
+            { type: 'queue.join' },
+          ],
   },
-  initial: 'ringing',
+  initial: 'start',
   states: {
+    start: startState,
+    ...outboundStates,
     ringing: {
       entry: [
         assign({ routingSeq: ({ context }) => context.routingSeq + 1, offer: undefined }),

@@ -32,6 +32,10 @@ export const END_REASONS = [
   'agent-disconnected',
   /** The call reached MAX_CALL_SECONDS. */
   'max-duration',
+  /** Business-initiated: the user declined the call (REJECTED). */
+  'declined',
+  /** Business-initiated: the user did not answer in time. */
+  'not-answered',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -110,6 +114,20 @@ export interface CallContext {
   errorCode: number | undefined;
   detail: string | undefined;
   dtmf: string;
+  /** Who placed the call; absent in calls stored before business-initiated calling existed (= inbound). */
+  direction?: 'inbound' | 'outbound' | undefined;
+  /** Business-initiated calls only. */
+  outbound?: OutboundContext | undefined;
+}
+
+/** What a business-initiated call keeps beside the common context. */
+export interface OutboundContext {
+  /** The user called (digits). */
+  to: string;
+  /** Meta's call id, once `connect` returned it. */
+  metaCallId: string | undefined;
+  /** When the user's phone started ringing (RINGING). */
+  ringingAt: number | undefined;
 }
 
 export interface CallInput {
@@ -124,6 +142,10 @@ export interface CallInput {
   maxCallMs: number;
   agentGraceMs?: number;
   leaveGraceMs?: number;
+  /** @default 'inbound' */
+  direction?: 'inbound' | 'outbound';
+  /** Business-initiated: the user to call, the agent who dials and the media node that makes the offer. */
+  outbound?: { to: string; agentId: string; mediaNodeId: string } | undefined;
 }
 
 type At = { at: number };
@@ -158,12 +180,16 @@ export type CallEvent =
   /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
   | ({ type: 'AGENT.LEFT'; agentId: string } & At)
   | ({ type: 'MEDIA.WA_ANSWER' } & At)
+  /** Business-initiated: the WhatsApp leg's complete offer is stored; Graph `connect` may go out. */
+  | ({ type: 'MEDIA.WA_OFFER' } & At)
+  /** Business-initiated: Meta's answer (connect webhook) is stored. */
+  | ({ type: 'WA.ANSWER' } & At)
   | ({ type: 'MEDIA.WA_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_LEG_DOWN' } & At)
   | ({ type: 'MEDIA.FAILED'; reason: string } & At)
   | ({ type: 'MEDIA.DTMF'; digit: string } & At)
-  | ({ type: 'GRAPH.DONE'; action: GraphAction } & At)
+  | ({ type: 'GRAPH.DONE'; action: GraphAction; metaCallId?: string | undefined } & At)
   | ({
       type: 'GRAPH.FAILED';
       action: GraphAction;
@@ -179,5 +205,16 @@ export type CallEventType = CallEvent['type'];
 export type Ev<T extends CallEventType> = Extract<CallEvent, { type: T }>;
 
 /** The state names, as the API and the console show them. */
-export const CALL_STATES = ['ringing', 'agent-offered', 'bridging', 'pre-accepted', 'live', 'ended'] as const;
+export const CALL_STATES = [
+  'ringing',
+  'agent-offered',
+  'bridging',
+  'pre-accepted',
+  'live',
+  'ended',
+  /** Business-initiated: the media node makes the offer. */
+  'dialing',
+  /** Business-initiated: `connect` sent; the user's phone rings until ACCEPTED. */
+  'calling',
+] as const;
 export type CallState = (typeof CALL_STATES)[number];

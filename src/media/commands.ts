@@ -10,7 +10,11 @@ export type MediaCommand =
   | { type: 'bridge.close'; callId: string; reason: string }
   /** The agent's browser offer for the agent leg; the answer goes back to that one socket. */
   | { type: 'agent.offer'; callId: string; agentId: string; socketId: string; sdp: string }
-  | { type: 'agent.candidate'; callId: string; socketId: string; candidate: RtcCandidateInit | null };
+  | { type: 'agent.candidate'; callId: string; socketId: string; candidate: RtcCandidateInit | null }
+  /** Business-initiated: build the WhatsApp leg as the offerer; the node stores the offer, reports MEDIA.WA_OFFER. */
+  | { type: 'bridge.createOutbound'; callId: string; agentId: string }
+  /** Business-initiated: Meta's answer (from the connect webhook) for the WhatsApp leg. */
+  | { type: 'bridge.applyAnswer'; callId: string; sdp: string };
 
 const MAX_LEN = 10_000;
 
@@ -35,6 +39,15 @@ export class RedisMediaCommander implements MediaCommander {
 
   createBridge(nodeId: string, callId: string, agentId: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.create', callId, agentId });
+  }
+  createOutbound(nodeId: string, callId: string, agentId: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.createOutbound', callId, agentId });
+  }
+  /** Sends Meta's stored answer (the command carries it: the node need not read the call's keys). */
+  async applyAnswer(nodeId: string, callId: string): Promise<void> {
+    const sdp = await this.#redis.hget(this.#keys.call.sdp(callId), 'answer');
+    if (!sdp) throw new Error(`call ${callId} has no stored answer from Meta`);
+    await this.send(nodeId, { type: 'bridge.applyAnswer', callId, sdp });
   }
   startAgentAudio(nodeId: string, callId: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.startAgentAudio', callId });

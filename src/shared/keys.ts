@@ -54,6 +54,14 @@ export function keys(prefix: string) {
     },
     /** zset agentId → lease expiry ms of their freshest socket */
     agentsOnline: `${prefix}:agents:online`,
+    outbound: {
+      /** string: our call id for Meta's id of a business-initiated call (Meta names the call only at connect) */
+      alias: (metaCallId: string) => `${prefix}:wacall:{${metaCallId}}`,
+      /** string: the agent whose dial sent a call-permission request to this user (told of the reply) */
+      permissionAsk: (waId: string) => `${prefix}:permask:{${waId}}`,
+      /** string: held while an agent's dial is being checked and placed (one dial at a time) */
+      dialLock: (agentId: string) => `${agent(agentId)}:dial`,
+    },
     /** string: the agent who last answered this caller (sticky routing) */
     callerAgent: (waId: string) => `${prefix}:caller:{${waId}}`,
     /** stream of validated webhook events, consumed by the workers (group `ingest`) */

@@ -87,6 +87,25 @@ export interface ServerToAgent {
   /** Supervisors only: something happened on the floor (refresh the live view). */
   'floor:call': (p: FloorCall) => void;
   'floor:agent': (p: { agentId: string; presence: PresenceState }) => void;
+  /** Business-initiated calls: how the agent's call is going (ringback plays while `ringing`). */
+  'call:progress': (p: CallProgress) => void;
+  /** A user answered the call-permission request this agent's dial sent. */
+  'call:permission': (p: CallPermissionNews) => void;
+}
+
+export interface CallProgress {
+  callId: string;
+  status: 'dialing' | 'ringing' | 'answered' | 'failed';
+  /** Plain words (e.g. why Meta refused the call). */
+  message?: string;
+}
+
+export interface CallPermissionNews {
+  /** The number the agent dialled. */
+  to: string;
+  response: 'accept' | 'reject';
+  /** Epoch ms when a temporary permission ends. */
+  expiresAt: number | null;
 }
 
 /** The supervisors' feed: one event per call milestone, separate from anyone's own ringing. */
@@ -119,7 +138,12 @@ export const RtcCandidateSchema = z.object({
     .nullable(),
 });
 
+/** `call:dial`: a WhatsApp number, `+` and spaces/dashes allowed, 8 to 15 digits. */
+export const DialSchema = z.object({ to: z.string().min(1).max(40) });
+
 export interface AgentToServer {
+  /** Business-initiated call; ack `{ok: true, callId}` or an error such as `no-permission`, `limit-reached`. */
+  'call:dial': (p: z.infer<typeof DialSchema>, ack: Ack<{ callId: string }>) => void;
   'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;
   'call:accept': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
   'call:decline': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
@@ -145,6 +169,14 @@ export const ACK_ERRORS = [
   'no-media-node',
   'token-expired',
   'internal',
+  // call:dial
+  'bad-number',
+  'not-callable',
+  'no-permission',
+  'permission-requested',
+  'limit-reached',
+  'dial-in-progress',
+  'meta-refused',
 ] as const;
 export type AckError = (typeof ACK_ERRORS)[number];
 

@@ -13,6 +13,8 @@ export interface AgentNotifier {
   ended(callId: string, agentIds: string[], reason: string): Promise<void>;
   live(callId: string, agentId: string): Promise<void>;
   release(callId: string, agentId: string): Promise<void>;
+  /** Business-initiated: how the call is going, for the agent who dialled (`call:progress`). */
+  progress(callId: string, agentId: string, status: string, message: string | undefined): Promise<void>;
 }
 
 /** Commands to the media node that holds (or will hold) a call's bridge. */
@@ -20,6 +22,10 @@ export interface MediaCommander {
   createBridge(nodeId: string, callId: string, agentId: string): Promise<void>;
   startAgentAudio(nodeId: string, callId: string): Promise<void>;
   close(nodeId: string, callId: string, reason: string): Promise<void>;
+  /** Business-initiated: the WhatsApp leg makes the offer. */
+  createOutbound(nodeId: string, callId: string, agentId: string): Promise<void>;
+  /** Business-initiated: Meta's stored answer goes to the WhatsApp leg. */
+  applyAnswer(nodeId: string, callId: string): Promise<void>;
 }
 
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
@@ -93,6 +99,18 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'graph.terminate':
         await queues.addGraph(callId, 'terminate');
+        return;
+      case 'graph.connect':
+        await queues.addGraph(callId, 'connect');
+        return;
+      case 'media.createOutbound':
+        await media.createOutbound(effect.nodeId, callId, effect.agentId);
+        return;
+      case 'media.applyAnswer':
+        await media.applyAnswer(effect.nodeId, callId);
+        return;
+      case 'agents.progress':
+        await agents.progress(callId, effect.agentId, effect.status, effect.message);
         return;
       case 'call.created':
         await index.created(callId, ctx);

@@ -13,7 +13,13 @@ const GROUP = 'ingest';
 /** An entry that failed this many times goes to the dead-letter stream. */
 const MAX_DELIVERIES = 5;
 
-export type IngestOutcome = DeliverOutcome['status'] | 'early-terminate';
+export type IngestOutcome = DeliverOutcome['status'] | 'early-terminate' | 'permission-reply';
+
+/** Told when a user answers a call-permission request (the outbound dialer tells the agent who asked). */
+export type PermissionReplyHandler = (e: Extract<IngestEvent, { kind: 'permission-reply' }>) => Promise<void>;
+
+/** Meta names a business-initiated call in connect's response; its webhooks may overtake that answer by a little. */
+const ALIAS_WAIT_MS = 3000;
 
 /**
  * Applies webhook events to call actors: `connect` creates the actor (a duplicate is a no-op), `terminate` and
@@ -29,18 +35,59 @@ export class IngestProcessor {
       logger: Logger;
       metrics?: Metrics | undefined;
       calls: Config['calls'];
+      onPermissionReply?: PermissionReplyHandler | undefined;
     },
   ) {}
 
   async apply(e: IngestEvent): Promise<IngestOutcome> {
-    const out =
-      e.kind === 'connect'
-        ? await this.#connect(e)
-        : e.kind === 'terminate'
-          ? await this.#terminate(e)
-          : await this.#status(e);
+    let out: IngestOutcome;
+    switch (e.kind) {
+      case 'connect':
+        out = await this.#connect(e);
+        break;
+      case 'terminate':
+        out = await this.#terminate({ ...e, callId: await this.#ours(e.callId) });
+        break;
+      case 'status':
+        out = await this.#status({ ...e, callId: await this.#ours(e.callId) });
+        break;
+      case 'wa-answer':
+        out = await this.#answer(e);
+        break;
+      case 'permission-reply':
+        await this.deps.onPermissionReply?.(e);
+        out = 'permission-reply';
+        break;
+    }
     this.deps.metrics?.ingestEvents.inc({ kind: e.kind, outcome: out });
     return out;
+  }
+
+  /** Our call id for a call id in a webhook: a business-initiated call's Meta id maps to ours. */
+  async #ours(callId: string, waitMs = 0): Promise<string> {
+    const key = this.deps.keys.outbound.alias(callId);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const ours = await this.deps.redis.get(key);
+      if (ours) return ours;
+      if (Date.now() >= deadline) return callId;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** A business-initiated call's answer: stored once, then the call applies it. */
+  async #answer(e: Extract<IngestEvent, { kind: 'wa-answer' }>): Promise<IngestOutcome> {
+    const { deliverer, logger } = this.deps;
+    const callId = await this.#ours(e.callId, ALIAS_WAIT_MS);
+    if (!(await deliverer.store.load(callId))) {
+      logger.warn({ callId: e.callId }, 'answer for a business-initiated call we do not know; ignored');
+      return 'unknown-call';
+    }
+    if (!(await deliverer.store.setAnswerOnce(callId, e.sdp))) {
+      const { answer } = await deliverer.store.sdp(callId);
+      if (answer !== e.sdp) logger.warn({ callId }, 'a second, different answer from Meta; the first one stays');
+    }
+    return (await deliverer.deliver(callId, { type: 'WA.ANSWER' })).status;
   }
 
   async #connect(e: Extract<IngestEvent, { kind: 'connect' }>): Promise<IngestOutcome> {
