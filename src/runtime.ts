@@ -10,6 +10,7 @@ import { CallStore } from './machines/call.store.js';
 import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
+import { DialService } from './outbound/dial.service.js';
 import { RoutingConfig } from './routing/routing.config.js';
 import type { Config } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
@@ -18,6 +19,7 @@ import { Metrics } from './shared/metrics.js';
 import { AGENT_NAMESPACE } from './shared/protocol.js';
 import { type RedisClient, RedisFactory } from './shared/redis.js';
 import { Dispatcher } from './workers/dispatcher.js';
+import { HttpGraphClient } from './workers/graph.client.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
 
@@ -48,6 +50,8 @@ export interface Core {
   actions: AgentActions;
   routing: RoutingConfig;
   emitter: Emitter;
+  /** Business-initiated calls (`call:dial`) and call-permission replies. */
+  dial: DialService;
   close(): Promise<void>;
 }
 
@@ -102,6 +106,17 @@ export function createCore(
     logger,
     claimTtlMs: config.calls.maxCallMs + config.calls.acceptDeadlineMs + 60_000,
   });
+  const dial = new DialService({
+    deliverer,
+    presence,
+    nodes,
+    graph: new HttpGraphClient(config.graph),
+    redis,
+    keys,
+    config,
+    broadcaster: emitter,
+    logger,
+  });
   return {
     config,
     logger,
@@ -122,6 +137,7 @@ export function createCore(
     actions,
     routing,
     emitter,
+    dial,
     async close() {
       await queues.close();
       await factory.closeAll();

@@ -10,7 +10,7 @@ export type ActionResult = { ok: true; state?: string } | { ok: false; error: Ac
 
 const fail = (error: AckError, message: string): ActionResult => ({ ok: false, error, message });
 
-const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live'];
+const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'dialing', 'calling'];
 
 /**
  * What an agent can do to a call, for the socket handlers and the pagehide beacon. Every answer is an ack: late,

@@ -18,6 +18,7 @@ import {
   type AgentSession,
   type AgentToServer,
   CallRefSchema,
+  DialSchema,
   PROTOCOL_VERSION,
   PresenceSetSchema,
   RtcCandidateSchema,
@@ -44,6 +45,8 @@ export interface SignalingDeps {
   presence: PresenceService;
   availability: Availability;
   actions: AgentActions;
+  /** `call:dial` (business-initiated calls). */
+  dial: { dial(agentId: string, to: string): Promise<ActionResult | { ok: true; callId: string }> };
   store: CallStore;
   logger: Logger;
   metrics?: Metrics | undefined;
@@ -194,6 +197,11 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     on('call:accept', CallRefSchema, async ({ callId }) => {
       const res = await actions.accept(agent.id, callId);
       if (res.ok) await availability.becameUnavailable(agent.id, callId);
+      return res;
+    });
+    on('call:dial', DialSchema, async ({ to }) => {
+      const res = await deps.dial.dial(agent.id, to);
+      if (res.ok && 'callId' in res) await availability.becameUnavailable(agent.id, res.callId);
       return res;
     });
     on('call:decline', CallRefSchema, ({ callId }) => actions.decline(agent.id, callId));

@@ -212,6 +212,22 @@ export class MediaNode {
         if (hosted) return; // a replayed effect
         await this.#create(cmd.callId, cmd.agentId);
         return;
+      case 'bridge.createOutbound':
+        if (hosted) return;
+        await this.#create(cmd.callId, cmd.agentId, 'outbound');
+        return;
+      case 'bridge.applyAnswer':
+        if (!hosted?.bridge) {
+          this.#o.logger.info({ callId: cmd.callId }, 'answer for a call this node does not host (yet)');
+          return;
+        }
+        try {
+          await hosted.bridge.applyWaAnswer(cmd.sdp);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'media-closed')
+            await this.#fail(hosted, `could not apply WhatsApp's answer: ${(err as Error).message}`);
+        }
+        return;
       case 'agent.offer':
       case 'agent.candidate':
         if (!hosted) {
@@ -236,7 +252,7 @@ export class MediaNode {
     }
   }
 
-  async #create(callId: string, agentId: string): Promise<void> {
+  async #create(callId: string, agentId: string, direction: 'inbound' | 'outbound' = 'inbound'): Promise<void> {
     const { store, redis, keys, media, logger } = this.#o;
     const hosted: Hosted = {
       callId,
@@ -251,25 +267,29 @@ export class MediaNode {
     this.#calls.set(callId, hosted);
     this.#loadChanged();
     await redis.sadd(keys.media.calls(this.nodeId), callId);
-    const { offer } = await store.sdp(callId);
-    if (!offer) {
+    const { offer } = direction === 'inbound' ? await store.sdp(callId) : { offer: '' };
+    if (direction === 'inbound' && !offer) {
       await this.#fail(hosted, 'the call has no offer SDP');
       return;
     }
+    const options = {
+      callId,
+      iceServers: media.iceServers,
+      ...(media.portRange ? { portRange: media.portRange } : {}),
+      ...(media.allowedNetworks ? { allowedNetworks: media.allowedNetworks } : {}),
+      ...(media.announcedIp ? { announcedIp: media.announcedIp } : {}),
+      detectDtmf: media.detectDtmf,
+      logger, // the bridge adds the call id itself
+    };
     let bridge: CallBridge;
     try {
-      bridge = await CallBridge.create({
-        offerSdp: offer,
-        callId,
-        iceServers: media.iceServers,
-        ...(media.portRange ? { portRange: media.portRange } : {}),
-        ...(media.allowedNetworks ? { allowedNetworks: media.allowedNetworks } : {}),
-        ...(media.announcedIp ? { announcedIp: media.announcedIp } : {}),
-        detectDtmf: media.detectDtmf,
-        logger, // the bridge adds the call id itself
-      });
+      bridge =
+        direction === 'inbound'
+          ? await CallBridge.create({ ...options, offerSdp: offer! })
+          : await CallBridge.createOutbound(options);
     } catch (err) {
-      await this.#fail(hosted, `could not answer WhatsApp's offer: ${(err as Error).message}`);
+      const what = direction === 'inbound' ? "answer WhatsApp's offer" : 'make the WhatsApp offer';
+      await this.#fail(hosted, `could not ${what}: ${(err as Error).message}`);
       return;
     }
     if (hosted.closing) {
@@ -288,11 +308,20 @@ export class MediaNode {
       if (hosted.agentSocketId)
         this.#o.emitter.to(hosted.agentSocketId).emit('rtc:candidate', { callId, candidate: c });
     });
-    if (!(await store.setAnswerOnce(callId, bridge.waAnswerSdp))) {
-      await this.#fail(hosted, 'another answer was already recorded for this call');
-      return;
+    if (bridge.waOfferSdp !== undefined) {
+      // Business-initiated: our offer is stored like an answer is (first one wins), then connect may go out.
+      if (!(await store.setOfferOnce(callId, bridge.waOfferSdp))) {
+        await this.#fail(hosted, 'another offer was already recorded for this call');
+        return;
+      }
+      await this.#report(callId, { type: 'MEDIA.WA_OFFER' });
+    } else {
+      if (!(await store.setAnswerOnce(callId, bridge.waAnswerSdp))) {
+        await this.#fail(hosted, 'another answer was already recorded for this call');
+        return;
+      }
+      await this.#report(callId, { type: 'MEDIA.WA_ANSWER' });
     }
-    await this.#report(callId, { type: 'MEDIA.WA_ANSWER' });
     hosted.statsTimer = setInterval(() => void this.#recordStats(hosted, false), this.#o.statsEveryMs ?? 5000);
     for (const c of hosted.pending.splice(0)) await this.#agentCommand(hosted, c);
   }

@@ -71,6 +71,7 @@ export async function startHttpRole(
     presence: core.presence,
     availability: core.availability,
     actions: core.actions,
+    dial: core.dial,
     store: core.store,
     logger,
     metrics: core.metrics,

@@ -59,6 +59,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       logger,
       metrics: core.metrics,
       calls: config.calls,
+      onPermissionReply: (e) => core.dial.onPermissionReply(e),
     }),
     redis: core.redis,
     blocking: core.factory.create('ingest', { blocking: true }),

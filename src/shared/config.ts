@@ -105,6 +105,19 @@ const EnvSchema = z.object({
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
   CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
+  /** Numbers agents may never call (comma-separated digits): refused before anything reaches Meta. */
+  OUTBOUND_DO_NOT_CALL: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.replace(/[\s+-]/g, ''))
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^\d{8,15}$/, 'each entry must be a phone number of 8 to 15 digits')))
+    .optional(),
+  /** The text of the call-permission request message users receive. */
+  OUTBOUND_PERMISSION_TEXT: z.string().min(1).max(1024).default('We would like to call you on WhatsApp.'),
 });
 
 export interface GraphConfig {
@@ -169,6 +182,8 @@ export interface Config {
   workerLockMs: number;
   /** Build web/dist at start when it is missing or stale (`npm start`). */
   consoleBuild: boolean;
+  /** Business-initiated calls. */
+  outbound: { doNotCall: string[]; permissionText: string };
 }
 
 const WHATSAPP_VARS = [
@@ -279,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inspectPort: e.XSTATE_INSPECT_PORT,
     workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
+    outbound: { doNotCall: e.OUTBOUND_DO_NOT_CALL ?? [], permissionText: e.OUTBOUND_PERMISSION_TEXT },
   };
   return deepFreeze(config);
 }

@@ -1,5 +1,5 @@
 import { AgentClient, login } from '../client/agent-client.js';
-import type { CallOffered } from '../shared/protocol.js';
+import type { CallOffered, CallPermissionNews, CallProgress } from '../shared/protocol.js';
 import { NodeAgentPeer, type NodeAgentPeerOptions } from './node-agent-peer.js';
 
 /**
@@ -12,6 +12,9 @@ export class TestAgent {
   readonly ended: { callId: string; reason: string }[] = [];
   readonly withdrawn: { callId: string; reason: string }[] = [];
   readonly live: string[] = [];
+  /** Business-initiated calls: progress of this agent's dials and permission replies. */
+  readonly progress: CallProgress[] = [];
+  readonly permissions: CallPermissionNews[] = [];
   peer: NodeAgentPeer | undefined;
   #peerCallId: string | undefined;
 
@@ -24,6 +27,8 @@ export class TestAgent {
     client.on('call:ended', (e) => this.ended.push(e));
     client.on('call:withdrawn', (w) => this.withdrawn.push(w));
     client.on('call:live', (l) => this.live.push(l.callId));
+    client.on('call:progress', (p) => this.progress.push(p));
+    client.on('call:permission', (p) => this.permissions.push(p));
     client.on('rtc:answer', ({ callId, sdp }) => {
       if (callId === this.#peerCallId) void this.peer?.applyAnswer(sdp).catch(() => undefined);
     });
