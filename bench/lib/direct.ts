@@ -1,9 +1,9 @@
 import { AudioAnalyzer, drainAnalysis } from '../../src/audio/analyzer.js';
-import { nowMs } from '../../src/audio/clock.js';
 import { AudioGenerator } from '../../src/audio/generator.js';
-import { LOOPBACK_NETWORKS, NetworkFilter } from '../../src/media/cidr.js';
 import { filterSdpCandidates } from '../../src/media/sdp.js';
-import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/media/wrtc.js';
+import { LOOPBACK_NETWORKS, NetworkFilter } from '../../src/rtc/cidr.js';
+import { nowMs } from '../../src/rtc/clock.js';
+import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import { sleep } from './util.js';
 

@@ -1,5 +1,5 @@
-import { type WrtcAudioData, type WrtcAudioSink, type WrtcTrack, wrtc } from '../media/wrtc.js';
-import { nowMs } from './clock.js';
+import { nowMs } from '../rtc/clock.js';
+import { type WrtcAudioData, type WrtcAudioSink, type WrtcTrack, wrtc } from '../rtc/wrtc.js';
 import { meanSquare, prevalentFrequency, toneShare } from './goertzel.js';
 import {
   classifyFrame,

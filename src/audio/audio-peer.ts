@@ -1,12 +1,12 @@
-import type { NetworkFilter } from '../media/cidr.js';
-import type { MediaLogger } from '../media/log.js';
+import type { NetworkFilter } from '../rtc/cidr.js';
+import type { MediaLogger } from '../rtc/log.js';
 import {
   type WrtcConnectionState,
   type WrtcPeerConnection,
   type WrtcTransceiver,
   waitForConnected,
   wrtc,
-} from '../media/wrtc.js';
+} from '../rtc/wrtc.js';
 import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from './analyzer.js';
 import { AudioGenerator } from './generator.js';
 import type { MarkerScheme } from './markers.js';

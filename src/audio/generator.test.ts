@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FrameClock } from './frame-clock.js';
+import { FrameClock } from '../rtc/frame-clock.js';
 import { AudioGenerator } from './generator.js';
 
 describe('AudioGenerator timing gaps', () => {

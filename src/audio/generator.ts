@@ -1,7 +1,7 @@
-import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../media/wrtc.js';
-import { nowMs } from './clock.js';
+import { nowMs } from '../rtc/clock.js';
+import { FrameClock } from '../rtc/frame-clock.js';
+import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../rtc/wrtc.js';
 import { type DtmfSegment, dtmfFrequencies, dtmfSchedule } from './dtmf.js';
-import { FrameClock } from './frame-clock.js';
 import { type MarkerScheme, markerScheme, type SenderGap } from './markers.js';
 import { newSynthState, type SynthState, synthesizeFrame } from './synth.js';
 

@@ -129,6 +129,17 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   api.get('/agents', supervisor, async (c) => c.json({ agents: await deps.presence.list() }));
 
+  // Live media nodes (lease not expired): engine, capacity, load (hosted calls), draining.
+  api.get('/media-nodes', supervisor, async (c) => {
+    const now = Date.now();
+    const nodes = (await deps.mediaNodes?.list()) ?? [];
+    return c.json(
+      nodes
+        .filter((n) => n.expiresAt > now)
+        .map((n) => ({ id: n.id, engine: n.engine, capacity: n.capacity, load: n.calls, draining: n.draining })),
+    );
+  });
+
   api.get('/stats/today', supervisor, async (c) => {
     const day = utcDay(Date.now());
     const [figures, waiting, active] = await Promise.all([

@@ -45,6 +45,15 @@ export interface AppDeps {
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
   beforeScrape?: (() => Promise<void>) | undefined;
+  /** The media nodes registered in Redis (GET /api/media-nodes). */
+  mediaNodes?: MediaNodeList | undefined;
+}
+
+/** What GET /api/media-nodes reads: the node registry. */
+export interface MediaNodeList {
+  list(): Promise<
+    { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
+  >;
 }
 
 /** The http role's Hono app: webhooks, REST API, metrics, health, and the console. */

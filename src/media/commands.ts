@@ -5,7 +5,8 @@ import type { MediaCommander } from '../workers/dispatcher.js';
 
 /** Commands a media node takes, one Redis stream per node (never through an HTTP replica's memory). */
 export type MediaCommand =
-  | { type: 'bridge.create'; callId: string; agentId: string }
+  /** Answers Meta's offer; with an agent, the default routing table is caller ⇄ `agent:<agentId>`. */
+  | { type: 'bridge.create'; callId: string; agentId?: string }
   | { type: 'bridge.startAgentAudio'; callId: string }
   | { type: 'bridge.close'; callId: string; reason: string }
   /** The agent's browser offer for the agent leg; the answer goes back to that one socket. */
@@ -14,7 +15,18 @@ export type MediaCommand =
   /** Business-initiated: build the WhatsApp leg as the offerer; the node stores the offer, reports MEDIA.WA_OFFER. */
   | { type: 'bridge.createOutbound'; callId: string; agentId: string }
   /** Business-initiated: Meta's answer (from the connect webhook) for the WhatsApp leg. */
-  | { type: 'bridge.applyAnswer'; callId: string; sdp: string };
+  | { type: 'bridge.applyAnswer'; callId: string; sdp: string }
+  /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played); MEDIA.PLAY_ENDED unless looped. */
+  | { type: 'call.play'; callId: string; playId: string; clips: string[]; loop?: boolean }
+  | { type: 'call.stopPlay'; callId: string }
+  /** The whole routing table (sink → sources), replacing the previous one. */
+  | { type: 'call.route'; callId: string; routes: Record<string, string[]> }
+  /** A browser leg's offer (`agent:<id>`, `sup:<id>`); the answer and candidates go to that socket only. */
+  | { type: 'leg.offer'; callId: string; legId: string; agentId: string; socketId: string; sdp: string }
+  | { type: 'leg.candidate'; callId: string; legId: string; socketId: string; candidate: RtcCandidateInit | null }
+  | { type: 'leg.close'; callId: string; legId: string }
+  /** Recording tap on or off (pause = off); the files are reported with MEDIA.RECORDING_SAVED at close. */
+  | { type: 'call.record'; callId: string; on: boolean };
 
 const MAX_LEN = 10_000;
 
@@ -37,8 +49,37 @@ export class RedisMediaCommander implements MediaCommander {
     await this.#redis.xadd(this.#keys.media.commands(nodeId), 'MAXLEN', '~', MAX_LEN, '*', 'c', JSON.stringify(cmd));
   }
 
-  createBridge(nodeId: string, callId: string, agentId: string): Promise<void> {
-    return this.send(nodeId, { type: 'bridge.create', callId, agentId });
+  createBridge(nodeId: string, callId: string, agentId?: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.create', callId, ...(agentId !== undefined ? { agentId } : {}) });
+  }
+  play(nodeId: string, callId: string, playId: string, clips: string[], loop = false): Promise<void> {
+    return this.send(nodeId, { type: 'call.play', callId, playId, clips, loop });
+  }
+  stopPlay(nodeId: string, callId: string): Promise<void> {
+    return this.send(nodeId, { type: 'call.stopPlay', callId });
+  }
+  route(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void> {
+    return this.send(nodeId, { type: 'call.route', callId, routes });
+  }
+  legOffer(
+    nodeId: string,
+    callId: string,
+    leg: { legId: string; agentId: string; socketId: string; sdp: string },
+  ): Promise<void> {
+    return this.send(nodeId, { type: 'leg.offer', callId, ...leg });
+  }
+  legCandidate(
+    nodeId: string,
+    callId: string,
+    leg: { legId: string; socketId: string; candidate: RtcCandidateInit | null },
+  ): Promise<void> {
+    return this.send(nodeId, { type: 'leg.candidate', callId, ...leg });
+  }
+  closeLeg(nodeId: string, callId: string, legId: string): Promise<void> {
+    return this.send(nodeId, { type: 'leg.close', callId, legId });
+  }
+  record(nodeId: string, callId: string, on: boolean): Promise<void> {
+    return this.send(nodeId, { type: 'call.record', callId, on });
   }
   createOutbound(nodeId: string, callId: string, agentId: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.createOutbound', callId, agentId });

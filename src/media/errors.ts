@@ -6,14 +6,18 @@ import { AppError } from '../shared/errors.js';
  * - `no-usable-candidates`: nothing in the offer is reachable within `allowedNetworks`;
  * - `media-closed`: the bridge or leg was closed while the operation ran;
  * - `agent-offer-superseded`: a newer agent offer replaced this one before it was answered;
- * - `webrtc-failed`: wrtc refused an operation for another reason (500).
+ * - `webrtc-failed`: the WebRTC library refused an operation for another reason (500);
+ * - `unsupported`: this media engine cannot do what was asked (e.g. a player on `wrtc`; 501);
+ * - `unknown-leg`: no leg with that id on this call (404).
  */
 export type MediaErrorCode =
   | 'sdp-invalid'
   | 'no-usable-candidates'
   | 'media-closed'
   | 'agent-offer-superseded'
-  | 'webrtc-failed';
+  | 'webrtc-failed'
+  | 'unsupported'
+  | 'unknown-leg';
 
 const STATUS: Record<MediaErrorCode, number> = {
   'sdp-invalid': 400,
@@ -21,6 +25,8 @@ const STATUS: Record<MediaErrorCode, number> = {
   'media-closed': 409,
   'agent-offer-superseded': 409,
   'webrtc-failed': 500,
+  unsupported: 501,
+  'unknown-leg': 404,
 };
 
 /** A media-layer failure with a stable `code`; `details` lists individual validation problems. */

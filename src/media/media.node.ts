@@ -2,26 +2,30 @@ import os from 'node:os';
 import type { Emitter } from '@socket.io/redis-emitter';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer, IncomingEvent } from '../machines/deliver.js';
+import type { CallMedia, CallMediaStats, MediaEngine, OpusClip, OpusPacketSink } from '../rtc/engine.js';
+import type { LegStats } from '../rtc/stats.js';
 import type { MediaConfig } from '../shared/config.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { AudioStatsSample, LegStats as ProtocolLegStats } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
-import { type BridgeStats, CallBridge } from './bridge.js';
 import type { MediaCommand } from './commands.js';
+import { mediaEngine } from './engines/index.js';
+import { MediaError } from './errors.js';
 import type { NodeRegistry } from './node-registry.js';
-import type { LegStats } from './stats.js';
 
 interface Hosted {
   callId: string;
-  agentId: string;
-  /** Set once CallBridge.create resolved. */
-  bridge: CallBridge | undefined;
-  /** Agent commands that arrived while the bridge was being built. */
+  agentId: string | undefined;
+  /** Set once the engine's createCall resolved. */
+  bridge: CallMedia | undefined;
+  /** Commands that arrived while the bridge was being built. */
   pending: MediaCommand[];
-  /** The socket whose offer made the current agent leg: answers and candidates go to it only. */
-  agentSocketId: string | undefined;
+  /** Per browser leg, the socket whose offer made it: answers and candidates go to it only. */
+  legSockets: Map<string, string>;
+  /** The recording's files, once recording was turned on (kept across pauses). */
+  recording: { caller: OpusPacketSink; agents: OpusPacketSink } | undefined;
   statsTimer: NodeJS.Timeout | undefined;
   samples: number;
   closing: boolean;
@@ -42,7 +46,26 @@ export interface MediaNodeOptions {
   metrics?: Metrics | undefined;
   /** How often each call's audio stats are sampled. @default 5000 */
   statsEveryMs?: number;
+  /** The engine calls run on. @default the one `media.engine` names */
+  engine?: MediaEngine;
+  /** Loads a prompt name or an absolute Ogg Opus path as a clip (rejects with a clear error). @default none: call.play is refused */
+  clips?: (nameOrPath: string) => Promise<OpusClip>;
+  /** Opens the two files of a call's recording. @default none: call.record is refused */
+  recorder?: (callId: string) => { caller: OpusPacketSink; agents: OpusPacketSink };
 }
+
+/** A browser leg id for an agent's console leg. */
+export function agentLegId(agentId: string): string {
+  return `agent:${agentId}`;
+}
+
+/** Events the contract names that the call machine may not know yet: delivered like every MEDIA.* event. */
+type NodeEvent =
+  | IncomingEvent
+  | { type: 'MEDIA.PLAY_ENDED'; playId: string }
+  | { type: 'MEDIA.LEG_CONNECTED'; legId: string }
+  | { type: 'MEDIA.LEG_DOWN'; legId: string }
+  | { type: 'MEDIA.RECORDING_SAVED'; paths: string[] };
 
 const STATS_TIMELINE_EVERY = 6; // one timeline entry every 6 samples (30 s by default)
 
@@ -66,12 +89,13 @@ function statsLine(leg: string, s: ProtocolLegStats | null): string {
 }
 
 /**
- * A media node: hosts one {@link CallBridge} per call, takes commands from its Redis stream, reports leg events
- * back to the call actors (deliver), trickles the agent leg's candidates to the agent's socket, heartbeats its
- * load, and drains on SIGTERM (no new calls; live calls finish; then it exits).
+ * A media node: hosts one {@link CallMedia} per call on its engine, takes commands from its Redis stream, reports
+ * leg events back to the call actors (deliver), trickles each browser leg's candidates to its socket, heartbeats its
+ * load and engine, and drains on SIGTERM (no new calls; live calls finish; then it exits).
  */
 export class MediaNode {
   readonly nodeId: string;
+  readonly engine: MediaEngine;
   readonly #o: MediaNodeOptions;
   readonly #calls = new Map<string, Hosted>();
   readonly #startedAt = Date.now();
@@ -86,6 +110,7 @@ export class MediaNode {
   constructor(opts: MediaNodeOptions) {
     this.#o = opts;
     this.nodeId = opts.nodeId;
+    this.engine = opts.engine ?? mediaEngine(opts.media.engine);
   }
 
   get calls(): number {
@@ -109,7 +134,16 @@ export class MediaNode {
     await this.#beat();
     this.#heartbeat = setInterval(() => void this.#beat(), this.#o.media.heartbeatMs);
     this.#loop = this.#readCommands(fromId);
-    this.#o.logger.info({ capacity: this.#o.media.capacity }, 'media node ready');
+    const lacks = [...this.engine.lacks];
+    if (!this.#o.clips) lacks.push('player');
+    if (!this.#o.recorder) lacks.push('recording');
+    const missing = [...new Set(lacks)];
+    this.#o.logger.info(
+      { capacity: this.#o.media.capacity, engine: this.engine.name, lacks: missing },
+      missing.length > 0
+        ? `media node ready (${this.engine.name} engine; calls that need ${missing.join(', ')} will be ended with that reason)`
+        : `media node ready (${this.engine.name} engine)`,
+    );
   }
 
   /** Stops taking calls; resolves when every hosted call has ended (or `timeoutMs` passed). */
@@ -162,6 +196,7 @@ export class MediaNode {
         startedAt: this.#startedAt,
         cpu: Math.round(cpuPct),
         host: os.hostname(),
+        engine: this.engine.name,
       });
       this.#o.metrics?.mediaNodeLoad.set({ node: this.nodeId }, this.#calls.size);
     } catch (err) {
@@ -207,59 +242,39 @@ export class MediaNode {
 
   async #handle(cmd: MediaCommand): Promise<void> {
     const hosted = this.#calls.get(cmd.callId);
-    switch (cmd.type) {
-      case 'bridge.create':
-        if (hosted) return; // a replayed effect
-        await this.#create(cmd.callId, cmd.agentId);
-        return;
-      case 'bridge.createOutbound':
-        if (hosted) return;
-        await this.#create(cmd.callId, cmd.agentId, 'outbound');
-        return;
-      case 'bridge.applyAnswer':
-        if (!hosted?.bridge) {
-          this.#o.logger.info({ callId: cmd.callId }, 'answer for a call this node does not host (yet)');
-          return;
-        }
-        try {
-          await hosted.bridge.applyWaAnswer(cmd.sdp);
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'media-closed')
-            await this.#fail(hosted, `could not apply WhatsApp's answer: ${(err as Error).message}`);
-        }
-        return;
-      case 'agent.offer':
-      case 'agent.candidate':
-        if (!hosted) {
-          this.#o.logger.info(
-            { callId: cmd.callId, cmd: cmd.type },
-            'agent signaling for a call this node does not host',
-          );
-          return;
-        }
-        if (!hosted.bridge) hosted.pending.push(cmd);
-        else await this.#agentCommand(hosted, cmd);
-        return;
-      case 'bridge.startAgentAudio':
-        hosted?.bridge?.startAgentAudio();
-        return;
-      case 'bridge.close':
-        if (hosted) {
-          await this.#recordStats(hosted, true);
-          this.#close(hosted, cmd.reason);
-        }
-        return;
+    if (cmd.type === 'bridge.create' || cmd.type === 'bridge.createOutbound') {
+      if (hosted) return; // a replayed effect
+      await this.#create(cmd.callId, cmd.agentId, cmd.type === 'bridge.createOutbound' ? 'outbound' : 'inbound');
+      return;
     }
+    if (cmd.type === 'bridge.close') {
+      if (hosted) {
+        await this.#recordStats(hosted, true);
+        this.#close(hosted, cmd.reason);
+      }
+      return;
+    }
+    if (!hosted) {
+      this.#o.logger.info({ callId: cmd.callId, cmd: cmd.type }, 'media command for a call this node does not host');
+      return;
+    }
+    if (!hosted.bridge) hosted.pending.push(cmd);
+    else await this.#callCommand(hosted, hosted.bridge, cmd);
   }
 
-  async #create(callId: string, agentId: string, direction: 'inbound' | 'outbound' = 'inbound'): Promise<void> {
+  async #create(
+    callId: string,
+    agentId: string | undefined,
+    direction: 'inbound' | 'outbound' = 'inbound',
+  ): Promise<void> {
     const { store, redis, keys, media, logger } = this.#o;
     const hosted: Hosted = {
       callId,
       agentId,
       bridge: undefined,
       pending: [],
-      agentSocketId: undefined,
+      legSockets: new Map(),
+      recording: undefined,
       statsTimer: undefined,
       samples: 0,
       closing: false,
@@ -272,8 +287,10 @@ export class MediaNode {
       await this.#fail(hosted, 'the call has no offer SDP');
       return;
     }
+    const agentLeg = agentId !== undefined ? agentLegId(agentId) : undefined;
     const options = {
       callId,
+      ...(agentLeg ? { agentLegId: agentLeg } : {}),
       iceServers: media.iceServers,
       ...(media.portRange ? { portRange: media.portRange } : {}),
       ...(media.allowedNetworks ? { allowedNetworks: media.allowedNetworks } : {}),
@@ -281,12 +298,12 @@ export class MediaNode {
       detectDtmf: media.detectDtmf,
       logger, // the bridge adds the call id itself
     };
-    let bridge: CallBridge;
+    let bridge: CallMedia;
     try {
       bridge =
         direction === 'inbound'
-          ? await CallBridge.create({ ...options, offerSdp: offer! })
-          : await CallBridge.createOutbound(options);
+          ? await this.engine.createCall({ ...options, offerSdp: offer! })
+          : await this.engine.createOutboundCall(options);
     } catch (err) {
       const what = direction === 'inbound' ? "answer WhatsApp's offer" : 'make the WhatsApp offer';
       await this.#fail(hosted, `could not ${what}: ${(err as Error).message}`);
@@ -300,13 +317,20 @@ export class MediaNode {
     bridge.on('wa-connected', () => void this.#report(callId, { type: 'MEDIA.WA_CONNECTED' }));
     bridge.on('agent-connected', () => void this.#report(callId, { type: 'MEDIA.AGENT_CONNECTED' }));
     bridge.on('agent-disconnected', () => void this.#report(callId, { type: 'MEDIA.AGENT_LEG_DOWN' }));
+    bridge.on('leg-connected', ({ legId }) => {
+      if (legId !== agentLeg) void this.#report(callId, { type: 'MEDIA.LEG_CONNECTED', legId });
+    });
+    bridge.on('leg-down', ({ legId }) => {
+      if (legId !== agentLeg) void this.#report(callId, { type: 'MEDIA.LEG_DOWN', legId });
+    });
+    bridge.on('play-ended', ({ playId }) => void this.#report(callId, { type: 'MEDIA.PLAY_ENDED', playId }));
     bridge.on('failed', ({ leg, reason }) => {
       if (leg === 'whatsapp') void this.#fail(hosted, reason);
     });
     bridge.on('dtmf', ({ digit }) => void this.#report(callId, { type: 'MEDIA.DTMF', digit }));
-    bridge.on('agent-candidate', (c) => {
-      if (hosted.agentSocketId)
-        this.#o.emitter.to(hosted.agentSocketId).emit('rtc:candidate', { callId, candidate: c });
+    bridge.on('leg-candidate', ({ legId, candidate }) => {
+      const socketId = hosted.legSockets.get(legId);
+      if (socketId) this.#o.emitter.to(socketId).emit('rtc:candidate', { callId, legId, candidate });
     });
     if (bridge.waOfferSdp !== undefined) {
       // Business-initiated: our offer is stored like an answer is (first one wins), then connect may go out.
@@ -323,31 +347,100 @@ export class MediaNode {
       await this.#report(callId, { type: 'MEDIA.WA_ANSWER' });
     }
     hosted.statsTimer = setInterval(() => void this.#recordStats(hosted, false), this.#o.statsEveryMs ?? 5000);
-    for (const c of hosted.pending.splice(0)) await this.#agentCommand(hosted, c);
+    for (const c of hosted.pending.splice(0)) await this.#callCommand(hosted, bridge, c);
   }
 
-  async #agentCommand(hosted: Hosted, cmd: MediaCommand): Promise<void> {
-    const bridge = hosted.bridge!;
-    if (cmd.type === 'agent.offer') {
-      try {
-        const answer = await bridge.acceptAgentOffer(cmd.sdp);
-        hosted.agentSocketId = cmd.socketId;
-        this.#o.emitter.to(cmd.socketId).emit('rtc:answer', { callId: hosted.callId, sdp: answer });
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'agent-offer-superseded' || code === 'media-closed') return;
-        // The agent's browser sent something no bridge can answer: the call cannot connect.
-        await this.#fail(hosted, `the agent's offer is unusable: ${(err as Error).message}`);
+  /** One command for a hosted call. What the engine cannot do ends the call with that reason (it never pretends). */
+  async #callCommand(hosted: Hosted, bridge: CallMedia, cmd: MediaCommand): Promise<void> {
+    try {
+      switch (cmd.type) {
+        case 'agent.offer':
+          await this.#legOffer(hosted, bridge, agentLegId(cmd.agentId), cmd.socketId, cmd.sdp);
+          return;
+        case 'leg.offer':
+          await this.#legOffer(hosted, bridge, cmd.legId, cmd.socketId, cmd.sdp);
+          return;
+        case 'agent.candidate':
+          if (cmd.candidate && hosted.agentId !== undefined)
+            await bridge.addLegCandidate(agentLegId(hosted.agentId), cmd.candidate);
+          return;
+        case 'leg.candidate':
+          if (cmd.candidate) await bridge.addLegCandidate(cmd.legId, cmd.candidate);
+          return;
+        case 'leg.close':
+          hosted.legSockets.delete(cmd.legId);
+          bridge.closeLeg(cmd.legId);
+          return;
+        case 'bridge.startAgentAudio':
+          bridge.startAgentAudio();
+          return;
+        case 'bridge.applyAnswer':
+          await bridge.applyWaAnswer(cmd.sdp);
+          return;
+        case 'call.route':
+          bridge.setRoutes(cmd.routes);
+          return;
+        case 'call.play': {
+          const load = this.#o.clips;
+          if (!load) throw new MediaError('unsupported', 'this media node has no Ogg Opus player');
+          // A clip that cannot be loaded is skipped (logged): the rest plays, and PLAY_ENDED still comes.
+          const loaded = await Promise.all(
+            cmd.clips.map((c) =>
+              load(c).catch((err: unknown) => {
+                this.#o.logger.error({ callId: hosted.callId, clip: c, err: (err as Error).message }, 'clip skipped');
+                return undefined;
+              }),
+            ),
+          );
+          bridge.play(
+            cmd.playId,
+            loaded.filter((c): c is OpusClip => c !== undefined),
+            cmd.loop ?? false,
+          );
+          return;
+        }
+        case 'call.stopPlay':
+          bridge.stopPlay();
+          return;
+        case 'call.record': {
+          if (!cmd.on) {
+            bridge.record(null);
+            return;
+          }
+          const open = this.#o.recorder;
+          if (!open) throw new MediaError('unsupported', 'this media node has no recording tap');
+          hosted.recording ??= open(hosted.callId);
+          bridge.record(hosted.recording);
+          return;
+        }
+        default:
+          return;
       }
-    } else if (cmd.type === 'agent.candidate') {
-      if (cmd.candidate) await bridge.addAgentCandidate(cmd.candidate);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'agent-offer-superseded' || code === 'media-closed') return;
+      const what =
+        cmd.type === 'agent.offer'
+          ? "the agent's offer is unusable"
+          : cmd.type === 'leg.offer'
+            ? `the offer of browser leg ${cmd.legId} is unusable`
+            : cmd.type === 'bridge.applyAnswer'
+              ? "could not apply WhatsApp's answer"
+              : `${cmd.type} failed`;
+      await this.#fail(hosted, `${what}: ${(err as Error).message}`);
     }
+  }
+
+  async #legOffer(hosted: Hosted, bridge: CallMedia, legId: string, socketId: string, sdp: string): Promise<void> {
+    const answer = await bridge.acceptLegOffer(legId, sdp);
+    hosted.legSockets.set(legId, socketId);
+    this.#o.emitter.to(socketId).emit('rtc:answer', { callId: hosted.callId, legId, sdp: answer });
   }
 
   async #recordStats(hosted: Hosted, final: boolean): Promise<void> {
     const bridge = hosted.bridge;
     if (!bridge || bridge.closed) return;
-    let stats: BridgeStats;
+    let stats: CallMediaStats;
     try {
       stats = await bridge.getStats();
     } catch {
@@ -382,14 +475,27 @@ export class MediaNode {
     hosted.closing = true;
     clearInterval(hosted.statsTimer);
     hosted.bridge?.close(reason);
+    const recording = hosted.recording;
+    if (recording) {
+      hosted.recording = undefined;
+      void Promise.all([recording.caller.close(), recording.agents.close()])
+        .then((paths) => this.#report(hosted.callId, { type: 'MEDIA.RECORDING_SAVED', paths }))
+        .catch((err) =>
+          this.#o.logger.error(
+            { callId: hosted.callId, err: (err as Error).message },
+            'a recording could not be saved',
+          ),
+        );
+    }
     this.#calls.delete(hosted.callId);
     this.#loadChanged();
     void this.#o.redis.srem(this.#o.keys.media.calls(this.nodeId), hosted.callId).catch(() => undefined);
   }
 
-  async #report(callId: string, event: IncomingEvent): Promise<void> {
+  async #report(callId: string, event: NodeEvent): Promise<void> {
     try {
-      await this.#o.deliverer.deliver(callId, event);
+      // The call machine treats an event it does not know (yet) as a logged no-op.
+      await this.#o.deliverer.deliver(callId, event as IncomingEvent);
     } catch (err) {
       this.#o.logger.error(
         { callId, event: event.type, err: (err as Error).message },

@@ -15,6 +15,8 @@ export interface MediaNodeInfo {
   cpu: number | null;
   pid: number | null;
   host: string | null;
+  /** The media engine the node runs (`forward` | `wrtc`); null for a node that predates the field. */
+  engine: string | null;
 }
 
 /** Placements are remembered this long (a few heartbeats), to count those a node has not reported yet. */
@@ -45,6 +47,7 @@ export class NodeRegistry {
       startedAt: number;
       cpu?: number;
       host?: string;
+      engine?: string;
     },
     now = Date.now(),
   ): Promise<void> {
@@ -59,6 +62,7 @@ export class NodeRegistry {
         cpu: node.cpu ?? '',
         pid: process.pid,
         host: node.host ?? '',
+        engine: node.engine ?? '',
         beatAt: now,
       })
       .pexpire(k.node(node.id), this.ttlMs * 10)
@@ -88,6 +92,7 @@ export class NodeRegistry {
         cpu: h.cpu ? Number(h.cpu) : null,
         pid: h.pid ? Number(h.pid) : null,
         host: h.host || null,
+        engine: h.engine || null,
       });
     }
     return out.filter((n) => n.expiresAt > now || now - n.expiresAt < 60_000);

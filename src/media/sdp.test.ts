@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { LOOPBACK_NETWORKS } from '../rtc/cidr.js';
 import { META_OFFER_SDP, RAW_ANSWER_SDP } from '../testing/sdp-fixtures.js';
-import { LOOPBACK_NETWORKS } from './cidr.js';
 import {
   addCandidates,
   audioSection,

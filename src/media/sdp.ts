@@ -9,7 +9,7 @@
  * @see /work/shared/whatsapp-calling.md §3 for the WhatsApp rules these encode.
  */
 import { isIP } from 'node:net';
-import { NetworkFilter } from './cidr.js';
+import { NetworkFilter } from '../rtc/cidr.js';
 
 /** Offers larger than this are refused before parsing; real ones are 1–6 KiB. */
 export const MAX_SDP_BYTES = 64 * 1024;

@@ -1,5 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { MediaNode } from '../media/media.node.js';
+import { ClipCache } from '../media/opus/clips.js';
+import { RecordingTap } from '../media/opus/recording.js';
 import type { Core } from '../runtime.js';
 
 export interface MediaRole {
@@ -13,6 +17,8 @@ export interface MediaRole {
 export async function startMediaRole(core: Core): Promise<MediaRole> {
   const { config, logger } = core;
   const nodeId = config.media.nodeId ?? `${os.hostname()}-${process.pid}`;
+  const recordingsDir = path.resolve(config.media.recordingsDir);
+  mkdirSync(recordingsDir, { recursive: true });
   const node = new MediaNode({
     nodeId,
     media: config.media,
@@ -25,6 +31,8 @@ export async function startMediaRole(core: Core): Promise<MediaRole> {
     emitter: core.emitter,
     logger: logger.child({ nodeId }),
     metrics: core.metrics,
+    clips: (nameOrPath) => ClipCache.shared.load(nameOrPath),
+    recorder: (callId) => new RecordingTap({ dir: recordingsDir, callId, logger }).sinks(),
   });
   await node.start();
   return { node, drain: (ms) => node.drain(ms), stop: () => node.stop() };

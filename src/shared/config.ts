@@ -101,6 +101,8 @@ const EnvSchema = z.object({
   MEDIA_NODE_TTL_MS: int(1000, 120_000).default(6000),
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
   MEDIA_DETECT_DTMF: bool.default(true),
+  MEDIA_ENGINE: z.enum(['forward', 'wrtc']).default('wrtc'),
+  MEDIA_RECORDINGS_DIR: z.string().default('recordings'),
 
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
@@ -141,6 +143,10 @@ export interface MediaConfig {
   drainTimeoutMs: number;
   /** Detect the caller's DTMF keys (played in-band by libwebrtc) and report them as call events. */
   detectDtmf: boolean;
+  /** `forward` (RTP forwarding, node-datachannel) or `wrtc` (libwebrtc decodes and re-encodes). */
+  engine: 'forward' | 'wrtc';
+  /** Where a media node writes `<callId>.caller.ogg` and `<callId>.agents.ogg` (created at start). */
+  recordingsDir: string;
 }
 
 /** The validated, frozen configuration. Only {@link loadConfig} reads the environment. */
@@ -289,6 +295,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       nodeTtlMs: e.MEDIA_NODE_TTL_MS,
       drainTimeoutMs: e.MEDIA_DRAIN_TIMEOUT_SECONDS * 1000,
       detectDtmf: e.MEDIA_DETECT_DTMF,
+      engine: e.MEDIA_ENGINE,
+      recordingsDir: e.MEDIA_RECORDINGS_DIR,
     },
     inspect: e.XSTATE_INSPECT,
     inspectPort: e.XSTATE_INSPECT_PORT,

@@ -1,5 +1,5 @@
-import { LOOPBACK_NETWORKS } from '../media/cidr.js';
-import type { MediaLogger } from '../media/log.js';
+import { LOOPBACK_NETWORKS } from '../rtc/cidr.js';
+import type { MediaLogger } from '../rtc/log.js';
 import { CallerPeer } from './caller-peer.js';
 import type { CallerFactory } from './simulator.js';
 

@@ -1,18 +1,18 @@
 import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
-import { nowMs } from '../audio/clock.js';
 import type { MarkerScheme } from '../audio/markers.js';
-import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
 import { MediaError } from '../media/errors.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../media/log.js';
 import { filterSdpCandidates, normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
-import { legStatsFromReport } from '../media/stats.js';
+import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
+import { nowMs } from '../rtc/clock.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';
+import { legStatsFromReport } from '../rtc/stats.js';
 import {
   type WrtcConnectionState,
   type WrtcTransceiver,
   waitForGatheringComplete,
   whatsAppCodecCapabilities,
-} from '../media/wrtc.js';
+} from '../rtc/wrtc.js';
 import { mungeLocalOfferLikeMeta, shapeOfferLikeMeta } from './sdp-meta.js';
 
 export interface CallerPeerOptions {

@@ -24,8 +24,9 @@
  * - The fmtp, ptime and maxptime lines are added to what is sent only: they steer how the bridge encodes towards
  *   the caller (16 kHz, 20 kbit/s), while the caller's own encoder follows the bridge's answer.
  */
-import { NetworkFilter } from '../media/cidr.js';
+
 import { filterSdpCandidates, normalizeSdp, sdpLines } from '../media/sdp.js';
+import { NetworkFilter } from '../rtc/cidr.js';
 
 export const META_OPUS_FMTP =
   'maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1';

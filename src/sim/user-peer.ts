@@ -2,11 +2,11 @@ import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
 import { AudioAnalyzer } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts } from '../audio/audio-peer.js';
 import { AudioGenerator } from '../audio/generator.js';
-import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
 import { MediaError } from '../media/errors.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../media/log.js';
 import { filterSdpCandidates, normalizeSdp, sdpLines } from '../media/sdp.js';
-import { type WrtcPeerConnection, waitForGatheringComplete, whatsAppCodecCapabilities, wrtc } from '../media/wrtc.js';
+import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';
+import { type WrtcPeerConnection, waitForGatheringComplete, whatsAppCodecCapabilities, wrtc } from '../rtc/wrtc.js';
 
 export interface UserPeerOptions {
   /** The user's voice. @default 880 */

@@ -1,13 +1,13 @@
 import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
 import type { MarkerScheme } from '../audio/markers.js';
-import { LOOPBACK_NETWORKS, NetworkFilter } from '../media/cidr.js';
 import { MediaError } from '../media/errors.js';
-import type { IceCandidateMessage } from '../media/leg.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../media/log.js';
 import { filterCandidate, filterSdpCandidates, parseCandidate } from '../media/sdp.js';
-import { legStatsFromReport } from '../media/stats.js';
-import type { WrtcConnectionState, WrtcIceCandidateEvent } from '../media/wrtc.js';
+import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
+import type { IceCandidateMessage } from '../rtc/engine.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';
+import { legStatsFromReport } from '../rtc/stats.js';
+import type { WrtcConnectionState, WrtcIceCandidateEvent } from '../rtc/wrtc.js';
 
 export interface NodeAgentPeerOptions {
   /** The agent's voice: a tone at this frequency. @default 660 */

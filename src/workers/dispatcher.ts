@@ -4,6 +4,7 @@ import type { OutboxItem } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
 import type { EffectDispatcher } from '../machines/deliver.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { Queues } from './queues.js';
 
 /** Everything agents hear about calls. Implemented over Socket.IO (adapter or emitter) plus presence in Redis. */
@@ -19,13 +20,32 @@ export interface AgentNotifier {
 
 /** Commands to the media node that holds (or will hold) a call's bridge. */
 export interface MediaCommander {
-  createBridge(nodeId: string, callId: string, agentId: string): Promise<void>;
+  /** Without an agent (business-answered call) nothing is routed to a browser until `route`. */
+  createBridge(nodeId: string, callId: string, agentId?: string): Promise<void>;
   startAgentAudio(nodeId: string, callId: string): Promise<void>;
   close(nodeId: string, callId: string, reason: string): Promise<void>;
   /** Business-initiated: the WhatsApp leg makes the offer. */
   createOutbound(nodeId: string, callId: string, agentId: string): Promise<void>;
   /** Business-initiated: Meta's stored answer goes to the WhatsApp leg. */
   applyAnswer(nodeId: string, callId: string): Promise<void>;
+  /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played). */
+  play(nodeId: string, callId: string, playId: string, clips: string[], loop?: boolean): Promise<void>;
+  stopPlay(nodeId: string, callId: string): Promise<void>;
+  /** Replaces the call's routing table: sink (`caller`, `agent:<id>`, `sup:<id>`) → sources (those or `player`). */
+  route(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void>;
+  legOffer(
+    nodeId: string,
+    callId: string,
+    leg: { legId: string; agentId: string; socketId: string; sdp: string },
+  ): Promise<void>;
+  legCandidate(
+    nodeId: string,
+    callId: string,
+    leg: { legId: string; socketId: string; candidate: RtcCandidateInit | null },
+  ): Promise<void>;
+  closeLeg(nodeId: string, callId: string, legId: string): Promise<void>;
+  /** Recording tap on or off (pause = off). */
+  record(nodeId: string, callId: string, on: boolean): Promise<void>;
 }
 
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */

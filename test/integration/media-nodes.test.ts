@@ -1,6 +1,6 @@
 /**
- * Media nodes as separate processes: placement across nodes, a node killed mid-call, a node drained on SIGTERM,
- * and a broken browser offer.
+ * Media nodes as separate processes, on each media engine: placement across nodes, a node killed mid-call, a node
+ * drained on SIGTERM, a broken browser offer, and the supervisors' list of nodes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
@@ -10,7 +10,7 @@ import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
 import { cleanupPrefix, fetchCall, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
-describe('media nodes', () => {
+describe.each(['forward', 'wrtc'] as const)('media nodes on the %s engine', (engine) => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
@@ -40,7 +40,12 @@ describe('media nodes', () => {
     prefix = testPrefix();
     sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }) });
     await sim.start();
-    const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', WRAP_UP_SECONDS: '0', ROUTING_POLICY: 'ring-one' };
+    const env = {
+      AGENTS_FILE: 'test/fixtures/agents.test.json',
+      WRAP_UP_SECONDS: '0',
+      ROUTING_POLICY: 'ring-one',
+      MEDIA_ENGINE: engine,
+    };
     svc = await startInProcess(prefix, sim, env);
     nodes = await Promise.all([
       spawnRole('media', prefix, { ...env, MEDIA_NODE_ID: 'm1', MEDIA_DRAIN_TIMEOUT_SECONDS: '60' }),
@@ -55,6 +60,26 @@ describe('media nodes', () => {
     await svc.stop();
     await sim.stop();
     await cleanupPrefix(prefix);
+  });
+
+  it('GET /api/media-nodes lists both nodes with their engine, capacity, load and draining flag', async () => {
+    const res = await fetch(`${svc.url}/api/media-nodes`, { headers: { authorization: `Bearer ${boss}` } });
+    expect(res.status).toBe(200);
+    const list = (await res.json()) as {
+      id: string;
+      engine: string;
+      capacity: number;
+      load: number;
+      draining: boolean;
+    }[];
+    const ours = list.filter((n) => n.id === 'm1' || n.id === 'm2').sort((a, b) => a.id.localeCompare(b.id));
+    expect(ours).toEqual([
+      { id: 'm1', engine, capacity: expect.any(Number), load: 0, draining: false },
+      { id: 'm2', engine, capacity: expect.any(Number), load: 0, draining: false },
+    ]);
+    const agentToken = await loginToken(svc.url, 'a1', 'pw');
+    const refused = await fetch(`${svc.url}/api/media-nodes`, { headers: { authorization: `Bearer ${agentToken}` } });
+    expect(refused.status).toBe(403);
   });
 
   it('spreads 10 calls across both nodes', async () => {

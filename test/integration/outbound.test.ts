@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
-import { nowMs } from '../../src/audio/clock.js';
+import { nowMs } from '../../src/rtc/clock.js';
 import { DAY_MS } from '../../src/sim/permissions.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
@@ -18,7 +18,7 @@ const near = (hz: number | null | undefined, want: number) =>
 
 const DO_NOT_CALL = '4915112345678';
 
-describe('business-initiated calls', () => {
+describe.each(['forward', 'wrtc'] as const)('business-initiated calls on the %s engine', (engine) => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
@@ -43,7 +43,7 @@ describe('business-initiated calls', () => {
     sim = newSimulator();
     await sim.start();
     svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', OUTBOUND_DO_NOT_CALL: DO_NOT_CALL });
-    media = await spawnRole('media', prefix);
+    media = await spawnRole('media', prefix, { MEDIA_ENGINE: engine });
     alice = await TestAgent.connect(svc.url, 'alice');
     bob = await TestAgent.connect(svc.url, 'bob');
     supervisorToken = await loginToken(svc.url, 'sam', 'demo');

@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AudioAnalyzer } from '../../src/audio/analyzer.js';
-import { nowMs } from '../../src/audio/clock.js';
 import { AudioGenerator } from '../../src/audio/generator.js';
-import { LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
 import { filterSdpCandidates } from '../../src/media/sdp.js';
-import { type WrtcPeerConnection, waitForConnected, waitForGatheringComplete, wrtc } from '../../src/media/wrtc.js';
+import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { nowMs } from '../../src/rtc/clock.js';
+import { type WrtcPeerConnection, waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';
 import { sleep, waitUntil } from './helpers.js';
 
 async function connectPair(a: WrtcPeerConnection, b: WrtcPeerConnection): Promise<void> {

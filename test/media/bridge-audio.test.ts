@@ -4,10 +4,10 @@
  * (Meta's accept), while silence keeps WhatsApp's media watchdog fed before that.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { nowMs } from '../../src/audio/clock.js';
+import { nowMs } from '../../src/rtc/clock.js';
 import { AGENT_HZ, CALLER_HZ, type CallSetup, expectHostLocalPair, setupCall, sleep, waitUntil } from './helpers.js';
 
-describe('bridge audio', () => {
+describe.each(['forward', 'wrtc'] as const)('bridge audio on the %s engine', (engine) => {
   let call: CallSetup | undefined;
   afterEach(() => {
     call?.close();
@@ -15,7 +15,7 @@ describe('bridge audio', () => {
   });
 
   it("each side hears the other's tone, and the agent only after startAgentAudio()", async () => {
-    call = await setupCall();
+    call = await setupCall({ engine });
     const { caller, agent, bridge } = call;
     expect(bridge.waState).toBe('connected');
     expect(bridge.agentState).toBe('connected');
@@ -57,7 +57,7 @@ describe('bridge audio', () => {
   });
 
   it('with silenceBeforeAccept false nothing at all reaches WhatsApp before accept', async () => {
-    call = await setupCall({ bridge: { silenceBeforeAccept: false } });
+    call = await setupCall({ engine, bridge: { silenceBeforeAccept: false } });
     const { caller, agent, bridge } = call;
     await waitUntil(() => agent.analyzer.tone(CALLER_HZ).frames >= 50, 10_000, 'the caller tone at the agent');
     expect(await caller.packetsReceived()).toBe(0);
@@ -67,7 +67,7 @@ describe('bridge audio', () => {
   });
 
   it('keeps WhatsApp fed with silence when accept comes before any agent leg', async () => {
-    call = await setupCall();
+    call = await setupCall({ engine });
     const { caller, bridge } = call;
     bridge.startAgentAudio();
     bridge.closeAgentLeg();

@@ -3,10 +3,10 @@
  * validators stop it before wrtc, and what slips past them is refused by wrtc catchably.
  */
 import { describe, expect, it } from 'vitest';
-import { CallBridge } from '../../src/media/bridge.js';
-import { LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
+import { mediaEngine } from '../../src/media/engines/index.js';
 import { MediaError } from '../../src/media/errors.js';
-import { wrtc } from '../../src/media/wrtc.js';
+import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { wrtc } from '../../src/rtc/wrtc.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import { META_OFFER_SDP } from '../../src/testing/sdp-fixtures.js';
 import { type CallSetup, setupCall } from './helpers.js';
@@ -26,11 +26,18 @@ const GARBAGE: Array<[string, unknown]> = [
   ['null', null],
 ];
 
-describe('broken SDP', () => {
-  it.each(GARBAGE)('CallBridge.create refuses a %s offer from Meta with sdp-invalid', async (_name, sdp) => {
-    const err = await CallBridge.create({ offerSdp: sdp as string, allowedNetworks: LOOPBACK_NETWORKS }).catch(
-      (e: unknown) => e,
-    );
+describe.each(['forward', 'wrtc'] as const)('broken SDP on the %s engine', (engine) => {
+  const create = mediaEngine(engine).createCall;
+
+  it.each([
+    ...GARBAGE,
+    [
+      'no Opus',
+      META_OFFER_SDP.replace(/ 111 126\r\n/, ' 126\r\n').replace(/a=(rtpmap|fmtp|rtcp-fb):111 [^\r]*\r\n/g, ''),
+    ],
+    ['no candidates', META_OFFER_SDP.replace(/a=candidate:[^\r]*\r\n/g, '')],
+  ] as Array<[string, unknown]>)('createCall refuses a %s offer from Meta with sdp-invalid', async (_name, sdp) => {
+    const err = await create({ offerSdp: sdp as string, allowedNetworks: LOOPBACK_NETWORKS }).catch((e: unknown) => e);
     if (typeof sdp !== 'string') {
       expect(err).toBeInstanceOf(TypeError);
       return;
@@ -46,25 +53,21 @@ describe('broken SDP', () => {
       / ::1 3484/,
       ' 2001:db8::7 3484',
     );
-    await expect(CallBridge.create({ offerSdp: publicOnly, allowedNetworks: LOOPBACK_NETWORKS })).rejects.toMatchObject(
-      {
-        code: 'no-usable-candidates',
-      },
-    );
+    await expect(create({ offerSdp: publicOnly, allowedNetworks: LOOPBACK_NETWORKS })).rejects.toMatchObject({
+      code: 'no-usable-candidates',
+    });
   });
 
   it('refuses to answer when no local candidate is inside allowedNetworks', async () => {
     // The remote candidate (127.0.0.2) is allowed, but wrtc gathers only 127.0.0.1, ::1 and eth0 addresses.
     const offer = META_OFFER_SDP.replace(' 127.0.0.1 3484', ' 127.0.0.2 3484');
-    const err = await CallBridge.create({ offerSdp: offer, allowedNetworks: ['127.0.0.2/32'] }).catch(
-      (e: unknown) => e,
-    );
+    const err = await create({ offerSdp: offer, allowedNetworks: ['127.0.0.2/32'] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'no-usable-candidates' });
     expect((err as Error).message).toMatch(/no local ICE candidate inside allowedNetworks/);
   });
 
   it("answers Meta's captured offer (loopback variant) with a valid WhatsApp answer", async () => {
-    const bridge = await CallBridge.create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
+    const bridge = await create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
     try {
       expect(bridge.waAnswerSdp).toMatch(/a=setup:active/);
       expect(bridge.waState).not.toBe('failed');
@@ -77,7 +80,7 @@ describe('broken SDP', () => {
     let call: CallSetup | undefined;
 
     it('acceptAgentOffer refuses garbage with sdp-invalid and addAgentCandidate never throws', async () => {
-      call = await setupCall();
+      call = await setupCall({ engine });
       try {
         for (const [, sdp] of GARBAGE) {
           await expect(call.bridge.acceptAgentOffer(sdp as string)).rejects.toMatchObject({ code: 'sdp-invalid' });
@@ -109,7 +112,7 @@ describe('broken SDP', () => {
     });
   });
 
-  it('wrtc itself rejects garbage descriptions and candidates catchably', async () => {
+  it.runIf(engine === 'wrtc')('wrtc itself rejects garbage descriptions and candidates catchably', async () => {
     for (const [, sdp] of GARBAGE.filter(([, s]) => typeof s === 'string')) {
       const pc = new wrtc.RTCPeerConnection();
       try {
@@ -130,7 +133,7 @@ describe('broken SDP', () => {
 
   it('the caller refuses an answer WhatsApp would refuse, and a second different answer', async () => {
     const caller = await CallerPeer.create();
-    const bridge = await CallBridge.create({ offerSdp: caller.offerSdp, allowedNetworks: LOOPBACK_NETWORKS });
+    const bridge = await create({ offerSdp: caller.offerSdp, allowedNetworks: LOOPBACK_NETWORKS });
     try {
       await expect(
         caller.applyAnswer(bridge.waAnswerSdp.replace('a=setup:active', 'a=setup:passive')),

@@ -1,7 +1,7 @@
 /** The simulated caller offers like Meta (whatsapp-calling.md §3) and only ever exposes loopback addresses. */
 import { describe, expect, it } from 'vitest';
-import { isLoopbackAddress } from '../../src/media/cidr.js';
 import { parseSdp, summarizeSdp, validateWhatsAppOffer } from '../../src/media/sdp.js';
+import { isLoopbackAddress } from '../../src/rtc/cidr.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
 

@@ -11,11 +11,11 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
-import { DtmfTap } from '../../src/media/dtmf-tap.js';
-import { silentMediaLogger } from '../../src/media/log.js';
+import { DtmfTap } from '../../src/media/engines/wrtc/dtmf-tap.js';
 import { filterSdpCandidates, summarizeSdp } from '../../src/media/sdp.js';
-import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/media/wrtc.js';
+import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { silentMediaLogger } from '../../src/rtc/log.js';
+import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';
 import { waitUntil } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';

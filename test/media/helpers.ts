@@ -1,9 +1,10 @@
 import type { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
-import { nowMs } from '../../src/audio/clock.js';
-import { CallBridge, type CallBridgeOptions } from '../../src/media/bridge.js';
-import { isLoopbackAddress, LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
-import type { LegStats } from '../../src/media/stats.js';
+import { mediaEngine } from '../../src/media/engines/index.js';
+import { isLoopbackAddress, LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { nowMs } from '../../src/rtc/clock.js';
+import type { CallMedia, CallMediaOptions, MediaEngineName } from '../../src/rtc/engine.js';
+import type { LegStats } from '../../src/rtc/stats.js';
 import { CallerPeer, type CallerPeerOptions } from '../../src/sim/caller-peer.js';
 import { NodeAgentPeer, type NodeAgentPeerOptions } from '../../src/testing/node-agent-peer.js';
 
@@ -42,7 +43,7 @@ export function nextEvent<T = unknown>(emitter: EventEmitter, event: string, tim
 
 export interface CallSetup {
   caller: CallerPeer;
-  bridge: CallBridge;
+  bridge: CallMedia;
   agent: NodeAgentPeer;
   /** Epoch ms when create() started, when the WhatsApp answer existed, when wa-connected fired. */
   times: { start: number; answered: number; waConnected: number; agentConnected: number };
@@ -51,7 +52,7 @@ export interface CallSetup {
 
 /** Connects a Node agent to an existing bridge (offer → answer → trickle both ways) and waits for both sides. */
 export async function connectAgent(
-  bridge: CallBridge,
+  bridge: CallMedia,
   opts: NodeAgentPeerOptions = {},
   timeoutMs = 10_000,
 ): Promise<NodeAgentPeer> {
@@ -77,17 +78,23 @@ export async function setupCall(
   opts: {
     caller?: CallerPeerOptions;
     agent?: NodeAgentPeerOptions;
-    bridge?: Partial<CallBridgeOptions>;
+    bridge?: Partial<CallMediaOptions>;
+    /** @default 'wrtc' */
+    engine?: MediaEngineName;
     timeoutMs?: number;
   } = {},
 ): Promise<CallSetup> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const caller = await CallerPeer.create({ toneHz: CALLER_HZ, watchHz: [CALLER_HZ, AGENT_HZ], ...opts.caller });
-  let bridge: CallBridge | undefined;
+  let bridge: CallMedia | undefined;
   let agent: NodeAgentPeer | undefined;
   try {
     const start = nowMs();
-    bridge = await CallBridge.create({ offerSdp: caller.offerSdp, allowedNetworks: LOOPBACK_NETWORKS, ...opts.bridge });
+    bridge = await mediaEngine(opts.engine ?? 'wrtc').createCall({
+      offerSdp: caller.offerSdp,
+      allowedNetworks: LOOPBACK_NETWORKS,
+      ...opts.bridge,
+    });
     const answered = nowMs();
     const waConnected = nextEvent(bridge, 'wa-connected', timeoutMs).then(() => nowMs());
     await caller.applyAnswer(bridge.waAnswerSdp);

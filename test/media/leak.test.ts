@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FrameClock } from '../../src/audio/frame-clock.js';
+import { FrameClock } from '../../src/rtc/frame-clock.js';
 import { setupCall, sleep, waitUntil } from './helpers.js';
 
 const CALLS = 50;
@@ -23,10 +23,10 @@ function osCounts(): { fds: number; threads: number } | undefined {
   return { fds: readdirSync('/proc/self/fd').length, threads: readdirSync('/proc/self/task').length };
 }
 
-describe('leaks', () => {
+describe.each(['forward', 'wrtc'] as const)('leaks on the %s engine', (engine) => {
   it(`${CALLS} sequential calls leave no handles behind and RSS bounded`, async () => {
     // Warm up: the first call loads libwebrtc's threads and codec tables.
-    (await setupCall()).close();
+    (await setupCall({ engine })).close();
     await sleep(200);
     global.gc?.();
     const before = activeResources();
@@ -34,7 +34,7 @@ describe('leaks', () => {
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     for (let i = 0; i < CALLS; i++) {
-      const call = await setupCall();
+      const call = await setupCall({ engine });
       call.bridge.startAgentAudio();
       await waitUntil(() => call.agent.analyzer.framesReceived > 5, 10_000, 'audio at the agent');
       call.close();
@@ -58,6 +58,7 @@ describe('leaks', () => {
     expect(total(after)).toBeLessThanOrEqual(total(before) + 2);
     expect(FrameClock.shared({ frameMs: 10 }).subscriberCount).toBe(0);
     expect(FrameClock.shared({ frameMs: 10, tickMs: 20 }).subscriberCount).toBe(0);
+    expect(FrameClock.shared({ frameMs: 20 }).subscriberCount).toBe(0);
     // Measured: RSS climbs ≈35 MB over the first ~25 calls (allocator warm-up), then stays flat (116–127 MB from
     // call 25 to 150 with forced GC). A leak of the ≈3 MB a live call holds (media-notes §4) would exceed this.
     expect(rssAfter - rssBefore).toBeLessThan(80e6);

@@ -6,16 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { reportBothWays } from '../../src/audio/audio-peer.js';
-import { nowMs } from '../../src/audio/clock.js';
+import { nowMs } from '../../src/rtc/clock.js';
 import { setupCall, sleep } from './helpers.js';
 
 const CALLS = 3;
 
-describe('markers across the bridge', () => {
+describe.each(['forward', 'wrtc'] as const)('markers across the bridge on the %s engine', (engine) => {
   it(`loses no marker after accept in either direction (${CALLS} calls)`, async () => {
     const summary: string[] = [];
     for (let i = 0; i < CALLS; i++) {
-      const call = await setupCall({ caller: { markers: true }, agent: { markers: true } });
+      const call = await setupCall({ engine, caller: { markers: true }, agent: { markers: true } });
       try {
         const acceptAt = nowMs();
         call.bridge.startAgentAudio();

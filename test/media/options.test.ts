@@ -1,19 +1,23 @@
 /** Bridge options that change what goes on the wire: portRange, allowedNetworks, and option validation. */
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { CallBridge } from '../../src/media/bridge.js';
-import { LOOPBACK_NETWORKS } from '../../src/media/cidr.js';
+import { mediaEngine } from '../../src/media/engines/index.js';
 import { summarizeSdp } from '../../src/media/sdp.js';
+import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCaller } from '../../src/sim/simulator.js';
 import { META_OFFER_SDP } from '../../src/testing/sdp-fixtures.js';
 import { setupCall, waitUntil } from './helpers.js';
 
-describe('bridge options', () => {
+describe.each(['forward', 'wrtc'] as const)('bridge options on the %s engine', (engine) => {
+  const create = mediaEngine(engine).createCall;
+  // wrtc binds every interface and keeps the allowed candidates; forward binds one allowed address.
+  const loopbackCandidates = engine === 'wrtc' ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+
   it('portRange bounds every local candidate of both legs, and the call still connects', async () => {
     const portRange = { min: 42_000, max: 42_099 };
     const candidates: string[] = [];
-    const call = await setupCall({ bridge: { portRange } });
+    const call = await setupCall({ engine, bridge: { portRange } });
     try {
       for (const c of summarizeSdp(call.bridge.waAnswerSdp).candidates) candidates.push(`${c.address} ${c.port}`);
       const stats = await call.bridge.getStats();
@@ -34,10 +38,10 @@ describe('bridge options', () => {
   });
 
   it('the WhatsApp answer only carries loopback UDP candidates under LOOPBACK_NETWORKS', async () => {
-    const bridge = await CallBridge.create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
+    const bridge = await create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
     try {
       const s = summarizeSdp(bridge.waAnswerSdp);
-      expect(s.candidates.map((c) => c.address).sort()).toEqual(['127.0.0.1', '::1']);
+      expect(s.candidates.map((c) => c.address).sort()).toEqual(loopbackCandidates);
       expect(bridge.waAnswerSdp).not.toMatch(/192\.0\.2\.|fd00:|fe80:|tcptype/);
     } finally {
       bridge.close();
@@ -46,13 +50,12 @@ describe('bridge options', () => {
 
   it('answering once host candidates settle (no ICE servers) still carries every allowed host candidate, 20 times', async () => {
     for (let i = 0; i < 20; i++) {
-      const bridge = await CallBridge.create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
+      const bridge = await create({ offerSdp: META_OFFER_SDP, allowedNetworks: LOOPBACK_NETWORKS });
       try {
         const s = summarizeSdp(bridge.waAnswerSdp);
-        expect(s.candidates.map((c) => `${c.transport} ${c.type} ${c.address}`).sort(), `answer ${i}`).toEqual([
-          'udp host 127.0.0.1',
-          'udp host ::1',
-        ]);
+        expect(s.candidates.map((c) => `${c.transport} ${c.type} ${c.address}`).sort(), `answer ${i}`).toEqual(
+          loopbackCandidates.map((a) => `udp host ${a}`),
+        );
         expect(bridge.waAnswerSdp, `answer ${i}`).toMatch(/\r\na=end-of-candidates\r\n/);
       } finally {
         bridge.close();
@@ -65,7 +68,7 @@ describe('bridge options', () => {
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   it.skipIf(!hostIpv4)('announcedIp replaces the private host address in the WhatsApp answer (1:1 NAT)', async () => {
-    const bridge = await CallBridge.create({
+    const bridge = await create({
       offerSdp: META_OFFER_SDP,
       allowedNetworks: [`${hostIpv4}/32`, ...LOOPBACK_NETWORKS],
       announcedIp: '203.0.113.7',
@@ -74,7 +77,7 @@ describe('bridge options', () => {
       const addresses = summarizeSdp(bridge.waAnswerSdp).candidates.map((c) => c.address);
       expect(addresses).toContain('203.0.113.7');
       expect(addresses).not.toContain(hostIpv4);
-      expect(addresses).toContain('127.0.0.1');
+      if (engine === 'wrtc') expect(addresses).toContain('127.0.0.1');
     } finally {
       bridge.close();
     }
@@ -86,10 +89,10 @@ describe('bridge options', () => {
     [{ portRange: { min: 5000, max: 4000 } }, /portRange/],
     [{ gatherTimeoutMs: 0 }, /gatherTimeoutMs/],
   ])('refuses bad options %j before touching wrtc', async (opts, message) => {
-    await expect(CallBridge.create({ offerSdp: META_OFFER_SDP, ...opts })).rejects.toThrow(message);
+    await expect(create({ offerSdp: META_OFFER_SDP, ...opts })).rejects.toThrow(message);
   });
 
-  it('CallerPeer satisfies the simulator SimCaller interface', async () => {
+  it.runIf(engine === 'wrtc')('CallerPeer satisfies the simulator SimCaller interface', async () => {
     const caller = await CallerPeer.create();
     try {
       const asSim: SimCaller = caller;

@@ -1,6 +1,6 @@
 /** getStats() shape per leg, and the MOS estimate in range on a clean loopback path. */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LegStats } from '../../src/media/stats.js';
+import type { LegStats } from '../../src/rtc/stats.js';
 import { type CallSetup, expectHostLocalPair, setupCall, waitUntil } from './helpers.js';
 
 function expectLegShape(s: LegStats | null): asserts s is LegStats {
@@ -24,7 +24,7 @@ function expectLegShape(s: LegStats | null): asserts s is LegStats {
   });
 }
 
-describe('bridge stats', () => {
+describe.each(['forward', 'wrtc'] as const)('bridge stats on the %s engine', (engine) => {
   let call: CallSetup | undefined;
   afterEach(() => {
     call?.close();
@@ -32,14 +32,17 @@ describe('bridge stats', () => {
   });
 
   it('reports per-leg RTT, jitter, loss, packets, bytes and a MOS in range', async () => {
-    call = await setupCall();
+    call = await setupCall({ engine });
     const { bridge } = call;
     bridge.startAgentAudio();
     await waitUntil(
       async () => {
         const s = await bridge.getStats();
         return (
-          (s.whatsapp.packetsReceived ?? 0) > 50 && (s.agent?.packetsReceived ?? 0) > 50 && s.whatsapp.rttMs !== null
+          (s.whatsapp.packetsReceived ?? 0) > 50 &&
+          (s.agent?.packetsReceived ?? 0) > 50 &&
+          s.whatsapp.rttMs !== null &&
+          s.agent?.rttMs != null
         );
       },
       15_000,
@@ -62,7 +65,7 @@ describe('bridge stats', () => {
   });
 
   it('closed bridges report empty stats and close() is idempotent', async () => {
-    call = await setupCall();
+    call = await setupCall({ engine });
     const closed: unknown[] = [];
     call.bridge.on('closed', (e) => closed.push(e));
     call.bridge.close('test');

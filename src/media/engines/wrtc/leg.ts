@@ -1,7 +1,19 @@
-import type { NetworkFilter } from './cidr.js';
-import { TypedEmitter } from './emitter.js';
-import { MediaError } from './errors.js';
-import type { MediaLogger } from './log.js';
+import type { NetworkFilter } from '../../../rtc/cidr.js';
+import { TypedEmitter } from '../../../rtc/emitter.js';
+import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
+import type { MediaLogger } from '../../../rtc/log.js';
+import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from '../../../rtc/stats.js';
+import {
+  type WrtcIceCandidateEvent,
+  type WrtcIceServer,
+  type WrtcPeerConnection,
+  type WrtcTrack,
+  type WrtcTransceiver,
+  waitForGathering,
+  whatsAppCodecCapabilities,
+  wrtc,
+} from '../../../rtc/wrtc.js';
+import { MediaError } from '../../errors.js';
 import {
   addCandidates,
   audioSection,
@@ -12,30 +24,9 @@ import {
   parseSdp,
   sdpLogFields,
   validateOffer,
-} from './sdp.js';
-import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from './stats.js';
-import {
-  type WrtcIceCandidateEvent,
-  type WrtcIceServer,
-  type WrtcPeerConnection,
-  type WrtcTrack,
-  type WrtcTransceiver,
-  waitForGathering,
-  whatsAppCodecCapabilities,
-  wrtc,
-} from './wrtc.js';
+} from '../../sdp.js';
 
 export type LegKind = 'whatsapp' | 'agent';
-
-/** A leg's peer connection state (W3C `RTCPeerConnectionState`): `connected` means ICE and DTLS are up. */
-export type LegState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
-
-/** A local ICE candidate to trickle to the other side, already filtered by network. */
-export interface IceCandidateMessage {
-  candidate: string;
-  sdpMid: string | null;
-  sdpMLineIndex: number | null;
-}
 
 export interface MediaLegOptions {
   kind: LegKind;

@@ -1,79 +1,27 @@
 import { isIP } from 'node:net';
-import { nowMs } from '../audio/clock.js';
-import { NetworkFilter } from './cidr.js';
+import { NetworkFilter } from '../../../rtc/cidr.js';
+import { nowMs } from '../../../rtc/clock.js';
+import { TypedEmitter } from '../../../rtc/emitter.js';
+import type {
+  CallMedia,
+  CallMediaEvents,
+  CallMediaOptions,
+  CallMediaStats,
+  LegState,
+  MediaFeature,
+  OpusClip,
+  OpusPacketSink,
+  RouteTable,
+} from '../../../rtc/engine.js';
+import { CALLER } from '../../../rtc/engine.js';
+import { childLogger, type MediaLogger, silentMediaLogger } from '../../../rtc/log.js';
+import type { WrtcIceServer, WrtcTrack } from '../../../rtc/wrtc.js';
+import { MediaError } from '../../errors.js';
+import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
 import { DtmfTap } from './dtmf-tap.js';
-import { TypedEmitter } from './emitter.js';
-import { MediaError } from './errors.js';
-import { type IceCandidateMessage, type LegKind, type LegState, MediaLeg } from './leg.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from './log.js';
-import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from './sdp.js';
-import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from './sdp-outbound.js';
+import { MediaLeg } from './leg.js';
 import { SilenceSource } from './silence.js';
-import type { LegStats } from './stats.js';
-import type { WrtcIceServer, WrtcTrack } from './wrtc.js';
-
-export interface CallBridgeOptions {
-  /** Meta's SDP offer from the `connect` webhook (user-initiated call); unused by {@link CallBridge.createOutbound}. */
-  offerSdp: string;
-  /** Included in every log line. */
-  callId?: string;
-  /** STUN/TURN servers for both legs. @default [] (host candidates only) */
-  iceServers?: WrtcIceServer[];
-  /**
-   * UDP port range for local candidates (node-webrtc's `portRange` extension, applied through libwebrtc's
-   * `BasicPortAllocator::SetPortRange`). @default any port
-   */
-  portRange?: { min: number; max: number };
-  /**
-   * CIDR networks the bridge may use: local candidates outside them are stripped from everything the bridge sends,
-   * remote candidates outside them are ignored. Tests use `LOOPBACK_NETWORKS`. @default allow all
-   */
-  allowedNetworks?: readonly string[];
-  /** Public IP to put in host candidates instead of the private one (1:1 NAT). @default none */
-  announcedIp?: string;
-  /**
-   * Longest wait for ICE gathering before the WhatsApp answer goes out with what was gathered (WhatsApp needs a
-   * complete answer: there is no trickle). Host-only gathering takes ≈3 ms; STUN/TURN take longer. @default 2000
-   */
-  gatherTimeoutMs?: number;
-  /**
-   * Send digital silence to WhatsApp from the moment its leg connects until agent audio starts, so its no-media
-   * watchdog never fires. Nothing agent-originated is sent before {@link CallBridge.startAgentAudio} either way.
-   * @default true
-   */
-  silenceBeforeAccept?: boolean;
-  /**
-   * Detect DTMF keys in the caller's decoded audio and emit 'dtmf' (see DTMF.md: wrtc exposes no RFC 4733 events;
-   * this listens for the tones). Runs JS per received frame. @default false
-   */
-  detectDtmf?: boolean;
-  /** pino-compatible logger. SDP bodies are never logged. @default silent */
-  logger?: MediaLogger;
-}
-
-export type CallBridgeEvents = {
-  /** The WhatsApp leg's ICE and DTLS are up (connectionState `connected`); emitted on each (re)connection. */
-  'wa-connected': [];
-  /** The WhatsApp leg lost connectivity (ICE `disconnected`; it may recover). */
-  'wa-disconnected': [];
-  /** The current agent leg's ICE and DTLS are up. */
-  'agent-connected': [];
-  /** The current agent leg lost connectivity, failed or was closed by {@link CallBridge.closeAgentLeg}. */
-  'agent-disconnected': [{ reason: 'disconnected' | 'failed' | 'closed' }];
-  /** A local candidate of the agent leg, to trickle to the browser (after acceptAgentOffer resolved). */
-  'agent-candidate': [IceCandidateMessage];
-  /** A DTMF key heard in the caller's audio (only with `detectDtmf`). */
-  dtmf: [{ digit: string; at: number }];
-  /** A leg's peer connection failed (ICE or DTLS); the bridge stays open, the owner decides. */
-  failed: [{ leg: LegKind; reason: string }];
-  /** The bridge closed; emitted once, then all listeners are removed. */
-  closed: [{ reason: string }];
-};
-
-export interface BridgeStats {
-  whatsapp: LegStats;
-  agent: LegStats | null;
-}
 
 /** How long host candidates must have stopped arriving before the WhatsApp answer goes out without waiting for
  * libwebrtc's "gathering complete" (see AnswerOptions.hostSettleMs). */
@@ -88,7 +36,7 @@ const HOST_SETTLE_MS = 10;
  * (call it when Meta's `accept` returned 200); until then, and whenever there is no connected agent leg, the
  * WhatsApp leg sends silence. A new agent offer (reload, reconnect) replaces the agent leg.
  */
-export class CallBridge extends TypedEmitter<CallBridgeEvents> {
+export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMedia {
   /** Our answer for Meta's `pre_accept` and `accept` (the same SDP for both); empty on a business-initiated call. */
   readonly waAnswerSdp: string;
   /** Business-initiated: our complete offer for Graph `connect`. */
@@ -98,6 +46,7 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
   readonly #wa: MediaLeg;
   readonly #silence: SilenceSource;
   readonly #dtmf: DtmfTap | undefined;
+  readonly #agentLegId: string;
   #agent: MediaLeg | undefined;
   #pendingAgent: MediaLeg | undefined;
   #agentGeneration = 0;
@@ -111,7 +60,7 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
    * `no-usable-candidates` (nothing reachable inside `allowedNetworks`, or no local candidate inside them),
    * `webrtc-failed`. Nothing is left open when it throws.
    */
-  static async create(opts: CallBridgeOptions): Promise<CallBridge> {
+  static async create(opts: CallMediaOptions): Promise<CallBridge> {
     const resolved = resolveOptions(opts);
     const log = childLogger(
       resolved.logger,
@@ -158,7 +107,7 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
    * Meta's side is ICE-lite, so this leg is the controlling agent; Meta's `setup:active` makes it the DTLS server.
    * Throws {@link MediaError} like {@link create}; nothing is left open when it throws.
    */
-  static async createOutbound(opts: Omit<CallBridgeOptions, 'offerSdp'>): Promise<CallBridge> {
+  static async createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallBridge> {
     const resolved = resolveOptions({ ...opts, offerSdp: '' });
     const log = childLogger(
       resolved.logger,
@@ -209,6 +158,7 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
     this.#waSendTrack = silence.track;
     this.waAnswerSdp = local.answer ?? '';
     this.waOfferSdp = local.offer;
+    this.#agentLegId = opts.agentLegId;
     wa.on('state', (state) => this.#onWaState(state));
     const track = wa.remoteTrack;
     if (opts.detectDtmf && track) {
@@ -280,7 +230,10 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
     const previous = this.#agent;
     this.#agent = leg;
     leg.on('state', (state) => this.#onAgentState(leg, state));
-    leg.on('candidate', (c) => this.safeEmit('agent-candidate', c));
+    leg.on('candidate', (c) => {
+      this.safeEmit('agent-candidate', c);
+      this.safeEmit('leg-candidate', { legId: this.#agentLegId, candidate: c });
+    });
     if (previous) {
       this.#log.info({}, 'agent leg replaced by a new offer');
       previous.close();
@@ -338,10 +291,49 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
     this.#agent = undefined;
     leg.close();
     this.safeEmit('agent-disconnected', { reason: 'closed' });
+    this.safeEmit('leg-down', { legId: this.#agentLegId, reason: 'closed' });
     this.#updateWaSend();
   }
 
-  async getStats(): Promise<BridgeStats> {
+  /** Only the agent leg exists on this engine. */
+  acceptLegOffer(legId: string, offerSdp: string): Promise<string> {
+    if (legId !== this.#agentLegId)
+      return Promise.reject(unsupported('browser-legs', `a second browser leg (${legId})`));
+    return this.acceptAgentOffer(offerSdp);
+  }
+
+  addLegCandidate(legId: string, candidate: unknown): Promise<boolean> {
+    if (legId !== this.#agentLegId) return Promise.resolve(false);
+    return this.addAgentCandidate(candidate);
+  }
+
+  closeLeg(legId: string): void {
+    if (legId === this.#agentLegId) this.closeAgentLeg();
+  }
+
+  /** Only the default table (caller ⇄ agent leg) is possible here; anything else throws `unsupported`. */
+  setRoutes(routes: RouteTable): void {
+    const agentHears = routes[this.#agentLegId] ?? [];
+    const callerHears = routes[CALLER] ?? [];
+    const others = Object.entries(routes).filter(
+      ([sink, src]) => sink !== CALLER && sink !== this.#agentLegId && src.length > 0,
+    );
+    const isDefault =
+      others.length === 0 && agentHears.every((s) => s === CALLER) && callerHears.every((s) => s === this.#agentLegId);
+    if (!isDefault) throw unsupported('routing', 'a routing table other than caller ⇄ agent');
+  }
+
+  play(_playId: string, _clips: OpusClip[], _loop: boolean): void {
+    throw unsupported('player', 'playing prompts or music');
+  }
+
+  stopPlay(): void {}
+
+  record(sinks: { caller: OpusPacketSink; agents: OpusPacketSink } | null): void {
+    if (sinks) throw unsupported('recording', 'recording');
+  }
+
+  async getStats(): Promise<CallMediaStats> {
     const [whatsapp, agent] = await Promise.all([this.#wa.getStats(), this.#agent?.getStats() ?? null]);
     return { whatsapp, agent };
   }
@@ -374,9 +366,15 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
 
   #onAgentState(leg: MediaLeg, state: LegState): void {
     if (this.#closed || leg !== this.#agent) return;
-    if (state === 'connected') this.safeEmit('agent-connected');
-    else if (state === 'disconnected') this.safeEmit('agent-disconnected', { reason: 'disconnected' });
-    else if (state === 'failed') {
+    const legId = this.#agentLegId;
+    if (state === 'connected') {
+      this.safeEmit('agent-connected');
+      this.safeEmit('leg-connected', { legId });
+    } else if (state === 'disconnected') {
+      this.safeEmit('agent-disconnected', { reason: 'disconnected' });
+      this.safeEmit('leg-down', { legId, reason: 'disconnected' });
+    } else if (state === 'failed') {
+      this.safeEmit('leg-down', { legId, reason: 'failed' });
       this.#agent = undefined;
       leg.close();
       this.safeEmit('failed', { leg: 'agent', reason: 'ICE or DTLS failed on the agent leg' });
@@ -409,7 +407,18 @@ export class CallBridge extends TypedEmitter<CallBridgeEvents> {
   }
 }
 
+/** What this engine cannot do (said once at start by the media node). */
+export const WRTC_LACKS: readonly MediaFeature[] = ['browser-legs', 'routing', 'player', 'recording', 'rfc4733-dtmf'];
+
+function unsupported(feature: MediaFeature, what: string): MediaError {
+  return new MediaError(
+    'unsupported',
+    `the wrtc media engine cannot do ${what} (${feature}); set MEDIA_ENGINE=forward`,
+  );
+}
+
 interface ResolvedOptions {
+  agentLegId: string;
   networks: NetworkFilter;
   announcedIp: string | undefined;
   gatherTimeoutMs: number;
@@ -424,7 +433,7 @@ interface ResolvedOptions {
   };
 }
 
-function resolveOptions(opts: CallBridgeOptions): ResolvedOptions {
+function resolveOptions(opts: CallMediaOptions): ResolvedOptions {
   if (typeof opts.offerSdp !== 'string') throw new TypeError('CallBridge.create: offerSdp must be a string');
   const networks = new NetworkFilter(opts.allowedNetworks);
   if (opts.announcedIp !== undefined && isIP(opts.announcedIp) === 0) {
@@ -446,6 +455,7 @@ function resolveOptions(opts: CallBridgeOptions): ResolvedOptions {
   const gatherTimeoutMs = opts.gatherTimeoutMs ?? 2000;
   if (!(gatherTimeoutMs > 0)) throw new TypeError('CallBridge.create: gatherTimeoutMs must be positive');
   return {
+    agentLegId: opts.agentLegId ?? 'agent',
     networks,
     announcedIp: opts.announcedIp,
     gatherTimeoutMs,

@@ -1,7 +1,7 @@
-import { nowMs } from '../audio/clock.js';
-import { DtmfDetector, type DtmfEvent } from '../audio/dtmf.js';
-import type { MediaLogger } from './log.js';
-import { type WrtcAudioSink, type WrtcTrack, wrtc } from './wrtc.js';
+import { DtmfDetector, type DtmfEvent } from '../../../audio/dtmf.js';
+import { nowMs } from '../../../rtc/clock.js';
+import type { MediaLogger } from '../../../rtc/log.js';
+import { type WrtcAudioSink, type WrtcTrack, wrtc } from '../../../rtc/wrtc.js';
 
 /**
  * Listens to a received track and reports DTMF keys found in the audio. Works on what libwebrtc decodes: in-band

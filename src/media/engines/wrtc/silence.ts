@@ -1,5 +1,5 @@
-import { FrameClock } from '../audio/frame-clock.js';
-import { type WrtcAudioSource, type WrtcTrack, wrtc } from './wrtc.js';
+import { FrameClock } from '../../../rtc/frame-clock.js';
+import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../../../rtc/wrtc.js';
 
 const SAMPLE_RATE = 48_000;
 const FRAME_SAMPLES = 480;
