@@ -11,6 +11,8 @@ import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
 import { DialService } from './outbound/dial.service.js';
+import { QueueDispatcher } from './routing/queue.dispatch.js';
+import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
 import type { Config } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
@@ -49,6 +51,8 @@ export interface Core {
   media: RedisMediaCommander;
   actions: AgentActions;
   routing: RoutingConfig;
+  callQueue: QueueStore;
+  queueDispatcher: QueueDispatcher;
   emitter: Emitter;
   /** Business-initiated calls (`call:dial`) and call-permission replies. */
   dial: DialService;
@@ -77,7 +81,15 @@ export function createCore(
   const routing = RoutingConfig.fromFile(
     { policy: config.calls.routingPolicy, ringTimeoutMs: config.calls.ringTimeoutMs },
     config.calls.routingFile,
+    { knownTeams: directory.all().flatMap((a) => a.teams) },
   );
+  const callQueue = new QueueStore({
+    redis,
+    keys,
+    media,
+    agentsServing: async (teams) =>
+      (await presence.online()).filter((a) => a.presence !== 'away' && a.teams.some((t) => teams.includes(t))).length,
+  });
   const notifier = new SocketAgentNotifier({
     broadcaster: emitter,
     presence,
@@ -88,7 +100,7 @@ export function createCore(
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, metrics });
+  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, callQueue, metrics });
   const deliverer = new Deliverer({
     store,
     dispatcher,
@@ -96,6 +108,15 @@ export function createCore(
     metrics,
     retentionMs: config.calls.retentionMs,
     onTransition: opts.onTransition,
+  });
+  const queueDispatcher = new QueueDispatcher({
+    redis,
+    keys,
+    deliverer,
+    queue: callQueue,
+    online: () => presence.online(),
+    routingFor: (id) => routing.forNumber(id),
+    logger,
   });
   const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
   const actions = new AgentActions({
@@ -136,6 +157,8 @@ export function createCore(
     media,
     actions,
     routing,
+    callQueue,
+    queueDispatcher,
     emitter,
     dial,
     async close() {

@@ -10,7 +10,9 @@ export type ActionResult = { ok: true; state?: string } | { ok: false; error: Ac
 
 const fail = (error: AckError, message: string): ActionResult => ({ ok: false, error, message });
 
-const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'dialing', 'calling'];
+const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'on-hold', 'dialing', 'calling'];
+/** States in which a call rings agents: `queued` is a business-answered call offered from its queue. */
+const OFFERED_STATES = ['agent-offered', 'queued'];
 
 /**
  * What an agent can do to a call, for the socket handlers and the pagehide beacon. Every answer is an ack: late,
@@ -43,7 +45,7 @@ export class AgentActions {
     const call = await this.#load(callId);
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (call.state !== 'agent-offered') {
+    if (!OFFERED_STATES.includes(call.state) || (call.state === 'queued' && !call.ctx.offer)) {
       if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
       return call.ctx.agentId
         ? fail('already-taken', 'Another agent answered this call first.')
@@ -58,7 +60,8 @@ export class AgentActions {
     if (claimed !== callId) return fail('busy', 'You are already on another call.');
     let won = false;
     try {
-      const nodeId = await nodes.place();
+      // A business-answered call is already bridged: the agent joins it on its node.
+      const nodeId = call.ctx.mediaNodeId ?? (await nodes.place());
       if (!nodeId) {
         logger.error({ callId }, 'no media node can take the call');
         return fail('no-media-node', 'No media server is available right now; the call keeps ringing, try again.');
@@ -66,7 +69,7 @@ export class AgentActions {
       const out = await deliverer.deliver(callId, { type: 'AGENT.ACCEPT', agentId, mediaNodeId: nodeId });
       if (out.status === 'applied' && out.context.agentId === agentId) {
         won = true;
-        await nodes.recordPlacement(nodeId, callId);
+        if (!call.ctx.mediaNodeId) await nodes.recordPlacement(nodeId, callId);
         return { ok: true, state: out.state };
       }
       if (out.status === 'ignored' && out.context.agentId === agentId) {
@@ -106,6 +109,31 @@ export class AgentActions {
     return fail('wrong-state', `This call cannot be hung up in state ${out.status === 'ignored' ? out.state : '?'}.`);
   }
 
+  /** Hold: the caller hears music and the agent's microphone is not forwarded. Only the agent on the call. */
+  hold(agentId: string, callId: string): Promise<ActionResult> {
+    return this.#holdOrResume(agentId, callId, 'AGENT.HOLD', 'live');
+  }
+
+  resume(agentId: string, callId: string): Promise<ActionResult> {
+    return this.#holdOrResume(agentId, callId, 'AGENT.RESUME', 'on-hold');
+  }
+
+  async #holdOrResume(
+    agentId: string,
+    callId: string,
+    type: 'AGENT.HOLD' | 'AGENT.RESUME',
+    from: string,
+  ): Promise<ActionResult> {
+    const out = await this.deps.deliverer.deliver(callId, { type, agentId });
+    if (out.status === 'applied') return { ok: true, state: out.state };
+    if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+    if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (out.status === 'ignored' && out.context.agentId !== agentId)
+      return fail('not-your-call', 'You are not on this call.');
+    const what = type === 'AGENT.HOLD' ? 'held' : 'resumed';
+    return fail('wrong-state', `Only a call that is ${from} can be ${what}.`);
+  }
+
   /**
    * The agent's tab is going away (pagehide): the call ends after a short grace unless the agent's media comes
    * back (a reload re-offers). Only the bridged agent can leave a call.
@@ -125,7 +153,11 @@ export class AgentActions {
     const call = await this.#load(callId);
     const check = this.#onCall(call, agentId);
     if (check) return check;
-    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.offer', callId, agentId, socketId, sdp });
+    const nodeId = call!.ctx.mediaNodeId!;
+    // A business-answered call's bridge was made without an agent: the agent's console is one of its browser legs.
+    if (call!.ctx.flow)
+      await this.deps.media.legOffer(nodeId, callId, { legId: `agent:${agentId}`, agentId, socketId, sdp });
+    else await this.deps.media.send(nodeId, { type: 'agent.offer', callId, agentId, socketId, sdp });
     return { ok: true, state: call!.state };
   }
 
@@ -138,7 +170,10 @@ export class AgentActions {
     const call = await this.#load(callId);
     const check = this.#onCall(call, agentId);
     if (check) return check;
-    await this.deps.media.send(call!.ctx.mediaNodeId!, { type: 'agent.candidate', callId, socketId, candidate });
+    const nodeId = call!.ctx.mediaNodeId!;
+    if (call!.ctx.flow)
+      await this.deps.media.legCandidate(nodeId, callId, { legId: `agent:${agentId}`, socketId, candidate });
+    else await this.deps.media.send(nodeId, { type: 'agent.candidate', callId, socketId, candidate });
     return { ok: true };
   }
 

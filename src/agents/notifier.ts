@@ -126,6 +126,10 @@ export class SocketAgentNotifier implements AgentNotifier {
     });
   }
 
+  async holdAlert(callId: string, agentId: string, heldMs: number): Promise<void> {
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'call:hold-alert', { callId, heldMs });
+  }
+
   async release(callId: string, agentId: string): Promise<void> {
     const until = Date.now() + this.deps.wrapUpMs;
     if (!(await this.deps.presence.release(agentId, callId, until))) return;

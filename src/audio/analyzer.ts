@@ -203,6 +203,22 @@ export class AudioAnalyzer {
     this.#ringFill = Math.min(ring.length, this.#ringFill + frame.length);
   }
 
+  /**
+   * The longest stretch inside [since, until] (epoch ms) with no non-silent frame, edges included: what a listener
+   * heard as silence (queue tests: a waiting caller must never hear more than a second of it).
+   */
+  longestSilenceMs(since: number, until: number): number {
+    let last = since;
+    let longest = 0;
+    for (const t of this.#audioTimes) {
+      if (t < since) continue;
+      if (t > until) break;
+      longest = Math.max(longest, t - last);
+      last = t;
+    }
+    return Math.max(longest, until - last);
+  }
+
   /** The most recent `windowMs` of audio (oldest first) and its sample rate. */
   recent(windowMs = this.#historyMs): { samples: Float32Array; sampleRate: number } {
     const n = Math.min(this.#ringFill, Math.floor((this.#ringRate * windowMs) / 1000));

@@ -9,6 +9,7 @@ import { type ConsoleConfig, PROTOCOL_VERSION, type TodayStats } from '../shared
 import type { AppDeps } from './app.js';
 import { type AuthVariables, requireAuth } from './auth.js';
 import { loadDetail, loadSummaries } from './call-view.js';
+import { loadQueues } from './queue-view.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
 const BeaconSchema = z.object({
@@ -157,6 +158,21 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
       averageHandleTimeMs: answered ? Math.round(figures.handleMsSum / answered) : null,
       abandonmentRate: decided ? (figures.abandoned + figures.missed) / decided : null,
     });
+  });
+
+  api.get('/queues', supervisor, async (c) => {
+    if (!deps.callQueue) throw new NotFoundError('no-queues', 'This process does not serve queues.');
+    const teams = [...new Set(deps.directory.all().flatMap((a) => a.teams))].sort();
+    const view = await loadQueues(
+      {
+        store: deps.store,
+        callQueue: deps.callQueue,
+        teams,
+        serviceLevelSeconds: deps.config.calls.serviceLevelSeconds,
+      },
+      c.req.query('day') && /^\d{4}-\d{2}-\d{2}$/.test(c.req.query('day')!) ? c.req.query('day')! : utcDay(Date.now()),
+    );
+    return c.json(view);
   });
 
   api.post('/demo/call', supervisor, async (c) => {

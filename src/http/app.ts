@@ -11,6 +11,7 @@ import type { PresenceService } from '../agents/presence.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
+import type { QueueStore } from '../routing/queue.store.js';
 import type { Config } from '../shared/config.js';
 import { AppError, TooManyRequestsError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   limiter: LoginLimiter;
   presence: PresenceService;
   actions: AgentActions;
+  /** The per-team queues of business-answered calls (the supervisor's queue view). */
+  callQueue?: QueueStore | undefined;
   /** Extra readiness checks (queues, adapter); each resolves or throws. */
   readiness?: Record<string, () => Promise<unknown>>;
   /** Places a simulated call (demo mode only). */

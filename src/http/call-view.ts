@@ -68,7 +68,20 @@ export async function loadDetail(store: CallStore, id: string): Promise<CallDeta
       acceptFallback: ctx.acceptFallback,
     },
     dtmf: ctx.dtmf,
+    ...queueView(ctx),
     timeline: timeline.map(({ version: _v, ...t }) => t as CallDetail['timeline'][number]),
     stats: statsRaw.map((r) => JSON.parse(r) as AudioStatsSample),
+  };
+}
+
+/** The IVR choice, queue wait and hold time of a call (snapshots older than these fields give nulls and zero). */
+export function queueView(ctx: CallContext, now = Date.now()) {
+  const q = ctx.queue;
+  const hold = ctx.hold;
+  return {
+    ivrChoice: ctx.ivr?.choice ?? null,
+    waitMs: q ? (q.leftAt ?? ctx.endedAt ?? now) - q.enteredAt : null,
+    queueTeams: q?.teams ?? null,
+    holdMs: hold ? hold.totalMs + (hold.since !== undefined ? (ctx.endedAt ?? now) - hold.since : 0) : 0,
   };
 }

@@ -206,6 +206,8 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     });
     on('call:decline', CallRefSchema, ({ callId }) => actions.decline(agent.id, callId));
     on('call:hangup', CallRefSchema, ({ callId }) => actions.hangup(agent.id, callId));
+    on('call:hold', CallRefSchema, ({ callId }) => actions.hold(agent.id, callId));
+    on('call:resume', CallRefSchema, ({ callId }) => actions.resume(agent.id, callId));
     on('rtc:offer', RtcOfferSchema, ({ callId, sdp }) => actions.rtcOffer(agent.id, callId, socket.id, sdp));
     on('rtc:candidate', RtcCandidateSchema, ({ callId, candidate }) =>
       actions.rtcCandidate(agent.id, callId, socket.id, candidate),

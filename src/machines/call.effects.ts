@@ -17,6 +17,16 @@ export const TIMERS = [
   'max-duration',
   /** The bridged agent's media leg went down; they have this long to come back. */
   'agent-grace',
+  /** The IVR menu was played and no key came in time. */
+  'ivr-timeout',
+  /** Time for the next position / expected-wait announcement. */
+  'announce',
+  /** The caller has waited `maxWaitSeconds`: overflow, or goodbye. */
+  'max-wait',
+  /** The goodbye prompt did not report its end: terminate anyway. */
+  'goodbye',
+  /** The caller has been on hold longer than the limit: alert the agent (again). */
+  'hold-alert',
 ] as const;
 export type TimerName = (typeof TIMERS)[number];
 
@@ -44,8 +54,27 @@ export type Effect =
   | { type: 'agents.live'; agentId: string }
   /** The bridged agent is free again (after wrap-up). */
   | { type: 'agents.release'; agentId: string }
-  /** Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. */
-  | { type: 'media.createBridge'; nodeId: string; agentId: string }
+  /**
+   * Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. No agent = answered by
+   * the business (the caller hears the player until an agent is routed in).
+   */
+  | { type: 'media.createBridge'; nodeId: string; agentId?: string }
+  /** The call's player plays these clips (replacing what it played); MEDIA.PLAY_ENDED when a non-loop ends. */
+  | { type: 'media.play'; nodeId: string; playId: string; clips: string[]; loop?: boolean }
+  | { type: 'media.stopPlay'; nodeId: string }
+  /** The whole routing table of who hears what (sink → sources), replacing the previous one. */
+  | { type: 'media.route'; nodeId: string; routes: Record<string, string[]> }
+  /** Close one browser leg (an agent who accepted but never connected). */
+  | { type: 'media.closeLeg'; nodeId: string; legId: string }
+  /** The call waits in these teams' queues, ordered by priority then `enteredAt`; agents free look here first. */
+  | { type: 'queue.enter'; teams: string[]; priority: number; enteredAt: number }
+  | { type: 'queue.exit'; teams: string[] }
+  /** Agents were freed (ring-all losers, an ended offer): offer the queue heads to free agents again. */
+  | { type: 'queue.pump' }
+  /** Play the caller's position and expected wait (computed from the queues), then MEDIA.PLAY_ENDED. */
+  | { type: 'queue.announce'; nodeId: string; playId: string; teams: string[] }
+  /** The caller has been on hold a long time: tell the agent. */
+  | { type: 'agents.holdAlert'; agentId: string; heldMs: number }
   /** Business-initiated: the WhatsApp leg makes a complete offer; the node reports MEDIA.WA_OFFER. */
   | { type: 'media.createOutbound'; nodeId: string; agentId: string }
   /** Business-initiated: apply Meta's stored answer to the WhatsApp leg. */

@@ -84,7 +84,7 @@ export class CallIndex {
       m.hincrby(key, 'answered', 1).hincrby(key, 'answerMsSum', Math.round(ctx.liveAt - ctx.createdAt));
       m.hincrby(key, 'handleMsSum', Math.round((ctx.endedAt ?? ctx.liveAt) - ctx.liveAt));
     } else if (ctx.reason === 'missed') m.hincrby(key, 'missed', 1);
-    else if (ctx.reason === 'caller-hung-up') m.hincrby(key, 'abandoned', 1);
+    else if (ctx.reason === 'caller-hung-up' || ctx.reason === 'abandoned') m.hincrby(key, 'abandoned', 1);
     else if (ctx.reason === 'rejected') m.hincrby(key, 'rejected', 1);
     else m.hincrby(key, 'failed', 1);
     m.pexpire(key, 40 * 86_400_000);

@@ -1,7 +1,19 @@
 import { assign, setup } from 'xstate';
 import type { Effect } from './call.effects.js';
-import { outboundEntryEffects, outboundStates, startState } from './call.outbound.js';
+import { outboundEntryEffects, outboundStates } from './call.outbound.js';
 import {
+  agentLeg,
+  businessBridging,
+  businessLive,
+  businessStartEffects,
+  holdAlert,
+  holdTransition,
+  ivrState,
+  queuedState,
+  resumeTransition,
+} from './call.queue.js';
+import {
+  type Args,
   acceptDeadlineTransitions,
   agentLeft,
   answeredGraph,
@@ -19,6 +31,76 @@ import {
   withdraw,
 } from './call.transitions.js';
 import type { CallContext, CallEvent, CallInput, Ev } from './call.types.js';
+
+const isAgentLeg = (ctx: CallContext, legId: string) => ctx.agentId !== undefined && legId === agentLeg(ctx.agentId);
+
+const legDown = {
+  actions: [
+    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
+      agentLegDown: true,
+      graceSeq: context.graceSeq + 1,
+    })),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
+    },
+  ],
+};
+
+/** What a call with an agent on it takes, live or on hold. */
+const onCall = {
+  'MEDIA.LEG_DOWN': {
+    guard: ({ context, event }: Args) =>
+      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
+    ...legDown,
+  },
+  'AGENT.HANGUP': {
+    guard: 'isBridgedAgent' as const,
+    target: 'ended' as const,
+    actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+  },
+  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown, ...legDown },
+  'AGENT.LEFT': agentLeft,
+  'MEDIA.LEG_CONNECTED': {
+    guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
+  'MEDIA.AGENT_CONNECTED': {
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
+  'TIMER.FIRED': [
+    {
+      // The agent closed their tab and did not come back: they hung up.
+      guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+    },
+    {
+      guard: graceOver,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
+    },
+    {
+      guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+      target: 'ended' as const,
+      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+    },
+  ],
+  'TIMER.SWEEP': {
+    guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+    target: 'ended' as const,
+    actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+  },
+};
+
 export const callMachine = setup({
   types: {
     context: {} as CallContext,
@@ -58,7 +140,6 @@ export const callMachine = setup({
     tried: [],
     offeredAt: undefined,
     agentId: input.outbound?.agentId,
-    mediaNodeId: input.outbound?.mediaNodeId,
     acceptedAt: undefined,
     acceptDeadlineAt: undefined,
     answerReady: false,
@@ -80,21 +161,51 @@ export const callMachine = setup({
     dtmf: '',
     direction: input.direction ?? 'inbound',
     outbound: input.outbound ? { to: input.outbound.to, metaCallId: undefined, ringingAt: undefined } : undefined,
+    flow: input.business?.flow,
+    mediaNodeId: input.business?.mediaNodeId ?? input.outbound?.mediaNodeId,
+    answeredAt: undefined,
+    ivr: { attempt: 0, choice: undefined, choiceAt: undefined },
+    queue: input.business?.flow.ivr
+      ? undefined
+      : input.business && {
+          teams: input.business.flow.queue.teams,
+          priority: input.business.flow.queue.priority,
+          enteredAt: input.at,
+          leftAt: undefined,
+          overflowed: false,
+          announceSeq: 0,
+        },
+    leaving: undefined,
+    hold: { since: undefined, totalMs: 0, seq: 0 },
+    holdAlertMs: input.holdAlertMs ?? 60_000,
   }),
   entry: {
     type: 'effect',
     params: ({ context }) =>
       context.direction === 'outbound'
         ? outboundEntryEffects(context)
-        : [
-            { type: 'call.created' },
-            timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
-            { type: 'queue.join' },
-          ],
+        : context.flow
+          ? businessStartEffects(context)
+          : [
+              { type: 'call.created' },
+              timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
+              { type: 'queue.join' },
+            ],
   },
   initial: 'start',
   states: {
-    start: startState,
+    // Transient: business-initiated calls dial; `answer: "business"` calls go to the menu (or straight to the
+    // queue); the others ring agents.
+    start: {
+      always: [
+        { guard: ({ context }) => context.direction === 'outbound', target: 'dialing' },
+        { guard: ({ context }) => context.flow?.ivr !== undefined, target: 'ivr' },
+        { guard: ({ context }) => context.flow !== undefined, target: 'queued' },
+        { target: 'ringing' },
+      ],
+    },
+    ivr: ivrState,
+    queued: queuedState,
     ...outboundStates,
     ringing: {
       entry: [
@@ -273,25 +384,37 @@ export const callMachine = setup({
       },
     },
     bridging: {
+      always: businessLive,
       on: {
-        'AGENT.HANGUP': {
-          // The agent gave up before the caller was connected.
-          guard: 'isBridgedAgent',
-          target: 'ended',
-          actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
-        },
+        'AGENT.HANGUP': [
+          businessBridging.hangup,
+          {
+            // The agent gave up before the caller was connected.
+            guard: 'isBridgedAgent',
+            target: 'ended',
+            actions: endWith(({ context }) => ({
+              reason: 'rejected',
+              endedBy: 'agent',
+              graph: answeredGraph(context),
+            })),
+          },
+        ],
         'AGENT.LEFT': agentLeft,
         'MEDIA.WA_ANSWER': {
           target: 'pre-accepted',
           actions: [assign({ answerReady: true }), { type: 'effect', params: { type: 'graph.preAccept' } }],
         },
         'TIMER.FIRED': [
+          ...businessBridging.timer,
           leftWhileConnecting,
           ...acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
         ],
-        'TIMER.SWEEP': acceptDeadlineTransitions(
-          ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
-        ),
+        'TIMER.SWEEP': [
+          businessBridging.sweep,
+          ...acceptDeadlineTransitions(
+            ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
+          ),
+        ],
       },
     },
     'pre-accepted': {
@@ -337,43 +460,15 @@ export const callMachine = setup({
     },
     live: {
       on: {
-        'AGENT.HANGUP': {
-          guard: 'isBridgedAgent',
-          target: 'ended',
-          actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-        },
-        'MEDIA.AGENT_LEG_DOWN': {
-          guard: ({ context }) => !context.agentLegDown,
-          actions: [
-            assign(({ context }) => ({ agentLegDown: true, graceSeq: context.graceSeq + 1 })),
-            { type: 'effect', params: ({ context }) => timer('agent-grace', context.agentGraceMs, context.graceSeq) },
-          ],
-        },
-        'AGENT.LEFT': agentLeft,
-        'MEDIA.AGENT_CONNECTED': { actions: assign({ agentLegDown: false, agentLeft: false, agentConnected: true }) },
-        'TIMER.FIRED': [
-          {
-            // The agent closed their tab and did not come back: they hung up.
-            guard: (a) => graceOver(a) && a.context.agentLeft,
-            target: 'ended',
-            actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-          },
-          {
-            guard: graceOver,
-            target: 'ended',
-            actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
-          },
-          {
-            guard: ({ event }) => isTimer(event, 'max-duration'),
-            target: 'ended',
-            actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-          },
-        ],
-        'TIMER.SWEEP': {
-          guard: ({ context, event }) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-          target: 'ended',
-          actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-        },
+        ...onCall,
+        'AGENT.HOLD': holdTransition,
+      },
+    },
+    'on-hold': {
+      on: {
+        ...onCall,
+        'AGENT.RESUME': resumeTransition,
+        'TIMER.FIRED': [holdAlert, ...onCall['TIMER.FIRED']],
       },
     },
     ended: {
@@ -384,9 +479,7 @@ export const callMachine = setup({
     // Handled in every state but `ended` (a final state takes no events).
     'WA.TERMINATE': {
       target: '.ended',
-      actions: endWith(({ context, event }) =>
-        endSpecForTerminate(event as Ev<'WA.TERMINATE'>, context.liveAt !== undefined),
-      ),
+      actions: endWith(({ context, event }) => endSpecForTerminate(event as Ev<'WA.TERMINATE'>, context)),
     },
     'CALL.CANCEL': {
       target: '.ended',
@@ -423,6 +516,12 @@ export const callMachine = setup({
       }),
     },
     'MEDIA.WA_CONNECTED': { guard: ({ context }) => !context.waConnected, actions: assign({ waConnected: true }) },
+    // A business-answered call's agent is one of its browser legs: its leg events mean the same as the agent's.
+    'MEDIA.LEG_CONNECTED': {
+      guard: ({ context, event }) =>
+        isAgentLeg(context, event.legId) && (!context.agentConnected || context.agentLegDown),
+      actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),
+    },
     'MEDIA.AGENT_CONNECTED': {
       guard: ({ context }) => !context.agentConnected || context.agentLegDown,
       actions: assign({ agentConnected: true, agentLegDown: false, agentLeft: false }),

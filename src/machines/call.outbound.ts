@@ -44,8 +44,6 @@ export function outboundEntryEffects(ctx: CallContext): Effect[] {
   ];
 }
 
-const isOutbound = ({ context }: Args) => context.direction === 'outbound';
-
 /** The user did not pick up in time: the call ends `not-answered`. */
 const noAnswer = {
   target: 'ended' as const,
@@ -166,9 +164,4 @@ export const outboundStates = {
       ...deadlineTransitions,
     },
   },
-};
-
-/** The machine's first, transient state: a business-initiated call starts `dialing`, any other `ringing`. */
-export const startState = {
-  always: [{ guard: isOutbound, target: 'dialing' as const }, { target: 'ringing' as const }],
 };

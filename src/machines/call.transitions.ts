@@ -4,6 +4,7 @@
  */
 import { assign } from 'xstate';
 import type { Effect, TimerName, WithdrawReason } from './call.effects.js';
+import { businessTimerCancels } from './call.timers.js';
 import {
   type CallContext,
   type CallEvent,
@@ -33,6 +34,11 @@ export const cancel = (t: TimerName, token: string | number): Effect => ({
 
 /** The timers that may still be waiting in the current state: removed when the call ends. */
 export function pendingTimerCancels(ctx: CallContext): Effect[] {
+  return [...ownTimerCancels(ctx), ...businessTimerCancels(ctx)];
+}
+
+function ownTimerCancels(ctx: CallContext): Effect[] {
+  if (ctx.flow && ctx.liveAt === undefined) return [];
   if (ctx.liveAt !== undefined) {
     return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
   }
@@ -56,6 +62,11 @@ export function endingEffects(
   if (told.length) effects.push({ type: 'agents.ended', agentIds: [...new Set(told)], reason });
   if (ctx.agentId) effects.push({ type: 'agents.release', agentId: ctx.agentId });
   if (ctx.mediaNodeId) effects.push({ type: 'media.close', nodeId: ctx.mediaNodeId, reason });
+  if (ctx.queue && ctx.queue.leftAt === undefined) {
+    effects.push({ type: 'queue.exit', teams: ctx.queue.teams });
+    // The agents it was ringing are free for the next caller.
+    if (ctx.offer) effects.push({ type: 'queue.pump' });
+  }
   effects.push({ type: 'queue.leave' }, { type: 'call.ended', reason });
   return effects;
 }
@@ -69,7 +80,8 @@ export type EndSpec = {
 };
 
 /** Meta's terminate webhook: the caller hung up, or Meta ended the call with an error code. */
-export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, live: boolean): EndSpec {
+export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): EndSpec {
+  const live = ctx.liveAt !== undefined;
   if (e.status === 'FAILED' && e.errorCode !== undefined) {
     return {
       reason: reasonForMetaError(e.errorCode),
@@ -79,6 +91,8 @@ export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, live: boolean): EndSp
     };
   }
   if (live) return { reason: 'completed', endedBy: 'caller' };
+  // Answered by the business (menu, queue, or an agent still connecting): nothing more goes to Meta.
+  if (ctx.answeredAt !== undefined) return { reason: 'abandoned', endedBy: 'caller' };
   return { reason: 'caller-hung-up', endedBy: 'caller' };
 }
 

@@ -36,6 +36,12 @@ export const END_REASONS = [
   'declined',
   /** Business-initiated: the user did not answer in time. */
   'not-answered',
+  /** Answered by the business (IVR or queue); the caller hung up before reaching an agent. */
+  'abandoned',
+  /** The IVR got no usable key after every retry and has no default option: goodbye. */
+  'no-choice',
+  /** The caller waited `maxWaitSeconds` (after any overflow) and was told goodbye. */
+  'queue-timeout',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -67,6 +73,45 @@ export interface CallOffer {
   tier: string;
   /** When a ring-one (or tier) offer expires; undefined = until the answer deadline. */
   expiresAt: number | undefined;
+}
+
+/** A business-answered call's flow, resolved from the routing file when the call arrives (see `call.queue.ts`). */
+export interface BusinessFlow {
+  /** Clips played once the call is answered (shipped prompt names or absolute paths). */
+  greeting: string[];
+  ivr:
+    | {
+        prompt: string[];
+        /** digit → teams */
+        options: Record<string, string[]>;
+        timeoutMs: number;
+        /** How many more times the menu is played after the first (no key, or an invalid key). */
+        retries: number;
+        /** The option taken when no key came after every retry; undefined = goodbye. */
+        defaultDigit: string | undefined;
+      }
+    | undefined;
+  queue: {
+    /** Teams served when there is no IVR. */
+    teams: string[];
+    music: string;
+    announceEveryMs: number;
+    maxWaitMs: number;
+    overflow: { teams: string[] } | { action: 'hangup' };
+    priority: number;
+  };
+}
+
+/** Where a business-answered call stands on its way to an agent. */
+export interface QueueInfo {
+  teams: string[];
+  priority: number;
+  /** First entry into a queue: the order of service and the wait are counted from here. */
+  enteredAt: number;
+  /** When it left the queues (an agent connected, or it ended). */
+  leftAt: number | undefined;
+  overflowed: boolean;
+  announceSeq: number;
 }
 
 export interface CallContext {
@@ -114,6 +159,17 @@ export interface CallContext {
   errorCode: number | undefined;
   detail: string | undefined;
   dtmf: string;
+  /** Set for `answer: "business"` calls; undefined = today's flow (answered when an agent accepts). */
+  flow: BusinessFlow | undefined;
+  /** When Meta's accept returned 200 for a business-answered call. */
+  answeredAt: number | undefined;
+  /** The IVR: how many times the menu has been played, and the key chosen. */
+  ivr: { attempt: number; choice: string | undefined; choiceAt: number | undefined };
+  queue: QueueInfo | undefined;
+  /** The call is playing its goodbye and ends when it is over (`reason` is the outcome to record). */
+  leaving: EndReason | undefined;
+  hold: { since: number | undefined; totalMs: number; seq: number };
+  holdAlertMs: number;
   /** Who placed the call; absent in calls stored before business-initiated calling existed (= inbound). */
   direction?: 'inbound' | 'outbound' | undefined;
   /** Business-initiated calls only. */
@@ -142,6 +198,9 @@ export interface CallInput {
   maxCallMs: number;
   agentGraceMs?: number;
   leaveGraceMs?: number;
+  /** `answer: "business"`: the flow and the media node that holds the call from the start. */
+  business?: { flow: BusinessFlow; mediaNodeId: string } | undefined;
+  holdAlertMs?: number;
   /** @default 'inbound' */
   direction?: 'inbound' | 'outbound';
   /** Business-initiated: the user to call, the agent who dials and the media node that makes the offer. */
@@ -189,6 +248,13 @@ export type CallEvent =
   | ({ type: 'MEDIA.AGENT_LEG_DOWN' } & At)
   | ({ type: 'MEDIA.FAILED'; reason: string } & At)
   | ({ type: 'MEDIA.DTMF'; digit: string } & At)
+  /** A non-looped `call.play` sequence ended on the media node. */
+  | ({ type: 'MEDIA.PLAY_ENDED'; playId: string } & At)
+  /** A browser leg (`agent:<id>`, `sup:<id>`) of a bridge made without an agent is up / went down. */
+  | ({ type: 'MEDIA.LEG_CONNECTED'; legId: string } & At)
+  | ({ type: 'MEDIA.LEG_DOWN'; legId: string } & At)
+  | ({ type: 'AGENT.HOLD'; agentId: string } & At)
+  | ({ type: 'AGENT.RESUME'; agentId: string } & At)
   | ({ type: 'GRAPH.DONE'; action: GraphAction; metaCallId?: string | undefined } & At)
   | ({
       type: 'GRAPH.FAILED';
@@ -206,11 +272,16 @@ export type Ev<T extends CallEventType> = Extract<CallEvent, { type: T }>;
 
 /** The state names, as the API and the console show them. */
 export const CALL_STATES = [
+  'start',
   'ringing',
+  'ivr',
+  'queued',
   'agent-offered',
   'bridging',
   'pre-accepted',
   'live',
+  'on-hold',
+  'ended',
   'ended',
   /** Business-initiated: the media node makes the offer. */
   'dialing',

@@ -95,6 +95,8 @@ const SAFE_FIELDS = [
   'by',
   'note',
   'digit',
+  'playId',
+  'legId',
 ] as const;
 
 /** A one-line, log-safe summary of an event for the timeline. */

@@ -47,6 +47,7 @@ export async function startHttpRole(
     limiter: new LoginLimiter(core.redis, core.keys),
     presence: core.presence,
     actions: core.actions,
+    callQueue: core.callQueue,
     mediaNodes: core.nodes,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,

@@ -36,6 +36,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     deliverer,
     presence: core.presence,
     routing: core.routing,
+    queueDispatcher: core.queueDispatcher,
     logger,
     lockMs: config.workerLockMs,
   });
@@ -59,6 +60,8 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       logger,
       metrics: core.metrics,
       calls: config.calls,
+      businessFlow: (id) => core.routing.flowFor(id),
+      media: core.nodes,
       onPermissionReply: (e) => core.dial.onPermissionReply(e),
     }),
     redis: core.redis,

@@ -6,6 +6,7 @@ import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
 import { lockOptions, QUEUE, type RouteJob } from '../workers/queues.js';
 import { decide } from './policy.js';
+import type { QueueDispatcher } from './queue.dispatch.js';
 import type { RoutingConfig } from './routing.config.js';
 
 /**
@@ -19,6 +20,7 @@ export function createRouteWorker(deps: {
   deliverer: Deliverer;
   presence: PresenceService;
   routing: RoutingConfig;
+  queueDispatcher: QueueDispatcher;
   logger: Logger;
   concurrency?: number;
   lockMs?: number;
@@ -28,9 +30,11 @@ export function createRouteWorker(deps: {
     QUEUE.route,
     async (job: Job<RouteJob>) => {
       const { callId, seq } = job.data;
+      if (job.data.pump) return `pumped ${await deps.queueDispatcher.pump()}`;
       const stored = await deliverer.store.load(callId);
       if (!stored) return 'unknown-call';
       const ctx = restore(stored.snapshot).context;
+      if (stored.state === 'queued') return routeQueued(deps, callId, seq);
       if (!['ringing', 'agent-offered'].includes(stored.state) || ctx.routingSeq !== seq) return 'stale';
       const number = routing.forNumber(ctx.phoneNumberId);
       const sticky = routing.stickyAgent && ctx.caller.waId ? await redis.get(keys.callerAgent(ctx.caller.waId)) : null;
@@ -70,4 +74,23 @@ export function createRouteWorker(deps: {
     deps.logger.warn({ callId: job?.data.callId, attempts: job?.attemptsMade, err: err.message }, 'route job failed'),
   );
   return worker;
+}
+
+/**
+ * A business-answered call asks for an agent: the queue pump offers the heads of the queues (this call only when its
+ * turn has come). If it got no offer, it hears so and looks again later (agents becoming free also trigger a pump).
+ */
+async function routeQueued(
+  deps: { deliverer: Deliverer; queueDispatcher: QueueDispatcher },
+  callId: string,
+  seq: number,
+): Promise<string> {
+  await deps.queueDispatcher.pump();
+  const stored = await deps.deliverer.store.load(callId);
+  if (!stored) return 'unknown-call';
+  if (stored.state !== 'queued') return 'moved on';
+  const ctx = restore(stored.snapshot).context;
+  if (ctx.offer || ctx.routingSeq !== seq) return 'offered';
+  await deps.deliverer.deliver(callId, { type: 'ROUTING.NO_AGENTS', seq, note: 'waiting in the queue' });
+  return 'waiting';
 }

@@ -76,6 +76,8 @@ const EnvSchema = z.object({
   ACCEPT_DEADLINE_SECONDS: int(1, 120).default(10),
   MAX_CALL_SECONDS: int(30, 86_400).default(4 * 3600),
   WRAP_UP_SECONDS: int(0, 3600).default(5),
+  HOLD_ALERT_SECONDS: int(5, 3600).default(60),
+  QUEUE_SERVICE_LEVEL_SECONDS: int(1, 3600).default(20),
   CALL_RETENTION_SECONDS: int(60, 90 * 86_400).default(7 * 86_400),
   ROUTING_POLICY: z.enum(['ring-all', 'ring-one']).default('ring-all'),
   ROUTING_FILE: z.string().optional(),
@@ -172,6 +174,10 @@ export interface Config {
     acceptDeadlineMs: number;
     maxCallMs: number;
     wrapUpMs: number;
+    /** A caller on hold longer than this alerts the agent (and again after every further period). */
+    holdAlertMs: number;
+    /** Service level: the share of queued calls answered within this many seconds of entering the queue. */
+    serviceLevelSeconds: number;
     retentionMs: number;
     routingPolicy: 'ring-all' | 'ring-one';
     routingFile: string | undefined;
@@ -269,6 +275,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       acceptDeadlineMs: e.ACCEPT_DEADLINE_SECONDS * 1000,
       maxCallMs: e.MAX_CALL_SECONDS * 1000,
       wrapUpMs: e.WRAP_UP_SECONDS * 1000,
+      holdAlertMs: e.HOLD_ALERT_SECONDS * 1000,
+      serviceLevelSeconds: e.QUEUE_SERVICE_LEVEL_SECONDS,
       retentionMs: e.CALL_RETENTION_SECONDS * 1000,
       routingPolicy: e.ROUTING_POLICY,
       routingFile: e.ROUTING_FILE ? path.resolve(e.ROUTING_FILE) : undefined,

@@ -40,6 +40,18 @@ export function keys(prefix: string) {
     callsWaiting: `${prefix}:calls:waiting`,
     /** zset callId → ms when its outbox was last written (crash recovery) */
     outboxPending: `${prefix}:outbox:pending`,
+    /** Business-answered calls waiting for an agent: one zset per team, callId → priority then entry time. */
+    queue: {
+      team: (team: string) => `${prefix}:queue:{${team}}`,
+      /** list of recent handle times (ms) of this team's calls, newest first (expected wait) */
+      handle: (team: string) => `${prefix}:queue:{${team}}:handle`,
+      /** list of JSON outcomes of calls that waited in a queue that day (supervisor figures) */
+      outcomes: (day: string) => `${prefix}:queue-outcomes:{${day}}`,
+      /** string lock held while one process offers queue heads to free agents */
+      pumpLock: `${prefix}:queue-pump`,
+      /** string: another pass was asked for while the pump was held */
+      pumpAgain: `${prefix}:queue-pump:again`,
+    },
     /** hash day → JSON counters for supervisor figures */
     statsDaily: (day: string) => `${prefix}:stats:{${day}}`,
     agent: {

@@ -87,6 +87,8 @@ export interface ServerToAgent {
   /** Supervisors only: something happened on the floor (refresh the live view). */
   'floor:call': (p: FloorCall) => void;
   'floor:agent': (p: { agentId: string; presence: PresenceState }) => void;
+  /** The caller has been on hold longer than the limit (sent again after every further limit). */
+  'call:hold-alert': (p: { callId: string; heldMs: number }) => void;
   /** Business-initiated calls: how the agent's call is going (ringback plays while `ringing`). */
   'call:progress': (p: CallProgress) => void;
   /** A user answered the call-permission request this agent's dial sent. */
@@ -150,6 +152,9 @@ export interface AgentToServer {
   'call:hangup': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
   'rtc:offer': (p: z.infer<typeof RtcOfferSchema>, ack: Ack) => void;
   'rtc:candidate': (p: z.infer<typeof RtcCandidateSchema>, ack: Ack) => void;
+  /** The caller hears music and the agent's microphone is not forwarded; Meta never learns of it. */
+  'call:hold': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
+  'call:resume': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
   /** Liveness: extends this socket's presence lease. */
   'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
   /** Asks for `agent:session` again. */
@@ -208,8 +213,42 @@ export interface CallDetail extends CallSummary {
   answerDeadlineAt: number;
   flags: { preAcceptDone: boolean; waConnected: boolean; agentConnected: boolean; acceptFallback: boolean };
   dtmf: string;
+  /** Business-answered calls: the IVR key chosen and the time spent waiting in queues (ms). */
+  ivrChoice: string | null;
+  waitMs: number | null;
+  queueTeams: string[] | null;
+  /** Time the caller spent on hold (ms), including a hold still going on. */
+  holdMs: number;
   timeline: { at: number; event: string; from?: string; to?: string; detail?: string }[];
   stats: AudioStatsSample[];
+}
+
+/** GET /api/queues (supervisors): the waiting callers per team, in order of service, and today's queue figures. */
+export interface QueuesView {
+  day: string;
+  teams: {
+    team: string;
+    waiting: {
+      callId: string;
+      position: number;
+      state: string;
+      caller: { name: string | null; number: string };
+      waitMs: number;
+      ivrChoice: string | null;
+      /** Agents it rings right now (empty while it waits). */
+      offeredTo: string[];
+    }[];
+  }[];
+  figures: {
+    calls: number;
+    answered: number;
+    abandoned: number;
+    serviceLevel: number | null;
+    serviceLevelSeconds: number;
+    abandonmentRate: number | null;
+    avgAbandonWaitMs: number | null;
+    avgSpeedOfAnswerMs: number | null;
+  };
 }
 
 export interface LegStats {

@@ -16,6 +16,8 @@ export interface AgentNotifier {
   release(callId: string, agentId: string): Promise<void>;
   /** Business-initiated: how the call is going, for the agent who dialled (`call:progress`). */
   progress(callId: string, agentId: string, status: string, message: string | undefined): Promise<void>;
+  /** The caller has been on hold longer than the limit (`call:hold-alert`). */
+  holdAlert(callId: string, agentId: string, heldMs: number): Promise<void>;
 }
 
 /** Commands to the media node that holds (or will hold) a call's bridge. */
@@ -48,6 +50,16 @@ export interface MediaCommander {
   record(nodeId: string, callId: string, on: boolean): Promise<void>;
 }
 
+/** The per-team queues of business-answered calls (see `src/routing/queue.store.ts`). */
+export interface CallQueuePort {
+  enter(callId: string, teams: string[], priority: number, enteredAt: number): Promise<void>;
+  exit(callId: string, teams: string[]): Promise<void>;
+  /** Plays the caller's position and expected wait. */
+  announce(callId: string, nodeId: string, playId: string, teams: string[]): Promise<void>;
+  /** Records the outcome of a call that waited in a queue (supervisor figures). */
+  ended(callId: string, ctx: CallContext): Promise<void>;
+}
+
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
 export class Dispatcher implements EffectDispatcher {
   constructor(
@@ -56,12 +68,13 @@ export class Dispatcher implements EffectDispatcher {
       index: CallIndex;
       agents: AgentNotifier;
       media: MediaCommander;
+      callQueue: CallQueuePort;
       metrics?: Metrics | undefined;
     },
   ) {}
 
   async dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
-    const { queues, index, agents, media, metrics } = this.deps;
+    const { queues, index, agents, media, metrics, callQueue } = this.deps;
     switch (effect.type) {
       case 'timer.schedule':
         await queues.addTimer(callId, effect.timer, effect.token, effect.delayMs);
@@ -102,6 +115,33 @@ export class Dispatcher implements EffectDispatcher {
       case 'media.createBridge':
         await media.createBridge(effect.nodeId, callId, effect.agentId);
         return;
+      case 'media.play':
+        await media.play(effect.nodeId, callId, effect.playId, effect.clips, effect.loop);
+        return;
+      case 'media.stopPlay':
+        await media.stopPlay(effect.nodeId, callId);
+        return;
+      case 'media.route':
+        await media.route(effect.nodeId, callId, effect.routes);
+        return;
+      case 'media.closeLeg':
+        await media.closeLeg(effect.nodeId, callId, effect.legId);
+        return;
+      case 'queue.enter':
+        await callQueue.enter(callId, effect.teams, effect.priority, effect.enteredAt);
+        return;
+      case 'queue.exit':
+        await callQueue.exit(callId, effect.teams);
+        return;
+      case 'queue.pump':
+        await queues.addPump(callId);
+        return;
+      case 'queue.announce':
+        await callQueue.announce(callId, effect.nodeId, effect.playId, effect.teams);
+        return;
+      case 'agents.holdAlert':
+        await agents.holdAlert(callId, effect.agentId, effect.heldMs);
+        return;
       case 'media.startAgentAudio':
         await media.startAgentAudio(effect.nodeId, callId);
         return;
@@ -137,6 +177,7 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'call.ended':
         if (await index.ended(callId, ctx)) metrics?.callsEnded.inc({ reason: effect.reason });
+        if (ctx.queue) await callQueue.ended(callId, ctx);
         return;
       default: {
         const never: never = effect;

@@ -1,4 +1,5 @@
 import type { IngestEvent } from '../http/ingest.js';
+import type { BusinessFlow } from '../machines/call.types.js';
 import type { Deliverer, DeliverOutcome } from '../machines/deliver.js';
 import { validateWhatsAppOffer } from '../media/sdp.js';
 import type { Config } from '../shared/config.js';
@@ -36,6 +37,12 @@ export class IngestProcessor {
       metrics?: Metrics | undefined;
       calls: Config['calls'];
       onPermissionReply?: PermissionReplyHandler | undefined;
+      /** `answer: "business"` numbers: the flow their calls take (undefined = answered by an agent). */
+      businessFlow?: ((phoneNumberId: string) => BusinessFlow | undefined) | undefined;
+      /** Chooses and records the media node of a business-answered call (it is bridged before any agent). */
+      media?:
+        | { place(): Promise<string | undefined>; recordPlacement(nodeId: string, callId: string): Promise<void> }
+        | undefined;
     },
   ) {}
 
@@ -49,7 +56,8 @@ export class IngestProcessor {
         out = await this.#terminate({ ...e, callId: await this.#ours(e.callId) });
         break;
       case 'status':
-        out = await this.#status({ ...e, callId: await this.#ours(e.callId) });
+        // Statuses exist for business-initiated calls only: their Meta id may still be on its way from connect.
+        out = await this.#status({ ...e, callId: await this.#ours(e.callId, ALIAS_WAIT_MS) });
         break;
       case 'wa-answer':
         out = await this.#answer(e);
@@ -80,8 +88,9 @@ export class IngestProcessor {
     const { deliverer, logger } = this.deps;
     const callId = await this.#ours(e.callId, ALIAS_WAIT_MS);
     if (!(await deliverer.store.load(callId))) {
-      logger.warn({ callId: e.callId }, 'answer for a business-initiated call we do not know; ignored');
-      return 'unknown-call';
+      // Left pending: the entry is claimed and tried again later (connect's answer may still be on its way).
+      logger.warn({ callId: e.callId }, 'answer for a business-initiated call we do not know yet');
+      throw new Error('answer for an unknown business-initiated call');
     }
     if (!(await deliverer.store.setAnswerOnce(callId, e.sdp))) {
       const { answer } = await deliverer.store.sdp(callId);
@@ -90,9 +99,23 @@ export class IngestProcessor {
     return (await deliverer.deliver(callId, { type: 'WA.ANSWER' })).status;
   }
 
+  async #business(
+    phoneNumberId: string,
+    log: Logger,
+  ): Promise<{ flow: BusinessFlow; mediaNodeId: string } | undefined> {
+    const flow = this.deps.businessFlow?.(phoneNumberId);
+    if (!flow || !this.deps.media) return undefined;
+    const mediaNodeId = await this.deps.media.place();
+    if (mediaNodeId) return { flow, mediaNodeId };
+    // No media node can answer it now: ring agents as usual rather than lose the call.
+    log.warn('no media node can answer as the business; the call rings agents instead');
+    return undefined;
+  }
+
   async #connect(e: Extract<IngestEvent, { kind: 'connect' }>): Promise<IngestOutcome> {
     const { deliverer, redis, keys, calls } = this.deps;
     const log = this.deps.logger.child({ callId: e.callId });
+    const business = await this.#business(e.phoneNumberId, log);
     const created = await deliverer.create(
       {
         callId: e.callId,
@@ -104,9 +127,13 @@ export class IngestProcessor {
         ringTimeoutMs: calls.ringTimeoutMs,
         acceptDeadlineMs: calls.acceptDeadlineMs,
         maxCallMs: calls.maxCallMs,
+        holdAlertMs: calls.holdAlertMs,
+        business,
       },
       e.sdp,
     );
+    if (created.status === 'created' && business)
+      await this.deps.media?.recordPlacement(business.mediaNodeId, e.callId);
     if (created.status !== 'created') {
       log.info('duplicate connect webhook; ignored');
       return created.status;

@@ -23,6 +23,8 @@ export interface TimerJob {
 export interface RouteJob {
   callId: string;
   seq: number;
+  /** Offer the queue heads to free agents (agents were freed by this call's effects). */
+  pump?: true;
 }
 
 /** This process's name on the jobs it takes (`job.processedBy`): host and pid, for operators and drills. */
@@ -95,6 +97,15 @@ export class Queues {
       'route',
       { callId, seq },
       { ...KEEP, jobId: routeJobId(callId, seq), attempts: 5, backoff: { type: 'fixed', delay: 300 } },
+    );
+  }
+
+  /** A pass of the queue pump; never deduplicated (a pass is idempotent and cheap when nobody is free). */
+  addPump(callId: string): Promise<unknown> {
+    return this.route.add(
+      'pump',
+      { callId, seq: 0, pump: true },
+      { ...KEEP, attempts: 3, backoff: { type: 'fixed', delay: 300 } },
     );
   }
 
