@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { AckFailure, AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
 import type { CallOffered } from '../../../src/shared/protocol.js';
 import type { Api } from '../lib/api.js';
@@ -32,6 +32,12 @@ export interface AgentConsole {
   accept: (callId: string) => Promise<void>;
   decline: (callId: string) => Promise<void>;
   hangup: () => Promise<void>;
+  /** Calls a WhatsApp user (business-initiated); refusals become a notice in plain words. */
+  dial: (to: string) => Promise<void>;
+  /** A dial under way: the ack has not come yet. */
+  dialing: boolean;
+  /** The dialled call's progress (`dialing`, `ringing`, `answered`, `failed`), for ringback and the status line. */
+  outbound: { callId: string; status: string } | null;
   toggleMute: () => void;
   setPresence: (status: 'online' | 'away') => Promise<void>;
   /** Moves the call's audio to this tab (when another tab of this agent holds it). */
@@ -64,11 +70,30 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dispatch,
   });
 
+  const [dialing, setDialing] = useState(false);
+  const [outbound, setOutbound] = useState<{ callId: string; status: string } | null>(null);
+
   // ---- protocol events ---------------------------------------------------------------------------------------
   useEffect(() => {
     if (!client) return;
     const now = () => Date.now();
     const offs = [
+      client.on('call:progress', (p) => {
+        setOutbound({ callId: p.callId, status: p.status });
+        if (p.message) dispatch({ type: 'notice', notice: { tone: 'error', text: p.message } });
+      }),
+      client.on('call:permission', (p) =>
+        dispatch({
+          type: 'notice',
+          notice: {
+            tone: 'info',
+            text:
+              p.response === 'accept'
+                ? `+${p.to} now allows calls from us: you can call them.`
+                : `+${p.to} declined to be called.`,
+          },
+        }),
+      ),
       client.on('session', (session) => dispatch({ type: 'session', session, now: now() })),
       client.on('call:offered', (offer) => dispatch({ type: 'offered', offer })),
       client.on('call:taken', (p) => dispatch({ type: 'taken', callId: p.callId, agentId: p.agentId, now: now() })),
@@ -172,6 +197,40 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dispatch({ type: 'hangup-failed', notice: errorNotice(res) });
   }, [client, api]);
 
+  const dial = useCallback(
+    async (to: string) => {
+      if (!client || stateRef.current.call) return;
+      setDialing(true);
+      try {
+        let stream: MediaStream;
+        try {
+          stream = await acquireMicrophone(processing);
+        } catch (err) {
+          dispatch({ type: 'mic-error', message: err instanceof MicError ? err.message : String(err) });
+          return;
+        }
+        const res = await client.dial(to);
+        if (!res.ok) {
+          for (const t of stream.getTracks()) t.stop();
+          dispatch({
+            type: 'notice',
+            notice: { tone: res.error === 'no-permission' ? 'info' : 'error', text: res.message },
+          });
+          return;
+        }
+        const at = Date.now();
+        const offer = { callId: res.callId, from: { name: null, number: to }, deadlineAt: at + 60_000, createdAt: at };
+        setOutbound({ callId: res.callId, status: 'dialing' });
+        dispatch({ type: 'accept-start', offer });
+        stashMic(res.callId, stream);
+        dispatch({ type: 'accepted', callId: res.callId, state: 'dialing', now: at });
+      } finally {
+        setDialing(false);
+      }
+    },
+    [client, processing, stashMic],
+  );
+
   const setPresence = useCallback(
     async (status: 'online' | 'away') => {
       if (!client) return;
@@ -194,6 +253,9 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     accept,
     decline,
     hangup,
+    dial,
+    dialing,
+    outbound,
     toggleMute,
     setPresence,
     takeOverHere,
