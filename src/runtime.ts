@@ -11,6 +11,7 @@ import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
 import { DialService } from './outbound/dial.service.js';
+import { DirRecordingStore, type RecordingStore, S3RecordingStore } from './recording/recording.store.js';
 import { QueueDispatcher } from './routing/queue.dispatch.js';
 import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
@@ -56,6 +57,8 @@ export interface Core {
   emitter: Emitter;
   /** Business-initiated calls (`call:dial`) and call-permission replies. */
   dial: DialService;
+  /** Finished call recordings (RECORDINGS_DIR or S3). */
+  recordings: RecordingStore;
   close(): Promise<void>;
 }
 
@@ -137,7 +140,11 @@ export function createCore(
     config,
     broadcaster: emitter,
     logger,
+    recordFor: (id) => routing.recordFor(id),
   });
+  const recordings: RecordingStore = config.recordings.s3
+    ? new S3RecordingStore(config.recordings.s3)
+    : new DirRecordingStore(config.recordings.dir);
   return {
     config,
     logger,
@@ -161,6 +168,7 @@ export function createCore(
     queueDispatcher,
     emitter,
     dial,
+    recordings,
     async close() {
       await queues.close();
       await factory.closeAll();

@@ -148,6 +148,22 @@ export class AgentActions {
     return fail('wrong-state', 'Nothing to leave in this state.');
   }
 
+  /** Pauses, resumes or (where the number allows) starts the call's recording. */
+  async record(agentId: string, callId: string, on: boolean): Promise<ActionResult> {
+    const out = await this.deps.deliverer.deliver(callId, { type: 'AGENT.RECORD', agentId, on });
+    if (out.status === 'applied') return { ok: true, state: out.context.recording?.state ?? 'off' };
+    if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+    if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (out.status === 'ignored' && out.context.agentId !== agentId)
+      return fail('not-your-call', 'You are not on this call.');
+    const rec = out.status === 'ignored' ? out.context.recording : undefined;
+    if (!rec || rec.policy === 'off' || (rec.policy === 'agent' && rec.state === 'off' && !on))
+      return fail('wrong-state', 'Calls to this number are not recorded.');
+    if (rec.state === 'announcing')
+      return fail('wrong-state', 'The recording notice is still playing; try again in a moment.');
+    return fail('wrong-state', on ? 'The recording is already on.' : 'The recording is already paused.');
+  }
+
   /** Relays the agent's browser offer to the media node holding the call's bridge. */
   async rtcOffer(agentId: string, callId: string, socketId: string, sdp: string): Promise<ActionResult> {
     const call = await this.#load(callId);

@@ -359,6 +359,11 @@ export class AgentClient {
     return this.#request('call:dial', { to });
   }
 
+  /** Pauses (`false`), resumes or starts (`true`) the call's recording; the ack's `state` is the recording's state. */
+  record(callId: string, on: boolean): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:record', { callId, on });
+  }
+
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
   sendOffer(callId: string, sdp: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('rtc:offer', { callId, sdp });

@@ -11,6 +11,8 @@ import type { PresenceService } from '../agents/presence.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer } from '../machines/deliver.js';
+import { recordingRoutes } from '../recording/recording.routes.js';
+import type { RecordingStore } from '../recording/recording.store.js';
 import type { QueueStore } from '../routing/queue.store.js';
 import type { Config } from '../shared/config.js';
 import { AppError, TooManyRequestsError } from '../shared/errors.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
   beforeScrape?: (() => Promise<void>) | undefined;
+  /** Finished call recordings (GET /api/calls/:id/recording). */
+  recordings?: RecordingStore | undefined;
   /** The media nodes registered in Redis (GET /api/media-nodes). */
   mediaNodes?: MediaNodeList | undefined;
 }
@@ -122,6 +126,8 @@ export function createApp(deps: AppDeps): Hono {
       metrics,
     }),
   );
+  if (deps.recordings)
+    app.route('/api', recordingRoutes({ ...deps, keys: deps.store.keys, recordings: deps.recordings }));
   app.route('/api', apiRoutes(deps));
   if (deps.admin) app.route('/admin', deps.admin);
 

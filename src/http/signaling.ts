@@ -21,6 +21,7 @@ import {
   DialSchema,
   PROTOCOL_VERSION,
   PresenceSetSchema,
+  RecordSchema,
   RtcCandidateSchema,
   RtcOfferSchema,
   type ServerToAgent,
@@ -204,6 +205,7 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       if (res.ok && 'callId' in res) await availability.becameUnavailable(agent.id, res.callId);
       return res;
     });
+    on('call:record', RecordSchema, ({ callId, on: recording }) => actions.record(agent.id, callId, recording));
     on('call:decline', CallRefSchema, ({ callId }) => actions.decline(agent.id, callId));
     on('call:hangup', CallRefSchema, ({ callId }) => actions.hangup(agent.id, callId));
     on('call:hold', CallRefSchema, ({ callId }) => actions.hold(agent.id, callId));

@@ -12,6 +12,7 @@ import {
   queuedState,
   resumeTransition,
 } from './call.queue.js';
+import { initialRecording, recordingEntry, recordingTransitions } from './call.recording.js';
 import {
   type Args,
   acceptDeadlineTransitions,
@@ -160,6 +161,7 @@ export const callMachine = setup({
     detail: undefined,
     dtmf: '',
     direction: input.direction ?? 'inbound',
+    recording: initialRecording(input.record),
     outbound: input.outbound ? { to: input.outbound.to, metaCallId: undefined, ringingAt: undefined } : undefined,
     flow: input.business?.flow,
     mediaNodeId: input.business?.mediaNodeId ?? input.outbound?.mediaNodeId,
@@ -459,8 +461,10 @@ export const callMachine = setup({
       },
     },
     live: {
+      entry: recordingEntry,
       on: {
         ...onCall,
+        ...recordingTransitions,
         'AGENT.HOLD': holdTransition,
       },
     },

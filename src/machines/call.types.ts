@@ -1,5 +1,6 @@
 /** The call actor's data: why calls end, its context, input, events and state names. */
 import type { GraphAction, TimerName } from './call.effects.js';
+import type { RecordingContext, RecordPolicy } from './call.recording.js';
 
 /**
  * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
@@ -174,6 +175,8 @@ export interface CallContext {
   direction?: 'inbound' | 'outbound' | undefined;
   /** Business-initiated calls only. */
   outbound?: OutboundContext | undefined;
+  /** Call recording (routing file `record`); absent = off. */
+  recording?: RecordingContext | undefined;
 }
 
 /** What a business-initiated call keeps beside the common context. */
@@ -205,6 +208,8 @@ export interface CallInput {
   direction?: 'inbound' | 'outbound';
   /** Business-initiated: the user to call, the agent who dials and the media node that makes the offer. */
   outbound?: { to: string; agentId: string; mediaNodeId: string } | undefined;
+  /** The number's recording policy (routing file). @default 'off' */
+  record?: RecordPolicy | undefined;
 }
 
 type At = { at: number };
@@ -254,6 +259,8 @@ export type CallEvent =
   | ({ type: 'MEDIA.LEG_CONNECTED'; legId: string } & At)
   | ({ type: 'MEDIA.LEG_DOWN'; legId: string } & At)
   | ({ type: 'AGENT.HOLD'; agentId: string } & At)
+  /** The bridged agent pauses (`on: false`), resumes or starts (`on: true`) the recording. */
+  | ({ type: 'AGENT.RECORD'; agentId: string; on: boolean } & At)
   | ({ type: 'AGENT.RESUME'; agentId: string } & At)
   | ({ type: 'GRAPH.DONE'; action: GraphAction; metaCallId?: string | undefined } & At)
   | ({

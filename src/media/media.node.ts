@@ -52,6 +52,8 @@ export interface MediaNodeOptions {
   clips?: (nameOrPath: string) => Promise<OpusClip>;
   /** Opens the two files of a call's recording. @default none: call.record is refused */
   recorder?: (callId: string) => { caller: OpusPacketSink; agents: OpusPacketSink };
+  /** The call's direction files are saved (its media closed): hand them on to be combined and stored. */
+  onRecordingSaved?: ((callId: string, paths: string[]) => Promise<void>) | undefined;
 }
 
 /** A browser leg id for an agent's console leg. */
@@ -479,7 +481,10 @@ export class MediaNode {
     if (recording) {
       hosted.recording = undefined;
       void Promise.all([recording.caller.close(), recording.agents.close()])
-        .then((paths) => this.#report(hosted.callId, { type: 'MEDIA.RECORDING_SAVED', paths }))
+        .then(async (paths) => {
+          await this.#o.onRecordingSaved?.(hosted.callId, paths);
+          await this.#report(hosted.callId, { type: 'MEDIA.RECORDING_SAVED', paths });
+        })
         .catch((err) =>
           this.#o.logger.error(
             { callId: hosted.callId, err: (err as Error).message },

@@ -73,6 +73,8 @@ export class DialService {
       config: Pick<Config, 'outbound' | 'calls' | 'whatsapp'>;
       broadcaster: Broadcaster;
       logger: Logger;
+      /** The number's recording policy (routing file `record`). */
+      recordFor?: ((phoneNumberId: string) => 'off' | 'all' | 'agent') | undefined;
     },
   ) {}
 
@@ -162,6 +164,7 @@ export class DialService {
           maxCallMs: config.calls.maxCallMs,
           direction: 'outbound',
           outbound: { to, agentId, mediaNodeId: nodeId },
+          record: this.deps.recordFor?.(phoneNumberId),
         },
         '',
       );

@@ -49,6 +49,7 @@ export async function startHttpRole(
     actions: core.actions,
     callQueue: core.callQueue,
     mediaNodes: core.nodes,
+    recordings: core.recordings,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
     admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),

@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import { createRecordingWorker } from '../recording/recording.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
 import { type GraphClient, HttpGraphClient } from '../workers/graph.client.js';
@@ -63,6 +64,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       businessFlow: (id) => core.routing.flowFor(id),
       media: core.nodes,
       onPermissionReply: (e) => core.dial.onPermissionReply(e),
+      recordFor: (id) => core.routing.recordFor(id),
     }),
     redis: core.redis,
     blocking: core.factory.create('ingest', { blocking: true }),
@@ -71,7 +73,16 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     consumerName: WORKER_NAME,
     claimIdleMs: config.workerLockMs,
   });
-  const workers = [graph, timer, route];
+  const recording = createRecordingWorker({
+    connection: conn(),
+    redis: core.redis,
+    keys,
+    store: core.recordings,
+    logger,
+    retentionMs: config.calls.retentionMs,
+    lockMs: config.workerLockMs,
+  });
+  const workers = [graph, timer, route, recording.worker];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await ingest.start();
   maintenance.start();
@@ -85,6 +96,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       await maintenance.stop();
       // close() waits for running jobs to finish; a job cut off by a crash is retried by another worker.
       await Promise.all(workers.map((w) => w.close()));
+      await recording.queue.close();
     },
   };
 }

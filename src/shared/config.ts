@@ -120,6 +120,15 @@ const EnvSchema = z.object({
     )
     .pipe(z.array(z.string().regex(/^\d{8,15}$/, 'each entry must be a phone number of 8 to 15 digits')))
     .optional(),
+  /** Where finished recordings are stored (one Ogg Opus file per call) unless S3 is configured. */
+  RECORDINGS_DIR: z.string().min(1).default('data/recordings'),
+  /** S3-compatible storage for recordings: set the bucket to use it (credentials below or the AWS defaults). */
+  RECORDINGS_S3_BUCKET: z.string().min(3).max(63).optional(),
+  RECORDINGS_S3_PREFIX: z.string().max(200).default('recordings/'),
+  RECORDINGS_S3_REGION: z.string().min(1).default('us-east-1'),
+  RECORDINGS_S3_ENDPOINT: z.string().url().optional(),
+  RECORDINGS_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  RECORDINGS_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** The text of the call-permission request message users receive. */
   OUTBOUND_PERMISSION_TEXT: z.string().min(1).max(1024).default('We would like to call you on WhatsApp.'),
 });
@@ -196,6 +205,21 @@ export interface Config {
   consoleBuild: boolean;
   /** Business-initiated calls. */
   outbound: { doNotCall: string[]; permissionText: string };
+  /** Finished call recordings: a directory, or S3-compatible storage when a bucket is set. */
+  recordings: {
+    dir: string;
+    s3:
+      | {
+          bucket: string;
+          prefix: string;
+          region: string;
+          endpoint: string | undefined;
+          accessKeyId: string | undefined;
+          secretAccessKey: string | undefined;
+          forcePathStyle: boolean;
+        }
+      | undefined;
+  };
 }
 
 const WHATSAPP_VARS = [
@@ -232,6 +256,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (!demo && !e.JWT_SECRET) {
     throw new ConfigError('JWT_SECRET is not set: set it to a random string of at least 16 characters.');
+  }
+  if ((e.RECORDINGS_S3_ACCESS_KEY_ID === undefined) !== (e.RECORDINGS_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('Set both RECORDINGS_S3_ACCESS_KEY_ID and RECORDINGS_S3_SECRET_ACCESS_KEY, or neither.');
   }
   if ((e.MEDIA_PORT_MIN === undefined) !== (e.MEDIA_PORT_MAX === undefined)) {
     throw new ConfigError('Set both MEDIA_PORT_MIN and MEDIA_PORT_MAX, or neither.');
@@ -311,6 +338,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
     outbound: { doNotCall: e.OUTBOUND_DO_NOT_CALL ?? [], permissionText: e.OUTBOUND_PERMISSION_TEXT },
+    recordings: {
+      dir: path.resolve(e.RECORDINGS_DIR),
+      s3: e.RECORDINGS_S3_BUCKET
+        ? {
+            bucket: e.RECORDINGS_S3_BUCKET,
+            prefix: e.RECORDINGS_S3_PREFIX,
+            region: e.RECORDINGS_S3_REGION,
+            endpoint: e.RECORDINGS_S3_ENDPOINT,
+            accessKeyId: e.RECORDINGS_S3_ACCESS_KEY_ID,
+            secretAccessKey: e.RECORDINGS_S3_SECRET_ACCESS_KEY,
+            forcePathStyle: e.RECORDINGS_S3_ENDPOINT !== undefined,
+          }
+        : undefined,
+    },
   };
   return deepFreeze(config);
 }

@@ -29,6 +29,8 @@ export function keys(prefix: string) {
       graph: (id: string) => `${call(id)}:graph`,
       /** list of audio stats samples (JSON), bounded */
       stats: (id: string) => `${call(id)}:stats`,
+      /** hash: the call's stored recording (bytes, storedAt, store); expires with the call */
+      recording: (id: string) => `${call(id)}:rec`,
       /** string lock held while a sweeper dispatches this call's outbox */
       sweepLock: (id: string) => `${call(id)}:sweep`,
     },

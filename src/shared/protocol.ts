@@ -140,10 +140,14 @@ export const RtcCandidateSchema = z.object({
     .nullable(),
 });
 
+/** `call:record`: pause (`on: false`), resume or start (`on: true`) the call's recording. */
+export const RecordSchema = z.object({ callId, on: z.boolean() });
+
 /** `call:dial`: a WhatsApp number, `+` and spaces/dashes allowed, 8 to 15 digits. */
 export const DialSchema = z.object({ to: z.string().min(1).max(40) });
 
 export interface AgentToServer {
+  'call:record': (p: z.infer<typeof RecordSchema>, ack: Ack<{ recording: string }>) => void;
   /** Business-initiated call; ack `{ok: true, callId}` or an error such as `no-permission`, `limit-reached`. */
   'call:dial': (p: z.infer<typeof DialSchema>, ack: Ack<{ callId: string }>) => void;
   'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;

@@ -163,6 +163,9 @@ export class Dispatcher implements EffectDispatcher {
       case 'graph.connect':
         await queues.addGraph(callId, 'connect');
         return;
+      case 'media.record':
+        await media.record(effect.nodeId, callId, effect.on);
+        return;
       case 'media.createOutbound':
         await media.createOutbound(effect.nodeId, callId, effect.agentId);
         return;

@@ -37,6 +37,8 @@ export class IngestProcessor {
       metrics?: Metrics | undefined;
       calls: Config['calls'];
       onPermissionReply?: PermissionReplyHandler | undefined;
+      /** The number's recording policy (routing file `record`). */
+      recordFor?: ((phoneNumberId: string) => 'off' | 'all' | 'agent') | undefined;
       /** `answer: "business"` numbers: the flow their calls take (undefined = answered by an agent). */
       businessFlow?: ((phoneNumberId: string) => BusinessFlow | undefined) | undefined;
       /** Chooses and records the media node of a business-answered call (it is bridged before any agent). */
@@ -129,6 +131,7 @@ export class IngestProcessor {
         maxCallMs: calls.maxCallMs,
         holdAlertMs: calls.holdAlertMs,
         business,
+        record: this.deps.recordFor?.(e.phoneNumberId),
       },
       e.sdp,
     );
