@@ -22,6 +22,15 @@ export function createApi(token: string) {
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
+    /** The call's recording as a blob (supervisors), or null when it has none. */
+    recording: async (id: string): Promise<Blob | null> => {
+      const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/recording`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status === 404) return null;
+      if (!res.ok) throw new Error(`The recording could not be loaded (${res.status}).`);
+      return res.blob();
+    },
   };
 }
 export type Api = ReturnType<typeof createApi>;
