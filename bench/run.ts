@@ -17,6 +17,7 @@ import { type Row, renderTable } from './lib/table.js';
 import { attempt, fmt, isError, log, summarize } from './lib/util.js';
 import { type ActorResult, runActor } from './sections/actor.js';
 import { type MediaResult, mediaStepClean, runCalls, type SetupResult } from './sections/calls.js';
+import { type EnginesResult, engineRows, runEngines } from './sections/engines.js';
 import { type IngestResult, runIngest } from './sections/ingest.js';
 
 const SECTIONS = ['ingest', 'actor', 'setup', 'media'] as const;
@@ -50,6 +51,15 @@ const MODES = {
     ingest: { warmupMs: 1000, durationMs: 3000, concurrency: 16, moderateRate: 200, loadFractions: [0.5], rounds: 2 },
     actor: { warmupMs: 1000, durationMs: 2000, concurrency: 16, rounds: 2, conflictEvents: 400, memoryCalls: 200 },
     calls: { setupCalls: 6, listenMs: 1200, ramp: [1, 5, 10, 15], settleMs: 1500, windowMs: 4000 },
+    /** Both media engines side by side (part of the media section). */
+    engines: {
+      forwardRamp: [10, 50, 100],
+      wrtcRamp: [1, 5, 10],
+      references: 2,
+      waiting: 100,
+      settleMs: 1500,
+      windowMs: 4000,
+    },
     /** Waiting for other people's work to calm down: at most this long per measurement, and in all. */
     quiet: { perWaitMs: 10_000, budgetMs: 30_000, reruns: 4 },
   },
@@ -64,6 +74,14 @@ const MODES = {
     },
     actor: { warmupMs: 2000, durationMs: 5000, concurrency: 16, rounds: 3, conflictEvents: 2000, memoryCalls: 1000 },
     calls: { setupCalls: 20, listenMs: 2000, ramp: [1, 5, 10, 15, 20], settleMs: 3000, windowMs: 15_000 },
+    engines: {
+      forwardRamp: [10, 50, 100, 150],
+      wrtcRamp: [1, 5, 10, 15],
+      references: 2,
+      waiting: 150,
+      settleMs: 3000,
+      windowMs: 10_000,
+    },
     quiet: { perWaitMs: 60_000, budgetMs: 300_000, reruns: 10 },
   },
 } as const;
@@ -427,6 +445,7 @@ async function main(): Promise<void> {
   let actor: ActorResult | { error: string } | undefined;
   let setup: SetupResult | { error: string } | undefined;
   let media: MediaResult | { error: string } | undefined;
+  let engines: EnginesResult | { error: string } | undefined;
   try {
     if (args.only.has('ingest')) {
       ingest = await attempt('ingest', () =>
@@ -453,6 +472,9 @@ async function main(): Promise<void> {
         media = calls.media;
       }
     }
+    if (args.only.has('media')) {
+      engines = await attempt('media engines', () => runEngines({ ...mode.engines, gate }));
+    }
   } finally {
     await stopEverything();
     await redis.embedded?.stop();
@@ -467,6 +489,7 @@ async function main(): Promise<void> {
   add('2 actor', actor, actorRows);
   add('3 setup', setup, setupRows);
   add('4 media', media, mediaRows);
+  add('4 media', engines, engineRows);
   rows.push(
     ...scaleRows(
       ingest && !isError(ingest) ? ingest : undefined,
@@ -506,14 +529,14 @@ async function main(): Promise<void> {
         config: mode,
         table,
         rows,
-        results: { ingest, actor, setup, media },
+        results: { ingest, actor, setup, media, engines },
       },
       null,
       2,
     )}\n`,
   );
   log(`wrote ${path.relative(process.cwd(), file)}`);
-  const failed = [ingest, actor, setup, media].some((r) => r !== undefined && isError(r));
+  const failed = [ingest, actor, setup, media, engines].some((r) => r !== undefined && isError(r));
   process.exit(failed ? 1 : 0);
 }
 

@@ -2,7 +2,7 @@
  * In-band DTMF (ITU-T Q.23 dual tones): synthesis for the simulators and a Goertzel detector.
  *
  * Why in-band: wrtc exposes no RFC 4733 events in either direction (no RTCDTMFSender, no receive API; see
- * src/media/DTMF.md), but libwebrtc's jitter buffer (NetEq) renders received telephone-event packets as dual tones
+ * src/media/engines/wrtc/DTMF.md), but libwebrtc's jitter buffer (NetEq) renders received telephone-event packets as dual tones
  * into the decoded audio. Detecting tones on the decoded WhatsApp track therefore recovers the caller's keys, and
  * works the same for keys the caller's phone sends in-band.
  */

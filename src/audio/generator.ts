@@ -119,7 +119,7 @@ export class AudioGenerator {
   /**
    * Plays keys as in-band DTMF (dual tones, Q.23) instead of the tone: `toneMs` per key, `gapMs` of silence after
    * each; the tone resumes afterwards. Returns when the last key ends (epoch ms). This is in-band audio, not RFC 4733
-   * events: wrtc cannot send those (see src/media/DTMF.md).
+   * events: wrtc cannot send those (see src/media/engines/wrtc/DTMF.md).
    */
   playDtmf(digits: string, opts: { toneMs?: number; gapMs?: number } = {}): number {
     const start = Math.max(nowMs(), this.#dtmf[this.#dtmf.length - 1]?.endMs ?? 0) + (opts.gapMs ?? 80);

@@ -164,6 +164,7 @@ const SERVER_EVENTS = [
   'floor:agent',
   'call:progress',
   'call:permission',
+  'call:hold-alert',
 ] as const satisfies readonly (keyof ServerToAgent)[];
 
 export interface AgentClientOptions {
@@ -362,6 +363,15 @@ export class AgentClient {
   /** Pauses (`false`), resumes or starts (`true`) the call's recording; the ack's `state` is the recording's state. */
   record(callId: string, on: boolean): Promise<AckResult<{ state?: string }>> {
     return this.#request('call:record', { callId, on });
+  }
+
+  /** The caller hears music and this agent's microphone is no longer forwarded. */
+  hold(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:hold', { callId });
+  }
+
+  resume(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:resume', { callId });
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */

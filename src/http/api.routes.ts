@@ -12,6 +12,7 @@ import { loadDetail, loadSummaries } from './call-view.js';
 import { loadQueues } from './queue-view.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const DemoKeysSchema = z.object({ digits: z.string().regex(/^[0-9*#]{1,20}$/, '1 to 20 of 0-9, * and #') });
 const BeaconSchema = z.object({
   token: z.string().min(10).max(4096),
   callId: z.string().regex(CALL_ID_RE),
@@ -178,6 +179,16 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   api.post('/demo/call', supervisor, async (c) => {
     if (!deps.placeDemoCall) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
     return c.json(await deps.placeDemoCall());
+  });
+
+  api.post('/demo/calls/:id/keys', supervisor, async (c) => {
+    if (!deps.pressDemoKeys) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
+    const id = c.req.param('id');
+    if (!CALL_ID_RE.test(id)) throw new BadRequestError('bad-call-id', 'That is not a call id.');
+    const { digits } = parse(DemoKeysSchema, await jsonBody(c.req));
+    const res = await deps.pressDemoKeys(id, digits);
+    if (!res.ok) throw new BadRequestError('keys-refused', `The simulated caller cannot press keys: ${res.error}.`);
+    return c.json(res);
   });
 
   return api;

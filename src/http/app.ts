@@ -44,6 +44,10 @@ export interface AppDeps {
   readiness?: Record<string, () => Promise<unknown>>;
   /** Places a simulated call (demo mode only). */
   placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
+  /** The caller of a simulated call presses keys (demo mode only). */
+  pressDemoKeys?:
+    | ((callId: string, digits: string) => Promise<{ ok: true } | { ok: false; error: string }>)
+    | undefined;
   /** Mounted under /admin (Bull Board at /admin/queues, supervisors only). */
   admin?: Hono | undefined;
   /** Built console (web/dist); absent means "not built". */

@@ -110,8 +110,9 @@ describe('business answer: the call is answered at once and Meta hears one accep
   });
 
   it('without an IVR the call goes straight to queued and hears the greeting, then music', () => {
-    const { snap: s0 } = start(flow({ ivr: undefined }));
+    const { snap: s0, effects: e0 } = start(flow({ ivr: undefined }));
     expect(s0.value).toBe('queued');
+    expect(e0).toContainEqual({ type: 'timer.schedule', timer: 'max-wait', delayMs: 120_000, token: '1' });
     const { snap, effects } = drive([...ANSWER, { type: 'MEDIA.PLAY_ENDED', playId: 'greeting' }], s0);
     expect(snap.value).toBe('queued');
     expect(plays(effects[3]!)).toEqual([{ type: 'media.play', nodeId: 'm1', playId: 'greeting', clips: ['greeting'] }]);

@@ -270,11 +270,13 @@ export const queuedState = {
       const q = context.queue!;
       const maxWaitMs = flowOf(context).queue.maxWaitMs;
       const overflowing = isTimer(event, 'max-wait');
+      // Entered at creation, the event is XState's init, which carries no time: the call's own creation time.
+      const now = typeof event.at === 'number' ? event.at : context.createdAt;
       const started = context.answeredAt !== undefined;
       return [
         { type: 'queue.enter', teams: q.teams, priority: q.priority, enteredAt: q.enteredAt },
         { type: 'queue.join' },
-        timer('max-wait', q.overflowed ? maxWaitMs : q.enteredAt + maxWaitMs - event.at, maxWaitToken(context)),
+        timer('max-wait', q.overflowed ? maxWaitMs : q.enteredAt + maxWaitMs - now, maxWaitToken(context)),
         // Agents are looked for once the business has answered (the agent must find the caller there).
         ...(started ? [{ type: 'routing.request', seq: context.routingSeq } as Effect] : []),
         // From the menu, or back from an agent who never connected: music and announcements (again).

@@ -23,7 +23,12 @@ export interface HttpRole {
 /** The http role: Hono (webhooks, API, console, metrics) and Socket.IO for agents on one HTTP server. */
 export async function startHttpRole(
   core: Core,
-  opts: { placeDemoCall?: () => Promise<{ callId: string }> } = {},
+  opts: {
+    placeDemoCall?: () => Promise<{ callId: string }>;
+    pressDemoKeys?:
+      | ((callId: string, digits: string) => Promise<{ ok: true } | { ok: false; error: string }>)
+      | undefined;
+  } = {},
 ): Promise<HttpRole> {
   const { config, logger } = core;
   const ingest = new WebhookIngest({
@@ -52,6 +57,7 @@ export async function startHttpRole(
     recordings: core.recordings,
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
+    pressDemoKeys: opts.pressDemoKeys,
     admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),
     webRoot: path.join(PROJECT_ROOT, 'web', 'dist'),
     beforeScrape: async () => {

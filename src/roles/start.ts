@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import { ensureConsoleBuilt } from '../http/console-build.js';
 import { createCallInspector } from '../machines/inspect.js';
 import { createCore } from '../runtime.js';
@@ -29,7 +30,18 @@ export async function startRoles(
   // Demo mode: an embedded simulator plays Meta (Graph API + webhooks + callers with audio), unless
   // GRAPH_API_BASE_URL names one already running (npm run cluster runs it as its own process).
   const demo = config.demo && runHttp && !config.graphBaseUrlSet ? await startDemoSimulator(config, logger) : undefined;
-  const effective: Config = demo ? { ...config, graph: { ...config.graph, baseUrl: demo.baseUrl } } : config;
+  // The embedded demo answers as the business (greeting → menu → queue) where the engine can play prompts.
+  const demoRouting =
+    demo && !config.calls.routingFile && config.media.engine === 'forward'
+      ? path.join(PROJECT_ROOT, 'config', 'routing.demo.json')
+      : config.calls.routingFile;
+  const effective: Config = demo
+    ? {
+        ...config,
+        graph: { ...config.graph, baseUrl: demo.baseUrl },
+        calls: { ...config.calls, routingFile: demoRouting },
+      }
+    : config;
   const placeDemoCall = demo
     ? () => demo.placeCall()
     : config.demo
@@ -37,6 +49,18 @@ export async function startRoles(
           const res = await fetch(`${config.graph.baseUrl}/_sim/calls`, { method: 'POST', body: '{}' });
           if (!res.ok) throw new Error(`the simulator at ${config.graph.baseUrl} refused: ${res.status}`);
           return (await res.json()) as { callId: string };
+        }
+      : undefined;
+  const pressDemoKeys = demo
+    ? (callId: string, digits: string) => demo.pressKeys(callId, digits)
+    : config.demo
+      ? async (callId: string, digits: string) => {
+          const res = await fetch(`${config.graph.baseUrl}/_sim/calls/${encodeURIComponent(callId)}/keys`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ digits }),
+          });
+          return (await res.json()) as { ok: true } | { ok: false; error: string };
         }
       : undefined;
 
@@ -66,7 +90,7 @@ export async function startRoles(
     }
     if (runHttp) {
       if (config.consoleBuild) await ensureConsoleBuilt(PROJECT_ROOT, logger);
-      const http = await startHttpRole(core, placeDemoCall ? { placeDemoCall } : {});
+      const http = await startHttpRole(core, placeDemoCall ? { placeDemoCall, pressDemoKeys } : {});
       stops.push(() => http.stop());
       demo?.setWebhookUrl(`${http.url}/webhooks/whatsapp`);
       const consoleUrl = config.publicUrl ?? http.url;
@@ -83,6 +107,12 @@ export async function startRoles(
           `  Log in as alice / demo (agent) and sam / demo (supervisor); demo agents are in ${DEMO_AGENTS_HINT}.`,
           `  Place a simulated call with the button in the supervisor view, or: npm run sim -- call --sim ${effective.graph.baseUrl}`,
         );
+        if (effective.calls.routingFile === demoRouting && demo && demoRouting !== config.calls.routingFile) {
+          lines.push(
+            '  Calls are answered by the business: greeting, menu (1 sales, 2 support), queue with music.',
+            `  Press a key for a waiting caller: npm run sim -- keys <callId> 1 --sim ${effective.graph.baseUrl}`,
+          );
+        }
       }
       if (opts.embeddedRedis)
         lines.push('', '  Redis: a local redis-server was started for this process (nothing is persisted).');

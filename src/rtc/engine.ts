@@ -11,8 +11,7 @@ import type { MediaLogger } from './log.js';
 import type { LegStats } from './stats.js';
 import type { WrtcIceServer } from './wrtc.js';
 
-export const MEDIA_ENGINES = ['forward', 'wrtc'] as const;
-export type MediaEngineName = (typeof MEDIA_ENGINES)[number];
+export type MediaEngineName = 'forward' | 'wrtc';
 
 /** What an engine may lack; a command that needs a missing feature is refused with a clear reason. */
 export type MediaFeature = 'browser-legs' | 'routing' | 'player' | 'recording' | 'rfc4733-dtmf';

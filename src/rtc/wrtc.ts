@@ -4,7 +4,7 @@
  * The package's own `.d.ts` re-exports the DOM lib's WebRTC types, which do not describe wrtc: `nonstandard` has no
  * usable event types, `portRange` is missing from the configuration, and DOM-only members (DTMF, `ondatachannel`
  * details…) appear to exist when they do not. These interfaces describe the runtime surface of wrtc 0.10.0 as probed
- * on Node 20 (see `DTMF.md` for what is absent).
+ * on Node 20 (see `src/media/engines/wrtc/DTMF.md` for what is absent).
  *
  * Facts that shape every user of this module:
  * - Events are dispatched on `process.nextTick`; an exception in a listener is an uncaught exception. Every listener

@@ -54,7 +54,7 @@ export interface CallerReport {
  * (and optionally markers) and analyses what comes back. Implements the simulator's `SimCaller`.
  *
  * DTMF: wrtc has no RTCDTMFSender (`sender.dtmf` is undefined), so {@link sendDtmf} plays in-band tones instead of
- * RFC 4733 events; see src/media/DTMF.md.
+ * RFC 4733 events; see src/media/engines/wrtc/DTMF.md.
  */
 export class CallerPeer extends AudioPeer {
   readonly offerSdp: string;
@@ -147,7 +147,7 @@ export class CallerPeer extends AudioPeer {
 
   /**
    * Presses keys: plays them as in-band DTMF tones in the caller's audio (120 ms each, 80 ms apart). WhatsApp sends
-   * RFC 4733 events instead, which wrtc cannot send (no RTCDTMFSender); see src/media/DTMF.md. Resolves when the
+   * RFC 4733 events instead, which wrtc cannot send (no RTCDTMFSender); see src/media/engines/wrtc/DTMF.md. Resolves when the
    * last key has been played.
    */
   async sendDtmf(digits: string, opts: { toneMs?: number; gapMs?: number } = {}): Promise<void> {

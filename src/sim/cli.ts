@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEMO } from '../shared/config.js';
 import { createLogger } from '../shared/log.js';
 import { createCallerFactory } from './caller-factory.js';
+import { KeypadCaller } from './keypad-caller.js';
 import { WhatsAppSimulator } from './simulator.js';
 
 const HELP = `WhatsApp simulator — plays Meta for this service (loopback only).
@@ -9,6 +10,7 @@ const HELP = `WhatsApp simulator — plays Meta for this service (loopback only)
   npm run sim [-- serve]       run a simulator: Graph API on --port, webhooks to --webhook
   npm run sim -- call          place a call on a running simulator (the demo one by default)
   npm run sim -- hangup <id>   the caller hangs up
+  npm run sim -- keys <id> <digits>   the caller presses keys (RFC 4733 with --caller keypad)
   npm run sim -- list          calls the simulator knows and their state
   npm run sim -- user <digits> a WhatsApp user agents may call (--permission none|temporary|permanent)
 
@@ -18,6 +20,8 @@ options:
   --webhook <url>   serve: where to post webhooks (default http://127.0.0.1:3000/webhooks/whatsapp)
   --name <name>     call: the caller's profile name
   --from <digits>   call: the caller's number
+  --caller <kind>   serve: tone (a wrtc caller that speaks a tone, in-band DTMF) or keypad (RFC 4733 keys,
+                    silent; what the forward engine reads); default tone
 Secrets default to the demo ones; set WHATSAPP_APP_SECRET / WHATSAPP_ACCESS_TOKEN / WHATSAPP_PHONE_NUMBER_ID to match a
 service run with other values.`;
 
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       from: { type: 'string' },
       permission: { type: 'string', default: 'temporary' },
+      caller: { type: 'string', default: 'tone' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,6 +66,12 @@ async function main(): Promise<void> {
       if (!arg) throw new Error('usage: npm run sim -- user <digits> [--permission none|temporary|permanent]');
       console.log(JSON.stringify(await call('POST', '/_sim/users', { waId: arg, permission: values.permission })));
       return;
+    case 'keys': {
+      const digits = positionals[2];
+      if (!arg || !digits) throw new Error('usage: npm run sim -- keys <callId> <digits>');
+      console.log(JSON.stringify(await call('POST', `/_sim/calls/${encodeURIComponent(arg)}/keys`, { digits })));
+      return;
+    }
     case 'list':
       console.log(JSON.stringify(await call('GET', '/_sim/calls'), null, 2));
       return;
@@ -75,7 +86,10 @@ async function main(): Promise<void> {
           displayPhoneNumber: DEMO.displayPhoneNumber,
           wabaId: '200000000000002',
         },
-        callerFactory: createCallerFactory({ logger, allowedNetworks: ['127.0.0.0/8', '::1/128'] }),
+        callerFactory:
+          values.caller === 'keypad'
+            ? () => KeypadCaller.create()
+            : createCallerFactory({ logger, allowedNetworks: ['127.0.0.0/8', '::1/128'] }),
         logger,
       });
       const url = await s.start(Number(values.port));

@@ -2,11 +2,14 @@ import type { Config } from '../shared/config.js';
 import { DEMO } from '../shared/config.js';
 import type { Logger } from '../shared/log.js';
 import { createCallerFactory } from './caller-factory.js';
+import { KeypadCaller } from './keypad-caller.js';
 import { WhatsAppSimulator } from './simulator.js';
 
 export interface DemoSimulator {
   baseUrl: string;
   placeCall(): Promise<{ callId: string }>;
+  /** The caller of a demo call presses keys (the menu: 1 for sales, 2 for support). */
+  pressKeys(callId: string, digits: string): Promise<{ ok: true } | { ok: false; error: string }>;
   setWebhookUrl(url: string): void;
   stop(): Promise<void>;
 }
@@ -25,7 +28,11 @@ export async function startDemoSimulator(config: Config, logger: Logger): Promis
       displayPhoneNumber: DEMO.displayPhoneNumber,
       wabaId: '200000000000002',
     },
-    callerFactory: createCallerFactory({ logger, allowedNetworks: config.media.allowedNetworks }),
+    // The forward engine reads keys as RFC 4733 events, which only the keypad caller sends (it is silent otherwise).
+    callerFactory:
+      config.media.engine === 'forward'
+        ? () => KeypadCaller.create()
+        : createCallerFactory({ logger, allowedNetworks: config.media.allowedNetworks }),
     logger: logger.child({ component: 'sim' }),
   });
   const port = config.simPort ?? (config.port === 0 ? 0 : config.port + 1);
@@ -39,6 +46,7 @@ export async function startDemoSimulator(config: Config, logger: Logger): Promis
       const { call } = await sim.placeCall({ name: names[n++ % names.length] });
       return { callId: call.callId };
     },
+    pressKeys: (callId, digits) => sim.pressKeys(callId, digits),
     setWebhookUrl: (url) => sim.setWebhookUrl(url),
     stop: () => sim.stop(),
   };

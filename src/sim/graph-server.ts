@@ -122,6 +122,12 @@ export function createGraphApp(sim: WhatsAppSimulator): Hono {
     const res = await sim.hangup(c.req.param('id'));
     return c.json({ ok: true, webhookStatus: res.status });
   });
+  app.post('/_sim/calls/:id/keys', async (c) => {
+    const body = ((await json(c)) ?? {}) as { digits?: unknown };
+    const digits = typeof body.digits === 'string' ? body.digits : '';
+    const res = await sim.pressKeys(c.req.param('id'), digits);
+    return res.ok ? c.json(res) : c.json(res, res.error === 'unknown call' ? 404 : 400);
+  });
   app.post('/_sim/users', async (c) => {
     const body = ((await json(c)) ?? {}) as { waId?: unknown; permission?: unknown; answer?: unknown };
     if (typeof body.waId !== 'string' || !/^\d{6,20}$/.test(body.waId))

@@ -27,6 +27,8 @@ export interface SimCaller {
   markAccepted?(): void;
   /** Whether audio from the business has reached the caller (media watchdog). */
   receivingAudio?(): boolean;
+  /** Presses keys (RFC 4733 telephone-events for the keypad caller; in-band tones for the wrtc caller). */
+  sendDtmf?(digits: string): Promise<void>;
   close(): void | Promise<void>;
 }
 
@@ -225,6 +227,17 @@ export class WhatsAppSimulator {
     });
     const response = opts.deliver === false ? undefined : await this.sendConnect(callId, sdp);
     return { call, response };
+  }
+
+  /** The caller presses keys on a call in progress. */
+  async pressKeys(callId: string, digits: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    const call = this.calls.get(callId);
+    if (!call) return { ok: false, error: 'unknown call' };
+    if (!/^[0-9*#]{1,20}$/.test(digits)) return { ok: false, error: 'digits must be 1 to 20 of 0-9, * and #' };
+    if (call.state === 'ended') return { ok: false, error: 'the call has ended' };
+    if (!call.caller?.sendDtmf) return { ok: false, error: 'this caller cannot press keys' };
+    await call.caller.sendDtmf(digits);
+    return { ok: true };
   }
 
   #register(init: Omit<SimCall, 'waitFor'>): SimCall {

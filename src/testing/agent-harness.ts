@@ -1,6 +1,16 @@
 import { AgentClient, login } from '../client/agent-client.js';
+import type { IceCandidateMessage } from '../rtc/engine.js';
 import type { CallOffered, CallPermissionNews, CallProgress } from '../shared/protocol.js';
 import { NodeAgentPeer, type NodeAgentPeerOptions } from './node-agent-peer.js';
+
+/** What the agent protocol needs of the browser's side of a leg. */
+export interface AgentMediaPeer {
+  readonly offerSdp: string;
+  trickle(sink: (c: IceCandidateMessage) => void): void;
+  applyAnswer(sdp: string): Promise<void>;
+  addCandidate(c: IceCandidateMessage): Promise<boolean>;
+  close(): void;
+}
 
 /**
  * An agent for tests and load tools: the typed agent client (Socket.IO) plus, once a call is accepted, a wrtc peer
@@ -16,6 +26,8 @@ export class TestAgent {
   readonly progress: CallProgress[] = [];
   readonly permissions: CallPermissionNews[] = [];
   peer: NodeAgentPeer | undefined;
+  /** The peer the protocol's answer and candidates go to: `peer`, or one given to {@link attachPeer}. */
+  #media: AgentMediaPeer | undefined;
   #peerCallId: string | undefined;
 
   private constructor(
@@ -30,11 +42,11 @@ export class TestAgent {
     client.on('call:progress', (p) => this.progress.push(p));
     client.on('call:permission', (p) => this.permissions.push(p));
     client.on('rtc:answer', ({ callId, sdp }) => {
-      if (callId === this.#peerCallId) void this.peer?.applyAnswer(sdp).catch(() => undefined);
+      if (callId === this.#peerCallId) void this.#media?.applyAnswer(sdp).catch(() => undefined);
     });
     client.on('rtc:candidate', ({ callId, candidate }) => {
       if (callId === this.#peerCallId && candidate) {
-        void this.peer?.addCandidate({
+        void this.#media?.addCandidate({
           candidate: candidate.candidate,
           sdpMid: candidate.sdpMid ?? null,
           sdpMLineIndex: candidate.sdpMLineIndex ?? null,
@@ -78,18 +90,25 @@ export class TestAgent {
 
   /** Opens the agent leg like the console does after an accept: offer, trickle both ways. */
   async startMedia(callId: string, opts: NodeAgentPeerOptions = {}): Promise<NodeAgentPeer> {
-    this.peer?.close();
     const peer = await NodeAgentPeer.create({ toneHz: 660, watchHz: [440], name: this.id, ...opts });
+    await this.attachPeer(callId, peer);
     this.peer = peer;
+    return peer;
+  }
+
+  /** Opens the agent leg with a peer of the caller's making (e.g. a rig peer that does not decode). */
+  async attachPeer(callId: string, peer: AgentMediaPeer): Promise<void> {
+    this.#media?.close();
+    this.peer = undefined;
+    this.#media = peer;
     this.#peerCallId = callId;
     const res = await this.client.sendOffer(callId, peer.offerSdp);
     if (!res.ok) throw new Error(`${this.id}: rtc:offer refused: ${res.error} ${res.message}`);
     peer.trickle((c) => void this.client.sendCandidate(callId, c));
-    return peer;
   }
 
   close(): void {
-    this.peer?.close();
+    this.#media?.close();
     this.client.close();
   }
 }

@@ -20,7 +20,7 @@ export type IngestOutcome = DeliverOutcome['status'] | 'early-terminate' | 'perm
 export type PermissionReplyHandler = (e: Extract<IngestEvent, { kind: 'permission-reply' }>) => Promise<void>;
 
 /** Meta names a business-initiated call in connect's response; its webhooks may overtake that answer by a little. */
-const ALIAS_WAIT_MS = 3000;
+const ALIAS_WAIT_MS = 10_000;
 
 /**
  * Applies webhook events to call actors: `connect` creates the actor (a duplicate is a no-op), `terminate` and

@@ -67,9 +67,9 @@ describe.each(['forward', 'wrtc'] as const)('business-initiated calls on the %s 
     const peer = await alice.startMedia(callId, { toneHz: 660, watchHz: [880] });
     await waitUntil(() => alice.progress.some((p) => p.callId === callId && p.status === 'ringing'), {
       what: 'ringing',
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
-    await waitUntil(() => alice.live.includes(callId), { what: 'call:live', timeoutMs: 15_000 });
+    await waitUntil(() => alice.live.includes(callId), { what: 'call:live', timeoutMs: 30_000 });
     const simCall = [...sim.calls.values()].find((c) => c.to === to)!;
     expect(simCall.state).toBe('accepted');
     await new Promise((r) => setTimeout(r, 2500));

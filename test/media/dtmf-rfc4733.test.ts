@@ -2,7 +2,8 @@
  * Proof that RFC 4733 telephone-events (what WhatsApp sends for keys) reach the bridge's DTMF detector: headless
  * Chromium's RTCDTMFSender sends real PT 126 telephone-event/8000 packets over silent audio to a wrtc peer
  * connection, and DtmfTap finds the keys in the decoded audio, because libwebrtc's jitter buffer renders the events
- * as tones (src/media/DTMF.md). Skipped where /usr/bin/chromium is absent.
+ * as tones (src/media/engines/wrtc/DTMF.md); and that the forward engine reads the same packets directly, each key
+ * exactly once. Skipped where /usr/bin/chromium is absent.
  *
  * Loopback: Chromium's own candidates (eth0 or mDNS) are stripped before wrtc sees the offer; Chromium receives
  * only wrtc's loopback candidates and connects to those (wrtc then answers Chromium's host-local source address).
@@ -11,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { ForwardCall } from '../../src/media/engines/forward/call.js';
 import { DtmfTap } from '../../src/media/engines/wrtc/dtmf-tap.js';
 import { filterSdpCandidates, summarizeSdp } from '../../src/media/sdp.js';
 import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
@@ -112,6 +114,56 @@ describe.skipIf(!existsSync(CHROMIUM) || !HAS_INTERFACE)('RFC 4733 DTMF from Chr
     } finally {
       tap?.close();
       pc.close();
+      await browser.close();
+    }
+  });
+
+  it('the forward engine reads the keys Chromium sends as RFC 4733 events, each exactly once', async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--allow-loopback-in-peer-connection',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+    let call: ForwardCall | undefined;
+    try {
+      const page = await browser.newPage();
+      const offer = await page.evaluate(pageOffer);
+      // Chromium signals no loopback candidate, and the WhatsApp leg wants a complete offer: its interface
+      // candidates are stripped and a loopback discard-port candidate stands in (checks to it go nowhere). Chromium
+      // reaches the bridge's loopback candidate and is learned as a peer-reflexive one, as in the test above.
+      const stripped = filterSdpCandidates(offer, { allowedNetworks: LOOPBACK_NETWORKS });
+      const completed = stripped.replace(/(a=mid:[^\r]*\r\n)/, '$1a=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n');
+      call = await ForwardCall.create({ offerSdp: completed, allowedNetworks: LOOPBACK_NETWORKS });
+      const keys: string[] = [];
+      call.on('dtmf', (e) => keys.push(e.digit));
+      const answer = call.waAnswerSdp;
+      await page.evaluate(async (sdp) => {
+        await (globalThis as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription({ type: 'answer', sdp });
+      }, answer);
+      const c = call;
+      await waitUntil(() => c.waState === 'connected', 10_000, 'the WhatsApp leg connected');
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = '1590#*';
+      const canInsert = await page.evaluate((tones) => {
+        const sender = (globalThis as unknown as { pc: RTCPeerConnection }).pc.getSenders()[0];
+        sender?.dtmf?.insertDTMF(tones, 100, 70);
+        return sender?.dtmf?.canInsertDTMF ?? false;
+      }, sent);
+      expect(canInsert).toBe(true);
+      await waitUntil(() => keys.length >= sent.length, 5000, 'all keys');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(keys.join('')).toBe(sent);
+      console.info(`[media] RFC 4733 from Chromium on forward: sent ${sent}, read ${keys.join('')}`);
+    } finally {
+      call?.close();
       await browser.close();
     }
   });

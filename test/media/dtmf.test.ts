@@ -1,5 +1,5 @@
 /**
- * DTMF through the bridge. wrtc can neither send nor surface RFC 4733 events (src/media/DTMF.md), so the caller
+ * DTMF through the bridge. wrtc can neither send nor surface RFC 4733 events (src/media/engines/wrtc/DTMF.md), so the caller
  * plays in-band keys and the bridge (detectDtmf) finds them in the decoded WhatsApp audio after Opus at WhatsApp's
  * 16 kHz / 20 kbit/s settings.
  */

@@ -6,15 +6,20 @@
  * process nor reach another leg.
  */
 import { createSocket } from 'node:dgram';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForwardCall, OPUS_SILENCE } from '../../src/media/engines/forward/call.js';
 import { parseClip } from '../../src/media/opus/clips.js';
+import { readOggOpus } from '../../src/media/opus/ogg.js';
+import { RecordingTap } from '../../src/media/opus/recording.js';
 import { keyPressPackets } from '../../src/media/opus/telephone-event.js';
 import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
 import { CALLER, PLAYER } from '../../src/rtc/engine.js';
-import { encodeToneFile } from '../../src/testing/opus-fixtures.js';
+import { encodeToneFile, encodeToneFrames } from '../../src/testing/opus-fixtures.js';
+import { RawRtpPeer, type ReceivedPacket, tagOf } from '../../src/testing/raw-rtp-peer.js';
 import { sleep, waitUntil } from './helpers.js';
-import { RawRtpPeer, type ReceivedPacket, tagOf } from './raw-peer.js';
 
 const AGENT = 'agent:a1';
 const SUP = 'sup:s1';
@@ -245,5 +250,35 @@ describe('forward engine switch', () => {
     await sleep(200);
     expect(agent.received.length - after).toBeLessThanOrEqual(2);
     expectContinuous(agent.received.filter((p) => p.track === 0));
+  });
+
+  it('the recording tap writes what the caller said and what the caller heard, one Ogg Opus file each', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rec-'));
+    try {
+      r = await rig([AGENT]);
+      const { call, caller, legs } = r;
+      const agent = legs.get(AGENT)!;
+      const callerFrames = await encodeToneFrames(440, { seconds: 1 });
+      const agentFrames = await encodeToneFrames(660, { seconds: 1 });
+      caller.startFrames(callerFrames);
+      agent.startFrames(agentFrames);
+      call.startAgentAudio();
+      const tap = new RecordingTap({ dir, callId: 'c1' });
+      call.record(tap.sinks());
+      await sleep(1000);
+      call.record(null);
+      const paths = await Promise.all([tap.sinks().caller.close(), tap.sinks().agents.close()]);
+      expect(paths).toEqual([join(dir, 'c1.caller.ogg'), join(dir, 'c1.agents.ogg')]);
+      const said = readOggOpus(await readFile(paths[0]!)).packets.map((p) => Buffer.from(p.data));
+      const heard = readOggOpus(await readFile(paths[1]!)).packets.map((p) => Buffer.from(p.data));
+      const of = (list: Buffer[], frames: Buffer[]): number =>
+        list.filter((p) => frames.some((f) => f.equals(p))).length;
+      expect(of(said, callerFrames)).toBeGreaterThan(30);
+      expect(of(said, agentFrames)).toBe(0);
+      expect(of(heard, agentFrames)).toBeGreaterThan(30);
+      expect(of(heard, callerFrames)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@ import { ForwardCall } from './forward/call.js';
 import { CallBridge, WRTC_LACKS } from './wrtc/bridge.js';
 
 /** `wrtc`: libwebrtc decodes and re-encodes (caller ⇄ one agent only). */
-export const wrtcEngine: MediaEngine = {
+const wrtcEngine: MediaEngine = {
   name: 'wrtc',
   lacks: WRTC_LACKS,
   createCall: (opts) => CallBridge.create(opts),
@@ -11,7 +11,7 @@ export const wrtcEngine: MediaEngine = {
 };
 
 /** `forward`: Opus RTP forwarded without decoding, with players, routing, RFC 4733 DTMF and recording. */
-export const forwardEngine: MediaEngine = {
+const forwardEngine: MediaEngine = {
   name: 'forward',
   lacks: [],
   createCall: (opts) => ForwardCall.create(opts),

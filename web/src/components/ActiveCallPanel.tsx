@@ -14,6 +14,10 @@ export function ActiveCallPanel({
   onHangup,
   onToggleMute,
   onTakeOver,
+  held,
+  holdBusy,
+  onHold,
+  onResume,
 }: {
   call: ActiveCallView;
   media: MediaSnapshot | null;
@@ -22,6 +26,11 @@ export function ActiveCallPanel({
   onHangup: () => void;
   onToggleMute: () => void;
   onTakeOver: () => void;
+  /** The caller is on hold (hears music; the microphone is not forwarded). */
+  held: boolean;
+  holdBusy: boolean;
+  onHold: () => void;
+  onResume: () => void;
 }) {
   const now = useNow(500);
   const live = call.liveAt !== null;
@@ -50,7 +59,7 @@ export function ActiveCallPanel({
       </div>
 
       <p className="call-status" data-testid="call-status">
-        {statusText(call, media)}
+        {held ? 'On hold: the caller hears music and cannot hear you.' : statusText(call, media)}
       </p>
       {media?.error && (
         <p className="banner banner-error" role="alert" data-testid="media-error">
@@ -85,6 +94,28 @@ export function ActiveCallPanel({
         >
           {muted ? 'Unmute' : 'Mute'}
         </button>
+        {live &&
+          (held ? (
+            <button
+              type="button"
+              className="btn btn-secondary is-on"
+              data-testid="resume-call"
+              onClick={onResume}
+              disabled={holdBusy}
+            >
+              Resume
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-secondary"
+              data-testid="hold-call"
+              onClick={onHold}
+              disabled={holdBusy}
+            >
+              Hold
+            </button>
+          ))}
         <button type="button" className="btn btn-decline" data-testid="hangup" onClick={onHangup} disabled={hangingUp}>
           {hangingUp ? 'Hanging up…' : 'Hang up'}
         </button>

@@ -70,6 +70,10 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
             onHangup={() => void agent.hangup()}
             onToggleMute={agent.toggleMute}
             onTakeOver={agent.takeOverHere}
+            held={agent.heldCallId === state.call.callId}
+            holdBusy={agent.holdBusy}
+            onHold={() => void agent.hold()}
+            onResume={() => void agent.resume()}
           />
         )}
 

@@ -38,6 +38,11 @@ export interface AgentConsole {
   dialing: boolean;
   /** The dialled call's progress (`dialing`, `ringing`, `answered`, `failed`), for ringback and the status line. */
   outbound: { callId: string; status: string } | null;
+  /** The call this agent holds (the caller hears music), if any. */
+  heldCallId: string | null;
+  holdBusy: boolean;
+  hold: () => Promise<void>;
+  resume: () => Promise<void>;
   toggleMute: () => void;
   setPresence: (status: 'online' | 'away') => Promise<void>;
   /** Moves the call's audio to this tab (when another tab of this agent holds it). */
@@ -56,6 +61,7 @@ const errorNotice = (res: AckFailure): Notice => ({ tone: 'error', text: res.mes
 export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
   const { client, api, token, agentId } = opts;
   const [state, dispatch] = useReducer(agentReducer, initialAgentState);
+  const [heldCallId, setHeldCallId] = useState<string | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
   const processing = opts.processing ?? DEFAULT_PROCESSING;
@@ -94,11 +100,21 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
           },
         }),
       ),
-      client.on('session', (session) => dispatch({ type: 'session', session, now: now() })),
+      client.on('session', (session) => {
+        dispatch({ type: 'session', session, now: now() });
+        // A reloaded tab learns from the session whether its call is on hold.
+        setHeldCallId(session.activeCall?.state === 'on-hold' ? session.activeCall.callId : null);
+      }),
       client.on('call:offered', (offer) => dispatch({ type: 'offered', offer })),
       client.on('call:taken', (p) => dispatch({ type: 'taken', callId: p.callId, agentId: p.agentId, now: now() })),
       client.on('call:withdrawn', (p) => dispatch({ type: 'withdrawn', callId: p.callId })),
       client.on('call:ended', (p) => dispatch({ type: 'ended', callId: p.callId, reason: p.reason, now: now() })),
+      client.on('call:hold-alert', (p) =>
+        dispatch({
+          type: 'notice',
+          notice: { tone: 'info', text: `The caller has been on hold for ${Math.round(p.heldMs / 60_000)} min.` },
+        }),
+      ),
       client.on('call:live', (p) => dispatch({ type: 'live', callId: p.callId, liveAt: p.liveAt })),
       client.on('agent:presence', (p) => {
         if (p.agentId === agentId) dispatch({ type: 'presence', presence: p.presence });
@@ -230,6 +246,21 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     },
     [client, processing, stashMic],
   );
+  const [holdBusy, setHoldBusy] = useState(false);
+  const holdOrResume = useCallback(
+    async (hold: boolean) => {
+      const c = stateRef.current.call;
+      if (!client || !c) return;
+      setHoldBusy(true);
+      const res = hold ? await client.hold(c.callId) : await client.resume(c.callId);
+      setHoldBusy(false);
+      if (res.ok) setHeldCallId(hold ? c.callId : null);
+      else dispatch({ type: 'notice', notice: errorNotice(res) });
+    },
+    [client],
+  );
+  const hold = useCallback(() => holdOrResume(true), [holdOrResume]);
+  const resume = useCallback(() => holdOrResume(false), [holdOrResume]);
 
   const setPresence = useCallback(
     async (status: 'online' | 'away') => {
@@ -256,6 +287,10 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dial,
     dialing,
     outbound,
+    heldCallId: heldCallId !== null && heldCallId === state.call?.callId ? heldCallId : null,
+    holdBusy,
+    hold,
+    resume,
     toggleMute,
     setPresence,
     takeOverHere,

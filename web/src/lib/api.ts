@@ -1,7 +1,14 @@
 import { apiRequest } from '../../../src/client/agent-client.js';
-import type { AgentRow, CallDetail, CallSummary, ConsoleConfig, TodayStats } from '../../../src/shared/protocol.js';
+import type {
+  AgentRow,
+  CallDetail,
+  CallSummary,
+  ConsoleConfig,
+  QueuesView,
+  TodayStats,
+} from '../../../src/shared/protocol.js';
 
-export type { AgentRow, ConsoleConfig, TodayStats };
+export type { AgentRow, ConsoleConfig, QueuesView, TodayStats };
 
 const origin = () => window.location.origin;
 
@@ -22,6 +29,9 @@ export function createApi(token: string) {
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
+    queues: () => get<QueuesView>('/api/queues'),
+    pressDemoKeys: (callId: string, digits: string) =>
+      post<{ ok: boolean }>(`/api/demo/calls/${encodeURIComponent(callId)}/keys`, { digits }),
     /** The call's recording as a blob (supervisors), or null when it has none. */
     recording: async (id: string): Promise<Blob | null> => {
       const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/recording`, {

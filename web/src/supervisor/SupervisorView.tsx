@@ -5,6 +5,7 @@ import type { Api, ConsoleConfig } from '../lib/api.js';
 import { AgentsTable } from './AgentsTable.js';
 import { CallDrawer } from './CallDrawer.js';
 import { CallsTable } from './CallsTable.js';
+import { QueuesPanel } from './QueuesPanel.js';
 import { TodayFigures } from './TodayFigures.js';
 import { useSupervisorData } from './useSupervisorData.js';
 
@@ -62,6 +63,7 @@ export function SupervisorView({
         </p>
       )}
       <TodayFigures stats={today.data} />
+      <QueuesPanel api={api} demo={config?.demo ?? false} inMenu={active.filter((c) => c.state === 'ivr')} />
       <div className="supervisor-grid">
         <div className="supervisor-calls" data-testid="supervisor-calls">
           <CallsTable

@@ -292,10 +292,13 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
       this.safeEmit('leg-candidate', { legId, candidate: c });
     });
     if (previous) {
-      this.#log.info({ legId }, 'browser leg replaced by a new offer');
+      const which = legId === this.#o.agentLegId ? 'agent' : 'browser';
+      this.#log.info({ legId }, `${which} leg replaced by a new offer`);
       previous.leg.close();
     }
     this.#rebuildFanout();
+    // Let the caller send the answer before the first candidate goes out.
+    setImmediate(() => leg.releaseCandidates());
     return answer;
   }
 

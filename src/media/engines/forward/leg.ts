@@ -14,6 +14,7 @@ import {
   parseCandidate,
   parseSdp,
 } from '../../sdp.js';
+import { isRtcp } from './rtp.js';
 
 type Ndc = typeof nodeDataChannel;
 type PeerConnection = InstanceType<Ndc['PeerConnection']>;
@@ -85,6 +86,8 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   #closed = false;
   #remoteSet = false;
   #queuedRemote: IceCandidateMessage[] = [];
+  #holdCandidates = true;
+  #heldCandidates: IceCandidateMessage[] = [];
 
   constructor(opts: ForwardLegOptions) {
     super((event, err) => opts.logger.error({ err, event, leg: opts.id }, 'forward leg listener threw'));
@@ -150,8 +153,10 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
             allowedNetworks: this.#o.networks,
             announcedIp: this.#o.announcedIp,
           });
-          if (rewritten !== undefined)
-            this.safeEmit('candidate', { candidate: rewritten, sdpMid: mid, sdpMLineIndex: 0 });
+          if (rewritten === undefined) return;
+          const c = { candidate: rewritten, sdpMid: mid, sdpMLineIndex: 0 };
+          if (this.#holdCandidates) this.#heldCandidates.push(c);
+          else this.safeEmit('candidate', c);
         }),
       );
     }
@@ -181,8 +186,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
         track.onMessage((msg) => {
           if (this.#closed) return;
           const buf = msg as Buffer;
-          const byte1 = buf.length > 1 ? buf[1]! : 0;
-          this.safeEmit(byte1 >= 192 && byte1 <= 223 ? 'rtcp' : 'rtp', buf, index);
+          this.safeEmit(isRtcp(buf) ? 'rtcp' : 'rtp', buf, index);
         });
         this.#tracks.push(track);
       }
@@ -229,8 +233,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
       track.onMessage((msg) => {
         if (this.#closed) return;
         const buf = msg as Buffer;
-        const byte1 = buf.length > 1 ? buf[1]! : 0;
-        this.safeEmit(byte1 >= 192 && byte1 <= 223 ? 'rtcp' : 'rtp', buf, 0);
+        this.safeEmit(isRtcp(buf) ? 'rtcp' : 'rtp', buf, 0);
       });
       this.#tracks.push(track);
       this.#pc.setLocalDescription('offer');
@@ -255,6 +258,16 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     }
     this.#remoteSet = true;
     for (const c of this.#queuedRemote.splice(0)) this.addRemoteCandidate(c);
+  }
+
+  /**
+   * Emits the local candidates held back so far, then every new one as it is gathered: held until the answer has
+   * been handed out, so that no candidate reaches the browser before the answer does.
+   */
+  releaseCandidates(): void {
+    if (!this.#holdCandidates) return;
+    this.#holdCandidates = false;
+    for (const c of this.#heldCandidates.splice(0)) if (!this.#closed) this.safeEmit('candidate', c);
   }
 
   /** Sends one RTP or RTCP packet on audio m-line `index`; false when the track is not open. */
@@ -361,7 +374,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
 }
 
 /** The audio m-lines of an offer that carry Opus, with their payload types and directions (seen from us). */
-export function negotiate(offerSdp: string): NegotiatedAudio[] {
+function negotiate(offerSdp: string): NegotiatedAudio[] {
   const parsed = sdpTransform.parse(offerSdp);
   const out: NegotiatedAudio[] = [];
   for (const m of parsed.media) {

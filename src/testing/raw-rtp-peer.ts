@@ -5,8 +5,8 @@
  * timestamps, payload type, payload bytes).
  */
 import nodeDataChannel from 'node-datachannel';
-import { parseRtp } from '../../src/media/engines/forward/rtp.js';
-import type { IceCandidateMessage } from '../../src/rtc/engine.js';
+import { parseRtp } from '../media/engines/forward/rtp.js';
+import type { IceCandidateMessage } from '../rtc/engine.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Track = ReturnType<PeerConnection['addTrack']>;
@@ -47,6 +47,8 @@ export class RawRtpPeer {
   #state = 'new';
   #timer: NodeJS.Timeout | undefined;
   #sent = 0;
+  #answered = false;
+  #early: IceCandidateMessage[] = [];
 
   private constructor(pc: PeerConnection, tracks: Track[], offerSdp: string, ssrc: number) {
     this.#pc = pc;
@@ -125,9 +127,16 @@ export class RawRtpPeer {
 
   applyAnswer(sdp: string): void {
     this.#pc.setRemoteDescription(sdp, 'answer');
+    this.#answered = true;
+    for (const c of this.#early.splice(0)) this.addCandidate(c);
   }
 
+  /** Adds a trickled candidate; one that comes before the answer waits for it (as a browser's would). */
   addCandidate(c: IceCandidateMessage): void {
+    if (!this.#answered) {
+      this.#early.push(c);
+      return;
+    }
     const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
     this.#pc.addRemoteCandidate(line, c.sdpMid ?? 'audio');
   }
@@ -187,6 +196,13 @@ export class RawRtpPeer {
       p.writeUInt32BE(n++, tag.length);
       this.sendRtp(p);
     }, 20);
+  }
+
+  /** Sends these Opus frames in a loop, one every 20 ms, until stopped. */
+  startFrames(frames: readonly Buffer[]): void {
+    this.stop();
+    let n = 0;
+    this.#timer = setInterval(() => this.sendRtp(frames[n++ % frames.length]!), 20);
   }
 
   stop(): void {

@@ -1,0 +1,442 @@
+/**
+ * A load-rig peer that never decodes: a node-datachannel peer connection (libjuice ICE, DTLS-SRTP in native code)
+ * that sends numbered, pre-encoded Opus packets on a drift-free 20 ms clock and checks what arrives byte for byte
+ * (see numbered-opus.ts). One process of these can drive a hundred calls or more against a media process on the
+ * other core, where wrtc peers (decode, analyse) manage a dozen.
+ *
+ * Shapes:
+ * - `caller`: offers like WhatsApp: session `a=ice-lite`, `a=group:BUNDLE audio`, one `m=audio` with Opus 111 and
+ *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (candidates inside, loopback only). It fits the
+ *   simulator's `SimCaller`. Like the wrtc caller it is really a full ICE agent (libjuice has no lite mode), so
+ *   against a bridge the two agents settle the role conflict by RFC 8445's rule.
+ * - `agent`: offers like the console's browser (`mid 0`, Opus 111, trickle): fits `TestAgent`'s peer (offerSdp,
+ *   trickle, applyAnswer, addCandidate) and the media node's `leg.offer`.
+ * - {@link OpusRigPeer.answer}: answers another rig peer's offer directly (the no-bridge baseline).
+ */
+import { randomInt } from 'node:crypto';
+import nodeDataChannel from 'node-datachannel';
+import { keyPressPackets, TelephoneEventDeduper } from '../media/opus/telephone-event.js';
+import { DriftFreeTicker } from '../media/opus/ticker.js';
+import { normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
+import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
+import type { IceCandidateMessage } from '../rtc/engine.js';
+import type { CallerFactory } from '../sim/simulator.js';
+import {
+  ClipReceiver,
+  epochMs,
+  NumberedReceiver,
+  type NumberedReport,
+  NumberedSender,
+  readMarker,
+} from './numbered-opus.js';
+
+type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
+type Track = ReturnType<PeerConnection['addTrack']>;
+
+export type RigShape = 'caller' | 'agent';
+
+export interface OpusRigPeerOptions {
+  /** One-frame Opus packets to cycle through (e.g. encodeToneFrames(440)). */
+  frames: readonly Buffer[];
+  /** Identifies this peer's stream in the markers. @default random */
+  stream?: number;
+  /** Start sending at once (true) or only after {@link startSending}. @default true */
+  send?: boolean;
+  /** @default 111 */
+  opusPt?: number;
+  /** @default 126 */
+  dtmfPt?: number;
+  /** Local address to bind. @default 127.0.0.1 */
+  bindAddress?: string;
+  /** Longest wait for ICE gathering of a complete offer or answer. @default 3000 */
+  gatherTimeoutMs?: number;
+  /** The shared 20 ms clock. @default DriftFreeTicker.shared */
+  ticker?: DriftFreeTicker;
+  name?: string;
+}
+
+let loggerSet = false;
+
+/** One rig peer; see the file comment. `close()` is idempotent and stops its timer subscription. */
+export class OpusRigPeer {
+  readonly sender: NumberedSender;
+  readonly shape: RigShape | 'answer';
+  readonly #pc: PeerConnection;
+  readonly #track: Track;
+  readonly #ssrc = randomInt(1, 0xffff_ffff);
+  readonly #opusPt: number;
+  readonly #dtmfPt: number;
+  readonly #ticker: DriftFreeTicker;
+  readonly #networks = new NetworkFilter(LOOPBACK_NETWORKS);
+  readonly #receivers = new Map<number, NumberedReceiver>();
+  readonly #dtmf = new TelephoneEventDeduper();
+  readonly #pendingEvents: { payload: Buffer; marker: boolean; timestamp: number; dueAt: number }[] = [];
+  #clip: ClipReceiver | undefined;
+  #offerSdp = '';
+  #state = 'new';
+  /** Every state the connection went through (for a clear error when it does not connect). */
+  readonly #states: string[] = [];
+  #seq = randomInt(0, 0x8000);
+  #timestamp = randomInt(0, 0x7fff_ffff);
+  #stopTicker: (() => void) | undefined;
+  #sink: ((c: IceCandidateMessage) => void) | undefined;
+  #held: IceCandidateMessage[] = [];
+  #closed = false;
+  #remoteSet = false;
+  #answer: string | undefined;
+  #queued: IceCandidateMessage[] = [];
+  #acceptedAt: number | null = null;
+  #lastPacketAt = 0;
+  /** Packets received that carry no marker of a known sender: silence, prompts, music. */
+  unnumbered = 0;
+  /** Telephone-event packets received (a bridge must never forward them as audio). */
+  eventPackets = 0;
+  /** Numbered packets from streams no receiver was registered for. */
+  unknownStreams = 0;
+  rtcpReceived = 0;
+  readonly digits: string[] = [];
+
+  /** A peer that offers in `shape` (see the file comment). */
+  static async offer(shape: RigShape, opts: OpusRigPeerOptions): Promise<OpusRigPeer> {
+    const peer = new OpusRigPeer(shape, opts, shape === 'caller' ? 'audio' : '0');
+    try {
+      await peer.#makeOffer(opts.gatherTimeoutMs ?? 3000);
+      return peer;
+    } catch (err) {
+      peer.close();
+      throw err;
+    }
+  }
+
+  /** A peer that answers `offerSdp` (complete answer); resolves with the peer and its answer. */
+  static async answer(offerSdp: string, opts: OpusRigPeerOptions): Promise<{ peer: OpusRigPeer; answerSdp: string }> {
+    const mid = /a=mid:(\S+)/.exec(offerSdp)?.[1] ?? '0';
+    const peer = new OpusRigPeer('answer', opts, mid);
+    try {
+      const gathered = peer.#gathered(opts.gatherTimeoutMs ?? 3000);
+      peer.#pc.setRemoteDescription(offerSdp, 'offer');
+      peer.#remoteSet = true;
+      peer.#pc.setLocalDescription('answer');
+      await gathered;
+      const sdp = peer.#pc.localDescription()?.sdp;
+      if (!sdp) throw new Error('no local answer after gathering');
+      return { peer, answerSdp: sdp };
+    } catch (err) {
+      peer.close();
+      throw err;
+    }
+  }
+
+  private constructor(shape: RigShape | 'answer', opts: OpusRigPeerOptions, mid: string) {
+    if (!loggerSet) {
+      loggerSet = true;
+      nodeDataChannel.initLogger('Fatal', () => {});
+    }
+    this.shape = shape;
+    this.#opusPt = opts.opusPt ?? 111;
+    this.#dtmfPt = opts.dtmfPt ?? 126;
+    this.#ticker = opts.ticker ?? DriftFreeTicker.shared;
+    this.sender = new NumberedSender(opts.stream ?? randomInt(1, 0xffff_ffff), opts.frames);
+    this.#pc = new nodeDataChannel.PeerConnection(opts.name ?? `rig-${shape}`, {
+      iceServers: [],
+      disableAutoNegotiation: true,
+      bindAddress: opts.bindAddress ?? '127.0.0.1',
+    });
+    this.#pc.onStateChange((s) => {
+      this.#state = s;
+      this.#states.push(s);
+    });
+    this.#pc.onLocalCandidate((candidate, sdpMid) => {
+      const c = { candidate, sdpMid, sdpMLineIndex: 0 };
+      if (this.#sink) this.#sink(c);
+      else this.#held.push(c);
+    });
+    const audio = new nodeDataChannel.Audio(mid, 'SendRecv');
+    audio.addOpusCodec(this.#opusPt, 'minptime=10;useinbandfec=1');
+    audio.addAudioCodec(this.#dtmfPt, 'telephone-event/8000');
+    if (shape === 'caller') audio.addSSRC(this.#ssrc, 'WhatsAppAudioStream1', 'WhatsAppStream', 'WhatsAppTrack1');
+    else audio.addSSRC(this.#ssrc, `rig-${this.sender.stream}`, 'rig', `rig-track-${this.sender.stream}`);
+    this.#track = this.#pc.addTrack(audio);
+    this.#track.onMessage((msg) => this.#onPacket(msg));
+    if (opts.send ?? true) this.startSending();
+  }
+
+  /** The offer to give the far side (complete, loopback candidates only; `a=ice-lite` for a caller). */
+  get offerSdp(): string {
+    return this.#offerSdp;
+  }
+
+  /** Peer connection state as libdatachannel reports it (`connected` = ICE and DTLS up). */
+  get state(): string {
+    return this.#closed ? 'closed' : this.#state;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get acceptedAt(): number | null {
+    return this.#acceptedAt;
+  }
+
+  /** Sends local candidates (trickled after a complete offer they are duplicates, which ICE ignores). */
+  trickle(sink: (c: IceCandidateMessage) => void): void {
+    this.#sink = sink;
+    for (const c of this.#held.splice(0)) sink(c);
+  }
+
+  /**
+   * Applies the far side's answer. A caller checks it like WhatsApp does (validateWhatsAppAnswer) and takes the
+   * same answer twice (pre_accept, then accept) as one; a different second answer is refused.
+   */
+  async applyAnswer(sdp: string): Promise<void> {
+    if (this.#closed) throw new Error('the rig peer is closed');
+    if (this.shape === 'caller') {
+      if (this.#answer !== undefined) {
+        if (normalizeSdp(sdp) === this.#answer) return;
+        throw new Error('the answer differs from the one applied before (accept must match pre_accept)');
+      }
+      const check = validateWhatsAppAnswer(sdp);
+      if (!check.ok) throw new Error(`WhatsApp would refuse this answer: ${check.errors.join('; ')}`);
+      this.#answer = normalizeSdp(sdp);
+    }
+    this.#pc.setRemoteDescription(sdp, 'answer');
+    this.#remoteSet = true;
+    for (const c of this.#queued.splice(0)) await this.addCandidate(c);
+  }
+
+  async addCandidate(c: IceCandidateMessage): Promise<boolean> {
+    if (this.#closed) return false;
+    const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
+    const address = line.split(' ')[4];
+    if (!address || !this.#networks.allows(address)) return false;
+    if (!this.#remoteSet) {
+      // libdatachannel refuses candidates before the remote description (and then the description itself).
+      this.#queued.push(c);
+      return true;
+    }
+    try {
+      this.#pc.addRemoteCandidate(line, c.sdpMid ?? '0');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resolves when ICE and DTLS are up and the track is open. */
+  async waitConnected(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.#state === 'connected' && this.#track.isOpen())) {
+      if (this.#closed) throw new Error('the rig peer closed before connecting');
+      if (this.#state === 'failed') throw new Error('the rig peer connection failed');
+      if (Date.now() > deadline)
+        throw new Error(`the rig peer did not connect within ${timeoutMs} ms (${this.#state})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Starts sending a numbered packet every 20 ms (packets before the track opens are counted as sent and lost). */
+  startSending(): void {
+    if (this.#stopTicker || this.#closed) return;
+    this.#stopTicker = this.#ticker.subscribe(() => this.#sendFrame());
+  }
+
+  stopSending(): void {
+    this.#stopTicker?.();
+    this.#stopTicker = undefined;
+  }
+
+  /**
+   * Presses keys as RFC 4733 telephone-events in the audio stream (marker, one timestamp per key, growing duration,
+   * three end packets), 100 ms per key and 100 ms apart. Resolves when the last key's packets are queued.
+   */
+  async sendDtmf(digits: string, opts: { durationMs?: number; gapMs?: number } = {}): Promise<void> {
+    const duration = opts.durationMs ?? 100;
+    const gap = opts.gapMs ?? 100;
+    const start = epochMs();
+    let at = start;
+    for (const d of digits) {
+      // Each key's timestamp is the audio clock at its start, so every key press has its own.
+      const timestamp = (this.#timestamp + Math.round((at - start) * 48)) >>> 0;
+      for (const p of keyPressPackets(d, { timestamp, durationMs: duration })) {
+        this.#pendingEvents.push({ ...p, dueAt: at + p.offsetMs });
+      }
+      at += duration + gap;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, at - epochMs())));
+  }
+
+  /** Counts and checks the numbered packets of `sender` from now on. */
+  expect(sender: NumberedSender): NumberedReceiver {
+    let r = this.#receivers.get(sender.stream);
+    if (!r) {
+      r = new NumberedReceiver(sender);
+      this.#receivers.set(sender.stream, r);
+    }
+    return r;
+  }
+
+  /** Checks that a looped clip (music) arrives frame by frame, in order. */
+  expectClip(frames: readonly Buffer[]): ClipReceiver {
+    this.#clip = new ClipReceiver(frames);
+    return this.#clip;
+  }
+
+  /** The clip check set by {@link expectClip}, if any. */
+  get clipReceiver(): ClipReceiver | undefined {
+    return this.#clip;
+  }
+
+  /** What arrived from `sender` over a window (see NumberedReceiver.report). */
+  report(sender: NumberedSender, window: { since: number; until: number; settleMs?: number }): NumberedReport {
+    return this.expect(sender).report(window);
+  }
+
+  // SimCaller
+  markAccepted(at: number = epochMs()): void {
+    this.#acceptedAt ??= at;
+  }
+
+  /** Packets (silence included) arrived in the last 2 s: what WhatsApp's no-media watchdog looks at. */
+  receivingAudio(): boolean {
+    return this.#lastPacketAt > 0 && epochMs() - this.#lastPacketAt < 2000;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stopSending();
+    try {
+      this.#track.close();
+    } catch {
+      // already closed
+    }
+    try {
+      this.#pc.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  async #makeOffer(gatherTimeoutMs: number): Promise<void> {
+    const gathered = this.#gathered(gatherTimeoutMs);
+    this.#pc.setLocalDescription('offer');
+    await gathered;
+    const sdp = this.#pc.localDescription()?.sdp;
+    if (!sdp) throw new Error('no local offer after gathering');
+    this.#offerSdp = this.shape === 'caller' ? likeMeta(sdp) : sdp;
+  }
+
+  #gathered(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.#pc.onGatheringStateChange((s) => {
+        if (s === 'complete') {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+  }
+
+  #sendFrame(): void {
+    if (this.#closed) return;
+    const now = epochMs();
+    const payload = this.sender.next(now);
+    this.#timestamp = (this.#timestamp + 960) >>> 0;
+    if (!this.#track.isOpen()) return;
+    this.#send(false, this.#opusPt, this.#timestamp, payload);
+    while (this.#pendingEvents.length > 0 && (this.#pendingEvents[0] as { dueAt: number }).dueAt <= now + 10) {
+      const e = this.#pendingEvents.shift() as { payload: Buffer; marker: boolean; timestamp: number };
+      this.#send(e.marker, this.#dtmfPt, e.timestamp, e.payload);
+    }
+  }
+
+  #send(marker: boolean, pt: number, timestamp: number, payload: Buffer): void {
+    const out = Buffer.allocUnsafe(12 + payload.length);
+    out[0] = 0x80;
+    out[1] = (marker ? 0x80 : 0) | pt;
+    out.writeUInt16BE(this.#seq, 2);
+    this.#seq = (this.#seq + 1) & 0xffff;
+    out.writeUInt32BE(timestamp >>> 0, 4);
+    out.writeUInt32BE(this.#ssrc, 8);
+    payload.copy(out, 12);
+    try {
+      this.#track.sendMessageBinary(out);
+    } catch {
+      // The track closed between the check and the send.
+    }
+  }
+
+  #onPacket(msg: Buffer): void {
+    if (this.#closed || msg.length < 12) return;
+    const b1 = msg[1] as number;
+    if (b1 >= 192 && b1 <= 223) {
+      this.rtcpReceived++;
+      return;
+    }
+    const b0 = msg[0] as number;
+    if (b0 >> 6 !== 2) return;
+    let offset = 12 + (b0 & 0x0f) * 4;
+    if (b0 & 0x10) {
+      if (msg.length < offset + 4) return;
+      offset += 4 + msg.readUInt16BE(offset + 2) * 4;
+    }
+    let end = msg.length;
+    if (b0 & 0x20) end -= msg[msg.length - 1] as number;
+    if (end < offset) return;
+    const payload = msg.subarray(offset, end);
+    const now = epochMs();
+    this.#lastPacketAt = now;
+    const pt = b1 & 0x7f;
+    if (pt === this.#dtmfPt) {
+      this.eventPackets++;
+      for (const d of this.#dtmf.push(payload, msg.readUInt32BE(4))) this.digits.push(d.digit);
+      return;
+    }
+    const marker = readMarker(payload);
+    if (!marker) {
+      this.unnumbered++;
+      this.#clip?.take(payload);
+      return;
+    }
+    const r = this.#receivers.get(marker.stream);
+    if (r) r.take(payload, marker, now);
+    else this.unknownStreams++;
+  }
+}
+
+/** node-datachannel's offer shaped like WhatsApp's: session-level `a=ice-lite`, loopback candidates only. */
+function likeMeta(sdp: string): string {
+  const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
+  const out: string[] = [];
+  let inserted = false;
+  for (const l of lines) {
+    if (!inserted && l.startsWith('m=')) {
+      out.push('a=ice-lite');
+      inserted = true;
+    }
+    if (l === 'a=ice-options:trickle' || l.startsWith('a=ice-options:')) continue;
+    out.push(l);
+  }
+  return `${out.join('\r\n')}\r\n`;
+}
+
+/**
+ * Simulated WhatsApp callers for the simulator that do not decode: each call's caller is a rig peer sending
+ * `frames` numbered (see {@link OpusRigPeer}). The peers are kept in `peers` by call id for the test to check.
+ */
+export function createRigCallerFactory(frames: readonly Buffer[]): {
+  factory: CallerFactory;
+  peers: Map<string, OpusRigPeer>;
+} {
+  const peers = new Map<string, OpusRigPeer>();
+  return {
+    peers,
+    factory: async (callId) => {
+      const peer = await OpusRigPeer.offer('caller', { frames, name: callId.slice(0, 16) });
+      peers.set(callId, peer);
+      return peer;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Queue drills on the multi-process topology (2 http behind the balancer, 2 workers, 1 forward media node): an
+ * http replica and a worker are SIGKILLed while callers wait in the queue. No caller is lost and the order of
+ * service is still the order of entry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
+import type { CallDetail } from '../../src/shared/protocol.js';
+import { createCallerFactory } from '../../src/sim/caller-factory.js';
+import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
+import { TestAgent } from '../../src/testing/agent-harness.js';
+import { newSimulator } from '../harness.js';
+import { cleanupPrefix, loginToken, redisUrl, testPrefix, waitUntil } from '../helpers.js';
+import { autoAnswer } from '../queue-agents.js';
+
+describe('queue drills on the cluster topology', () => {
+  let prefix: string;
+  let sim: WhatsAppSimulator;
+  let cluster: Cluster;
+  let boss: string;
+  const agents: TestAgent[] = [];
+
+  const detail = async (id: string) => {
+    const res = await fetch(`${cluster.url}/api/calls/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${boss}` },
+    });
+    return (await res.json()) as CallDetail;
+  };
+
+  beforeAll(async () => {
+    prefix = testPrefix();
+    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 0 });
+    await sim.start();
+    cluster = await startCluster({
+      http: 2,
+      worker: 2,
+      media: 1,
+      sim: false,
+      port: 0,
+      redisUrl: redisUrl(),
+      env: {
+        KEY_PREFIX: prefix,
+        GRAPH_API_BASE_URL: sim.baseUrl,
+        GRAPH_TIMEOUT_MS: '1500',
+        AGENTS_FILE: 'test/fixtures/agents.test.json',
+        ROUTING_FILE: 'test/fixtures/routing.queue.json',
+        MEDIA_ENGINE: 'forward',
+        MEDIA_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+        WRAP_UP_SECONDS: '0',
+        WORKER_LOCK_MS: '3000',
+        LOG_LEVEL: 'info',
+      },
+      ...(process.env.TEST_CHILD_LOGS ? { echo: (l: string) => process.stdout.write(`${l}\n`) } : {}),
+    });
+    sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
+    boss = await loginToken(cluster.url, 'boss', 'pw');
+  }, 180_000);
+  afterAll(async () => {
+    for (const a of agents) a.close();
+    await cluster?.stop();
+    await sim?.stop();
+    await cleanupPrefix(prefix);
+  }, 120_000);
+
+  it('SIGKILL an http replica and a worker while callers wait: none is lost and they are served in order', async () => {
+    const calls: SimCall[] = [];
+    const place = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        calls.push((await sim.placeCall({ name: `Waiting ${calls.length}` })).call);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    };
+    // Nobody is online: every caller is answered by the business and waits.
+    await place(6);
+    for (const c of calls) await c.waitFor('accepted', 15_000);
+    await waitUntil(
+      async () => (await Promise.all(calls.map((c) => detail(c.callId)))).every((d) => d.state === 'queued'),
+      {
+        what: 'six callers queued',
+      },
+    );
+    cluster.http[0]!.proc.kill('SIGKILL');
+    cluster.worker[0]!.proc.kill('SIGKILL');
+    // More callers arrive while a replica and a worker are gone.
+    await place(2);
+    for (const c of calls.slice(6)) await c.waitFor('accepted', 20_000);
+
+    const violations: string[] = [];
+    const served: string[] = [];
+    for (const id of ['a1', 'a2']) {
+      const agent = await TestAgent.connect(cluster.url, id, { password: 'pw' });
+      autoAnswer(agent, violations, served);
+      agents.push(agent);
+    }
+    for (const c of calls) await c.waitFor('ended', 90_000);
+    const details = await Promise.all(calls.map((c) => detail(c.callId)));
+    expect(violations).toEqual([]);
+    expect(served).toHaveLength(calls.length);
+    for (const d of details) expect(d.reason, d.id).toBe('completed');
+    const byEntry = [...details].sort((a, b) => a.createdAt - b.createdAt);
+    const offered = byEntry.map((d) => d.offeredAt!);
+    expect(offered).toEqual([...offered].sort((a, b) => a - b));
+    for (const c of calls) {
+      expect(
+        sim
+          .actionsFor(c.callId)
+          .filter((a) => a.ok)
+          .map((a) => a.action),
+      ).toEqual(['pre_accept', 'accept', 'terminate']);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * A caller presses a key with RFC 4733 telephone-events (as WhatsApp sends them) during the menu: the forward
+ * media node reads it from the WhatsApp leg, the call keeps the choice and waits in that team's queue.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallDetail } from '../../src/shared/protocol.js';
+import { KeypadCaller } from '../../src/sim/keypad-caller.js';
+import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
+import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+
+describe('IVR key press (RFC 4733) on the forward engine', () => {
+  let prefix: string;
+  let sim: WhatsAppSimulator;
+  let svc: InProcessService;
+  let media: ChildService;
+  let boss: string;
+
+  beforeAll(async () => {
+    prefix = testPrefix();
+    sim = newSimulator({ callerFactory: () => KeypadCaller.create(), mediaWatchdogMs: 0 });
+    await sim.start();
+    const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', ROUTING_FILE: 'test/fixtures/routing.ivr.json' };
+    svc = await startInProcess(prefix, sim, env);
+    media = await spawnRole('media', prefix, { ...env, MEDIA_ENGINE: 'forward' });
+    await waitUntil(async () => (await svc.core.nodes.place()) !== undefined, { what: 'a media node' });
+    boss = await loginToken(svc.url, 'boss', 'pw');
+  });
+  afterAll(async () => {
+    await media?.stop();
+    await svc?.stop();
+    await sim?.stop();
+    await cleanupPrefix(prefix);
+  });
+
+  const detail = async (id: string) => {
+    const res = await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${boss}` },
+    });
+    return (await res.json()) as CallDetail;
+  };
+
+  it.each([
+    ['1', ['sales']],
+    ['2', ['support']],
+  ])(
+    'pressing %s during the menu puts the call in the queue of %j, with the choice in its timeline',
+    async (key, teams) => {
+      const { call } = await sim.placeCall({ name: 'Keypad' });
+      await call.waitFor('accepted', 15_000);
+      const caller = call.caller as KeypadCaller;
+      await waitUntil(() => caller.connected, { what: 'the caller leg' });
+      expect((await detail(call.callId)).state).toBe('ivr');
+      await caller.sendDtmf(key);
+      const d = await waitUntil(
+        async () => {
+          const x = await detail(call.callId);
+          return x.state === 'queued' ? x : undefined;
+        },
+        { what: 'queued after the key' },
+      );
+      expect(d.ivrChoice).toBe(key);
+      expect(d.queueTeams).toEqual(teams);
+      expect(d.dtmf).toBe(key);
+      expect(d.timeline.some((t) => t.event === 'MEDIA.DTMF' && t.detail === `digit=${key}` && t.to === 'queued')).toBe(
+        true,
+      );
+      await sim.hangup(call.callId);
+      await call.waitFor('ended', 10_000);
+      const ended = await waitUntil(
+        async () => {
+          const x = await detail(call.callId);
+          return x.state === 'ended' ? x : undefined;
+        },
+        { what: 'ended' },
+      );
+      expect(ended.reason).toBe('abandoned');
+      // Nothing went to Meta after the caller hung up.
+      expect(sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept']);
+    },
+  );
+});
