@@ -10,6 +10,7 @@ import { CallStore } from './machines/call.store.js';
 import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
+import { CallbackStarter } from './outbound/callback.starter.js';
 import { DialService } from './outbound/dial.service.js';
 import { DirRecordingStore, type RecordingStore, S3RecordingStore } from './recording/recording.store.js';
 import { QueueDispatcher } from './routing/queue.dispatch.js';
@@ -103,7 +104,8 @@ export function createCore(
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, callQueue, metrics });
+  const callbacks = new CallbackStarter({ config, logger, recordFor: (id) => routing.recordFor(id) });
+  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, callQueue, metrics, callbacks });
   const deliverer = new Deliverer({
     store,
     dispatcher,
@@ -112,6 +114,7 @@ export function createCore(
     retentionMs: config.calls.retentionMs,
     onTransition: opts.onTransition,
   });
+  callbacks.deliverer = deliverer;
   const queueDispatcher = new QueueDispatcher({
     redis,
     keys,
@@ -129,6 +132,8 @@ export function createCore(
     media,
     logger,
     claimTtlMs: config.calls.maxCallMs + config.calls.acceptDeadlineMs + 60_000,
+    // `dial` is made below; the check runs only when an agent accepts a callback.
+    callbackCheck: (agentId, to) => dial.callbackCheck(agentId, to),
   });
   const dial = new DialService({
     deliverer,

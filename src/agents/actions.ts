@@ -12,7 +12,7 @@ const fail = (error: AckError, message: string): ActionResult => ({ ok: false, e
 
 const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'on-hold', 'dialing', 'calling'];
 /** States in which a call rings agents: `queued` is a business-answered call offered from its queue. */
-const OFFERED_STATES = ['agent-offered', 'queued'];
+const OFFERED_STATES = ['agent-offered', 'queued', 'callback-queued'];
 
 /**
  * What an agent can do to a call, for the socket handlers and the pagehide beacon. Every answer is an ack: late,
@@ -28,6 +28,11 @@ export class AgentActions {
       logger: Logger;
       /** How long an agent's claim on a call may last at most (a safety net; released when the call ends). */
       claimTtlMs: number;
+      /**
+       * Before a callback is dialled: the user's call permission and Meta's limits (undefined = may call; else the
+       * refusal for the agent, e.g. `no-permission` after a request went out).
+       */
+      callbackCheck?: ((agentId: string, to: string) => Promise<ActionResult | undefined>) | undefined;
     },
   ) {}
 
@@ -45,7 +50,7 @@ export class AgentActions {
     const call = await this.#load(callId);
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (!OFFERED_STATES.includes(call.state) || (call.state === 'queued' && !call.ctx.offer)) {
+    if (!OFFERED_STATES.includes(call.state) || (call.state !== 'agent-offered' && !call.ctx.offer)) {
       if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
       return call.ctx.agentId
         ? fail('already-taken', 'Another agent answered this call first.')
@@ -55,6 +60,10 @@ export class AgentActions {
       return call.ctx.offeredAgents.includes(agentId)
         ? fail('not-offered', 'This call is no longer offered to you.')
         : fail('not-offered', 'This call was never offered to you.');
+    }
+    if (call.state === 'callback-queued' && this.deps.callbackCheck) {
+      const refused = await this.deps.callbackCheck(agentId, call.ctx.outbound?.to ?? call.ctx.caller.waId ?? '');
+      if (refused) return refused;
     }
     const claimed = await presence.claim(agentId, callId, this.deps.claimTtlMs);
     if (claimed !== callId) return fail('busy', 'You are already on another call.');

@@ -75,6 +75,8 @@ export type Effect =
   | { type: 'queue.announce'; nodeId: string; playId: string; teams: string[] }
   /** The caller has been on hold a long time: tell the agent. */
   | { type: 'agents.holdAlert'; agentId: string; heldMs: number }
+  /** The caller asked to be called back: a callback task takes their place in the queue (`cb.<callId>`). */
+  | { type: 'callback.create' }
   /** Recording tap on or off (pause = off); the media node saves the files when the call's media closes. */
   | { type: 'media.record'; nodeId: string; on: boolean }
   /** Business-initiated: the WhatsApp leg makes a complete offer; the node reports MEDIA.WA_OFFER. */

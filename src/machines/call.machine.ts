@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { callbackEntryEffects, callbackKeyTransition, callbackQueuedState } from './call.callback.js';
 import type { Effect } from './call.effects.js';
 import { outboundEntryEffects, outboundStates } from './call.outbound.js';
 import {
@@ -162,21 +163,36 @@ export const callMachine = setup({
     dtmf: '',
     direction: input.direction ?? 'inbound',
     recording: initialRecording(input.record),
-    outbound: input.outbound ? { to: input.outbound.to, metaCallId: undefined, ringingAt: undefined } : undefined,
+    callback: input.callback
+      ? { fromCallId: input.callback.fromCallId, dialDeadlineMs: input.callback.dialDeadlineMs }
+      : undefined,
+    outbound:
+      input.outbound || input.callback
+        ? { to: input.outbound?.to ?? input.caller.waId ?? '', metaCallId: undefined, ringingAt: undefined }
+        : undefined,
     flow: input.business?.flow,
     mediaNodeId: input.business?.mediaNodeId ?? input.outbound?.mediaNodeId,
     answeredAt: undefined,
     ivr: { attempt: 0, choice: undefined, choiceAt: undefined },
-    queue: input.business?.flow.ivr
-      ? undefined
-      : input.business && {
-          teams: input.business.flow.queue.teams,
-          priority: input.business.flow.queue.priority,
-          enteredAt: input.at,
+    queue: input.callback
+      ? {
+          teams: input.callback.teams,
+          priority: input.callback.priority,
+          enteredAt: input.callback.enteredAt,
           leftAt: undefined,
           overflowed: false,
           announceSeq: 0,
-        },
+        }
+      : input.business?.flow.ivr
+        ? undefined
+        : input.business && {
+            teams: input.business.flow.queue.teams,
+            priority: input.business.flow.queue.priority,
+            enteredAt: input.at,
+            leftAt: undefined,
+            overflowed: false,
+            announceSeq: 0,
+          },
     leaving: undefined,
     hold: { since: undefined, totalMs: 0, seq: 0 },
     holdAlertMs: input.holdAlertMs ?? 60_000,
@@ -184,15 +200,17 @@ export const callMachine = setup({
   entry: {
     type: 'effect',
     params: ({ context }) =>
-      context.direction === 'outbound'
-        ? outboundEntryEffects(context)
-        : context.flow
-          ? businessStartEffects(context)
-          : [
-              { type: 'call.created' },
-              timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
-              { type: 'queue.join' },
-            ],
+      context.callback
+        ? callbackEntryEffects(context)
+        : context.direction === 'outbound'
+          ? outboundEntryEffects(context)
+          : context.flow
+            ? businessStartEffects(context)
+            : [
+                { type: 'call.created' },
+                timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
+                { type: 'queue.join' },
+              ],
   },
   initial: 'start',
   states: {
@@ -200,6 +218,7 @@ export const callMachine = setup({
     // queue); the others ring agents.
     start: {
       always: [
+        { guard: ({ context }) => context.callback !== undefined, target: 'callback-queued' },
         { guard: ({ context }) => context.direction === 'outbound', target: 'dialing' },
         { guard: ({ context }) => context.flow?.ivr !== undefined, target: 'ivr' },
         { guard: ({ context }) => context.flow !== undefined, target: 'queued' },
@@ -207,8 +226,10 @@ export const callMachine = setup({
       ],
     },
     ivr: ivrState,
-    queued: queuedState,
+    // The callback key while waiting: a callback task takes the caller's place (call.callback.ts).
+    queued: { ...queuedState, on: { ...queuedState.on, 'MEDIA.DTMF': callbackKeyTransition } },
     ...outboundStates,
+    'callback-queued': callbackQueuedState,
     ringing: {
       entry: [
         assign({ routingSeq: ({ context }) => context.routingSeq + 1, offer: undefined }),

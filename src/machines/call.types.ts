@@ -1,4 +1,6 @@
 /** The call actor's data: why calls end, its context, input, events and state names. */
+
+import type { CallbackContext } from './call.callback.js';
 import type { GraphAction, TimerName } from './call.effects.js';
 import type { RecordingContext, RecordPolicy } from './call.recording.js';
 
@@ -37,6 +39,8 @@ export const END_REASONS = [
   'declined',
   /** Business-initiated: the user did not answer in time. */
   'not-answered',
+  /** The caller asked to be called back from the queue (a callback task took their place). */
+  'callback-requested',
   /** Answered by the business (IVR or queue); the caller hung up before reaching an agent. */
   'abandoned',
   /** The IVR got no usable key after every retry and has no default option: goodbye. */
@@ -175,6 +179,8 @@ export interface CallContext {
   direction?: 'inbound' | 'outbound' | undefined;
   /** Business-initiated calls only. */
   outbound?: OutboundContext | undefined;
+  /** A callback task (a business-initiated call waiting in the queue for an agent). */
+  callback?: CallbackContext | undefined;
   /** Call recording (routing file `record`); absent = off. */
   recording?: RecordingContext | undefined;
 }
@@ -210,6 +216,8 @@ export interface CallInput {
   outbound?: { to: string; agentId: string; mediaNodeId: string } | undefined;
   /** The number's recording policy (routing file). @default 'off' */
   record?: RecordPolicy | undefined;
+  /** A callback task: the queues it waits in (with the caller's original place) and the dial's deadline. */
+  callback?: { fromCallId: string; teams: string[]; priority: number; enteredAt: number; dialDeadlineMs: number };
 }
 
 type At = { at: number };
@@ -294,5 +302,7 @@ export const CALL_STATES = [
   'dialing',
   /** Business-initiated: `connect` sent; the user's phone rings until ACCEPTED. */
   'calling',
+  /** A callback task waiting in the queue for an agent. */
+  'callback-queued',
 ] as const;
 export type CallState = (typeof CALL_STATES)[number];

@@ -95,7 +95,16 @@ export class DialService {
     }
   }
 
-  async #checkAndPlace(agentId: string, to: string): Promise<DialResult> {
+  /**
+   * Before a callback task is dialled: the same permission and limit checks as a dial (a request goes out when the
+   * user has no permission). Undefined when the call may go out; else the refusal for the accepting agent.
+   */
+  async callbackCheck(agentId: string, to: string): Promise<Extract<DialResult, { ok: false }> | undefined> {
+    const res = await this.#checkAndPlace(agentId, to, { place: false });
+    return res.ok ? undefined : res;
+  }
+
+  async #checkAndPlace(agentId: string, to: string, opts: { place: boolean } = { place: true }): Promise<DialResult> {
     const { graph, config, logger } = this.deps;
     const phoneNumberId = config.whatsapp.phoneNumberIds[0]!;
     const log = logger.child({ agentId, to: maskNumber(to) });
@@ -113,6 +122,7 @@ export class DialService {
       log.info({ retryAt: at }, 'call limit reached');
       return fail('limit-reached', `We have reached the limit of calls to this person; you can call ${when(at)}.`, at);
     }
+    if (!opts.place) return { ok: true, callId: '' };
     return this.#place(agentId, to, phoneNumberId);
   }
 

@@ -46,6 +46,11 @@ const DIGITS = /^\d{6,20}$/;
 export class BusinessCalls {
   readonly permissions = new SimPermissions();
   readonly permissionRequests: SentPermissionRequest[] = [];
+  /**
+   * The business's `callback_permission_status`: a user who calls grants call permission automatically (a
+   * `call_permission_reply` with `response_source: automatic` follows). @default false
+   */
+  callbackPermission = false;
   readonly #host: BusinessCallsHost;
 
   constructor(host: BusinessCallsHost) {
@@ -146,6 +151,24 @@ export class BusinessCalls {
         requestId: id,
         response,
         permanent: false,
+        ...(user.expiresAt !== undefined ? { expiresAt: user.expiresAt } : {}),
+      }),
+    );
+  }
+
+  /** A user called the business: with callback permission on, they grant call permission by calling. */
+  async userCalled(waId: string, callId: string): Promise<void> {
+    if (!this.callbackPermission) return;
+    const user = this.permissions.users.get(waId) ?? this.permissions.add(waId, {});
+    if (this.permissions.status(user) !== 'no_permission') return;
+    this.permissions.grant(user, false);
+    await this.#send(
+      permissionReplyEnvelope(this.#host.business, {
+        from: waId,
+        requestId: callId,
+        response: 'accept',
+        permanent: false,
+        source: 'automatic',
         ...(user.expiresAt !== undefined ? { expiresAt: user.expiresAt } : {}),
       }),
     );

@@ -226,6 +226,7 @@ export class WhatsAppSimulator {
       if (call.state === 'ringing' || call.state === 'pre-accepted') void this.#metaEnds(call, 'not-answered', 138007);
     });
     const response = opts.deliver === false ? undefined : await this.sendConnect(callId, sdp);
+    if (opts.deliver !== false) await this.business.userCalled(call.from, callId);
     return { call, response };
   }
 

@@ -110,12 +110,20 @@ export function statusEnvelope(
 /** The user's answer to a call-permission request: an interactive message on the `messages` field. */
 export function permissionReplyEnvelope(
   biz: BusinessNumber,
-  item: { from: string; requestId: string; response: 'accept' | 'reject'; permanent: boolean; expiresAt?: number },
+  item: {
+    from: string;
+    requestId: string;
+    response: 'accept' | 'reject';
+    permanent: boolean;
+    expiresAt?: number;
+    /** `automatic`: granted by calling the business with callback permission on. @default 'user_action' */
+    source?: 'user_action' | 'automatic';
+  },
 ): Record<string, unknown> {
   const reply: Record<string, unknown> = {
     response: item.response,
     is_permanent: item.permanent,
-    response_source: 'user_action',
+    response_source: item.source ?? 'user_action',
   };
   if (item.response === 'accept' && !item.permanent && item.expiresAt !== undefined)
     reply.expiration_timestamp = Math.floor(item.expiresAt / 1000);

@@ -70,6 +70,8 @@ export class Dispatcher implements EffectDispatcher {
       media: MediaCommander;
       callQueue: CallQueuePort;
       metrics?: Metrics | undefined;
+      /** Creates the callback task a caller asked for from the queue. */
+      callbacks?: { create(callId: string, ctx: CallContext): Promise<void> } | undefined;
     },
   ) {}
 
@@ -162,6 +164,9 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'graph.connect':
         await queues.addGraph(callId, 'connect');
+        return;
+      case 'callback.create':
+        await this.deps.callbacks?.create(callId, ctx);
         return;
       case 'media.record':
         await media.record(effect.nodeId, callId, effect.on);
