@@ -81,11 +81,11 @@ describe('a callback from the queue', () => {
     // An agent comes online: offered the callback, accepts, the caller is dialled.
     const alice = await TestAgent.connect(svc.url, 'alice');
     try {
-      await alice.offered(cbId, 20_000);
+      await alice.offered(cbId, 30_000);
       const acked = await alice.client.accept(cbId);
       expect(acked.ok).toBe(true);
       const peer = await alice.startMedia(cbId, { toneHz: 660, watchHz: [880] });
-      await waitUntil(() => alice.live.includes(cbId), { what: 'the callback live', timeoutMs: 30_000 });
+      await waitUntil(() => alice.live.includes(cbId), { what: 'the callback live', timeoutMs: 60_000 });
       const back = [...sim.calls.values()].find((c) => c.direction === 'BUSINESS_INITIATED' && c.to === from)!;
       expect(back.state).toBe('accepted');
       await new Promise((r) => setTimeout(r, 2000));
@@ -102,5 +102,5 @@ describe('a callback from the queue', () => {
     } finally {
       alice.close();
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -67,9 +67,9 @@ describe.each(['forward', 'wrtc'] as const)('business-initiated calls on the %s 
     const peer = await alice.startMedia(callId, { toneHz: 660, watchHz: [880] });
     await waitUntil(() => alice.progress.some((p) => p.callId === callId && p.status === 'ringing'), {
       what: 'ringing',
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
     });
-    await waitUntil(() => alice.live.includes(callId), { what: 'call:live', timeoutMs: 30_000 });
+    await waitUntil(() => alice.live.includes(callId), { what: 'call:live', timeoutMs: 60_000 });
     const simCall = [...sim.calls.values()].find((c) => c.to === to)!;
     expect(simCall.state).toBe('accepted');
     await new Promise((r) => setTimeout(r, 2500));
@@ -90,7 +90,7 @@ describe.each(['forward', 'wrtc'] as const)('business-initiated calls on the %s 
       what: 'ended',
     });
     expect(d.reason).toBe('completed');
-  }, 60_000);
+  }, 180_000);
 
   it('without permission a request goes out, no call is attempted, and the agent hears the reply', async () => {
     const to = user();
