@@ -19,8 +19,9 @@ import { type ActorResult, runActor } from './sections/actor.js';
 import { type MediaResult, mediaStepClean, runCalls, type SetupResult } from './sections/calls.js';
 import { type EnginesResult, engineRows, runEngines } from './sections/engines.js';
 import { type IngestResult, runIngest } from './sections/ingest.js';
+import { type QueueResult, queueRows, runQueue } from './sections/queue.js';
 
-const SECTIONS = ['ingest', 'actor', 'setup', 'media'] as const;
+const SECTIONS = ['ingest', 'actor', 'setup', 'media', 'queue'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]): { full: boolean; only: Set<Section> } {
@@ -38,7 +39,7 @@ function parseArgs(argv: string[]): { full: boolean; only: Set<Section> } {
       only = new Set(picked as Section[]);
     } else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'npm run bench [-- --full] [-- --only ingest,actor,setup,media]\n  quick by default (≈3 min); --full ≈15 min\n',
+        'npm run bench [-- --full] [-- --only ingest,actor,setup,media,queue]\n  quick by default (≈3 min); --full ≈15 min\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
@@ -57,9 +58,12 @@ const MODES = {
       wrtcRamp: [1, 5, 10],
       references: 2,
       waiting: 100,
+      serviceCalls: 100,
       settleMs: 1500,
       windowMs: 4000,
     },
+    /** Business-answered callers waiting on one forward media process, then hand-overs to one agent. */
+    queue: { waiting: 10, windowMs: 4000, handovers: 3, talkMs: 500 },
     /** Waiting for other people's work to calm down: at most this long per measurement, and in all. */
     quiet: { perWaitMs: 10_000, budgetMs: 30_000, reruns: 4 },
   },
@@ -79,9 +83,11 @@ const MODES = {
       wrtcRamp: [1, 5, 10, 15],
       references: 2,
       waiting: 150,
+      serviceCalls: 100,
       settleMs: 3000,
       windowMs: 10_000,
     },
+    queue: { waiting: 20, windowMs: 10_000, handovers: 6, talkMs: 1000 },
     quiet: { perWaitMs: 60_000, budgetMs: 300_000, reruns: 10 },
   },
 } as const;
@@ -446,6 +452,7 @@ async function main(): Promise<void> {
   let setup: SetupResult | { error: string } | undefined;
   let media: MediaResult | { error: string } | undefined;
   let engines: EnginesResult | { error: string } | undefined;
+  let queue: QueueResult | { error: string } | undefined;
   try {
     if (args.only.has('ingest')) {
       ingest = await attempt('ingest', () =>
@@ -473,7 +480,12 @@ async function main(): Promise<void> {
       }
     }
     if (args.only.has('media')) {
-      engines = await attempt('media engines', () => runEngines({ ...mode.engines, gate }));
+      engines = await attempt('media engines', () =>
+        runEngines({ ...mode.engines, gate, redisUrl: redis.url, redisPid }),
+      );
+    }
+    if (args.only.has('queue')) {
+      queue = await attempt('queue', () => runQueue({ redisUrl: redis.url, redisPid, ...mode.queue, gate }));
     }
   } finally {
     await stopEverything();
@@ -490,6 +502,7 @@ async function main(): Promise<void> {
   add('3 setup', setup, setupRows);
   add('4 media', media, mediaRows);
   add('4 media', engines, engineRows);
+  add('5 queue', queue, queueRows);
   rows.push(
     ...scaleRows(
       ingest && !isError(ingest) ? ingest : undefined,

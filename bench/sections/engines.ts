@@ -27,6 +27,7 @@ import { measureDirect } from '../lib/direct.js';
 import { type Child, ROOT, spawnNode } from '../lib/procs.js';
 import type { Row } from '../lib/table.js';
 import { fmt, log, sleep } from '../lib/util.js';
+import { runServiceForward, type ServiceForwardResult } from './service-forward.js';
 
 const CALLER_HZ = 440;
 const AGENT_HZ = 660;
@@ -38,9 +39,13 @@ export interface EnginesOptions {
   references: number;
   /** Callers hearing only the player, on one forward media process. */
   waiting: number;
+  /** Calls through the whole service (http, worker, forward media node) with rig peers; 0 to skip. */
+  serviceCalls: number;
   settleMs: number;
   windowMs: number;
   gate: QuietGate;
+  redisUrl: string;
+  redisPid: number | undefined;
 }
 
 export interface EngineStep {
@@ -89,6 +94,7 @@ export interface EngineRun {
 export interface EnginesResult {
   forward: EngineRun & { waiting: WaitingStep | null; directP50Ms: number | null };
   wrtc: EngineRun & { directP50Ms: number | null };
+  service: ServiceForwardResult | { error: string } | null;
   failures: string[];
 }
 
@@ -558,7 +564,14 @@ export async function runEngines(opts: EnginesOptions): Promise<EnginesResult> {
   const forward = await runForward(opts, frames, failures);
   log('4 media (engines): wrtc');
   const wrtc = await runWrtc(opts, failures);
-  return { forward, wrtc, failures };
+  let service: EnginesResult['service'] = null;
+  if (opts.serviceCalls > 0) {
+    log('4 media (engines): forward through the whole service');
+    service = await runServiceForward({ ...opts, calls: opts.serviceCalls, frames }).catch((err: unknown) => ({
+      error: String(err),
+    }));
+  }
+  return { forward, wrtc, service, failures };
 }
 
 /** Goals from the forwarding-engine issue. */
@@ -686,6 +699,44 @@ export function engineRows(r: EnginesResult): Row[] {
       goal: `${q.callers} of ${q.callers}`,
       status: ok(q.verified === q.callers),
       others: others([q]),
+    });
+  }
+  const svc = r.service;
+  if (svc && 'error' in svc) {
+    rows.push({
+      item: '4 media',
+      what: `forward through the whole service: FAILED ${svc.error.slice(0, 120)}`,
+      value: '—',
+      baseline: '—',
+      ratio: '—',
+      goal: '',
+      status: 'MISS',
+      others: '',
+    });
+  } else if (svc) {
+    rows.push({
+      item: '4 media',
+      what: `forward through the whole service (http + worker + media + Redis), rig callers via the simulator and rig agent legs: calls whose window arrived whole / service CPU per call (media ${pct(svc.mediaPerCallPct)}) / loss`,
+      value: `${svc.verified} of ${svc.placed} placed; ${pct(svc.servicePerCallPct)}; ${pct(svc.lossPct, 3)}`,
+      baseline: '—',
+      ratio: '—',
+      goal: `${svc.placed} of ${svc.placed}; ≤ ${ENGINE_GOALS.forwardCpuPerCallPct} %; < ${ENGINE_GOALS.lossPct} %`,
+      status: ok(
+        svc.verified === svc.placed &&
+          svc.servicePerCallPct <= ENGINE_GOALS.forwardCpuPerCallPct &&
+          svc.lossPct < ENGINE_GOALS.lossPct,
+      ),
+      others: Number.isFinite(svc.otherPct) ? `${Math.round(svc.otherPct)} %` : '',
+    });
+    rows.push({
+      item: '4 media',
+      what: "forward through the whole service: worst audio clipped after Meta's accept, caller→agent / agent→caller (20 ms packets)",
+      value: `${svc.clippedMaxC2AMs} ms / ${svc.clippedMaxA2CMs} ms`,
+      baseline: '—',
+      ratio: '—',
+      goal: '0 ms',
+      status: ok(svc.clippedMaxC2AMs === 0 && svc.clippedMaxA2CMs === 0),
+      others: Number.isFinite(svc.otherPct) ? `${Math.round(svc.otherPct)} %` : '',
     });
   }
   if (r.failures.length) {

@@ -61,13 +61,8 @@ export function agentLegId(agentId: string): string {
   return `agent:${agentId}`;
 }
 
-/** Events the contract names that the call machine may not know yet: delivered like every MEDIA.* event. */
-type NodeEvent =
-  | IncomingEvent
-  | { type: 'MEDIA.PLAY_ENDED'; playId: string }
-  | { type: 'MEDIA.LEG_CONNECTED'; legId: string }
-  | { type: 'MEDIA.LEG_DOWN'; legId: string }
-  | { type: 'MEDIA.RECORDING_SAVED'; paths: string[] };
+/** MEDIA.RECORDING_SAVED is in the media contract but not (yet) in the call machine: delivered like every MEDIA.* event. */
+type NodeEvent = IncomingEvent | { type: 'MEDIA.RECORDING_SAVED'; paths: string[] };
 
 const STATS_TIMELINE_EVERY = 6; // one timeline entry every 6 samples (30 s by default)
 

@@ -42,6 +42,11 @@ export interface OpusRigPeerOptions {
   stream?: number;
   /** Start sending at once (true) or only after {@link startSending}. @default true */
   send?: boolean;
+  /**
+   * A caller's offer says `a=ice-lite` like WhatsApp's. The peer is a full ICE agent all the same (libjuice has no
+   * lite mode), so both sides then start as controlling and settle it by RFC 8445's role-conflict rule. @default true
+   */
+  iceLite?: boolean;
   /** @default 111 */
   opusPt?: number;
   /** @default 126 */
@@ -65,6 +70,7 @@ export class OpusRigPeer {
   readonly #track: Track;
   readonly #ssrc = randomInt(1, 0xffff_ffff);
   readonly #opusPt: number;
+  readonly #iceLite: boolean;
   readonly #dtmfPt: number;
   readonly #ticker: DriftFreeTicker;
   readonly #networks = new NetworkFilter(LOOPBACK_NETWORKS);
@@ -133,6 +139,7 @@ export class OpusRigPeer {
       nodeDataChannel.initLogger('Fatal', () => {});
     }
     this.shape = shape;
+    this.#iceLite = opts.iceLite ?? true;
     this.#opusPt = opts.opusPt ?? 111;
     this.#dtmfPt = opts.dtmfPt ?? 126;
     this.#ticker = opts.ticker ?? DriftFreeTicker.shared;
@@ -227,10 +234,15 @@ export class OpusRigPeer {
   async waitConnected(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(this.#state === 'connected' && this.#track.isOpen())) {
-      if (this.#closed) throw new Error('the rig peer closed before connecting');
-      if (this.#state === 'failed') throw new Error('the rig peer connection failed');
-      if (Date.now() > deadline)
-        throw new Error(`the rig peer did not connect within ${timeoutMs} ms (${this.#state})`);
+      const states = this.#states.join(' → ') || 'new';
+      if (this.#closed) throw new Error(`the ${this.shape} rig peer was closed before connecting (${states})`);
+      if (this.#state === 'failed') throw new Error(`the ${this.shape} rig peer's connection failed (${states})`);
+      if (Date.now() > deadline) {
+        const open = this.#track.isOpen();
+        throw new Error(
+          `the ${this.shape} rig peer did not connect within ${timeoutMs} ms (${states}; track open: ${open})`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -324,7 +336,7 @@ export class OpusRigPeer {
     await gathered;
     const sdp = this.#pc.localDescription()?.sdp;
     if (!sdp) throw new Error('no local offer after gathering');
-    this.#offerSdp = this.shape === 'caller' ? likeMeta(sdp) : sdp;
+    this.#offerSdp = this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp;
   }
 
   #gathered(timeoutMs: number): Promise<void> {
@@ -407,13 +419,13 @@ export class OpusRigPeer {
 }
 
 /** node-datachannel's offer shaped like WhatsApp's: session-level `a=ice-lite`, loopback candidates only. */
-function likeMeta(sdp: string): string {
+function likeMeta(sdp: string, iceLite: boolean): string {
   const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
   const out: string[] = [];
   let inserted = false;
   for (const l of lines) {
     if (!inserted && l.startsWith('m=')) {
-      out.push('a=ice-lite');
+      if (iceLite) out.push('a=ice-lite');
       inserted = true;
     }
     if (l === 'a=ice-options:trickle' || l.startsWith('a=ice-options:')) continue;
@@ -426,7 +438,10 @@ function likeMeta(sdp: string): string {
  * Simulated WhatsApp callers for the simulator that do not decode: each call's caller is a rig peer sending
  * `frames` numbered (see {@link OpusRigPeer}). The peers are kept in `peers` by call id for the test to check.
  */
-export function createRigCallerFactory(frames: readonly Buffer[]): {
+export function createRigCallerFactory(
+  frames: readonly Buffer[],
+  opts: { iceLite?: boolean } = {},
+): {
   factory: CallerFactory;
   peers: Map<string, OpusRigPeer>;
 } {
@@ -434,7 +449,7 @@ export function createRigCallerFactory(frames: readonly Buffer[]): {
   return {
     peers,
     factory: async (callId) => {
-      const peer = await OpusRigPeer.offer('caller', { frames, name: callId.slice(0, 16) });
+      const peer = await OpusRigPeer.offer('caller', { frames, name: callId.slice(0, 16), ...opts });
       peers.set(callId, peer);
       return peer;
     },

@@ -3,6 +3,7 @@ import sdpTransform from 'sdp-transform';
 import type { NetworkFilter } from '../../../rtc/cidr.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
 import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
+import { toCandidateMessage } from '../../../rtc/ice-candidate.js';
 import type { MediaLogger } from '../../../rtc/log.js';
 import type { WrtcIceServer } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
@@ -392,19 +393,4 @@ function negotiate(offerSdp: string): NegotiatedAudio[] {
     });
   }
   return out;
-}
-
-/** Accepts `{candidate, sdpMid?, sdpMLineIndex?}` (RTCIceCandidateInit) or a bare candidate string. */
-function toCandidateMessage(input: unknown): IceCandidateMessage | 'end' | undefined {
-  if (input === null || input === undefined) return 'end';
-  if (typeof input === 'string') return input === '' ? 'end' : { candidate: input, sdpMid: null, sdpMLineIndex: null };
-  if (typeof input !== 'object') return undefined;
-  const o = input as Record<string, unknown>;
-  if (o.candidate === '' || o.candidate === null) return 'end';
-  if (typeof o.candidate !== 'string' || o.candidate.length > 1024) return undefined;
-  return {
-    candidate: o.candidate,
-    sdpMid: typeof o.sdpMid === 'string' ? o.sdpMid : null,
-    sdpMLineIndex: typeof o.sdpMLineIndex === 'number' ? o.sdpMLineIndex : null,
-  };
 }

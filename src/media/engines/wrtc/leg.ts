@@ -1,6 +1,7 @@
 import type { NetworkFilter } from '../../../rtc/cidr.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
 import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
+import { toCandidateMessage } from '../../../rtc/ice-candidate.js';
 import type { MediaLogger } from '../../../rtc/log.js';
 import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from '../../../rtc/stats.js';
 import {
@@ -411,21 +412,4 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     this.#state = next;
     this.safeEmit('state', next);
   }
-}
-
-/** Accepts `{candidate, sdpMid?, sdpMLineIndex?}` (RTCIceCandidateInit) or a bare candidate string. */
-function toCandidateMessage(input: unknown): IceCandidateMessage | 'end' | undefined {
-  // null, undefined and an empty candidate are the W3C end-of-candidates forms: nothing to add.
-  if (input === null || input === undefined) return 'end';
-  if (typeof input === 'string') return input === '' ? 'end' : { candidate: input, sdpMid: null, sdpMLineIndex: null };
-  if (typeof input !== 'object') return undefined;
-  const o = input as Record<string, unknown>;
-  if (o.candidate === '' || o.candidate === null) return 'end';
-  if (typeof o.candidate !== 'string' || o.candidate.length > 1024) return undefined;
-  const mid = typeof o.sdpMid === 'string' ? o.sdpMid : null;
-  const index =
-    typeof o.sdpMLineIndex === 'number' && Number.isInteger(o.sdpMLineIndex) && o.sdpMLineIndex >= 0
-      ? o.sdpMLineIndex
-      : null;
-  return { candidate: o.candidate, sdpMid: mid, sdpMLineIndex: index };
 }
