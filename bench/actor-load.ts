@@ -1,6 +1,6 @@
 /**
  * Call-actor throughput, in its own process (bench/run.ts starts one or two at once): events per second through the
- * store — load → pure transition → compare-and-set of snapshot + outbox (Lua) → dispatch (no-op) → outbox ack —
+ * store — pure transition → compare-and-set of snapshot + outbox (Lua) → dispatch (no-op); outbox acks ride on the next write —
  * against raw GET + SET round trips on the same ioredis connection, in the same process, same run.
  */
 import { Redis } from 'ioredis';

@@ -27,9 +27,6 @@ import { HttpGraphClient } from './workers/graph.client.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
 
-/** How long the bridged agent's media may be gone before the call ends (`agent-disconnected`). */
-export const AGENT_GRACE_MS = 20_000;
-
 /**
  * The pieces every role shares, wired once: Redis connections, the call store and deliverer with its effect
  * dispatcher, queues (producers), presence, media placement. Roles add their servers and workers on top.

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import type { OutboxItem } from '../src/machines/call.store.js';
 import type { CallContext } from '../src/machines/call.types.js';
-import type { EffectDispatcher } from '../src/machines/deliver.js';
+import type { EffectDispatcher } from '../src/machines/ports.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
 import { deletePrefix } from '../src/shared/keys.js';
 import type { CallDetail } from '../src/shared/protocol.js';
@@ -71,7 +71,7 @@ export async function waitUntil<T>(
   throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-/** A connect offer in the shape Meta sends (whatsapp-calling.md §3 with loopback addresses). */
+/** A connect offer in the shape Meta sends (docs/whatsapp-platform.md §3, with loopback addresses). */
 export { META_OFFER_SDP as META_OFFER } from '../src/testing/sdp-fixtures.js';
 
 /** Logs in through the API and returns the bearer token. */

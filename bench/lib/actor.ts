@@ -1,13 +1,8 @@
 import type { Redis } from 'ioredis';
 import { CallStore, type OutboxItem } from '../../src/machines/call.store.js';
 import type { CallContext } from '../../src/machines/call.types.js';
-import {
-  Deliverer,
-  type DeliverMetrics,
-  type DeliverOutcome,
-  type EffectDispatcher,
-  type IncomingEvent,
-} from '../../src/machines/deliver.js';
+import { Deliverer, type DeliverMetrics, type DeliverOutcome, type IncomingEvent } from '../../src/machines/deliver.js';
+import type { EffectDispatcher } from '../../src/machines/ports.js';
 import { keys as makeKeys } from '../../src/shared/keys.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { META_OFFER_SDP } from '../../src/testing/sdp-fixtures.js';

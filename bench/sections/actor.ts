@@ -44,6 +44,8 @@ export interface ActorResult {
   /** One process, one call at a time (latency bound). */
   rawSerial: PhaseResult;
   deliverSerial: PhaseResult;
+  /** Every phase of the 16-in-flight load, in order (raw and deliver alternate): the spread across rounds. */
+  rounds: { phase: 'raw' | 'deliver'; opsPerS: number }[];
   snapshotBytes: number;
   memory: {
     ringing: MemoryFigure;
@@ -267,6 +269,7 @@ export async function runActor(opts: ActorOptions): Promise<ActorResult> {
       deliver: one!.deliver!,
       rawSerial: serial!.raw!,
       deliverSerial: serial!.deliver!,
+      rounds: one!.all,
       snapshotBytes: one!.snapshotBytes,
       memory: mem,
       conflicts: conf,

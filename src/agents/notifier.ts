@@ -1,10 +1,10 @@
 import type { WithdrawReason } from '../machines/call.effects.js';
 import type { CallContext } from '../machines/call.types.js';
+import type { AgentNotifier } from '../machines/ports.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import type { CallOffered, CallProgress, ServerToAgent } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { AgentNotifier } from '../workers/dispatcher.js';
 import type { PresenceService } from './presence.js';
 
 type EventName = keyof ServerToAgent;

@@ -1,6 +1,6 @@
 import { DEMO, loadConfig } from '../shared/config.js';
 import { type EmbeddedRedis, resolveRedis } from '../shared/embedded-redis.js';
-import { ConfigError } from '../shared/errors.js';
+import { errorMessage } from '../shared/errors.js';
 import { createLogger, type Logger, silentLogger } from '../shared/log.js';
 import { TcpBalancer } from './balancer.js';
 import { type RoleProcess, spawnRoleProcess } from './process.js';
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       logger,
     });
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : (err as Error).message);
+    console.error(errorMessage(err));
     process.exit(1);
   }
   process.stdout.write(

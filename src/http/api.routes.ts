@@ -2,12 +2,22 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import type { AgentActions } from '../agents/actions.js';
+import type { AgentDirectory } from '../agents/directory.js';
+import type { PresenceService } from '../agents/presence.js';
+import type { CallIndex } from '../machines/call.index.js';
 import { utcDay } from '../machines/call.index.js';
+import { callMachine } from '../machines/call.machine.js';
+import type { CallStore } from '../machines/call.store.js';
+import type { Deliverer } from '../machines/deliver.js';
+import { describeMachine } from '../machines/machine-graph.js';
+import type { QueueStore } from '../routing/queue.store.js';
+import type { Config } from '../shared/config.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
-import { type ConsoleConfig, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
-import type { AppDeps } from './app.js';
-import { type AuthVariables, requireAuth } from './auth.js';
+import type { Logger } from '../shared/log.js';
+import { type ConsoleConfig, type MachineGraph, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
+import { type AuthVariables, type LoginLimiter, requireAuth, type TokenService } from './auth.js';
 import { loadDetail, loadSummaries } from './call-view.js';
 import { loadQueues } from './queue-view.js';
 
@@ -45,8 +55,39 @@ function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
   }
 }
 
+/** What the REST API needs; the app passes its own dependencies, which include these. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  store: CallStore;
+  index: CallIndex;
+  deliverer: Deliverer;
+  tokens: TokenService;
+  directory: AgentDirectory;
+  limiter: LoginLimiter;
+  presence: PresenceService;
+  actions: AgentActions;
+  /** The per-team queues of business-answered calls (the supervisor's queue view). */
+  callQueue?: QueueStore | undefined;
+  /** The media nodes registered in Redis (GET /api/media-nodes). */
+  mediaNodes?: MediaNodeList | undefined;
+  /** Places a simulated call (demo mode only). */
+  placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
+  /** The caller of a simulated call presses keys (demo mode only). */
+  pressDemoKeys?:
+    | ((callId: string, digits: string) => Promise<{ ok: true } | { ok: false; error: string }>)
+    | undefined;
+}
+
+/** What GET /api/media-nodes reads: the node registry. */
+export interface MediaNodeList {
+  list(): Promise<
+    { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
+  >;
+}
+
 /** The REST API under /api. Bearer tokens everywhere but login and the pagehide beacon (token in the body). */
-export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
+export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
   const api = new Hono<{ Variables: AuthVariables }>();
   const auth = requireAuth(deps.tokens);
   const supervisor = requireAuth(deps.tokens, { role: 'supervisor' });
@@ -82,6 +123,10 @@ export function apiRoutes(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     const agent = c.get('agent');
     return c.json({ agent, presence: await deps.presence.effective(agent.id), tokenExpiresAt: c.get('tokenExp') });
   });
+
+  // The call machine as this process runs it: the console draws each call on it.
+  const machine = describeMachine(callMachine);
+  api.get('/machine', auth, (c) => c.json<MachineGraph>(machine));
 
   api.get('/calls', auth, async (c) => {
     const agent = c.get('agent');

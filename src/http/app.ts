@@ -5,49 +5,21 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AgentActions } from '../agents/actions.js';
-import type { AgentDirectory } from '../agents/directory.js';
-import type { PresenceService } from '../agents/presence.js';
-import type { CallIndex } from '../machines/call.index.js';
-import type { CallStore } from '../machines/call.store.js';
-import type { Deliverer } from '../machines/deliver.js';
-import { recordingRoutes } from '../recording/recording.routes.js';
 import type { RecordingStore } from '../recording/recording.store.js';
-import type { QueueStore } from '../routing/queue.store.js';
-import type { Config } from '../shared/config.js';
-import { AppError, TooManyRequestsError } from '../shared/errors.js';
-import type { Logger } from '../shared/log.js';
+import { AppError, errorMessage, TooManyRequestsError } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
-import { apiRoutes } from './api.routes.js';
-import type { LoginLimiter, TokenService } from './auth.js';
+import { type ApiDeps, apiRoutes } from './api.routes.js';
 import type { WebhookIngest } from './ingest.js';
+import { recordingRoutes } from './recording.routes.js';
 import { webhookRoutes } from './webhook.routes.js';
 
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
+export interface AppDeps extends ApiDeps {
   metrics: Metrics;
   redis: RedisClient;
-  store: CallStore;
-  index: CallIndex;
-  deliverer: Deliverer;
   ingest: WebhookIngest;
-  tokens: TokenService;
-  directory: AgentDirectory;
-  limiter: LoginLimiter;
-  presence: PresenceService;
-  actions: AgentActions;
-  /** The per-team queues of business-answered calls (the supervisor's queue view). */
-  callQueue?: QueueStore | undefined;
   /** Extra readiness checks (queues, adapter); each resolves or throws. */
   readiness?: Record<string, () => Promise<unknown>>;
-  /** Places a simulated call (demo mode only). */
-  placeDemoCall?: (() => Promise<{ callId: string }>) | undefined;
-  /** The caller of a simulated call presses keys (demo mode only). */
-  pressDemoKeys?:
-    | ((callId: string, digits: string) => Promise<{ ok: true } | { ok: false; error: string }>)
-    | undefined;
   /** Mounted under /admin (Bull Board at /admin/queues, supervisors only). */
   admin?: Hono | undefined;
   /** Built console (web/dist); absent means "not built". */
@@ -56,15 +28,6 @@ export interface AppDeps {
   beforeScrape?: (() => Promise<void>) | undefined;
   /** Finished call recordings (GET /api/calls/:id/recording). */
   recordings?: RecordingStore | undefined;
-  /** The media nodes registered in Redis (GET /api/media-nodes). */
-  mediaNodes?: MediaNodeList | undefined;
-}
-
-/** What GET /api/media-nodes reads: the node registry. */
-export interface MediaNodeList {
-  list(): Promise<
-    { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
-  >;
 }
 
 /** The http role's Hono app: webhooks, REST API, metrics, health, and the console. */
@@ -108,7 +71,7 @@ export function createApp(deps: AppDeps): Hono {
           checks[name] = 'ok';
         } catch (err) {
           ok = false;
-          checks[name] = (err as Error).message;
+          checks[name] = errorMessage(err);
         }
       }),
     );

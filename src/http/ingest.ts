@@ -1,3 +1,4 @@
+import type { IngestEvent } from '../shared/ingest-event.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -14,44 +15,6 @@ import {
   PermissionReplySchema,
 } from './webhook.schema.js';
 
-/**
- * One thing Meta told us, validated and ready for a call actor. Queued in a Redis stream by the http role (the
- * 200 goes out once it is there: durable) and applied by the worker role's ingest consumer.
- */
-export type IngestEvent =
-  | {
-      kind: 'connect';
-      callId: string;
-      phoneNumberId: string;
-      businessNumber: string;
-      waId: string | undefined;
-      name: string | undefined;
-      sdp: string;
-      receivedAt: number;
-    }
-  | {
-      kind: 'terminate';
-      callId: string;
-      status: 'COMPLETED' | 'FAILED';
-      errorCode: number | undefined;
-      errorTitle: string | undefined;
-      receivedAt: number;
-    }
-  | { kind: 'status'; callId: string; status: string; receivedAt: number }
-  /** A business-initiated call's `connect`: Meta's answer to our offer (callId is Meta's). */
-  | { kind: 'wa-answer'; callId: string; sdp: string; receivedAt: number }
-  /** A user answered a call-permission request (`messages` field); `callId` is the user's number, for ordering. */
-  | {
-      kind: 'permission-reply';
-      callId: string;
-      phoneNumberId: string;
-      waId: string;
-      response: 'accept' | 'reject';
-      permanent: boolean;
-      expiresAt: number | undefined;
-      receivedAt: number;
-    };
-
 export type ParseOutcome = 'queued' | 'malformed' | 'skipped';
 
 export interface IngestReport {
@@ -62,9 +25,9 @@ export interface IngestReport {
 /**
  * Parses a verified webhook body into events, per item: one malformed item is logged and skipped, the rest of the
  * batch goes on. Unknown fields are allowed; a caller without wa_id is handled.
- * @see whatsapp-calling.md §1
+ * @see docs/whatsapp-platform.md §1
  */
-export function parseWebhook(
+function parseWebhook(
   body: unknown,
   opts: { phoneNumberIds: readonly string[]; logger: Logger; metrics?: Metrics | undefined; now?: number },
 ): { events: IngestEvent[]; report: IngestReport } {
@@ -261,11 +224,12 @@ export class WebhookIngest {
   /** Throws only when Redis fails, so the route answers 500 and Meta delivers again. */
   async handle(body: unknown): Promise<IngestReport> {
     const { events, report } = parseWebhook(body, this.deps);
+    const stream = this.deps.keys.ingest;
     if (events.length === 1) {
-      await this.deps.redis.xadd(this.deps.keys.ingest, '*', 'e', JSON.stringify(events[0]));
+      await this.deps.redis.xadd(stream, '*', 'e', JSON.stringify(events[0]));
     } else if (events.length > 1) {
       const m = this.deps.redis.multi();
-      for (const e of events) m.xadd(this.deps.keys.ingest, '*', 'e', JSON.stringify(e));
+      for (const e of events) m.xadd(stream, '*', 'e', JSON.stringify(e));
       const res = await m.exec();
       const failed = res?.find(([err]) => err);
       if (!res || failed) throw failed?.[0] ?? new Error('queuing the webhook failed');

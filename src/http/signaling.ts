@@ -9,7 +9,7 @@ import { agentRoom, callRoom, offeredPayload, supervisorsRoom, teamRoom } from '
 import type { PresenceService } from '../agents/presence.js';
 import type { CallStore } from '../machines/call.store.js';
 import { restore } from '../machines/deliver.js';
-import { AppError } from '../shared/errors.js';
+import { AppError, errorMessage } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -182,7 +182,7 @@ export function createSignaling(deps: SignalingDeps): Signaling {
           metrics?.socketEvents.inc({ event, result: res.ok ? 'ok' : String((res as { error: string }).error) });
           reply(res);
         } catch (err) {
-          log.error({ event, err: (err as Error).message }, 'agent event failed');
+          log.error({ event, err: errorMessage(err) }, 'agent event failed');
           metrics?.socketEvents.inc({ event, result: 'internal' });
           reply({ ok: false, error: 'internal', message: 'Something went wrong on our side; try again.' });
         }
@@ -228,7 +228,7 @@ export function createSignaling(deps: SignalingDeps): Signaling {
           if (why === 'client namespace disconnect') await availability.becameUnavailable(agent.id);
           else await deps.scheduleOfflineCheck(agent.id);
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'presence update on disconnect failed; the lease will expire');
+          log.warn({ err: errorMessage(err) }, 'presence update on disconnect failed; the lease will expire');
         }
       })();
       pending.add(work);
@@ -244,7 +244,7 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       socket.emit('agent:session', s);
       if (wasOffline) await availability.becameAvailable(agent.id);
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'could not set up the agent session');
+      log.error({ err: errorMessage(err) }, 'could not set up the agent session');
     }
   });
 

@@ -6,6 +6,7 @@ import type { Metrics } from '../shared/metrics.js';
 import type { WebhookIngest } from './ingest.js';
 
 const MAX_BODY = 1024 * 1024;
+const utf8 = new TextDecoder();
 
 const tooLarge = (c: Context) =>
   c.json({ error: { code: 'too-large', message: 'Webhook bodies are limited to 1 MiB.' } }, 413);
@@ -25,7 +26,7 @@ export function signBody(raw: string | Uint8Array, appSecret: string): string {
 /**
  * Meta's webhook: GET answers the subscription challenge; POST verifies X-Hub-Signature-256 over the raw bytes,
  * then hands the body to the ingest, which makes each event durable in Redis before the 200.
- * @see whatsapp-calling.md §4
+ * @see docs/whatsapp-platform.md §1 (signature, subscription check)
  */
 export function webhookRoutes(deps: {
   appSecret: string;
@@ -80,7 +81,7 @@ export function webhookRoutes(deps: {
     }
     let body: unknown;
     try {
-      body = JSON.parse(new TextDecoder().decode(raw));
+      body = JSON.parse(utf8.decode(raw));
     } catch {
       metrics?.webhookRequests.inc({ result: 'bad-json' });
       return c.json({ error: { code: 'bad-json', message: 'The body is not JSON.' } }, 400);

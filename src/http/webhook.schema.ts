@@ -4,13 +4,13 @@ import { CALL_ID_RE } from '../shared/keys.js';
 /**
  * Meta's `calls` webhook, parsed per item so one malformed item never sinks its batch. Unknown fields are allowed
  * (Meta adds fields); numbers arrive as digit strings, timestamps as strings of Unix seconds.
- * @see whatsapp-calling.md §1
+ * @see docs/whatsapp-platform.md §1
  */
 
 const digits = z.string().regex(/^\d{1,20}$/);
 const unixSeconds = z.union([z.string().regex(/^\d{1,12}$/), z.number().int().nonnegative()]).transform(Number);
 
-export const MetaErrorSchema = z.object({
+const MetaErrorSchema = z.object({
   code: z.coerce.number().int(),
   title: z.string().optional(),
   message: z.string().optional(),
@@ -97,10 +97,6 @@ export const EnvelopeSchema = z.object({
   entry: z.array(z.object({ id: z.string().optional(), changes: z.array(z.unknown()).max(1000) })).max(1000),
 });
 
-export type CallConnect = z.infer<typeof CallConnectSchema>;
-export type CallTerminate = z.infer<typeof CallTerminateSchema>;
-export type CallStatus = z.infer<typeof CallStatusSchema>;
-export type PermissionReply = z.infer<typeof PermissionReplySchema>;
 export type Contact = z.infer<typeof ContactSchema>;
 
 /** A short description of why an item failed to parse, for logs (paths and messages only, no values). */

@@ -22,14 +22,6 @@ const GOODBYE_DEADLINE_MS = 15_000;
 const set = (f: (a: Args) => Partial<CallContext>) => assign<CallContext, CallEvent, undefined, CallEvent, never>(f);
 const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 
-/** What a callback task carries (on its own actor). */
-export interface CallbackContext {
-  /** The call the caller asked from. */
-  fromCallId: string;
-  /** How long the user's phone may ring once an agent dials. */
-  dialDeadlineMs: number;
-}
-
 /** queued: the callback key. Added to the queued state's transitions (the caller must be waiting, not leaving). */
 export const callbackKeyTransition = {
   guard: ({ context, event }: Args) =>

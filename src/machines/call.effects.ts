@@ -105,8 +105,6 @@ export type Effect =
   /** The call reached `ended`: indexes, daily figures, metrics. */
   | { type: 'call.ended'; reason: string };
 
-export type EffectType = Effect['type'];
-
 /** Deterministic BullMQ job id for a timer (no `:` allowed in BullMQ ids). */
 export function timerJobId(callId: string, timer: TimerName, token: string): string {
   return `${callId}.${timer}.${token}`;
@@ -115,18 +113,6 @@ export function timerJobId(callId: string, timer: TimerName, token: string): str
 /** Deterministic BullMQ job id for a Graph API action: the same effect replayed is the same job. */
 export function graphJobId(callId: string, action: GraphAction): string {
   return `${callId}.${action}`;
-}
-
-const GRAPH_EFFECT_ACTION: Record<string, GraphAction> = {
-  'graph.preAccept': 'pre_accept',
-  'graph.accept': 'accept',
-  'graph.reject': 'reject',
-  'graph.terminate': 'terminate',
-  'graph.connect': 'connect',
-};
-
-export function graphActionOf(effect: Effect): GraphAction | undefined {
-  return GRAPH_EFFECT_ACTION[effect.type];
 }
 
 interface ActionLike {

@@ -9,18 +9,7 @@ import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { agentLeg } from './call.queue.js';
 import type { Args } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
-
-export type RecordPolicy = 'off' | 'all' | 'agent';
-
-export interface RecordingContext {
-  policy: RecordPolicy;
-  /** pending: starts when the call goes live; announcing: the notice plays; on / paused / off. */
-  state: 'pending' | 'announcing' | 'on' | 'paused' | 'off';
-  /** When recording first started (ms), if it did. */
-  startedAt: number | undefined;
-  pauses: number;
-}
+import type { CallContext, CallEvent, Ev, RecordingContext, RecordPolicy } from './call.types.js';
 
 export const NOTICE_PLAY_ID = 'recording-notice';
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
+import { RedisBatch } from '../shared/redis-batch.js';
 import type { Effect } from './call.effects.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -14,6 +15,14 @@ export enum SaveResult {
   Missing = -2,
   Exists = -3,
 }
+
+/** What a compare-and-set write did. */
+export type SaveOutcome =
+  | { status: 'saved'; version: number }
+  /** Someone wrote first: what is stored now (the snapshot JSON-parsed), read in the same atomic step. */
+  | { status: 'conflict'; current: { version: number; snapshot: unknown } }
+  | { status: 'missing' }
+  | { status: 'exists' };
 
 export interface StoredCall {
   /** XState persisted snapshot (JSON-parsed). */
@@ -51,10 +60,22 @@ export interface SaveInput {
   expireMs?: number | undefined;
   offerSdp?: string | undefined;
   at: number;
+  /** Outbox ids of this call dispatched since its last write: removed in the same script. */
+  acks?: string[] | undefined;
+  /**
+   * Index the call in the pending-outbox set before the write, so a crash between the write and the dispatch
+   * leaves an entry for the outbox sweep to find. Sent ahead of the script in the same network write.
+   */
+  markPendingAt?: number | undefined;
 }
 
+/** The scripts as pipeline (or client) methods with a trailing callback. */
+type CasCommands = {
+  casSave(...args: [...(string | number)[], (err: Error | null | undefined, reply: unknown) => void]): unknown;
+};
+
 type CasClient = RedisClient & {
-  casSave(...args: (string | number)[]): Promise<number>;
+  casSave(...args: (string | number)[]): Promise<(number | string)[]>;
   ackOutbox(...args: string[]): Promise<number>;
 };
 
@@ -64,6 +85,7 @@ type CasClient = RedisClient & {
  */
 export class CallStore {
   readonly #redis: CasClient;
+  readonly #batch: RedisBatch;
   readonly #keys: Keys;
   readonly timelineMax: number;
 
@@ -75,6 +97,7 @@ export class CallStore {
       redis.defineCommand('ackOutbox', { numberOfKeys: 1, lua: lua('ack-outbox.lua') });
     }
     this.#redis = redis as CasClient;
+    this.#batch = new RedisBatch(redis);
   }
 
   get redis(): RedisClient {
@@ -86,13 +109,9 @@ export class CallStore {
   }
 
   async load(callId: string): Promise<StoredCall | null> {
-    const [snapshot, version, state, createdAt, updatedAt] = await this.#redis.hmget(
-      this.#keys.call.state(callId),
-      'snapshot',
-      'version',
-      'state',
-      'createdAt',
-      'updatedAt',
+    const key = this.#keys.call.state(callId);
+    const [snapshot, version, state, createdAt, updatedAt] = await this.#batch.send<(string | null)[]>((c, done) =>
+      c.hmget(key, 'snapshot', 'version', 'state', 'createdAt', 'updatedAt', done),
     );
     if (!snapshot || !version) return null;
     return {
@@ -104,30 +123,39 @@ export class CallStore {
     };
   }
 
-  /** Returns the new version, or a {@link SaveResult} code. */
-  async save(input: SaveInput): Promise<number> {
+  /** Compare-and-set: writes only if the stored version is `expectedVersion` (0 creates the call). */
+  async save(input: SaveInput): Promise<SaveOutcome> {
     const k = this.#keys.call;
     const id = input.callId;
-    return Number(
-      await this.#redis.casSave(
-        k.state(id),
-        k.outbox(id),
-        k.timeline(id),
-        k.sdp(id),
-        k.graph(id),
-        k.stats(id),
-        input.expectedVersion,
-        JSON.stringify(input.snapshot),
-        input.state,
-        input.at,
-        input.timeline ? JSON.stringify({ ...input.timeline, version: input.expectedVersion + 1 }) : '',
-        this.timelineMax,
-        input.expireMs ?? 0,
-        input.offerSdp ?? '',
-        input.effects.length,
-        ...input.effects.map((e) => JSON.stringify(e)),
-      ),
-    );
+    const acks = input.acks ?? [];
+    const args = [
+      k.state(id),
+      k.outbox(id),
+      k.timeline(id),
+      k.sdp(id),
+      k.graph(id),
+      k.stats(id),
+      input.expectedVersion,
+      JSON.stringify(input.snapshot),
+      input.state,
+      input.at,
+      input.timeline ? JSON.stringify({ ...input.timeline, version: input.expectedVersion + 1 }) : '',
+      this.timelineMax,
+      input.expireMs ?? 0,
+      input.offerSdp ?? '',
+      acks.length,
+      ...acks,
+      input.effects.length,
+      ...input.effects.map((e) => JSON.stringify(e)),
+    ];
+    const pending = this.#keys.outboxPending;
+    const markAt = input.markPendingAt;
+    const reply = await this.#batch.send<(number | string)[]>((c, done) => {
+      // The mark goes first on the same connection, so it reaches Redis before the write it announces.
+      if (markAt !== undefined) c.zadd(pending, markAt, id, (err) => err && done(err, undefined));
+      (c as unknown as CasCommands).casSave(...args, done);
+    });
+    return toOutcome(reply);
   }
 
   /** The effects still waiting for dispatch, in commit order. */
@@ -141,6 +169,13 @@ export class CallStore {
   /** Removes dispatched effects; returns how many remain. */
   async ackOutbox(callId: string, ids: string[]): Promise<number> {
     return Number(await this.#redis.ackOutbox(this.#keys.call.outbox(callId), ...ids));
+  }
+
+  /** Removes dispatched effects without asking what is left (one plain command). */
+  async forgetDispatched(callId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const key = this.#keys.call.outbox(callId);
+    await this.#batch.send((c, done) => c.hdel(key, ...ids, done));
   }
 
   async timeline(callId: string): Promise<TimelineEntry[]> {
@@ -169,6 +204,17 @@ export class CallStore {
   async setAnswerOnce(callId: string, sdp: string): Promise<boolean> {
     return (await this.#redis.hsetnx(this.#keys.call.sdp(callId), 'answer', sdp)) === 1;
   }
+}
+
+function toOutcome(reply: (number | string)[]): SaveOutcome {
+  const code = Number(reply[0]);
+  if (code > 0) return { status: 'saved', version: code };
+  if (code === SaveResult.VersionConflict) {
+    return { status: 'conflict', current: { version: Number(reply[1]), snapshot: JSON.parse(String(reply[2])) } };
+  }
+  if (code === SaveResult.Missing) return { status: 'missing' };
+  if (code === SaveResult.Exists) return { status: 'exists' };
+  throw new Error(`cas-save.lua: unexpected reply ${code}`);
 }
 
 function compareEffectIds(a: string, b: string): number {

@@ -1,8 +1,6 @@
 /** The call actor's data: why calls end, its context, input, events and state names. */
 
-import type { CallbackContext } from './call.callback.js';
 import type { GraphAction, TimerName } from './call.effects.js';
-import type { RecordingContext, RecordPolicy } from './call.recording.js';
 
 /**
  * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
@@ -186,6 +184,26 @@ export interface CallContext {
 }
 
 /** What a business-initiated call keeps beside the common context. */
+export type RecordPolicy = 'off' | 'all' | 'agent';
+
+/** Call recording (call.recording.ts). */
+export interface RecordingContext {
+  policy: RecordPolicy;
+  /** pending: starts when the call goes live; announcing: the notice plays; on / paused / off. */
+  state: 'pending' | 'announcing' | 'on' | 'paused' | 'off';
+  /** When recording first started (ms), if it did. */
+  startedAt: number | undefined;
+  pauses: number;
+}
+
+/** What a callback task carries (call.callback.ts). */
+export interface CallbackContext {
+  /** The call the caller asked from. */
+  fromCallId: string;
+  /** How long the user's phone may ring once an agent dials. */
+  dialDeadlineMs: number;
+}
+
 export interface OutboundContext {
   /** The user called (digits). */
   to: string;

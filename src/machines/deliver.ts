@@ -1,17 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { initialTransition, type SnapshotFrom, transition } from 'xstate';
+import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
 import { callMachine } from './call.machine.js';
-import { type CallStore, type OutboxItem, SaveResult, type TimelineEntry } from './call.store.js';
+import type { CallStore, OutboxItem, SaveOutcome, TimelineEntry } from './call.store.js';
 import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
+import type { EffectDispatcher } from './ports.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
-
-/** Sends effects to where they belong (queues, sockets, media nodes). Must be idempotent per effect id. */
-export interface EffectDispatcher {
-  dispatch(callId: string, item: OutboxItem, context: CallContext): Promise<void>;
-}
 
 export interface DeliverMetrics {
   event(type: string, outcome: DeliverOutcome['status']): void;
@@ -49,6 +46,15 @@ export type IncomingEvent = CallEvent extends infer E
 /** A conflicting write keeps retrying (with backoff) this long before giving up. */
 const MAX_RETRY_MS = 10_000;
 
+/** How many calls' last written snapshots a deliverer keeps (the calls this process works on; a few KB each). */
+const KNOWN_MAX = 2_000;
+
+/** A call's snapshot and the version it is stored under. */
+interface Known {
+  version: number;
+  snapshot: CallSnapshot;
+}
+
 /** The state name of a snapshot (the machine is flat, so the value is a string). */
 export function stateOf(snapshot: CallSnapshot): CallState {
   return snapshot.value as CallState;
@@ -76,7 +82,8 @@ export function step(
 }
 
 function changed(a: CallSnapshot, b: CallSnapshot): boolean {
-  return a.value !== b.value || JSON.stringify(a.context) !== JSON.stringify(b.context);
+  // An assign always makes a new context object; only then is it worth comparing what it holds.
+  return a.value !== b.value || (a.context !== b.context && JSON.stringify(a.context) !== JSON.stringify(b.context));
 }
 
 const SAFE_FIELDS = [
@@ -100,7 +107,7 @@ const SAFE_FIELDS = [
 ] as const;
 
 /** A one-line, log-safe summary of an event for the timeline. */
-export function summarizeEvent(event: CallEvent): string | undefined {
+function summarizeEvent(event: CallEvent): string | undefined {
   const parts: string[] = [];
   const e = event as Record<string, unknown>;
   for (const f of SAFE_FIELDS) {
@@ -113,14 +120,23 @@ export function summarizeEvent(event: CallEvent): string | undefined {
 }
 
 /**
- * The one place where pure and impure code meet: load → transition → compare-and-set (snapshot + outbox) →
- * dispatch. Safe to call from any process; a version conflict reloads and tries again, so every call sees one
- * ordering of its events across replicas.
+ * The one place where pure and impure code meet: transition → compare-and-set (snapshot + outbox) → dispatch. Safe
+ * to call from any process; a version conflict retries on what is stored, so every call sees one ordering of its
+ * events across replicas.
+ *
+ * A deliverer remembers the snapshot it wrote last for each call it works on and transitions from it without reading
+ * Redis first: the write names the version it started from, and when another process wrote in between, the script
+ * answers with the stored snapshot and the event is applied again on that. An event that does not fit the remembered
+ * snapshot is checked against the stored one before it is called ignored. Outbox acknowledgements ride on the call's
+ * next write, or go out on their own in the next turn of the event loop.
  */
 export class Deliverer {
   readonly #d: DeliverDeps;
   readonly #now: () => number;
   readonly #tails = new Map<string, Promise<void>>();
+  readonly #known = new Map<string, Known>();
+  readonly #acks = new Map<string, string[]>();
+  #ackFlush: NodeJS.Immediate | undefined;
 
   constructor(deps: DeliverDeps) {
     this.#d = deps;
@@ -137,8 +153,7 @@ export class Deliverer {
     const effects = actionsToEffects(actions);
     const state = stateOf(snapshot);
     const entry: TimelineEntry = { at: input.at, event: 'WA.CONNECT', to: state };
-    await this.#markOutbox(input.callId, effects.length);
-    const result = await this.#d.store.save({
+    const saved = await this.#d.store.save({
       callId: input.callId,
       expectedVersion: 0,
       snapshot: callMachine.getPersistedSnapshot(snapshot),
@@ -147,16 +162,19 @@ export class Deliverer {
       timeline: entry,
       offerSdp,
       at: input.at,
+      markPendingAt: effects.length > 0 ? this.#now() : undefined,
     });
-    if (result === SaveResult.Exists) {
+    if (saved.status === 'exists') {
       this.#d.metrics?.event('WA.CONNECT', 'duplicate');
       return { status: 'duplicate' };
     }
+    const version = savedVersion(saved);
+    this.#remember(input.callId, { version, snapshot });
     this.#d.metrics?.event('WA.CONNECT', 'created');
     this.#d.metrics?.transition('none', state);
     this.#d.onTransition?.(input.callId, entry, snapshot);
-    await this.#dispatchOwn(input.callId, result, effects, snapshot.context);
-    return { status: 'created', state, version: result, effects, context: snapshot.context };
+    await this.#dispatchOwn(input.callId, version, effects, snapshot.context);
+    return { status: 'created', state, version, effects, context: snapshot.context };
   }
 
   /**
@@ -183,71 +201,108 @@ export class Deliverer {
   async #deliverNow(callId: string, incoming: IncomingEvent): Promise<DeliverOutcome> {
     const event = { ...incoming, at: incoming.at ?? this.#now() } as CallEvent;
     const deadline = Date.now() + MAX_RETRY_MS;
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.#d.store.load(callId);
-      if (!stored) {
-        this.#d.metrics?.event(event.type, 'unknown-call');
-        return { status: 'unknown-call' };
+    let known = this.#known.get(callId);
+    // Whether `known` was read from Redis during this delivery (not remembered from an earlier one).
+    let fresh = false;
+    for (let conflicts = 0; ; ) {
+      if (!known) {
+        const stored = await this.#d.store.load(callId);
+        if (!stored) return this.#unknown(callId, event);
+        known = { version: stored.version, snapshot: restore(stored.snapshot) };
+        fresh = true;
+        this.#remember(callId, known);
       }
-      const current = restore(stored.snapshot);
+      const current = known.snapshot;
       const { snapshot: next, effects, handled } = step(current, event);
       if (!handled) {
+        if (!fresh) {
+          // Another process may have moved the call on since this one wrote it: ask Redis before saying no.
+          known = undefined;
+          continue;
+        }
         this.#d.metrics?.event(event.type, 'ignored');
-        return { status: 'ignored', state: stateOf(current), version: stored.version, context: current.context };
+        return { status: 'ignored', state: stateOf(current), version: known.version, context: current.context };
       }
       const from = stateOf(current);
       const to = stateOf(next);
       const entry: TimelineEntry = { at: event.at, event: event.type, from, to, detail: summarizeEvent(event) };
-      // The mark is sent before the write on the same connection, so it reaches Redis first; no need to wait for it.
-      const marked = this.#markOutbox(callId, effects.length);
-      const saving = this.#d.store.save({
-        callId,
-        expectedVersion: stored.version,
-        snapshot: callMachine.getPersistedSnapshot(next),
-        state: to,
-        effects,
-        timeline: entry,
-        expireMs: to === 'ended' ? this.#d.retentionMs : undefined,
-        at: event.at,
-      });
-      const [, result] = await Promise.all([marked, saving]);
-      if (result === SaveResult.VersionConflict) {
+      const acks = this.#takeAcks(callId);
+      let saved: SaveOutcome;
+      try {
+        saved = await this.#d.store.save({
+          callId,
+          expectedVersion: known.version,
+          snapshot: callMachine.getPersistedSnapshot(next),
+          state: to,
+          effects,
+          timeline: entry,
+          expireMs: to === 'ended' ? this.#d.retentionMs : undefined,
+          at: event.at,
+          acks,
+          markPendingAt: effects.length > 0 ? this.#now() : undefined,
+        });
+      } catch (err) {
+        // Whether the write landed is unknown: read the call again next time.
+        this.#known.delete(callId);
+        this.#queueAcks(callId, acks);
+        throw err;
+      }
+      if (saved.status === 'conflict') {
         this.#d.metrics?.conflict();
-        if (Date.now() > deadline) throw new Error(`call ${callId}: still conflicting after ${attempt} attempts`);
+        conflicts++;
+        if (Date.now() > deadline) throw new Error(`call ${callId}: still conflicting after ${conflicts} attempts`);
         // Contention on one call is short-lived; jittered backoff after a few rounds breaks lock-step retries.
-        if (attempt > 2) await sleep(Math.random() * Math.min(50, 2 ** Math.min(attempt, 6)));
+        if (conflicts > 2) await sleep(Math.random() * Math.min(50, 2 ** Math.min(conflicts + 1, 6)));
+        known = { version: saved.current.version, snapshot: restore(saved.current.snapshot) };
+        fresh = true;
+        this.#remember(callId, known);
         continue;
       }
-      if (result === SaveResult.Missing) {
-        this.#d.metrics?.event(event.type, 'unknown-call');
-        return { status: 'unknown-call' };
-      }
+      if (saved.status === 'missing') return this.#unknown(callId, event);
+      const version = savedVersion(saved);
+      this.#remember(callId, { version, snapshot: next });
       this.#d.metrics?.event(event.type, 'applied');
       if (from !== to) this.#d.metrics?.transition(from, to);
       this.#d.onTransition?.(callId, entry, next);
-      await this.#dispatchOwn(callId, result, effects, next.context);
-      return { status: 'applied', state: to, version: result, effects, context: next.context };
+      await this.#dispatchOwn(callId, version, effects, next.context);
+      return { status: 'applied', state: to, version, effects, context: next.context };
     }
   }
 
-  /**
-   * Records that this call has effects in its outbox, before the write that puts them there: a crash between the
-   * write and the dispatch leaves an index entry for the sweep to find (architecture.md step 4).
-   */
-  async #markOutbox(callId: string, count: number): Promise<void> {
-    if (count === 0) return;
-    const k = this.#d.store.keys;
-    await this.#d.store.redis.zadd(k.outboxPending, this.#now(), callId);
+  #unknown(callId: string, event: CallEvent): DeliverOutcome {
+    this.#known.delete(callId);
+    this.#d.metrics?.event(event.type, 'unknown-call');
+    return { status: 'unknown-call' };
+  }
+
+  /** Keeps a call's latest snapshot (never an older one over a newer); an ended call takes no more transitions. */
+  #remember(callId: string, known: Known): void {
+    const had = this.#known.get(callId);
+    if (had && had.version > known.version) return;
+    this.#known.delete(callId);
+    if (stateOf(known.snapshot) === 'ended') return;
+    this.#known.set(callId, known);
+    if (this.#known.size > KNOWN_MAX) {
+      const oldest = this.#known.keys().next().value;
+      if (oldest !== undefined) this.#known.delete(oldest);
+    }
   }
 
   async #dispatchOwn(callId: string, version: number, effects: Effect[], context: CallContext): Promise<void> {
     if (effects.length === 0) return;
     const items = effects.map((effect, i) => ({ id: `${version}.${i + 1}`, effect }));
-    await this.dispatchItems(callId, items, context);
+    this.#queueAcks(callId, await this.#dispatchInOrder(callId, items, context));
   }
 
   /** Dispatches outbox items in order and acknowledges each one that went out; failures stay for the sweep. */
   async dispatchItems(callId: string, items: OutboxItem[], context: CallContext): Promise<number> {
+    const done = await this.#dispatchInOrder(callId, items, context);
+    if (done.length === 0) return items.length;
+    return this.#d.store.ackOutbox(callId, done);
+  }
+
+  /** The ids of the items that went out, in order, up to the first that failed. */
+  async #dispatchInOrder(callId: string, items: OutboxItem[], context: CallContext): Promise<string[]> {
     const done: string[] = [];
     for (const item of items) {
       try {
@@ -255,13 +310,44 @@ export class Deliverer {
         done.push(item.id);
       } catch (err) {
         this.#d.logger.warn(
-          { callId, effect: item.effect.type, err: (err as Error).message },
+          { callId, effect: item.effect.type, err: errorMessage(err) },
           'effect dispatch failed; the outbox sweep will retry it',
         );
         break; // keep order: later effects wait for the failed one
       }
     }
-    if (done.length === 0) return items.length;
-    return this.#d.store.ackOutbox(callId, done);
+    return done;
   }
+
+  #takeAcks(callId: string): string[] {
+    const ids = this.#acks.get(callId) ?? [];
+    this.#acks.delete(callId);
+    return ids;
+  }
+
+  /**
+   * Acknowledges dispatched effects lazily: the call's next write carries them when it comes within this turn of
+   * the event loop, otherwise they go out then, one command per call. Until then the outbox still holds them, which
+   * costs at most a repeated (idempotent) dispatch should this process die first.
+   */
+  #queueAcks(callId: string, ids: string[]): void {
+    if (ids.length === 0) return;
+    const pending = this.#acks.get(callId);
+    if (pending) pending.push(...ids);
+    else this.#acks.set(callId, [...ids]);
+    this.#ackFlush ??= setImmediate(() => {
+      this.#ackFlush = undefined;
+      for (const [id, list] of this.#acks) {
+        this.#d.store.forgetDispatched(id, list).catch((err) => {
+          this.#d.logger.warn({ callId: id, err: errorMessage(err) }, 'outbox ack failed; the sweep will see it');
+        });
+      }
+      this.#acks.clear();
+    });
+  }
+}
+
+function savedVersion(saved: SaveOutcome): number {
+  if (saved.status !== 'saved') throw new Error(`unexpected save outcome ${saved.status}`);
+  return saved.version;
 }

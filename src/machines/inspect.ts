@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
+import { errorMessage } from '../shared/errors.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import { callMachine } from './call.machine.js';
 import type { TimelineEntry } from './call.store.js';
@@ -68,7 +69,7 @@ export async function createCallInspector(opts: {
         inspector.event(callId, event);
         inspector.snapshot(callId, view(snapshot), { event });
       } catch (err) {
-        opts.logger.debug({ err: (err as Error).message }, 'inspector send failed');
+        opts.logger.debug({ err: errorMessage(err) }, 'inspector send failed');
       }
     },
     stop() {

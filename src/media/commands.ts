@@ -1,7 +1,7 @@
+import type { MediaCommander } from '../machines/ports.js';
 import type { Keys } from '../shared/keys.js';
 import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { MediaCommander } from '../workers/dispatcher.js';
 
 /** Commands a media node takes, one Redis stream per node (never through an HTTP replica's memory). */
 export type MediaCommand =

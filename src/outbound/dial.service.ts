@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { agentRoom, type Broadcaster, emitTo } from '../agents/notifier.js';
 import type { PresenceService } from '../agents/presence.js';
-import type { IngestEvent } from '../http/ingest.js';
 import type { Deliverer } from '../machines/deliver.js';
 import type { NodeRegistry } from '../media/node-registry.js';
 import type { Config } from '../shared/config.js';
 import { GraphApiError } from '../shared/errors.js';
+import type { IngestEvent } from '../shared/ingest-event.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import { plainMetaError } from '../shared/meta-errors.js';

@@ -1,9 +1,9 @@
 import { utcDay } from '../machines/call.index.js';
 import type { CallContext } from '../machines/call.types.js';
+import type { CallQueuePort, MediaCommander } from '../machines/ports.js';
 import { positionAnnouncement } from '../media/opus/prompts.js';
 import type { Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { CallQueuePort, MediaCommander } from '../workers/dispatcher.js';
 import { expectedWaitMs } from './announce.js';
 import type { QueueOutcome } from './figures.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { BusinessFlow } from '../machines/call.types.js';
 import { resolvePrompt } from '../media/opus/prompts.js';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, errorMessage } from '../shared/errors.js';
 import { duplicateKeys } from './json-duplicates.js';
 import { type NumberRouting, TIERS } from './policy.js';
 
@@ -65,7 +65,7 @@ const defaultPromptProblem = (p: string): string | undefined => {
     resolvePrompt(p);
     return undefined;
   } catch (err) {
-    return (err as Error).message;
+    return errorMessage(err);
   }
 };
 
@@ -140,7 +140,7 @@ export class RoutingConfig {
       text = readFileSync(file, 'utf8');
       raw = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`ROUTING_FILE ${file} is not readable JSON: ${(err as Error).message}`);
+      throw new ConfigError(`ROUTING_FILE ${file} is not readable JSON: ${errorMessage(err)}`);
     }
     const dup = duplicateKeys(text);
     if (dup.length) {

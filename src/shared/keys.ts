@@ -6,7 +6,6 @@
 /** Call ids are Meta's opaque `wacid.…` strings: base64 plus `.`, never `{`, `}` or `:`. */
 export const CALL_ID_RE = /^[A-Za-z0-9._=+/-]{1,256}$/;
 export const AGENT_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-export const NODE_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
 export function keys(prefix: string) {
   const call = (id: string) => `${prefix}:call:{${id}}`;

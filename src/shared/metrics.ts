@@ -1,11 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { DeliverMetrics } from '../machines/deliver.js';
 
 /**
  * The Prometheus metrics of one process. Each role registers what it uses; `/metrics` on the http role serves the
  * registry (other roles' figures reach Prometheus through their own scrape port, or through Redis-backed gauges).
  */
-export class Metrics implements DeliverMetrics {
+export class Metrics {
   readonly registry = new Registry();
 
   readonly webhookRequests = new Counter({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * The agent protocol: Socket.IO namespace `/agents`, `auth: {token}`. Stable: the console, the tests and
  * customers' clients depend on it. Add events freely; change these only with a version bump.
- * @see architecture.md "Interfaces"
+ * @see README.md "Interfaces"
  */
 export const PROTOCOL_VERSION = 1;
 export const AGENT_NAMESPACE = '/agents';
@@ -321,4 +321,17 @@ export interface TodayStats extends DailyFigures {
   averageSpeedOfAnswerMs: number | null;
   averageHandleTimeMs: number | null;
   abandonmentRate: number | null;
+}
+
+/**
+ * The call machine's states and the transitions between them, as the running service defines them
+ * (`GET /api/machine`): what the console draws, so the picture grows with the machine.
+ */
+export interface MachineGraph {
+  id: string;
+  initial: string;
+  /** In the order the machine declares them. */
+  states: { name: string; final: boolean }[];
+  /** One edge per pair of different states, with every event that can take it (targetless transitions left out). */
+  edges: { from: string; to: string; events: string[] }[];
 }

@@ -9,7 +9,7 @@ import { validateBusinessOffer } from '../media/sdp-outbound.js';
 import type { Logger } from '../shared/log.js';
 import { type GraphReply, metaError } from './meta-error.js';
 import { SimPermissions, type SimUser, type SimUserOptions } from './permissions.js';
-import type { SimCall, SimCallState } from './simulator.js';
+import type { SimCall, SimCallState } from './sim-types.js';
 import { UserPeer } from './user-peer.js';
 import {
   answerCall,

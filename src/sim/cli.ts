@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEMO } from '../shared/config.js';
+import { errorMessage } from '../shared/errors.js';
 import { createLogger } from '../shared/log.js';
 import { createCallerFactory } from './caller-factory.js';
 import { KeypadCaller } from './keypad-caller.js';
@@ -111,6 +112,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error((err as Error).message);
+  console.error(errorMessage(err));
   process.exit(1);
 });

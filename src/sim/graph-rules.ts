@@ -5,7 +5,7 @@
  */
 import { validateWhatsAppAnswer } from '../media/sdp.js';
 import { type GraphReply, metaError } from './meta-error.js';
-import type { SimCall, SimCallState } from './simulator.js';
+import type { SimCall, SimCallState } from './sim-types.js';
 
 /** What a committed action does to the simulated call. */
 export interface CallActionHooks {

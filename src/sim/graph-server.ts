@@ -4,11 +4,32 @@
  * `npm run sim`. Meta's rules live in graph-rules.ts and business-calls.ts.
  */
 import { Hono } from 'hono';
+import type { BusinessCalls } from './business-calls.js';
+import type { CallActionHooks } from './graph-rules.js';
 import { checkGraphRequest, judgeUserCallAction } from './graph-rules.js';
 import { type GraphReply, metaError } from './meta-error.js';
-import type { WhatsAppSimulator } from './simulator.js';
+import type { Injection, SimAction, SimCall } from './sim-types.js';
+import type { SendResult } from './webhook-sender.js';
 
-export function createGraphApp(sim: WhatsAppSimulator): Hono {
+/** What the HTTP face needs of the simulator (declared here, where it is used). */
+export interface GraphHost {
+  readonly opts: { accessToken: string; business: { phoneNumberId: string } };
+  readonly requests: { emit(event: 'request', r: { callId: string; action: string }): unknown };
+  readonly calls: Map<string, SimCall>;
+  readonly actions: SimAction[];
+  readonly business: BusinessCalls;
+  readonly hooks: CallActionHooks;
+  takeInjection(action: string): Required<Injection> | undefined;
+  record(callId: string, action: string, status: number, error?: string): void;
+  placeCall(opts: { from?: string | undefined; name?: string | undefined }): Promise<{
+    call: SimCall;
+    response: SendResult | undefined;
+  }>;
+  hangup(callId: string): Promise<SendResult>;
+  pressKeys(callId: string, digits: string): Promise<{ ok: true } | { ok: false; error: string }>;
+}
+
+export function createGraphApp(sim: GraphHost): Hono {
   const app = new Hono();
   const expect = () => ({ accessToken: sim.opts.accessToken, phoneNumberId: sim.opts.business.phoneNumberId });
 

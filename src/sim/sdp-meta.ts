@@ -1,6 +1,6 @@
 /**
  * Turns a wrtc offer into one shaped like the offers WhatsApp sends for user-initiated calls
- * (see /work/shared/whatsapp-calling.md §3, the captured offer).
+ * (docs/whatsapp-platform.md §3).
  *
  * What matches Meta's offer: session-level `a=ice-lite`; `a=group:BUNDLE audio` and `a=mid:audio`; one
  * `m=audio … UDP/TLS/RTP/SAVPF 111 126`; Opus/48000/2 on 111 with Meta's fmtp (`maxaveragebitrate=20000;

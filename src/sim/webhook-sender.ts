@@ -3,7 +3,7 @@ import { signBody } from '../http/webhook.routes.js';
 /**
  * Builds and sends webhooks the way Meta does: the `calls` envelope, signed with X-Hub-Signature-256 over the exact
  * bytes sent. Can batch several items, send duplicates and reorder deliveries.
- * @see whatsapp-calling.md §1
+ * @see docs/whatsapp-platform.md §1
  */
 
 export interface BusinessNumber {

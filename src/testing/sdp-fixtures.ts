@@ -1,5 +1,5 @@
 /**
- * SDP fixtures. The WhatsApp offer is the captured one from whatsapp-calling.md §3, with Meta's public addresses
+ * SDP fixtures. The WhatsApp offer has the shape of a captured one (docs/whatsapp-platform.md §3), with Meta's public addresses
  * replaced by 127.0.0.1 and ::1: never feed a peer connection a real Meta address.
  */
 export const META_OFFER_SDP = [

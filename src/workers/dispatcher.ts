@@ -1,64 +1,9 @@
-import type { WithdrawReason } from '../machines/call.effects.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { OutboxItem } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
-import type { EffectDispatcher } from '../machines/deliver.js';
+import type { AgentNotifier, CallQueuePort, EffectDispatcher, MediaCommander } from '../machines/ports.js';
 import type { Metrics } from '../shared/metrics.js';
-import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { Queues } from './queues.js';
-
-/** Everything agents hear about calls. Implemented over Socket.IO (adapter or emitter) plus presence in Redis. */
-export interface AgentNotifier {
-  offer(callId: string, agentIds: string[], deadlineAt: number, ctx: CallContext): Promise<void>;
-  withdraw(callId: string, agentIds: string[], reason: WithdrawReason, takenBy: string | undefined): Promise<void>;
-  ended(callId: string, agentIds: string[], reason: string): Promise<void>;
-  live(callId: string, agentId: string): Promise<void>;
-  release(callId: string, agentId: string): Promise<void>;
-  /** Business-initiated: how the call is going, for the agent who dialled (`call:progress`). */
-  progress(callId: string, agentId: string, status: string, message: string | undefined): Promise<void>;
-  /** The caller has been on hold longer than the limit (`call:hold-alert`). */
-  holdAlert(callId: string, agentId: string, heldMs: number): Promise<void>;
-}
-
-/** Commands to the media node that holds (or will hold) a call's bridge. */
-export interface MediaCommander {
-  /** Without an agent (business-answered call) nothing is routed to a browser until `route`. */
-  createBridge(nodeId: string, callId: string, agentId?: string): Promise<void>;
-  startAgentAudio(nodeId: string, callId: string): Promise<void>;
-  close(nodeId: string, callId: string, reason: string): Promise<void>;
-  /** Business-initiated: the WhatsApp leg makes the offer. */
-  createOutbound(nodeId: string, callId: string, agentId: string): Promise<void>;
-  /** Business-initiated: Meta's stored answer goes to the WhatsApp leg. */
-  applyAnswer(nodeId: string, callId: string): Promise<void>;
-  /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played). */
-  play(nodeId: string, callId: string, playId: string, clips: string[], loop?: boolean): Promise<void>;
-  stopPlay(nodeId: string, callId: string): Promise<void>;
-  /** Replaces the call's routing table: sink (`caller`, `agent:<id>`, `sup:<id>`) → sources (those or `player`). */
-  route(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void>;
-  legOffer(
-    nodeId: string,
-    callId: string,
-    leg: { legId: string; agentId: string; socketId: string; sdp: string },
-  ): Promise<void>;
-  legCandidate(
-    nodeId: string,
-    callId: string,
-    leg: { legId: string; socketId: string; candidate: RtcCandidateInit | null },
-  ): Promise<void>;
-  closeLeg(nodeId: string, callId: string, legId: string): Promise<void>;
-  /** Recording tap on or off (pause = off). */
-  record(nodeId: string, callId: string, on: boolean): Promise<void>;
-}
-
-/** The per-team queues of business-answered calls (see `src/routing/queue.store.ts`). */
-export interface CallQueuePort {
-  enter(callId: string, teams: string[], priority: number, enteredAt: number): Promise<void>;
-  exit(callId: string, teams: string[]): Promise<void>;
-  /** Plays the caller's position and expected wait. */
-  announce(callId: string, nodeId: string, playId: string, teams: string[]): Promise<void>;
-  /** Records the outcome of a call that waited in a queue (supervisor figures). */
-  ended(callId: string, ctx: CallContext): Promise<void>;
-}
 
 /** Routes each effect to its sink. Every sink is idempotent for a replayed effect. */
 export class Dispatcher implements EffectDispatcher {

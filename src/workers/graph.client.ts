@@ -1,6 +1,6 @@
 import type { GraphAction } from '../machines/call.effects.js';
 import type { GraphConfig } from '../shared/config.js';
-import { GraphApiError } from '../shared/errors.js';
+import { errorMessage, GraphApiError } from '../shared/errors.js';
 
 export interface GraphCallAction {
   phoneNumberId: string;
@@ -86,7 +86,7 @@ interface MetaErrorBody {
 
 /**
  * `POST {base}/{version}/{phone_number_id}/calls` with a bearer token.
- * @see whatsapp-calling.md §2: `sdp_type` on pre_accept/accept is "answer" (Meta's tables say "offer"; wrong).
+ * @see docs/whatsapp-platform.md §2: `sdp_type` on pre_accept/accept is "answer" (Meta's tables say "offer"; wrong).
  */
 export class HttpGraphClient implements GraphClient {
   readonly #cfg: GraphConfig;
@@ -179,7 +179,7 @@ export class HttpGraphClient implements GraphClient {
       throw new GraphApiError(
         timedOut
           ? `Graph API did not answer within ${this.#cfg.timeoutMs} ms`
-          : `Graph API unreachable: ${(err as Error).message}`,
+          : `Graph API unreachable: ${errorMessage(err)}`,
         { retryable: true, cause: err },
       );
     }

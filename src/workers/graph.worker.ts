@@ -1,7 +1,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { CallContext } from '../machines/call.types.js';
 import { type Deliverer, restore } from '../machines/deliver.js';
-import { GraphApiError } from '../shared/errors.js';
+import { errorMessage, GraphApiError } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -26,7 +26,7 @@ export interface GraphWorkerDeps {
 /**
  * What Meta answers when an action it already carried out is sent again. A retry after a lost response (the
  * worker died or timed out while Meta was processing) meets exactly this, and it means the action is done.
- * @see whatsapp-calling.md §2: errors for accept on an "already In Progress" call
+ * @see docs/whatsapp-platform.md §2: reject and terminate when the other side was faster
  */
 const ALREADY_DONE: Record<string, RegExp> = {
   pre_accept: /already (done|pre[-_ ]?accepted|in progress)/i,
@@ -134,7 +134,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
       metrics?.graphRequests.inc({ action, result: 'ok', code: '' });
     } catch (err) {
       const e =
-        err instanceof GraphApiError ? err : new GraphApiError((err as Error).message, { retryable: true, cause: err });
+        err instanceof GraphApiError ? err : new GraphApiError(errorMessage(err), { retryable: true, cause: err });
       const pattern = ALREADY_DONE[action];
       if (sentBefore && pattern && e.httpStatus !== undefined && e.httpStatus < 500 && pattern.test(e.message)) {
         logger.info({ callId, action }, 'an earlier attempt reached Meta; treating as done');

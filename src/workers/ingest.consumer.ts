@@ -1,8 +1,9 @@
-import type { IngestEvent } from '../http/ingest.js';
 import type { BusinessFlow } from '../machines/call.types.js';
 import type { Deliverer, DeliverOutcome } from '../machines/deliver.js';
 import { validateWhatsAppOffer } from '../media/sdp.js';
 import type { Config } from '../shared/config.js';
+import { errorMessage } from '../shared/errors.js';
+import type { IngestEvent } from '../shared/ingest-event.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
@@ -207,13 +208,13 @@ export class IngestConsumer {
       // From the stream's beginning: events queued before any worker existed are applied too.
       await redis.xgroup('CREATE', keys.ingest, GROUP, '0', 'MKSTREAM');
     } catch (err) {
-      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+      if (!/BUSYGROUP/.test(errorMessage(err))) throw err;
     }
     this.#loop = this.#run();
     const claimEvery = Math.max(1000, Math.round((this.deps.claimIdleMs ?? 10_000) / 2));
     const claim = () => {
       void this.#claim()
-        .catch((err) => this.deps.logger.warn({ err: (err as Error).message }, 'claiming stale ingest entries failed'))
+        .catch((err) => this.deps.logger.warn({ err: errorMessage(err) }, 'claiming stale ingest entries failed'))
         .finally(() => {
           if (!this.#stopped) this.#claimTimer = setTimeout(claim, claimEvery);
         });
@@ -247,8 +248,8 @@ export class IngestConsumer {
         )) as [string, StreamEntries][] | null;
       } catch (err) {
         if (this.#stopped) return;
-        if (/NOGROUP/.test((err as Error).message)) await this.start().catch(() => undefined);
-        logger.warn({ err: (err as Error).message }, 'reading the ingest stream failed; retrying');
+        if (/NOGROUP/.test(errorMessage(err))) await this.start().catch(() => undefined);
+        logger.warn({ err: errorMessage(err) }, 'reading the ingest stream failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
@@ -285,10 +286,7 @@ export class IngestConsumer {
             done.push(id);
           } catch (err) {
             // Left pending: claimed again later (Redis hiccup, a conflict storm).
-            this.deps.logger.warn(
-              { callId: event.callId, err: (err as Error).message },
-              'ingest event failed; will retry',
-            );
+            this.deps.logger.warn({ callId: event.callId, err: errorMessage(err) }, 'ingest event failed; will retry');
             return;
           }
         }

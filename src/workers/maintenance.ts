@@ -3,6 +3,7 @@ import type { Availability } from '../agents/availability.js';
 import type { PresenceService } from '../agents/presence.js';
 import type { Deliverer } from '../machines/deliver.js';
 import type { NodeRegistry } from '../media/node-registry.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
@@ -73,7 +74,7 @@ export class Maintenance {
     const every = this.deps.intervalMs ?? 1000;
     const tick = () => {
       this.#running = this.runOnce()
-        .catch((err) => this.deps.logger.warn({ err: (err as Error).message }, 'maintenance pass failed'))
+        .catch((err) => this.deps.logger.warn({ err: errorMessage(err) }, 'maintenance pass failed'))
         .finally(() => {
           this.#running = undefined;
           if (this.#timer) this.#timer = setTimeout(tick, every);

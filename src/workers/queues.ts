@@ -35,7 +35,7 @@ export function lockOptions(lockMs = 10_000): { lockDuration: number; stalledInt
   return { lockDuration: lockMs, stalledInterval: Math.max(1000, Math.round(lockMs / 2)), name: WORKER_NAME };
 }
 
-export function routeJobId(callId: string, seq: number): string {
+function routeJobId(callId: string, seq: number): string {
   return `${callId}.route.${seq}`;
 }
 

@@ -1,5 +1,6 @@
 import type { CallIndex } from '../machines/call.index.js';
 import { type Deliverer, restore } from '../machines/deliver.js';
+import { errorMessage } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
@@ -60,7 +61,7 @@ export class Sweeper {
     const tick = () => {
       this.#running = this.sweepOnce()
         .then(() => undefined)
-        .catch((err) => this.#o.logger.warn({ err: (err as Error).message }, 'sweep failed; will retry'))
+        .catch((err) => this.#o.logger.warn({ err: errorMessage(err) }, 'sweep failed; will retry'))
         .finally(() => {
           this.#running = undefined;
           if (this.#timer) this.#timer = setTimeout(tick, this.#o.intervalMs * (0.75 + Math.random() / 2));

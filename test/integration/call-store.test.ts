@@ -8,7 +8,7 @@ import { Deliverer, restore } from '../../src/machines/deliver.js';
 import { keys as makeKeys } from '../../src/shared/keys.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { Sweeper } from '../../src/workers/sweeper.js';
-import { cleanupPrefix, RecordingDispatcher, redisUrl, testPrefix } from '../helpers.js';
+import { cleanupPrefix, RecordingDispatcher, redisUrl, testPrefix, waitUntil } from '../helpers.js';
 
 const input = (callId: string): CallInput => ({
   callId,
@@ -159,6 +159,41 @@ describe('call store on real Redis', () => {
     expect(outcomes.filter((o) => o.status === 'created')).toHaveLength(1);
     expect(outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(3);
     expect(recorder.items.filter((x) => x.item.effect.type === 'routing.request')).toHaveLength(1);
+  });
+
+  it('a deliverer whose remembered snapshot is stale applies the event on what another process stored', async () => {
+    const callId = 'wacid.stale';
+    const [a, b] = [deliverers[0]!, deliverers[1]!];
+    expect((await a.create(input(callId), 'v=0\r\n')).status).toBe('created');
+    await b.deliver(callId, { type: 'MEDIA.DTMF', digit: '1' });
+    // a still remembers version 1: its write conflicts, and the retry runs on version 2.
+    const out = await a.deliver(callId, { type: 'MEDIA.DTMF', digit: '2' });
+    expect(out).toMatchObject({ status: 'applied', version: 3 });
+    expect(out.status === 'applied' && out.context.dtmf).toBe('12');
+  });
+
+  it('an event that does not fit a stale remembered snapshot is checked against Redis before it is ignored', async () => {
+    const callId = 'wacid.stale-accept';
+    const [a, b] = [deliverers[0]!, deliverers[1]!];
+    await a.create(input(callId), 'v=0\r\n');
+    // Another process offers the call; a only knows it ringing, where AGENT.ACCEPT does not fit.
+    await b.deliver(callId, { type: 'ROUTING.OFFER', seq: 1, agentIds: ['ann'], policy: 'ring-all', tier: 'team' });
+    const out = await a.deliver(callId, { type: 'AGENT.ACCEPT', agentId: 'ann', mediaNodeId: 'm1' });
+    expect(out).toMatchObject({ status: 'applied', state: 'bridging' });
+    // And a late duplicate is ignored on what is stored.
+    expect((await a.deliver(callId, { type: 'AGENT.ACCEPT', agentId: 'ann', mediaNodeId: 'm1' })).status).toBe(
+      'ignored',
+    );
+  });
+
+  it('effects that went out leave the outbox without the delivery waiting for it', async () => {
+    const callId = 'wacid.acks';
+    const d = deliverers[0]!;
+    await d.create(input(callId), 'v=0\r\n');
+    await d.deliver(callId, { type: 'ROUTING.OFFER', seq: 1, agentIds: ['ann'], policy: 'ring-all', tier: 'team' });
+    await d.deliver(callId, { type: 'WA.TERMINATE', status: 'COMPLETED' });
+    expect(recorder.items.filter((x) => x.callId === callId).length).toBeGreaterThan(5);
+    await waitUntil(async () => (await d.store.outbox(callId)).length === 0, { what: 'an empty outbox' });
   });
 
   it('an event for an unknown call is an unknown-call outcome, never an exception', async () => {

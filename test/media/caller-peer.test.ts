@@ -1,4 +1,4 @@
-/** The simulated caller offers like Meta (whatsapp-calling.md §3) and only ever exposes loopback addresses. */
+/** The simulated caller offers like Meta (docs/whatsapp-platform.md §3) and only ever exposes loopback addresses. */
 import { describe, expect, it } from 'vitest';
 import { parseSdp, summarizeSdp, validateWhatsAppOffer } from '../../src/media/sdp.js';
 import { isLoopbackAddress } from '../../src/rtc/cidr.js';

@@ -60,7 +60,7 @@ describe.each(['forward', 'wrtc'] as const)('leaks on the %s engine', (engine) =
     expect(FrameClock.shared({ frameMs: 10, tickMs: 20 }).subscriberCount).toBe(0);
     expect(FrameClock.shared({ frameMs: 20 }).subscriberCount).toBe(0);
     // Measured: RSS climbs ≈35 MB over the first ~25 calls (allocator warm-up), then stays flat (116–127 MB from
-    // call 25 to 150 with forced GC). A leak of the ≈3 MB a live call holds (media-notes §4) would exceed this.
+    // call 25 to 150 with forced GC). A leak of the ≈3 MB a live call holds would exceed this.
     expect(rssAfter - rssBefore).toBeLessThan(80e6);
   });
 });

@@ -30,7 +30,7 @@ describe.each(['forward', 'wrtc'] as const)('markers across the bridge on the %s
         expect(atCaller?.missing).toEqual([]);
         expect(atAgent?.expected).toBeGreaterThanOrEqual(15);
         expect(atAgent?.missing).toEqual([]);
-        // One-way delay through the bridge: wrtc adds ≈60 ms per direction (media-notes §3).
+        // One-way delay through the bridge: wrtc adds ≈60 ms per direction (README, Performance).
         expect(atCaller?.latencyMs?.median).toBeLessThan(1000);
         expect(atAgent?.latencyMs?.median).toBeLessThan(1000);
         summary.push(

@@ -4,6 +4,7 @@ import type {
   CallDetail,
   CallSummary,
   ConsoleConfig,
+  MachineGraph,
   QueuesView,
   TodayStats,
 } from '../../../src/shared/protocol.js';
@@ -25,6 +26,7 @@ export function createApi(token: string) {
       return (await get<{ calls: CallSummary[] }>(`/api/calls${qs ? `?${qs}` : ''}`)).calls;
     },
     call: (id: string) => get<CallDetail>(`/api/calls/${encodeURIComponent(id)}`),
+    machine: () => get<MachineGraph>('/api/machine'),
     cancelCall: (id: string) => post<{ ok: boolean }>(`/api/calls/${encodeURIComponent(id)}/cancel`),
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
     today: () => get<TodayStats>('/api/stats/today'),

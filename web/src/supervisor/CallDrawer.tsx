@@ -1,8 +1,9 @@
 import { Fragment, useCallback, useEffect, useState } from 'react';
-import type { AudioStatsSample, CallDetail, LegStats } from '../../../src/shared/protocol.js';
+import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/protocol.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
+import { MachineDiagram } from './MachineDiagram.js';
 
 /** One call's full story for a supervisor: outcome, state path, timeline with routing decisions, audio stats. */
 export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string; onClose: () => void }) {
@@ -10,6 +11,18 @@ export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string;
   const { data: call, error } = usePolling(load, 3_000);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const [machine, setMachine] = useState<MachineGraph | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.machine().then(
+      (g) => live && setMachine(g),
+      () => undefined, // the state path below still tells the story
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -65,6 +78,14 @@ export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string;
             )}
             {call.state === 'ended' && <RecordingPlayer api={api} callId={callId} />}
             <StatePath call={call} />
+            {machine && (
+              <section>
+                <h3>Call machine</h3>
+                <div className="machine-wrap">
+                  <MachineDiagram graph={machine} timeline={call.timeline} current={call.state} />
+                </div>
+              </section>
+            )}
             <Timeline call={call} />
             <StatsTable samples={call.stats} />
           </div>

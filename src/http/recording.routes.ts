@@ -4,12 +4,12 @@
  */
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
-import type { TokenService } from '../http/auth.js';
-import { type AuthVariables, requireAuth } from '../http/auth.js';
+import type { ByteRange, RecordingStore } from '../recording/recording.store.js';
 import { BadRequestError, NotFoundError } from '../shared/errors.js';
 import { CALL_ID_RE, type Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { ByteRange, RecordingStore } from './recording.store.js';
+import type { TokenService } from './auth.js';
+import { type AuthVariables, requireAuth } from './auth.js';
 
 /** One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; 'unsatisfiable' when it does not fit `size`. */
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
