@@ -1,21 +1,13 @@
 import { assign, setup } from 'xstate';
+import { businessStartEffects } from './call.business.js';
 import { callbackEntryEffects, callbackKeyTransition, callbackQueuedState } from './call.callback.js';
 import type { Effect } from './call.effects.js';
+import { holdAlert, holdTransition, isAgentLeg, onCall, resumeTransition } from './call.hold.js';
+import { ivrState } from './call.ivr.js';
 import { outboundEntryEffects, outboundStates } from './call.outbound.js';
-import {
-  agentLeg,
-  businessBridging,
-  businessLive,
-  businessStartEffects,
-  holdAlert,
-  holdTransition,
-  ivrState,
-  queuedState,
-  resumeTransition,
-} from './call.queue.js';
+import { businessBridging, businessLive, queuedState } from './call.queue.js';
 import { initialRecording, recordingEntry, recordingTransitions } from './call.recording.js';
 import {
-  type Args,
   acceptDeadlineTransitions,
   agentLeft,
   answeredGraph,
@@ -23,7 +15,6 @@ import {
   endMissed,
   endSpecForTerminate,
   endWith,
-  graceOver,
   isLastOffered,
   isTimer,
   leftWhileConnecting,
@@ -42,75 +33,6 @@ const NO_INPUT = new Error('the call machine starts from a CallInput');
 function noInput(): never {
   throw NO_INPUT;
 }
-
-const isAgentLeg = (ctx: CallContext, legId: string) => ctx.agentId !== undefined && legId === agentLeg(ctx.agentId);
-
-const legDown = {
-  actions: [
-    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
-      agentLegDown: true,
-      graceSeq: context.graceSeq + 1,
-    })),
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
-    },
-  ],
-};
-
-/** What a call with an agent on it takes, live or on hold. */
-const onCall = {
-  'MEDIA.LEG_DOWN': {
-    guard: ({ context, event }: Args) =>
-      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
-    ...legDown,
-  },
-  'AGENT.HANGUP': {
-    guard: 'isBridgedAgent' as const,
-    target: 'ended' as const,
-    actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-  },
-  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown, ...legDown },
-  'AGENT.LEFT': agentLeft,
-  'MEDIA.LEG_CONNECTED': {
-    guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
-    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
-      agentLegDown: false,
-      agentLeft: false,
-      agentConnected: true,
-    }),
-  },
-  'MEDIA.AGENT_CONNECTED': {
-    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
-      agentLegDown: false,
-      agentLeft: false,
-      agentConnected: true,
-    }),
-  },
-  'TIMER.FIRED': [
-    {
-      // The agent closed their tab and did not come back: they hung up.
-      guard: (a: Args) => graceOver(a) && a.context.agentLeft,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
-    },
-    {
-      guard: graceOver,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
-    },
-    {
-      guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
-  ],
-  'TIMER.SWEEP': {
-    guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-    target: 'ended' as const,
-    actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-  },
-};
 
 export const callMachine = setup({
   types: {

@@ -331,6 +331,15 @@ describe('queued', () => {
     expect(effects[1]).toContainEqual({ type: 'timer.cancel', timer: 'max-wait', token: '1' });
   });
 
+  it('a caller who hangs up during the goodbye keeps the queue-timeout outcome, and Meta hears nothing more', () => {
+    const { snap: q } = queuedAfterKey2();
+    const { snap, effects } = drive([fired('max-wait', '1'), { type: 'WA.TERMINATE', status: 'COMPLETED' }], q);
+    expect(snap.context.reason).toBe('queue-timeout');
+    expect(snap.context.endedBy).toBe('caller');
+    expect(graphOf(effects[1]!)).toEqual([]);
+    expect(effects[1]).toContainEqual({ type: 'timer.cancel', timer: 'goodbye', token: '1' });
+  });
+
   it('a second offer while one rings is ignored: a call is offered as a new call to one set of agents at once', () => {
     const { snap: q } = queuedAfterKey2();
     const s = drive([OFFER], q).snap;

@@ -1,20 +1,29 @@
-/**
- * The business-answered call (`answer: "business"`): the states `ivr` and `queued`, the business side of
- * `bridging` (an agent taken from the queue joins a bridge that already exists), and `on-hold`. Pure: every
- * transition returns effects as data; the deadlines are timer effects.
- *
- * Meta gets one pre_accept and one accept for the whole call, sent as soon as the WhatsApp leg is answered and
- * connected; the caller then hears the greeting, the menu, the music and the announcements from the call's player,
- * and finally the agent, by a change of the media node's routing table (never a renegotiation).
- */
-import { assign } from 'xstate';
+import {
+  acceptOnce,
+  answerDeadline,
+  answered,
+  answering,
+  answerSweep,
+  flowOf,
+  fx,
+  goodbye,
+  hearPlayer,
+  isAcceptDone,
+  isBusiness,
+  leavingTransitions,
+  leg,
+  music,
+  node,
+  play,
+  set,
+  talking,
+} from './call.business.js';
 import type { Effect } from './call.effects.js';
-import { ANSWER_TOKEN, agentAcceptToken, holdToken, maxWaitToken } from './call.timers.js';
+import { ANSWER_TOKEN, agentAcceptToken, maxWaitToken } from './call.timers.js';
 import {
   type Args,
   acceptDeadlineTransitions,
   cancel,
-  endWith,
   graceOver,
   isTimer,
   offerWithout,
@@ -22,227 +31,7 @@ import {
   union,
   withdraw,
 } from './call.transitions.js';
-import type { BusinessFlow, CallContext, CallEvent, EndReason, Ev } from './call.types.js';
-
-const set = (f: (a: Args) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>((a) => f(a as Args));
-const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
-
-/** The goodbye prompt reports its end; if it does not, the call is terminated after this long. */
-export const GOODBYE_DEADLINE_MS = 15_000;
-/** A menu whose end is never reported still times out after this long (a prompt longer than this is cut short). */
-export const PROMPT_DEADLINE_MS = 60_000;
-export const agentLeg = (agentId: string) => `agent:${agentId}`;
-const flowOf = (ctx: CallContext): BusinessFlow => ctx.flow!;
-const node = (ctx: CallContext) => ctx.mediaNodeId!;
-const play = (ctx: CallContext, playId: string, clips: string[], loop = false): Effect => ({
-  type: 'media.play',
-  nodeId: node(ctx),
-  playId,
-  clips,
-  ...(loop ? { loop: true } : {}),
-});
-/** The caller hears the call's player (nothing is routed to them by a bridge made without an agent). */
-const hearPlayer = (ctx: CallContext): Effect => ({
-  type: 'media.route',
-  nodeId: node(ctx),
-  routes: { caller: ['player'] },
-});
-const music = (ctx: CallContext) => play(ctx, 'music', [flowOf(ctx).queue.music], true);
-
-export const isBusiness = ({ context }: Args) => context.flow !== undefined;
-const answered = ({ context }: Args) => context.answeredAt !== undefined;
-
-/** What the root entry does for a business call: the bridge at once, with a deadline for Meta's accept. */
-export function businessStartEffects(ctx: CallContext): Effect[] {
-  return [
-    { type: 'media.createBridge', nodeId: node(ctx) },
-    { type: 'call.created' },
-    timer('accept-deadline', ctx.acceptDeadlineMs, ANSWER_TOKEN),
-  ];
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Answering: pre_accept once our answer exists, accept once the WhatsApp leg is connected. Shared by ivr and queued.
-
-const answering = {
-  'MEDIA.WA_ANSWER': {
-    guard: ({ context }: Args) => !context.answerReady,
-    actions: [set(() => ({ answerReady: true })), fx(() => ({ type: 'graph.preAccept' }))],
-  },
-  'WA.BAD_OFFER': {
-    target: 'ended' as const,
-    actions: endWith(({ event }) => ({
-      reason: 'media-failed',
-      endedBy: 'system',
-      graph: 'reject',
-      detail: `unusable offer: ${(event as Ev<'WA.BAD_OFFER'>).reason}`.slice(0, 200),
-    })),
-  },
-};
-
-const answerDeadline = ({ context, event }: Args) =>
-  context.answeredAt === undefined &&
-  isTimer(event, 'accept-deadline') &&
-  (event as Ev<'TIMER.FIRED'>).token === ANSWER_TOKEN;
-const answerSweep = ({ context, event }: Args) =>
-  context.answeredAt === undefined && event.at >= context.createdAt + context.acceptDeadlineMs;
-
-/** Meta's accept, exactly once: pre_accept's 200 is in and the WhatsApp leg is connected. */
-const acceptOnce = {
-  guard: ({ context }: Args) =>
-    !context.acceptRequested && context.preAcceptDone && context.waConnected && context.answerReady,
-  actions: [set(() => ({ acceptRequested: true })), fx(() => ({ type: 'graph.accept' }))],
-};
-
-const isAcceptDone = ({ context, event }: Args) =>
-  event.type === 'GRAPH.DONE' && event.action === 'accept' && context.answeredAt === undefined;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Goodbye: a polite prompt, then terminate. Shared by ivr (no choice) and queued (waited too long).
-
-function goodbye(reason: EndReason, clips: (ctx: CallContext) => string[]) {
-  return [
-    set(() => ({ leaving: reason })),
-    fx(({ context }) => [play(context, 'goodbye', clips(context)), timer('goodbye', GOODBYE_DEADLINE_MS, '1')]),
-  ];
-}
-
-const goodbyeOver = {
-  target: 'ended' as const,
-  actions: endWith(({ context }) => ({ reason: context.leaving!, endedBy: 'system', graph: 'terminate' })),
-};
-const leavingTransitions = {
-  'MEDIA.PLAY_ENDED': {
-    guard: ({ context, event }: Args) => !!context.leaving && (event as Ev<'MEDIA.PLAY_ENDED'>).playId === 'goodbye',
-    ...goodbyeOver,
-  },
-  timer: { guard: ({ context, event }: Args) => !!context.leaving && isTimer(event, 'goodbye'), ...goodbyeOver },
-};
-
-// ---------------------------------------------------------------------------------------------------------------
-// ivr
-
-const menuPlayId = (attempt: number) => `ivr.${attempt}`;
-
-/** Every key is kept on the call (`dtmf`), whatever the state does with it. */
-const keepDigit = set(({ context, event }) => ({
-  dtmf: (context.dtmf + (event as Ev<'MEDIA.DTMF'>).digit).slice(-64),
-}));
-
-const newQueue = (ctx: CallContext, teams: string[], at: number) => ({
-  teams,
-  priority: flowOf(ctx).queue.priority,
-  enteredAt: at,
-  leftAt: undefined,
-  overflowed: false,
-  announceSeq: 0,
-});
-
-/** The caller chose (or the default was taken): the choice is kept and the call joins that option's teams. */
-function choose(digitOf: (a: Args) => string) {
-  return [
-    fx(({ context }) => [
-      cancel('ivr-timeout', context.ivr.attempt),
-      cancel('ivr-timeout', `${context.ivr.attempt}.s`),
-    ]),
-    set((a) => {
-      const digit = digitOf(a);
-      return {
-        ivr: { ...a.context.ivr, choice: digit, choiceAt: a.event.at },
-        queue: newQueue(a.context, flowOf(a.context).ivr!.options[digit]!, a.event.at),
-      };
-    }),
-  ];
-}
-
-/** After a wrong key (`invalid-choice`) or no key (`no-choice`): the menu again, else the default, else goodbye. */
-function nextMenuOrGiveUp(when: (a: Args) => boolean, lead: string, extra: ReturnType<typeof set>[]) {
-  return [
-    {
-      guard: (a: Args) => when(a) && a.context.ivr.attempt <= (a.context.flow?.ivr?.retries ?? 0),
-      actions: [
-        ...extra,
-        fx(({ context }) => [
-          cancel('ivr-timeout', context.ivr.attempt),
-          cancel('ivr-timeout', `${context.ivr.attempt}.s`),
-          play(context, menuPlayId(context.ivr.attempt + 1), [lead, ...flowOf(context).ivr!.prompt]),
-          timer('ivr-timeout', PROMPT_DEADLINE_MS, `${context.ivr.attempt + 1}.s`),
-        ]),
-        set(({ context }) => ({ ivr: { ...context.ivr, attempt: context.ivr.attempt + 1 } })),
-      ],
-    },
-    {
-      guard: (a: Args) => when(a) && a.context.flow?.ivr?.defaultDigit !== undefined,
-      target: 'queued' as const,
-      actions: [...extra, ...choose(({ context }) => context.flow!.ivr!.defaultDigit!)],
-    },
-    {
-      guard: when,
-      actions: [
-        ...extra,
-        fx(({ context }) => [
-          cancel('ivr-timeout', context.ivr.attempt),
-          cancel('ivr-timeout', `${context.ivr.attempt}.s`),
-        ]),
-        ...goodbye('no-choice', () => ['goodbye']),
-      ],
-    },
-  ];
-}
-
-const inMenu = (a: Args) => answered(a) && !a.context.leaving && a.context.queue === undefined;
-const isValidKey = (a: Args) => inMenu(a) && (a.event as Ev<'MEDIA.DTMF'>).digit in a.context.flow!.ivr!.options;
-const isIvrTimer = (a: Args) =>
-  inMenu(a) &&
-  isTimer(a.event, 'ivr-timeout') &&
-  [String(a.context.ivr.attempt), `${a.context.ivr.attempt}.s`].includes((a.event as Ev<'TIMER.FIRED'>).token);
-
-export const ivrState = {
-  always: acceptOnce,
-  on: {
-    ...answering,
-    'GRAPH.DONE': {
-      guard: isAcceptDone,
-      actions: [
-        set(({ event }) => ({ answeredAt: event.at, ivr: { attempt: 1, choice: undefined, choiceAt: undefined } })),
-        fx(({ context }) => [
-          cancel('accept-deadline', ANSWER_TOKEN),
-          hearPlayer(context),
-          play(context, menuPlayId(1), [...flowOf(context).greeting, ...flowOf(context).ivr!.prompt]),
-          timer('ivr-timeout', PROMPT_DEADLINE_MS, '1.s'),
-        ]),
-      ],
-    },
-    'MEDIA.PLAY_ENDED': [
-      leavingTransitions['MEDIA.PLAY_ENDED'],
-      {
-        // The menu has been heard: the caller has `timeoutSeconds` to press a key.
-        guard: (a: Args) =>
-          inMenu(a) && (a.event as Ev<'MEDIA.PLAY_ENDED'>).playId === menuPlayId(a.context.ivr.attempt),
-        actions: fx(({ context }) => [
-          cancel('ivr-timeout', `${context.ivr.attempt}.s`),
-          timer('ivr-timeout', flowOf(context).ivr!.timeoutMs, context.ivr.attempt),
-        ]),
-      },
-    ],
-    'MEDIA.DTMF': [
-      {
-        guard: isValidKey,
-        target: 'queued' as const,
-        actions: [keepDigit, ...choose(({ event }) => (event as Ev<'MEDIA.DTMF'>).digit)],
-      },
-      ...nextMenuOrGiveUp(inMenu, 'invalid-choice', [keepDigit]),
-      { actions: keepDigit },
-    ],
-    'TIMER.FIRED': [
-      ...acceptDeadlineTransitions(answerDeadline),
-      leavingTransitions.timer,
-      ...nextMenuOrGiveUp(isIvrTimer, 'no-choice', []),
-    ],
-    'TIMER.SWEEP': acceptDeadlineTransitions(answerSweep),
-  },
-};
+import type { CallContext, Ev } from './call.types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // queued
@@ -473,9 +262,6 @@ function offerEnds(reason: 'declined' | 'unavailable', remember: boolean) {
 // ---------------------------------------------------------------------------------------------------------------
 // bridging, for an agent taken from the queue: the bridge exists and Meta has accepted; their leg joins it.
 
-const leg = (ctx: CallContext) => agentLeg(ctx.agentId!);
-const talking = (ctx: CallContext): Record<string, string[]> => ({ caller: [leg(ctx)], [leg(ctx)]: ['caller'] });
-
 /** The agent's leg is up: the caller moves from the player to the agent (one table change, no gap). */
 export const businessLive = {
   guard: (a: Args) => isBusiness(a) && a.context.agentConnected && !a.context.agentLegDown,
@@ -539,54 +325,4 @@ export const businessBridging = {
       isBusiness(a) && a.context.acceptDeadlineAt !== undefined && a.event.at >= a.context.acceptDeadlineAt,
     ...requeue,
   },
-};
-
-// ---------------------------------------------------------------------------------------------------------------
-// on-hold: the caller hears music and the agent's microphone is not forwarded; Meta never learns of it.
-
-export const holdTransition = {
-  guard: (a: Args) => (a.event as { agentId: string }).agentId === a.context.agentId,
-  target: 'on-hold' as const,
-  actions: [
-    set(({ context, event }) => ({
-      hold: { totalMs: context.hold?.totalMs ?? 0, since: event.at, seq: (context.hold?.seq ?? 0) + 1 },
-    })),
-    fx(({ context }) => {
-      const nodeId = context.mediaNodeId!;
-      return [
-        { type: 'media.route', nodeId, routes: { caller: ['player'], [leg(context)]: ['caller'] } },
-        { type: 'media.play', nodeId, playId: 'hold', clips: [context.flow?.queue.music ?? 'music'], loop: true },
-        timer('hold-alert', context.holdAlertMs ?? 60_000, holdToken(context)),
-      ];
-    }),
-  ],
-};
-
-export const resumeTransition = {
-  guard: (a: Args) => (a.event as { agentId: string }).agentId === a.context.agentId,
-  target: 'live' as const,
-  actions: [
-    fx(({ context }) => [
-      cancel('hold-alert', holdToken(context)),
-      { type: 'media.route', nodeId: context.mediaNodeId!, routes: talking(context) },
-      { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
-    ]),
-    set(({ context, event }) => ({
-      hold: { ...context.hold, since: undefined, totalMs: context.hold.totalMs + (event.at - context.hold.since!) },
-    })),
-  ],
-};
-
-/** Still on hold after the limit: the agent is alerted, and again after every further limit. */
-export const holdAlert = {
-  guard: ({ context, event }: Args) =>
-    isTimer(event, 'hold-alert') && (event as Ev<'TIMER.FIRED'>).token.split('.')[0] === holdToken(context),
-  actions: fx(({ context, event }) => {
-    const n = Number((event as Ev<'TIMER.FIRED'>).token.split('.')[1] ?? 0) + 1;
-    return [
-      { type: 'agents.holdAlert', agentId: context.agentId!, heldMs: event.at - context.hold.since! },
-      // A new token: a job id that already ran is never added again.
-      timer('hold-alert', context.holdAlertMs ?? 60_000, `${holdToken(context)}.${n}`),
-    ];
-  }),
 };

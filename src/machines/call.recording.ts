@@ -6,8 +6,8 @@
  * are combined and stored after the call (src/recording).
  */
 import { assign } from 'xstate';
+import { agentLeg } from './call.business.js';
 import type { Effect } from './call.effects.js';
-import { agentLeg } from './call.queue.js';
 import type { Args } from './call.transitions.js';
 import type { CallContext, CallEvent, Ev, RecordingContext, RecordPolicy } from './call.types.js';
 

@@ -91,6 +91,8 @@ export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): En
     };
   }
   if (live) return { reason: 'completed', endedBy: 'caller' };
+  // Hung up during the goodbye: the outcome is the goodbye's (no choice, waited too long); nothing more to Meta.
+  if (ctx.leaving) return { reason: ctx.leaving, endedBy: 'caller' };
   // Answered by the business (menu, queue, or an agent still connecting): nothing more goes to Meta.
   if (ctx.answeredAt !== undefined) return { reason: 'abandoned', endedBy: 'caller' };
   return { reason: 'caller-hung-up', endedBy: 'caller' };

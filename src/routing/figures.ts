@@ -1,4 +1,5 @@
 /** Supervisor figures for calls that waited in a queue. Pure: computed from recorded outcomes. */
+import type { QueuesView } from '../shared/protocol.js';
 
 /** One call that waited in a queue, as recorded when it ended. */
 export interface QueueOutcome {
@@ -11,21 +12,8 @@ export interface QueueOutcome {
   waitMs: number;
 }
 
-export interface QueueFigures {
-  calls: number;
-  answered: number;
-  abandoned: number;
-  /** Share of calls answered within `serviceLevelSeconds` of entering the queue, among calls that were answered
-   * or abandoned after that threshold (a caller who hung up sooner is not counted against it); null without calls. */
-  serviceLevel: number | null;
-  serviceLevelSeconds: number;
-  /** Abandoned / calls that entered a queue. */
-  abandonmentRate: number | null;
-  /** Average wait of the callers who hung up while waiting (ms). */
-  avgAbandonWaitMs: number | null;
-  /** Average speed of answer from queue entry (ms), over answered calls. */
-  avgSpeedOfAnswerMs: number | null;
-}
+/** The figures as the API gives them (`GET /api/queues`): see `QueuesView` for each field's meaning. */
+export type QueueFigures = QueuesView['figures'];
 
 const avg = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : null);
 

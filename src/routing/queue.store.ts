@@ -8,13 +8,13 @@ import { expectedWaitMs } from './announce.js';
 import type { QueueOutcome } from './figures.js';
 
 /** Priority first (higher first), then entry time (earlier first); fits a double exactly for priorities 0–99. */
-export const queueScore = (priority: number, enteredAt: number) => (99 - priority) * 1e13 + enteredAt;
+const queueScore = (priority: number, enteredAt: number) => (99 - priority) * 1e13 + enteredAt;
 
 const HANDLE_SAMPLES = 50;
 const OUTCOMES_KEPT = 50_000;
 
 /** One waiting caller, for the supervisor's queue view. */
-export interface QueueEntry {
+interface QueueEntry {
   callId: string;
   position: number;
   score: number;

@@ -244,13 +244,21 @@ export interface QueuesView {
     }[];
   }[];
   figures: {
+    /** Calls that entered a queue that day, answered by an agent, abandoned while waiting. */
     calls: number;
     answered: number;
     abandoned: number;
+    /**
+     * Answered within `serviceLevelSeconds` of entering the queue ÷ (answered + those who left or were told goodbye
+     * after that threshold); null without such calls.
+     */
     serviceLevel: number | null;
     serviceLevelSeconds: number;
+    /** Abandoned ÷ calls. */
     abandonmentRate: number | null;
+    /** Average wait of the callers who hung up while waiting (ms). */
     avgAbandonWaitMs: number | null;
+    /** Average from queue entry to the agent's connection, over answered calls (ms). */
     avgSpeedOfAnswerMs: number | null;
   };
 }

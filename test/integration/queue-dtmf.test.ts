@@ -2,12 +2,27 @@
  * A caller presses a key with RFC 4733 telephone-events (as WhatsApp sends them) during the menu: the forward
  * media node reads it from the WhatsApp leg, the call keeps the choice and waits in that team's queue.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallDetail } from '../../src/shared/protocol.js';
 import { KeypadCaller } from '../../src/sim/keypad-caller.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+
+function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/sim/cli.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+  });
+  let output = '';
+  proc.stdout.on('data', (d) => {
+    output += String(d);
+  });
+  proc.stderr.on('data', (d) => {
+    output += String(d);
+  });
+  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, output })));
+}
 
 describe('IVR key press (RFC 4733) on the forward engine', () => {
   let prefix: string;
@@ -41,17 +56,23 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
   };
 
   it.each([
-    ['1', ['sales']],
-    ['2', ['support']],
+    ['1', ['sales'], 'the caller'],
+    ['2', ['support'], 'npm run sim -- keys'],
   ])(
-    'pressing %s during the menu puts the call in the queue of %j, with the choice in its timeline',
-    async (key, teams) => {
+    'pressing %s during the menu puts the call in the queue of %j, with the choice in its timeline (via %s)',
+    async (key, teams, via) => {
       const { call } = await sim.placeCall({ name: 'Keypad' });
       await call.waitFor('accepted', 15_000);
       const caller = call.caller as KeypadCaller;
       await waitUntil(() => caller.connected, { what: 'the caller leg' });
       expect((await detail(call.callId)).state).toBe('ivr');
-      await caller.sendDtmf(key);
+      if (via === 'the caller') await caller.sendDtmf(key);
+      else {
+        // The simulator's CLI, as a user would run it against a running simulator.
+        const out = await runCli(['keys', call.callId, key, '--sim', sim.baseUrl]);
+        expect(out.code, out.output).toBe(0);
+        expect(out.output).toContain('"ok":true');
+      }
       const d = await waitUntil(
         async () => {
           const x = await detail(call.callId);

@@ -57,6 +57,9 @@ const REASONS: Record<string, string> = {
   'agent-disconnected': 'Your connection to the call was lost',
   'max-duration': 'The call reached its maximum length',
   'microphone-unavailable': 'Your microphone could not be used',
+  abandoned: 'The caller hung up while waiting',
+  'no-choice': 'The caller chose nothing in the menu',
+  'queue-timeout': 'The caller waited too long and was told goodbye',
 };
 
 export function reasonText(reason: string | null | undefined): string {
@@ -89,10 +92,13 @@ export function outcomeText(reason: string | null | undefined, endedBy: string |
 /** Labels for the call machine's states. */
 const STATES: Record<string, string> = {
   ringing: 'Waiting',
+  ivr: 'In the menu',
+  queued: 'In the queue',
   'agent-offered': 'Ringing',
   bridging: 'Connecting',
   'pre-accepted': 'Connecting',
   live: 'Live',
+  'on-hold': 'On hold',
   ended: 'Ended',
   dialing: 'Calling',
   calling: 'Calling',

@@ -1,0 +1,129 @@
+/**
+ * `on-hold`: the caller hears music and the agent's microphone is not forwarded; Meta never learns of it. A hold
+ * longer than the limit alerts the agent, again after every further limit.
+ */
+import { assign } from 'xstate';
+import { agentLeg, fx, leg, set, talking } from './call.business.js';
+import { holdToken } from './call.timers.js';
+import { type Args, agentLeft, cancel, endWith, graceOver, isTimer, timer } from './call.transitions.js';
+import type { CallContext, CallEvent, Ev } from './call.types.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// on-hold: the caller hears music and the agent's microphone is not forwarded; Meta never learns of it.
+
+export const holdTransition = {
+  guard: (a: Args) => (a.event as { agentId: string }).agentId === a.context.agentId,
+  target: 'on-hold' as const,
+  actions: [
+    set(({ context, event }) => ({
+      hold: { totalMs: context.hold?.totalMs ?? 0, since: event.at, seq: (context.hold?.seq ?? 0) + 1 },
+    })),
+    fx(({ context }) => {
+      const nodeId = context.mediaNodeId!;
+      return [
+        { type: 'media.route', nodeId, routes: { caller: ['player'], [leg(context)]: ['caller'] } },
+        { type: 'media.play', nodeId, playId: 'hold', clips: [context.flow?.queue.music ?? 'music'], loop: true },
+        timer('hold-alert', context.holdAlertMs ?? 60_000, holdToken(context)),
+      ];
+    }),
+  ],
+};
+
+export const resumeTransition = {
+  guard: (a: Args) => (a.event as { agentId: string }).agentId === a.context.agentId,
+  target: 'live' as const,
+  actions: [
+    fx(({ context }) => [
+      cancel('hold-alert', holdToken(context)),
+      { type: 'media.route', nodeId: context.mediaNodeId!, routes: talking(context) },
+      { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
+    ]),
+    set(({ context, event }) => ({
+      hold: { ...context.hold, since: undefined, totalMs: context.hold.totalMs + (event.at - context.hold.since!) },
+    })),
+  ],
+};
+
+/** Still on hold after the limit: the agent is alerted, and again after every further limit. */
+export const holdAlert = {
+  guard: ({ context, event }: Args) =>
+    isTimer(event, 'hold-alert') && (event as Ev<'TIMER.FIRED'>).token.split('.')[0] === holdToken(context),
+  actions: fx(({ context, event }) => {
+    const n = Number((event as Ev<'TIMER.FIRED'>).token.split('.')[1] ?? 0) + 1;
+    return [
+      { type: 'agents.holdAlert', agentId: context.agentId!, heldMs: event.at - context.hold.since! },
+      // A new token: a job id that already ran is never added again.
+      timer('hold-alert', context.holdAlertMs ?? 60_000, `${holdToken(context)}.${n}`),
+    ];
+  }),
+};
+
+export const isAgentLeg = (ctx: CallContext, legId: string) =>
+  ctx.agentId !== undefined && legId === agentLeg(ctx.agentId);
+
+const legDown = {
+  actions: [
+    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
+      agentLegDown: true,
+      graceSeq: context.graceSeq + 1,
+    })),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
+    },
+  ],
+};
+
+/** What a call with an agent on it takes, live or on hold. */
+export const onCall = {
+  'MEDIA.LEG_DOWN': {
+    guard: ({ context, event }: Args) =>
+      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
+    ...legDown,
+  },
+  'AGENT.HANGUP': {
+    guard: 'isBridgedAgent' as const,
+    target: 'ended' as const,
+    actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+  },
+  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown, ...legDown },
+  'AGENT.LEFT': agentLeft,
+  'MEDIA.LEG_CONNECTED': {
+    guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
+  'MEDIA.AGENT_CONNECTED': {
+    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
+      agentLegDown: false,
+      agentLeft: false,
+      agentConnected: true,
+    }),
+  },
+  'TIMER.FIRED': [
+    {
+      // The agent closed their tab and did not come back: they hung up.
+      guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
+    },
+    {
+      guard: graceOver,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
+    },
+    {
+      guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+      target: 'ended' as const,
+      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+    },
+  ],
+  'TIMER.SWEEP': {
+    guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+    target: 'ended' as const,
+    actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+  },
+};
