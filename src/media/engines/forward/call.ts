@@ -79,6 +79,9 @@ interface Playing {
  * source switches, header extensions stripped, payload type mapped); telephone-events are read for DTMF and never
  * forwarded; every leg is read whether routed or not; the caller gets Opus silence whenever nothing reaches it.
  */
+/** The longest wait for the WhatsApp leg's candidates before a business-initiated offer goes out. */
+const OUTBOUND_GATHER_MS = 8000;
+
 export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMedia {
   readonly waAnswerSdp: string;
   readonly waOfferSdp: string | undefined;
@@ -152,7 +155,8 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     const leg = new ForwardLeg({ ...o.legOptions, id: CALLER, logger: log });
     try {
       const ssrc = randomSsrc();
-      const raw = await leg.offer({ gatherTimeoutMs: o.gatherTimeoutMs, ssrc });
+      // The user's phone has not rung yet: a loaded host may take longer to gather than an answer may wait.
+      const raw = await leg.offer({ gatherTimeoutMs: Math.max(o.gatherTimeoutMs, OUTBOUND_GATHER_MS), ssrc });
       const offer = mungeWhatsAppOffer(raw, { allowedNetworks: o.networks, announcedIp: o.announcedIp });
       const valid = validateBusinessOffer(offer);
       if (!valid.ok) {

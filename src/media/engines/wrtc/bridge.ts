@@ -119,7 +119,8 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
       wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
       const started = nowMs();
       const offer = await wa.offer({
-        gatherTimeoutMs: resolved.gatherTimeoutMs,
+        // The user's phone has not rung yet: a loaded host may take longer to gather than an answer may wait.
+        gatherTimeoutMs: Math.max(resolved.gatherTimeoutMs, 8000),
         ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
         sendTrack: silence.track,
         shape: (sdp) =>
