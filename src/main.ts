@@ -1,3 +1,4 @@
+import { shutdownDeadlineMs } from './roles/shutdown.js';
 import { type Config, loadConfig, ROLES } from './shared/config.js';
 import { type EmbeddedRedis, resolveRedis } from './shared/embedded-redis.js';
 import { ConfigError } from './shared/errors.js';
@@ -34,10 +35,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // A media node drains for up to MEDIA_DRAIN_TIMEOUT_SECONDS; every other role has a short hard stop.
+    const deadlineMs = shutdownDeadlineMs(config);
     const hardStop = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
+      logger.error({ deadlineMs }, 'shutdown took too long; exiting');
       process.exit(code || 1);
-    }, 30_000);
+    }, deadlineMs);
     hardStop.unref();
     try {
       await stop?.();

@@ -2,8 +2,9 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { AgentActions } from './agents/actions.js';
 import { Availability } from './agents/availability.js';
 import { AgentDirectory } from './agents/directory.js';
-import { SocketAgentNotifier } from './agents/notifier.js';
+import { agentRoom, SocketAgentNotifier } from './agents/notifier.js';
 import { PresenceService } from './agents/presence.js';
+import { AgentStore } from './agents/store.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
 import { CallStore } from './machines/call.store.js';
@@ -43,6 +44,8 @@ export interface Core {
   queues: Queues;
   deliverer: Deliverer;
   directory: AgentDirectory;
+  /** Agents and teams in Redis (seeded from AGENTS_FILE); roles that use the directory call `agents.start()`. */
+  agents: AgentStore;
   tokens: TokenService;
   presence: PresenceService;
   availability: Availability;
@@ -147,6 +150,25 @@ export function createCore(
   const recordings: RecordingStore = config.recordings.s3
     ? new S3RecordingStore(config.recordings.s3)
     : new DirRecordingStore(config.recordings.dir);
+  const agents = new AgentStore({
+    redis,
+    subscriber: () => factory.create('agents-sub', { blocking: true }),
+    keys,
+    directory,
+    logger,
+    async endSessions(agentId, reason) {
+      const room = emitter.in(agentRoom(agentId));
+      // The console logs out on auth:expired; the socket closes on every replica at once.
+      room.emit('auth:expired', {
+        message:
+          reason === 'disabled'
+            ? 'Your account was disabled by a supervisor.'
+            : 'Your password was changed: log in again with the new one.',
+      });
+      room.disconnectSockets(true);
+      if (reason === 'disabled') await availability.becameUnavailable(agentId).catch(() => undefined);
+    },
+  });
   return {
     config,
     logger,
@@ -159,6 +181,7 @@ export function createCore(
     queues,
     deliverer,
     directory,
+    agents,
     tokens,
     presence,
     availability,
@@ -172,6 +195,7 @@ export function createCore(
     dial,
     recordings,
     async close() {
+      await agents.stop();
       await queues.close();
       await factory.closeAll();
     },

@@ -54,7 +54,14 @@ export async function startInProcess(
     ? createLogger({ level: process.env.TEST_LOG_LEVEL, name: 'svc' })
     : silentLogger;
   const inspector = config.inspect
-    ? await createCallInspector({ port: config.inspectPort, startBridge: true, logger })
+    ? await createCallInspector({
+        port: config.inspectPort,
+        host: config.inspectHost,
+        token: config.inspectToken,
+        showDtmf: config.showDtmf,
+        startBridge: true,
+        logger,
+      })
     : undefined;
   const core = createCore(
     config,

@@ -27,6 +27,9 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
   }
 }
 
+/** The token-signing secret of every service a test starts (demo mode otherwise draws a random one per process). */
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef';
+
 /** The environment a test process runs with: demo credentials, loopback, a unique prefix. */
 export function testEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -37,6 +40,7 @@ export function testEnv(prefix: string, extra: Record<string, string> = {}): Rec
     PORT: '0',
     MEDIA_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
     CONSOLE_BUILD: 'never',
+    JWT_SECRET: TEST_JWT_SECRET,
     ...extra,
   };
 }

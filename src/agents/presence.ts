@@ -122,7 +122,10 @@ export class PresenceService {
   async online(now = Date.now()): Promise<AgentAvailability[]> {
     const ids = await this.#redis.zrangebyscore(this.#keys.agentsOnline, `(${now}`, '+inf');
     return this.#read(
-      ids.filter((id) => this.#directory.get(id)?.takesCalls),
+      ids.filter((id) => {
+        const a = this.#directory.get(id);
+        return a?.takesCalls && !a.disabled;
+      }),
       now,
     );
   }
@@ -192,6 +195,8 @@ export class PresenceService {
         callId: claim ?? null,
         sockets: Number(sockets),
         wrapUpUntil: wrap > now ? wrap : null,
+        takesCalls: agent.takesCalls,
+        disabled: agent.disabled,
       };
     });
   }

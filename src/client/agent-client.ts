@@ -48,7 +48,7 @@ export class ApiError extends Error {
 
 export interface RequestOptions {
   token?: string | undefined;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   body?: unknown;
   /** @default 10_000 */
   timeoutMs?: number;
@@ -308,7 +308,8 @@ export class AgentClient {
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
       const code = err.data?.code;
-      if (!socket.active || code?.startsWith('token-')) {
+      // A disabled account is refused like a bad token: retrying cannot succeed either.
+      if (!socket.active || code?.startsWith('token-') || code === 'account-disabled') {
         // Refused by the auth middleware: retrying with the same token cannot succeed.
         const message = err.data?.message ?? err.message;
         this.#setStatus('auth-failed', message);

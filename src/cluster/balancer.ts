@@ -39,6 +39,12 @@ export class TcpBalancer {
     this.#backends.push(b);
   }
 
+  /** Stops sending clients to `b` (its process is gone). */
+  removeBackend(b: Backend): void {
+    const i = this.#backends.findIndex((x) => x.host === b.host && x.port === b.port);
+    if (i >= 0) this.#backends.splice(i, 1);
+  }
+
   close(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     return new Promise((resolve) => this.#server.close(() => resolve()));

@@ -18,6 +18,12 @@ export interface ClusterOptions {
   redisUrl?: string;
   echo?: (line: string) => void;
   logger?: Logger;
+  /**
+   * Start a process again when it dies (not when the cluster stops it), after a backoff that doubles from 1 s to
+   * 30 s and resets once a process has stayed up a minute. Tests that kill processes on purpose leave it off.
+   * @default false
+   */
+  restart?: boolean;
 }
 
 export interface Cluster {
@@ -47,6 +53,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     CONSOLE_BUILD: 'never',
     ...opts.env,
   };
+
   const config = loadConfig({ ...baseEnv, REDIS_URL: opts.redisUrl ?? baseEnv.REDIS_URL });
   let embedded: EmbeddedRedis | undefined;
   const redis = await resolveRedis(
@@ -77,6 +84,32 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       env.GRAPH_API_BASE_URL = sim.url;
     }
     const counters = { http: 0, worker: 0, media: 0 };
+    let stopping = false;
+    const backoffMs = new Map<string, number>();
+    /** Watches a child: when it dies on its own, report it and (with `restart`) start a replacement after a backoff. */
+    const watch = (role: 'http' | 'worker' | 'media', p: RoleProcess) => {
+      const startedAt = Date.now();
+      p.proc.once('exit', (code, signal) => {
+        if (stopping) return;
+        if (!opts.restart) {
+          logger.error({ name: p.name, code, signal }, 'a cluster process died');
+          opts.echo?.(`[cluster] ${p.name} exited (${code ?? signal})`);
+          return;
+        }
+        const list = cluster[role];
+        list.splice(list.indexOf(p), 1);
+        if (role === 'http') balancer.removeBackend({ host: '127.0.0.1', port: p.port });
+        const prev = Date.now() - startedAt > 60_000 ? 0 : (backoffMs.get(role) ?? 0);
+        const wait = Math.min(prev ? prev * 2 : 1000, 30_000);
+        backoffMs.set(role, wait);
+        logger.error({ name: p.name, code, signal, restartInMs: wait }, 'a cluster process died; restarting it');
+        opts.echo?.(`[cluster] ${p.name} exited (${code ?? signal}); restarting ${role} in ${wait} ms`);
+        setTimeout(() => {
+          if (stopping) return;
+          cluster.add(role).catch((err) => logger.error({ role, err: (err as Error).message }, 'restart failed'));
+        }, wait).unref();
+      });
+    };
     const cluster: Cluster = {
       url,
       redisUrl: redis.url,
@@ -105,9 +138,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         procs.push(p);
         cluster[role].push(p);
         if (role === 'http') balancer.addBackend({ host: '127.0.0.1', port: p.port });
+        watch(role, p);
         return p;
       },
       async stop() {
+        stopping = true;
         await Promise.all([...cluster.media].map((p) => p.stop('SIGTERM', 10_000)));
         await Promise.all([...cluster.http, ...cluster.worker].map((p) => p.stop('SIGTERM', 10_000)));
         await sim?.stop('SIGTERM', 5000);
@@ -142,6 +177,10 @@ async function main(): Promise<void> {
       http: n('http', 2),
       worker: n('worker', 2),
       media: n('media', 2),
+      // Everything the caller set (KEY_PREFIX, REDIS_URL, JWT_SECRET, WHATSAPP_*, …) reaches every process.
+      env: { ...process.env },
+      redisUrl: process.env.REDIS_URL || undefined,
+      restart: true,
       echo: (line) => process.stdout.write(`${line}\n`),
       logger,
     });

@@ -7,15 +7,22 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { ForbiddenError } from '../shared/errors.js';
 import type { Queues } from '../workers/queues.js';
 import { bearer, type TokenService } from './auth.js';
+import { readBodyCapped } from './body.js';
 
 const COOKIE = 'wacc_admin';
 
 /**
- * Bull Board at /admin/queues, for supervisors only. A browser cannot send a bearer header on navigation, so
- * `/admin/login?token=…` (linked from the supervisor view) trades the token for an HttpOnly, SameSite=Strict cookie
- * scoped to /admin.
+ * Bull Board at /admin/queues, for supervisors only. A browser cannot send a bearer header on navigation, so the
+ * supervisor view POSTs the token as a form field to `/admin/login`, which trades it for an HttpOnly,
+ * SameSite=Strict cookie scoped to /admin (`Secure` behind HTTPS). The token never travels in a URL, where browser
+ * history and proxy logs would keep it.
  */
-export function adminRoutes(deps: { queues: Queues; tokens: TokenService }): Hono {
+export function adminRoutes(deps: {
+  queues: Queues;
+  tokens: TokenService;
+  /** PUBLIC_URL is https: cookies are `Secure` whatever the hop in front says. */
+  httpsPublicUrl?: boolean;
+}): Hono {
   const serverAdapter = new HonoAdapter(serveStatic);
   serverAdapter.setBasePath('/admin/queues');
   const q = deps.queues;
@@ -32,15 +39,31 @@ export function adminRoutes(deps: { queues: Queues; tokens: TokenService }): Hon
       throw new ForbiddenError('supervisor-only', 'The queue dashboard is for supervisors.');
     return claims;
   };
-  app.get('/login', async (c) => {
-    const claims = await supervisor(c.req.query('token'));
-    setCookie(c, COOKIE, c.req.query('token')!, {
+  app.get('/login', (c) =>
+    c.json(
+      {
+        error: {
+          code: 'use-post',
+          message: 'Sign in with a POST of the form field "token" (the supervisor view\'s Queues button does it).',
+        },
+      },
+      405,
+    ),
+  );
+  app.post('/login', async (c) => {
+    const form = new URLSearchParams(new TextDecoder().decode(await readBodyCapped(c, 16 * 1024)));
+    const token = form.get('token') ?? undefined;
+    const claims = await supervisor(token);
+    const https =
+      deps.httpsPublicUrl === true || c.req.header('x-forwarded-proto') === 'https' || c.req.url.startsWith('https:');
+    setCookie(c, COOKIE, token!, {
       path: '/admin',
       httpOnly: true,
+      secure: https,
       sameSite: 'Strict',
       expires: new Date(claims.exp * 1000),
     });
-    return c.redirect('/admin/queues');
+    return c.redirect('/admin/queues', 303);
   });
   app.use('/queues/*', async (c, next) => {
     await supervisor(bearer(c.req.header('authorization')) ?? getCookie(c, COOKIE));

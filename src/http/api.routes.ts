@@ -1,10 +1,9 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AgentActions } from '../agents/actions.js';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { PresenceService } from '../agents/presence.js';
+import type { AgentPatch, AgentStore, NewAgent } from '../agents/store.js';
 import type { CallIndex } from '../machines/call.index.js';
 import { utcDay } from '../machines/call.index.js';
 import { callMachine } from '../machines/call.machine.js';
@@ -16,9 +15,13 @@ import type { Config } from '../shared/config.js';
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import { CALL_ID_RE } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
+import type { Metrics } from '../shared/metrics.js';
 import { type ConsoleConfig, type MachineGraph, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
+import type { RedisClient } from '../shared/redis.js';
 import { type AuthVariables, type LoginLimiter, requireAuth, type TokenService } from './auth.js';
+import { readBodyCapped } from './body.js';
 import { loadDetail, loadSummaries } from './call-view.js';
+import { ClientAddress } from './client-address.js';
 import { loadQueues } from './queue-view.js';
 
 const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
@@ -29,8 +32,16 @@ const BeaconSchema = z.object({
   action: z.enum(['hangup', 'decline', 'leave']),
 });
 
-async function jsonBody(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = await req.text();
+/** Callers waiting for an agent: ringing, offered, or queued after the business answered. */
+const WAITING_STATES: ReadonlySet<string> = new Set(['ringing', 'agent-offered', 'queued']);
+/** Calls an agent has: connecting, live, or on hold. */
+const ON_CALL_STATES: ReadonlySet<string> = new Set(['bridging', 'pre-accepted', 'live', 'on-hold']);
+
+/** API bodies are small JSON documents: capped while they stream in. */
+const MAX_API_BODY = 64 * 1024;
+
+async function jsonBody(c: Context): Promise<unknown> {
+  const text = new TextDecoder().decode(await readBodyCapped(c, MAX_API_BODY));
   try {
     return JSON.parse(text);
   } catch {
@@ -47,23 +58,21 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** What the REST API needs; the app passes its own dependencies, which include these. */
 export interface ApiDeps {
   config: Config;
   logger: Logger;
+  /** Login refusals are counted here. */
+  metrics: Metrics;
+  /** Today's figures read each active call's state. */
+  redis: RedisClient;
   store: CallStore;
   index: CallIndex;
   deliverer: Deliverer;
   tokens: TokenService;
   directory: AgentDirectory;
+  /** Agent management (`POST|PATCH /api/agents`); absent: the directory is read-only. */
+  agents?: AgentStore | undefined;
   limiter: LoginLimiter;
   presence: PresenceService;
   actions: AgentActions;
@@ -91,29 +100,44 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
   const api = new Hono<{ Variables: AuthVariables }>();
   const auth = requireAuth(deps.tokens);
   const supervisor = requireAuth(deps.tokens, { role: 'supervisor' });
-  api.use('*', bodyLimit({ maxSize: 64 * 1024 }));
+  const clientAddress = new ClientAddress(deps.config.trustedProxies);
 
   api.get('/config', (c) =>
     c.json<ConsoleConfig>({
       demo: deps.config.demo,
       protocol: PROTOCOL_VERSION,
       inspect: deps.config.inspect,
-      inspectUrl: deps.config.inspect ? `http://localhost:${deps.config.inspectPort}` : null,
+      // Without its token: the page asks for it (printed at start).
+      inspectUrl: deps.config.inspect ? `http://localhost:${deps.config.inspectPort}/` : null,
       answerDeadlineSeconds: deps.config.calls.answerDeadlineMs / 1000,
       iceServers: deps.config.agentIceServers,
     }),
   );
 
   api.post('/login', async (c) => {
-    const { username, password } = parse(LoginSchema, await jsonBody(c.req));
-    const ip = clientIp(c);
-    await deps.limiter.check(username, ip);
+    const { username, password } = parse(LoginSchema, await jsonBody(c));
+    const source = clientAddress.of(c);
+    const refused = (reason: string, extra: Record<string, unknown> = {}) => {
+      deps.metrics.loginRefusals.inc({ reason });
+      deps.logger.warn({ username: username.slice(0, 64), source, reason, ...extra }, 'login refused');
+    };
+    try {
+      await deps.limiter.check(username, source);
+    } catch (err) {
+      refused('rate-limited');
+      throw err;
+    }
     const agent = deps.directory.verify(username, password);
     if (!agent) {
-      await deps.limiter.failed(username, ip);
+      const delayS = await deps.limiter.failed(username, source);
+      refused('bad-credentials', delayS ? { delayS } : {});
       throw new UnauthorizedError('bad-credentials', 'Wrong username or password.');
     }
-    await deps.limiter.succeeded(username);
+    if (agent.disabled) {
+      refused('disabled');
+      throw new ForbiddenError('account-disabled', 'Your account is disabled: ask a supervisor.');
+    }
+    await deps.limiter.succeeded(username, source);
     const { token, expiresAt } = await deps.tokens.issue(agent);
     deps.logger.info({ agentId: agent.id }, 'agent logged in');
     return c.json({ token, expiresAt, agent });
@@ -144,7 +168,7 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
     const agent = c.get('agent');
     const id = c.req.param('id');
     if (!CALL_ID_RE.test(id)) throw new BadRequestError('bad-call-id', 'That is not a call id.');
-    const detail = await loadDetail(deps.store, id);
+    const detail = await loadDetail(deps.store, id, { showDtmf: deps.config.showDtmf });
     if (!detail) throw new NotFoundError('unknown-call', `No call ${id} (it may have expired).`);
     if (agent.role !== 'supervisor' && detail.agentId !== agent.id && !detail.offeredAgents.includes(agent.id)) {
       throw new ForbiddenError('not-your-call', 'Only supervisors can see calls they were not part of.');
@@ -163,7 +187,7 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
 
   // navigator.sendBeacon cannot set headers: the token travels in the (text/plain) body.
   api.post('/agent/beacon', async (c) => {
-    const { token, callId, action } = parse(BeaconSchema, await jsonBody(c.req));
+    const { token, callId, action } = parse(BeaconSchema, await jsonBody(c));
     const { agent } = await deps.tokens.verify(token);
     const res =
       action === 'hangup'
@@ -174,7 +198,29 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
     return c.json(res);
   });
 
-  api.get('/agents', supervisor, async (c) => c.json({ agents: await deps.presence.list() }));
+  // Presence rows (the supervisor view's table) carry the managed fields too; `teams` lists every team known.
+  api.get('/agents', supervisor, async (c) =>
+    c.json({ agents: await deps.presence.list(), teams: (await deps.agents?.teams()) ?? [] }),
+  );
+
+  api.post('/agents', supervisor, async (c) => {
+    if (!deps.agents) throw new ForbiddenError('not-managed', 'Agents are not managed by this process.');
+    const agent = await deps.agents.create((await jsonBody(c)) as NewAgent);
+    deps.logger.info({ agentId: agent.id, by: c.get('agent').id }, 'agent created');
+    return c.json({ agent }, 201);
+  });
+
+  api.patch('/agents/:id', supervisor, async (c) => {
+    if (!deps.agents) throw new ForbiddenError('not-managed', 'Agents are not managed by this process.');
+    const id = c.req.param('id');
+    const patch = (await jsonBody(c)) as AgentPatch;
+    const me = c.get('agent');
+    if (id === me.id && (patch?.disabled === true || (patch?.role !== undefined && patch.role !== 'supervisor'))) {
+      throw new BadRequestError('not-yourself', 'You cannot disable yourself or drop your own supervisor role.');
+    }
+    const agent = await deps.agents.update(id, patch);
+    return c.json({ agent });
+  });
 
   // Live media nodes (lease not expired): engine, capacity, load (hosted calls), draining.
   api.get('/media-nodes', supervisor, async (c) => {
@@ -189,17 +235,17 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
 
   api.get('/stats/today', supervisor, async (c) => {
     const day = utcDay(Date.now());
-    const [figures, waiting, active] = await Promise.all([
-      deps.index.daily(day),
-      deps.index.waiting(1000),
-      deps.index.active(1000),
-    ]);
+    const [figures, active] = await Promise.all([deps.index.daily(day), deps.index.active(1000)]);
+    // Each figure counts what it says, from each call's current state: a ringing call is waiting, not on a call.
+    const states = await Promise.all(active.map((id) => deps.redis.hget(deps.store.keys.call.state(id), 'state')));
+    const count = (set: ReadonlySet<string>) => states.filter((s) => s !== null && set.has(s)).length;
     const answered = figures.answered;
     const decided = figures.answered + figures.missed + figures.abandoned;
     return c.json<TodayStats>({
       ...figures,
-      waitingNow: waiting.length,
-      activeNow: active.length,
+      waitingNow: count(WAITING_STATES),
+      onCallsNow: count(ON_CALL_STATES),
+      activeNow: states.filter((s) => s !== null && s !== 'ended').length,
       averageSpeedOfAnswerMs: answered ? Math.round(figures.answerMsSum / answered) : null,
       averageHandleTimeMs: answered ? Math.round(figures.handleMsSum / answered) : null,
       abandonmentRate: decided ? (figures.abandoned + figures.missed) / decided : null,
@@ -230,10 +276,15 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
     if (!deps.pressDemoKeys) throw new ForbiddenError('demo-only', 'Simulated calls exist only in the demo mode.');
     const id = c.req.param('id');
     if (!CALL_ID_RE.test(id)) throw new BadRequestError('bad-call-id', 'That is not a call id.');
-    const { digits } = parse(DemoKeysSchema, await jsonBody(c.req));
+    const { digits } = parse(DemoKeysSchema, await jsonBody(c));
     const res = await deps.pressDemoKeys(id, digits);
     if (!res.ok) throw new BadRequestError('keys-refused', `The simulated caller cannot press keys: ${res.error}.`);
     return c.json(res);
+  });
+
+  // An unknown API path is a JSON 404, not the console's page (which the catch-all would serve with 200).
+  api.all('*', (c) => {
+    throw new NotFoundError('not-found', `No API route ${c.req.method} ${c.req.path}: see the README, "Interfaces".`);
   });
 
   return api;

@@ -30,6 +30,20 @@ export interface AppDeps extends ApiDeps {
   recordings?: RecordingStore | undefined;
 }
 
+/** What the console may load: everything from its own origin; media from blob: (recordings); nothing framed. */
+const CONSOLE_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  mediaSrc: ["'self'", 'blob:'],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
 /** The http role's Hono app: webhooks, REST API, metrics, health, and the console. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -50,8 +64,17 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   // Browser-facing responses get security headers; Meta's webhook calls do not need them (the hottest path).
+  // The console (and the API) also get a Content-Security-Policy: its own scripts only, no frames, no plugins.
+  // Bull Board (/admin) ships its own page and keeps the plain headers.
   const headers = secureHeaders({ crossOriginResourcePolicy: false, contentSecurityPolicy: undefined });
-  app.use('*', (c, next) => (c.req.path.startsWith('/webhooks/') ? next() : headers(c, next)));
+  const consoleHeaders = secureHeaders({ crossOriginResourcePolicy: false, contentSecurityPolicy: CONSOLE_CSP });
+  app.use('*', (c, next) =>
+    c.req.path.startsWith('/webhooks/')
+      ? next()
+      : c.req.path.startsWith('/admin/')
+        ? headers(c, next)
+        : consoleHeaders(c, next),
+  );
   if (config.corsOrigins?.length) {
     app.use(
       '/api/*',

@@ -11,6 +11,8 @@ export interface TokenClaims {
   role: AgentRole;
   exp: number;
   iat: number;
+  /** The agent's session version at sign-in; a password change bumps it and ends older tokens. */
+  sv?: number;
 }
 
 /** Signed, expiring bearer tokens (HS256) for agents and supervisors. */
@@ -28,7 +30,14 @@ export class TokenService {
   async issue(agent: Agent, nowS = Math.floor(Date.now() / 1000)): Promise<{ token: string; expiresAt: number }> {
     const exp = nowS + this.#ttlSeconds;
     const token = await sign(
-      { sub: agent.id, name: agent.name, role: agent.role, iat: nowS, exp },
+      {
+        sub: agent.id,
+        name: agent.name,
+        role: agent.role,
+        iat: nowS,
+        exp,
+        sv: this.#directory.sessionVersion(agent.id),
+      },
       this.#secret,
       'HS256',
     );
@@ -36,8 +45,10 @@ export class TokenService {
   }
 
   /**
-   * Checks signature and expiry, and that the agent still exists in the directory.
-   * @throws UnauthorizedError `token-missing` | `token-expired` | `token-invalid`
+   * Checks signature and expiry, that the agent still exists and is not disabled, and that their password has not
+   * changed since the token was issued.
+   * @throws UnauthorizedError `token-missing` | `token-expired` | `token-invalid` | `account-disabled` |
+   * `token-revoked`
    */
   async verify(token: string | undefined | null): Promise<{ agent: Agent; claims: TokenClaims }> {
     if (!token)
@@ -53,6 +64,10 @@ export class TokenService {
     }
     const agent = typeof payload.sub === 'string' ? this.#directory.get(payload.sub) : undefined;
     if (!agent) throw new UnauthorizedError('token-invalid', 'The token names no known agent: log in again.');
+    if (agent.disabled) throw new UnauthorizedError('account-disabled', 'Your account is disabled: ask a supervisor.');
+    if ((payload.sv ?? 0) !== this.#directory.sessionVersion(agent.id)) {
+      throw new UnauthorizedError('token-revoked', 'Your password was changed since you logged in: log in again.');
+    }
     return { agent, claims: payload as unknown as TokenClaims };
   }
 }
@@ -81,35 +96,53 @@ export function requireAuth(
 }
 
 /**
- * Login rate limit: at most `max` failed attempts per username and per client address in `windowS` seconds.
+ * Login limiting that a stranger cannot turn against an agent: failures count per pair of account and client
+ * address, and past `freeAttempts` each further failure makes that pair wait longer (1 s, 2 s, 4 s … up to
+ * `maxDelayS`). The agent at another address, and everyone else behind the same address, are not affected.
+ * A success clears the pair. Every refusal is logged and counted by the caller.
  */
 export class LoginLimiter {
+  readonly opts: { freeAttempts: number; baseDelayS: number; maxDelayS: number; forgetAfterS: number };
+
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keys,
-    readonly opts: { max: number; windowS: number } = { max: 10, windowS: 300 },
-  ) {}
+    opts: Partial<LoginLimiter['opts']> = {},
+  ) {
+    this.opts = { freeAttempts: 5, baseDelayS: 1, maxDelayS: 900, forgetAfterS: 3600, ...opts };
+  }
 
-  async check(username: string, ip: string): Promise<void> {
-    const [u, a] = await Promise.all([
-      this.redis.get(this.keys.loginAttempts(`u:${username.slice(0, 64)}`)),
-      this.redis.get(this.keys.loginAttempts(`ip:${ip}`)),
-    ]);
-    if (Number(u ?? 0) >= this.opts.max || Number(a ?? 0) >= this.opts.max * 3) {
+  #key(username: string, source: string): string {
+    return this.keys.loginAttempts(`p:${username.slice(0, 64)}|${source.slice(0, 64)}`);
+  }
+
+  /** @throws TooManyRequestsError while the pair waits out its delay. */
+  async check(username: string, source: string, now = Date.now()): Promise<void> {
+    const until = Number((await this.redis.hget(this.#key(username, source), 'until')) ?? 0);
+    if (until > now) {
+      const wait = Math.ceil((until - now) / 1000);
       throw new TooManyRequestsError(
-        `Too many failed logins: wait ${Math.ceil(this.opts.windowS / 60)} minutes and try again.`,
-        this.opts.windowS,
+        `Too many failed logins for this account from here: wait ${wait} s and try again.`,
+        wait,
       );
     }
   }
 
-  async failed(username: string, ip: string): Promise<void> {
-    for (const k of [this.keys.loginAttempts(`u:${username.slice(0, 64)}`), this.keys.loginAttempts(`ip:${ip}`)]) {
-      await this.redis.multi().incr(k).expire(k, this.opts.windowS, 'NX').exec();
-    }
+  /** Records a failure; returns the delay (seconds) the pair now waits before its next attempt. */
+  async failed(username: string, source: string, now = Date.now()): Promise<number> {
+    const k = this.#key(username, source);
+    const n = await this.redis.hincrby(k, 'n', 1);
+    const over = n - this.opts.freeAttempts;
+    const delayS = over > 0 ? Math.min(this.opts.baseDelayS * 2 ** (over - 1), this.opts.maxDelayS) : 0;
+    await this.redis
+      .multi()
+      .hset(k, 'until', now + delayS * 1000)
+      .expire(k, Math.max(this.opts.forgetAfterS, delayS))
+      .exec();
+    return delayS;
   }
 
-  async succeeded(username: string): Promise<void> {
-    await this.redis.del(this.keys.loginAttempts(`u:${username.slice(0, 64)}`));
+  async succeeded(username: string, source: string): Promise<void> {
+    await this.redis.del(this.#key(username, source));
   }
 }

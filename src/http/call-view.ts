@@ -1,7 +1,7 @@
 import type { CallStore } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
 import { restore } from '../machines/deliver.js';
-import { maskNumber } from '../shared/log.js';
+import { maskDigits, maskNumber } from '../shared/log.js';
 import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/protocol.js';
 
 export function summarize(id: string, state: string, ctx: CallContext): CallSummary {
@@ -39,7 +39,15 @@ export async function loadSummaries(
   return out;
 }
 
-export async function loadDetail(store: CallStore, id: string): Promise<CallDetail | null> {
+/**
+ * One call in full. DTMF keys can be a PIN: unless `showDtmf` (SHOW_DTMF=1) they are masked in the keys pressed and
+ * in the timeline.
+ */
+export async function loadDetail(
+  store: CallStore,
+  id: string,
+  opts: { showDtmf?: boolean } = {},
+): Promise<CallDetail | null> {
   const s = await store.load(id);
   if (!s) return null;
   const ctx = restore(s.snapshot).context;
@@ -67,9 +75,14 @@ export async function loadDetail(store: CallStore, id: string): Promise<CallDeta
       agentConnected: ctx.agentConnected,
       acceptFallback: ctx.acceptFallback,
     },
-    dtmf: ctx.dtmf,
+    dtmf: opts.showDtmf ? ctx.dtmf : maskDigits(ctx.dtmf),
     ...queueView(ctx),
-    timeline: timeline.map(({ version: _v, ...t }) => t as CallDetail['timeline'][number]),
+    timeline: timeline.map(({ version: _v, ...t }) => {
+      const entry = t as CallDetail['timeline'][number];
+      return opts.showDtmf || !entry.detail
+        ? entry
+        : { ...entry, detail: entry.detail.replace(/\bdigit=\S+/g, 'digit=•') };
+    }),
     stats: statsRaw.map((r) => JSON.parse(r) as AudioStatsSample),
   };
 }

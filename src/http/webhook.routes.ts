@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
+import { PayloadTooLargeError, readBodyCapped } from './body.js';
 import type { WebhookIngest } from './ingest.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -61,11 +62,16 @@ export function webhookRoutes(deps: {
 
   app.post('/', async (c) => {
     const started = performance.now();
-    // The size check reads only headers and the bytes themselves (a body-limit middleware would build a web stream
-    // per request: measurable on the hottest path).
-    if (Number(c.req.header('content-length') ?? 0) > MAX_BODY) return tooLarge(c);
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (raw.length > MAX_BODY) return tooLarge(c);
+    // Capped while it streams in: an unsigned chunked body stops at MAX_BODY, before it is buffered.
+    let raw: Uint8Array;
+    try {
+      raw = await readBodyCapped(c, MAX_BODY);
+    } catch (err) {
+      if (!(err instanceof PayloadTooLargeError)) throw err;
+      metrics?.webhookRequests.inc({ result: 'too-large' });
+      logger.warn('webhook body over the cap refused');
+      return tooLarge(c);
+    }
     if (!verifySignature(raw, c.req.header('x-hub-signature-256'), deps.appSecret)) {
       metrics?.webhookRequests.inc({ result: 'bad-signature' });
       logger.warn({ bytes: raw.length }, 'webhook with a missing or wrong signature refused');

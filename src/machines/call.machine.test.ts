@@ -90,8 +90,17 @@ describe('call machine: happy path', () => {
     expect(pre).toEqual([]);
     expect(wa).toEqual([]);
     // accept waits for pre_accept's 200, the WhatsApp leg and the agent leg — whichever comes last sends it.
-    expect(agent).toEqual([{ type: 'graph.accept' }]);
-    expect(types(acc!)).toEqual(['timer.cancel', 'media.startAgentAudio', 'agents.live', 'timer.schedule']);
+    expect(agent).toEqual([
+      { type: 'graph.accept' },
+      { type: 'timer.schedule', timer: 'accept-deadline', delayMs: 30_000, token: 'confirm' },
+    ]);
+    expect(types(acc!)).toEqual([
+      'timer.cancel',
+      'media.startAgentAudio',
+      'agents.live',
+      'timer.schedule',
+      'timer.cancel',
+    ]);
     expect(graphOf(hang!)).toEqual(['graph.terminate']);
     expect(types(hang!)).toEqual(
       expect.arrayContaining(['agents.ended', 'agents.release', 'media.close', 'call.ended']),
@@ -191,7 +200,10 @@ describe('call machine: ring-one rotation and timers', () => {
     ]);
     expect(snap.value).toBe('pre-accepted');
     expect(snap.context.acceptFallback).toBe(true);
-    expect(effects.at(-1)).toEqual([{ type: 'graph.accept' }]);
+    expect(effects.at(-1)).toEqual([
+      { type: 'graph.accept' },
+      { type: 'timer.schedule', timer: 'accept-deadline', delayMs: 30_000, token: 'confirm' },
+    ]);
   });
 
   it('an agent leg that stays down past the grace period ends a live call', () => {

@@ -8,7 +8,9 @@ import { outboundEntryEffects, outboundStates } from './call.outbound.js';
 import { businessBridging, businessLive, queuedState } from './call.queue.js';
 import { initialRecording, recordingEntry, recordingTransitions } from './call.recording.js';
 import {
+  acceptConfirmTimer,
   acceptDeadlineTransitions,
+  acceptNeverConfirmed,
   agentLeft,
   answeredGraph,
   cancel,
@@ -374,7 +376,11 @@ export const callMachine = setup({
     'pre-accepted': {
       always: {
         guard: 'readyToAccept',
-        actions: [assign({ acceptRequested: true }), { type: 'effect', params: { type: 'graph.accept' } }],
+        actions: [
+          assign({ acceptRequested: true }),
+          { type: 'effect', params: { type: 'graph.accept' } },
+          { type: 'effect', params: acceptConfirmTimer },
+        ],
       },
       on: {
         'AGENT.HANGUP': {
@@ -390,7 +396,12 @@ export const callMachine = setup({
             guard: ({ event }) => event.action === 'accept',
             target: 'live',
             actions: [
-              assign(({ context, event }) => ({ liveAt: event.at, maxEndAt: event.at + context.maxCallMs })),
+              assign(({ context, event }) => ({
+                liveAt: event.at,
+                maxEndAt: event.at + context.maxCallMs,
+                // Live after a fallback accept with no agent leg yet: it gets the agent grace to arrive.
+                ...(context.agentConnected ? {} : { agentLegDown: true, graceSeq: context.graceSeq + 1 }),
+              })),
               {
                 type: 'effect',
                 params: ({ context }) => [
@@ -398,18 +409,25 @@ export const callMachine = setup({
                   { type: 'media.startAgentAudio', nodeId: context.mediaNodeId! },
                   { type: 'agents.live', agentId: context.agentId! },
                   timer('max-duration', context.maxCallMs, '1'),
+                  // After the audio starts: one more Redis round trip before it would clip the first words.
+                  cancel('accept-deadline', 'confirm'),
+                  ...(context.agentConnected ? [] : [timer('agent-grace', context.agentGraceMs, context.graceSeq)]),
                 ],
               },
             ],
           },
         ],
         'TIMER.FIRED': [
+          acceptNeverConfirmed,
           leftWhileConnecting,
           ...acceptDeadlineTransitions(({ event }) => isTimer(event, 'accept-deadline')),
         ],
-        'TIMER.SWEEP': acceptDeadlineTransitions(
-          ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
-        ),
+        'TIMER.SWEEP': [
+          acceptNeverConfirmed,
+          ...acceptDeadlineTransitions(
+            ({ context, event }) => context.acceptDeadlineAt !== undefined && event.at >= context.acceptDeadlineAt,
+          ),
+        ],
       },
     },
     live: {

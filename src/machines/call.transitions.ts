@@ -42,7 +42,8 @@ function ownTimerCancels(ctx: CallContext): Effect[] {
   if (ctx.liveAt !== undefined) {
     return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
   }
-  if (ctx.acceptedAt !== undefined) return [cancel('accept-deadline', '1')];
+  if (ctx.acceptedAt !== undefined)
+    return [cancel('accept-deadline', '1'), ...(ctx.acceptRequested ? [cancel('accept-deadline', 'confirm')] : [])];
   const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routingSeq)];
   if (ctx.offer?.expiresAt !== undefined) out.push(cancel('ring-expired', ctx.offer.seq));
   return out;
@@ -137,6 +138,29 @@ export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: '
 
 export const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
 
+/** Once accept is requested, Meta's 200 must come within this (the Graph job's retries included). */
+const acceptConfirmMs = (ctx: CallContext) => ctx.acceptDeadlineMs * 3;
+/** The accept request's own deadline: `accept-deadline` with token `confirm`. */
+export const acceptConfirmTimer = ({ context }: Args): Effect =>
+  timer('accept-deadline', acceptConfirmMs(context), 'confirm');
+const isAcceptConfirmOver = ({ context, event }: Args) =>
+  context.acceptRequested &&
+  ((event.type === 'TIMER.FIRED' && event.timer === 'accept-deadline' && event.token === 'confirm') ||
+    (event.type === 'TIMER.SWEEP' &&
+      context.acceptDeadlineAt !== undefined &&
+      event.at >= context.acceptDeadlineAt + acceptConfirmMs(context)));
+/** Accept was requested but Meta never confirmed it (a lost or stuck Graph job): the call ends with a reason. */
+export const acceptNeverConfirmed = {
+  guard: isAcceptConfirmOver,
+  target: 'ended' as const,
+  actions: endWith(({ context }) => ({
+    reason: 'graph-failed',
+    endedBy: 'system',
+    graph: answeredGraph(context),
+    detail: 'accept: Meta did not confirm it in time',
+  })),
+};
+
 /** The accept deadline (or a sweep past it) while waiting to go live. */
 export const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
   {
@@ -148,6 +172,7 @@ export const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
         acceptFallback: true,
       })),
       { type: 'effect' as const, params: { type: 'graph.accept' } as Effect },
+      { type: 'effect' as const, params: acceptConfirmTimer },
     ],
   },
   {

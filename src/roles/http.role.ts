@@ -31,6 +31,7 @@ export async function startHttpRole(
   } = {},
 ): Promise<HttpRole> {
   const { config, logger } = core;
+  await core.agents.start();
   const ingest = new WebhookIngest({
     redis: core.redis,
     keys: core.keys,
@@ -49,6 +50,7 @@ export async function startHttpRole(
     ingest,
     tokens: core.tokens,
     directory: core.directory,
+    agents: core.agents,
     limiter: new LoginLimiter(core.redis, core.keys),
     presence: core.presence,
     actions: core.actions,
@@ -58,7 +60,11 @@ export async function startHttpRole(
     readiness: { queues: () => core.queues.graph.waitUntilReady() },
     placeDemoCall: opts.placeDemoCall,
     pressDemoKeys: opts.pressDemoKeys,
-    admin: adminRoutes({ queues: core.queues, tokens: core.tokens }),
+    admin: adminRoutes({
+      queues: core.queues,
+      tokens: core.tokens,
+      httpsPublicUrl: config.publicUrl?.startsWith('https:') ?? false,
+    }),
     webRoot: path.join(PROJECT_ROOT, 'web', 'dist'),
     beforeScrape: async () => {
       const ids = await core.index.active(5000);

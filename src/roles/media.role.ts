@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +15,19 @@ export interface MediaRole {
   stop(): Promise<void>;
 }
 
+/**
+ * A media node's id when MEDIA_NODE_ID is unset: host name, pid and a random tail. Host name and pid alone repeat
+ * across containers on host networking (same host name, pid 1 in each), and two nodes with one id would take each
+ * other's commands.
+ */
+export function defaultNodeId(): string {
+  return `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
 /** The media role: one media node (one process per core; see README, Performance). */
 export async function startMediaRole(core: Core): Promise<MediaRole> {
   const { config, logger } = core;
-  const nodeId = config.media.nodeId ?? `${os.hostname()}-${process.pid}`;
+  const nodeId = config.media.nodeId ?? defaultNodeId();
   const recordingsDir = path.resolve(config.media.recordingsDir);
   mkdirSync(recordingsDir, { recursive: true });
   const recordings = recordingQueue(core.factory.create('recording-queue'), core.keys);

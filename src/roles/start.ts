@@ -1,15 +1,18 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ensureConsoleBuilt } from '../http/console-build.js';
 import { createCallInspector } from '../machines/inspect.js';
 import { createCore } from '../runtime.js';
 import { type Config, PROJECT_ROOT } from '../shared/config.js';
+import { keys as makeKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
-import { waitReady } from '../shared/redis.js';
+import { RedisFactory, waitReady } from '../shared/redis.js';
 import { startDemoSimulator } from '../sim/demo.js';
 import { startHttpRole } from './http.role.js';
-import { startMediaRole } from './media.role.js';
+import { type MediaRole, startMediaRole } from './media.role.js';
+import { flushQueue } from './shutdown.js';
 import { startWorkerRole } from './worker.role.js';
 
 /**
@@ -35,13 +38,19 @@ export async function startRoles(
     demo && !config.calls.routingFile && config.media.engine === 'forward'
       ? path.join(PROJECT_ROOT, 'config', 'routing.demo.json')
       : config.calls.routingFile;
-  const effective: Config = demo
+  let effective: Config = demo
     ? {
         ...config,
         graph: { ...config.graph, baseUrl: demo.baseUrl },
         calls: { ...config.calls, routingFile: demoRouting },
       }
     : config;
+  // Demo mode without JWT_SECRET: every http replica on this Redis must verify the others' tokens, so they share one
+  // random secret kept in Redis (never one from the repository).
+  if (runHttp && !config.auth.jwtSecretSet) {
+    const jwtSecret = await sharedDemoSecret(config, logger, redisUrl);
+    effective = { ...effective, auth: { ...effective.auth, jwtSecret } };
+  }
   const placeDemoCall = demo
     ? () => demo.placeCall()
     : config.demo
@@ -66,18 +75,23 @@ export async function startRoles(
 
   // XSTATE_INSPECT=1: stream every call actor's transitions to the Stately inspector.
   const inspector = config.inspect
-    ? await createCallInspector({ port: config.inspectPort, startBridge: runHttp, logger })
+    ? await createCallInspector({
+        port: config.inspectPort,
+        host: config.inspectHost,
+        token: config.inspectToken,
+        showDtmf: config.showDtmf,
+        startBridge: runHttp,
+        logger,
+      })
     : undefined;
   const core = createCore(effective, logger, redisUrl, inspector ? { onTransition: inspector.onTransition } : {});
   await waitReady(core.redis);
   const stops: (() => Promise<void>)[] = [];
-  let drain: (() => Promise<void>) | undefined;
+  let media: MediaRole | undefined;
   try {
     if (runMedia) {
-      const media = await startMediaRole(core);
-      stops.push(() => media.stop());
-      // A dedicated media node lets its live calls finish; all-in-one (npm start) ends them at once.
-      drain = () => media.drain(role === 'media' ? config.media.drainTimeoutMs : 0);
+      media = await startMediaRole(core);
+      stops.push(() => media!.stop());
     }
     if (runWorker) {
       const worker = await startWorkerRole(core);
@@ -86,7 +100,7 @@ export async function startRoles(
     if (!runHttp && config.metricsPort) {
       const server = await serveMetrics(core.metrics, config.host, config.metricsPort, role);
       stops.push(() => new Promise<void>((r) => server.close(() => r())));
-      logger.info({ port: config.metricsPort }, 'metrics at /metrics');
+      logger.info({ port: (server.address() as AddressInfo).port }, 'metrics at /metrics');
     }
     if (runHttp) {
       if (config.consoleBuild) await ensureConsoleBuilt(PROJECT_ROOT, logger);
@@ -114,6 +128,7 @@ export async function startRoles(
           );
         }
       }
+      if (inspector?.viewUrl) lines.push(`  Call inspector: ${inspector.viewUrl}`);
       if (opts.embeddedRedis)
         lines.push('', '  Redis: a local redis-server was started for this process (nothing is persisted).');
       process.stdout.write(`${lines.join('\n')}\n\n`);
@@ -125,9 +140,21 @@ export async function startRoles(
     throw err;
   }
   return async () => {
-    // Media stops taking calls and lets live ones finish while everything else still runs; then http (agents move
-    // to other replicas), workers, and the media node ends what is left.
-    await drain?.().catch((err) => logger.error({ err: (err as Error).message }, 'drain failed'));
+    // 1. No new work, 2. end or hand over the calls, while everything else still runs: a dedicated media node lets
+    // its live calls finish (up to MEDIA_DRAIN_TIMEOUT_SECONDS), then ends the rest; all-in-one (npm start) ends them
+    // at once, so that Meta hears `terminate` and the agents `call:ended` from this process before it goes.
+    if (media) {
+      await media
+        .drain(role === 'media' ? config.media.drainTimeoutMs : 0)
+        .catch((err) => logger.error({ err: (err as Error).message }, 'drain failed'));
+      await media.stop().catch((err) => logger.error({ err: (err as Error).message }, 'media stop failed'));
+    }
+    // 3. Flush the Graph API jobs those ends produced while this process's workers still run.
+    if (media && runWorker) {
+      const left = await flushQueue(core.queues.graph, GRAPH_FLUSH_MS).catch(() => -1);
+      if (left !== 0) logger.warn({ left }, 'Graph API jobs still queued at shutdown; a worker runs them later');
+    }
+    // 4. Then http (agents move to other replicas), workers, the rest.
     for (const s of [...stops].reverse())
       await s().catch((err) => logger.error({ err: (err as Error).message }, 'stop failed'));
     await core.close();
@@ -136,10 +163,30 @@ export async function startRoles(
   };
 }
 
+async function sharedDemoSecret(config: Config, logger: Logger, redisUrl: string): Promise<string> {
+  const factory = new RedisFactory({ url: redisUrl, cluster: config.redis.cluster, logger });
+  try {
+    const redis = factory.create('demo-secret');
+    await waitReady(redis);
+    const key = makeKeys(config.redis.keyPrefix).demoJwtSecret;
+    await redis.set(key, config.auth.jwtSecret, 'NX');
+    return (await redis.get(key)) ?? config.auth.jwtSecret;
+  } finally {
+    await factory.closeAll();
+  }
+}
+
+/** How long shutdown waits for the Graph API jobs of the calls it ended (inside the short hard stop). */
+const GRAPH_FLUSH_MS = 10_000;
+
 const DEMO_AGENTS_HINT = 'config/agents.demo.json';
 
-/** /metrics and /healthz for the roles that have no HTTP server of their own (worker, media). */
-function serveMetrics(metrics: Metrics, host: string, port: number, role: string): Promise<Server> {
+/**
+ * /metrics and /healthz for the roles that have no HTTP server of their own (worker, media). Media nodes on host
+ * networking share the host's ports: when METRICS_PORT is taken, the next free one up to METRICS_PORT+15 is used
+ * (and logged).
+ */
+async function serveMetrics(metrics: Metrics, host: string, port: number, role: string): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
       void metrics.registry.metrics().then((body) => {
@@ -153,8 +200,18 @@ function serveMetrics(metrics: Metrics, host: string, port: number, role: string
       res.writeHead(404).end();
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
+  for (let p = port; ; p++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(p, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return server;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || p >= port + 15) throw err;
+    }
+  }
 }

@@ -18,6 +18,7 @@ export interface WorkerRole {
 /** The worker role: Graph API, timers, routing, housekeeping. Any worker can run any job. */
 export async function startWorkerRole(core: Core, opts: { graphClient?: GraphClient } = {}): Promise<WorkerRole> {
   const { config, logger, keys, deliverer } = core;
+  await core.agents.start();
   const conn = () => core.factory.create('worker', { blocking: true });
   const graph = createGraphWorker({
     connection: conn(),

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -17,7 +19,6 @@ export const DEMO = {
   accessToken: 'demo-access-token',
   phoneNumberId: '100000000000001',
   displayPhoneNumber: '15550001111',
-  jwtSecret: 'demo-jwt-secret-change-me-0123456789',
 } as const;
 
 const bool = z
@@ -63,6 +64,7 @@ const EnvSchema = z.object({
   WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
   WHATSAPP_PHONE_NUMBER_ID: csv.optional(),
   GRAPH_API_BASE_URL: z.url().default('https://graph.facebook.com'),
+  DEMO_GRAPH_API_BASE_URL: z.url().optional(),
   GRAPH_API_VERSION: z
     .string()
     .regex(/^v\d+\.\d+$/, 'like v23.0')
@@ -87,6 +89,9 @@ const EnvSchema = z.object({
   JWT_TTL_SECONDS: int(60, 30 * 86_400).default(12 * 3600),
   PRESENCE_LEASE_SECONDS: int(5, 600).default(30),
   CORS_ORIGIN: csv.optional(),
+  TRUSTED_PROXIES: csv.optional(),
+  DEMO_ALLOW_REMOTE: bool.default(false),
+  SHOW_DTMF: bool.default(false),
 
   MEDIA_NODE_ID: z
     .string()
@@ -108,6 +113,8 @@ const EnvSchema = z.object({
 
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
+  XSTATE_INSPECT_HOST: z.string().min(1).default('127.0.0.1'),
+  XSTATE_INSPECT_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
   /** Numbers agents may never call (comma-separated digits): refused before anything reaches Meta. */
   OUTBOUND_DO_NOT_CALL: z
@@ -197,14 +204,29 @@ export interface Config {
     routingPolicy: 'ring-all' | 'ring-one';
     routingFile: string | undefined;
   };
-  auth: { agentsFile: string; jwtSecret: string; jwtTtlSeconds: number; presenceLeaseMs: number };
+  auth: {
+    agentsFile: string;
+    jwtSecret: string;
+    /** JWT_SECRET was set; otherwise (demo mode) every process on one Redis shares a random one kept there. */
+    jwtSecretSet: boolean;
+    jwtTtlSeconds: number;
+    presenceLeaseMs: number;
+  };
   corsOrigins: string[] | undefined;
+  /** Proxies (CIDRs) whose X-Forwarded-For names the client's address (login limiting, logs). */
+  trustedProxies: string[] | undefined;
+  /** Show DTMF digits in timelines, the call view and the inspector (they can be PINs: masked by default). */
+  showDtmf: boolean;
   /** ICE servers for agents' browsers (served by /api/config). */
   agentIceServers: MediaConfig['iceServers'];
   media: MediaConfig;
   inspect: boolean;
   /** The Stately inspector bridge's port (XSTATE_INSPECT=1). */
   inspectPort: number;
+  /** The address the inspector bridge listens on (loopback unless set). */
+  inspectHost: string;
+  /** The token a client of the inspector bridge must present (random per start unless set). */
+  inspectToken: string;
   /** How long a worker holds a job without renewing its lock; a crashed worker's job is retried after this. */
   workerLockMs: number;
   /** Build web/dist at start when it is missing or stale (`npm start`). */
@@ -260,11 +282,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Missing ${missing.join(', ')}: set all four WhatsApp variables (from your Meta app dashboard), or none for the demo mode.`,
     );
   }
+  // Demo mode talks to a simulator: GRAPH_API_BASE_URL, else DEMO_GRAPH_API_BASE_URL (a simulator of its own, as in
+  // docker-compose), else the one each http process embeds. A worker on its own has none to fall back on.
+  const demoGraph = demo && cleaned.GRAPH_API_BASE_URL === undefined ? e.DEMO_GRAPH_API_BASE_URL : undefined;
+  const graphBaseUrlSet = cleaned.GRAPH_API_BASE_URL !== undefined || demoGraph !== undefined;
+  if (demo && e.ROLE === 'worker' && !graphBaseUrlSet) {
+    throw new ConfigError(
+      'GRAPH_API_BASE_URL is not set and this is the demo mode: a worker on its own would call Meta with the demo token. Point GRAPH_API_BASE_URL (or DEMO_GRAPH_API_BASE_URL) at the simulator (npm run sim).',
+    );
+  }
   if (!demo && !e.JWT_SECRET) {
     throw new ConfigError('JWT_SECRET is not set: set it to a random string of at least 16 characters.');
   }
   if ((e.RECORDINGS_S3_ACCESS_KEY_ID === undefined) !== (e.RECORDINGS_S3_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError('Set both RECORDINGS_S3_ACCESS_KEY_ID and RECORDINGS_S3_SECRET_ACCESS_KEY, or neither.');
+  }
+  for (const cidr of e.TRUSTED_PROXIES ?? []) {
+    const [address = '', prefix] = cidr.split('/');
+    const max = isIP(address) === 4 ? 32 : 128;
+    if (isIP(address) === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))) {
+      throw new ConfigError(`TRUSTED_PROXIES: "${cidr}" is not an address or CIDR network (like 10.0.0.0/8).`);
+    }
+  }
+  if (demo && !e.DEMO_ALLOW_REMOTE && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(
+      `HOST ${e.HOST} is not a loopback address and this is the demo mode (no WhatsApp credentials, demo logins): set HOST=127.0.0.1, or DEMO_ALLOW_REMOTE=1 to expose the demo anyway.`,
+    );
   }
   if ((e.MEDIA_PORT_MIN === undefined) !== (e.MEDIA_PORT_MAX === undefined)) {
     throw new ConfigError('Set both MEDIA_PORT_MIN and MEDIA_PORT_MAX, or neither.');
@@ -295,13 +338,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       phoneNumberIds: e.WHATSAPP_PHONE_NUMBER_ID ?? [DEMO.phoneNumberId],
     },
     graph: {
-      baseUrl: e.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      baseUrl: (demoGraph ?? e.GRAPH_API_BASE_URL).replace(/\/+$/, ''),
       version: e.GRAPH_API_VERSION,
       accessToken: e.WHATSAPP_ACCESS_TOKEN ?? DEMO.accessToken,
       timeoutMs: e.GRAPH_TIMEOUT_MS,
       maxAttempts: e.GRAPH_MAX_ATTEMPTS,
     },
-    graphBaseUrlSet: cleaned.GRAPH_API_BASE_URL !== undefined,
+    graphBaseUrlSet,
     calls: {
       answerDeadlineMs: e.CALL_ANSWER_DEADLINE_SECONDS * 1000,
       ringTimeoutMs: e.AGENT_RING_TIMEOUT_SECONDS * 1000,
@@ -316,11 +359,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     auth: {
       agentsFile,
-      jwtSecret: e.JWT_SECRET ?? DEMO.jwtSecret,
+      // Demo mode never signs with a secret from the repository: a random one per start.
+      jwtSecret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      jwtSecretSet: e.JWT_SECRET !== undefined,
       jwtTtlSeconds: e.JWT_TTL_SECONDS,
       presenceLeaseMs: e.PRESENCE_LEASE_SECONDS * 1000,
     },
     corsOrigins: e.CORS_ORIGIN,
+    trustedProxies: e.TRUSTED_PROXIES,
+    showDtmf: e.SHOW_DTMF,
     agentIceServers,
     media: {
       nodeId: e.MEDIA_NODE_ID,
@@ -341,6 +388,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     inspect: e.XSTATE_INSPECT,
     inspectPort: e.XSTATE_INSPECT_PORT,
+    inspectHost: e.XSTATE_INSPECT_HOST,
+    inspectToken: e.XSTATE_INSPECT_TOKEN ?? randomBytes(16).toString('hex'),
     workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
     outbound: { doNotCall: e.OUTBOUND_DO_NOT_CALL ?? [], permissionText: e.OUTBOUND_PERMISSION_TEXT },
@@ -360,6 +409,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   };
   return deepFreeze(config);
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 function parseIceServers(name: string, value: string | undefined): MediaConfig['iceServers'] {

@@ -83,6 +83,16 @@ export function keys(prefix: string) {
     ingestDead: `${prefix}:ingest:dead`,
     /** string counter for login attempts */
     loginAttempts: (who: string) => `${prefix}:login:{${who}}`,
+    /** hash agentId → JSON agent record (records, teams and the seeded flag share a hash slot: one MULTI) (name, passwordHash, teams, role, takesCalls, disabled, sessionVersion) */
+    agentRecords: `${prefix}:{${prefix}-agents}:records`,
+    /** set of team names agents belong to */
+    teams: `${prefix}:{${prefix}-agents}:teams`,
+    /** string: set once AGENTS_FILE has seeded the records */
+    agentsSeeded: `${prefix}:{${prefix}-agents}:seeded`,
+    /** string: demo mode's token-signing secret, random, shared by the http replicas on this Redis */
+    demoJwtSecret: `${prefix}:demo:jwt-secret`,
+    /** pub/sub channel: an agent record changed (message: the agent id) */
+    agentsChanged: `${prefix}:agents:changed`,
     media: {
       /** zset nodeId → heartbeat expiry ms */
       nodes: `${prefix}:media:nodes`,

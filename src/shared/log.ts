@@ -46,3 +46,8 @@ export function maskNumber(n: string | undefined | null): string {
   if (digits.length <= 6) return '•'.repeat(digits.length);
   return `${digits.slice(0, 4)}${'•'.repeat(Math.max(0, digits.length - 7))}${digits.slice(-3)}`;
 }
+
+/** DTMF keys can be a PIN: `1234#` → `•••••` (the count stays, for support). */
+export function maskDigits(keys: string | undefined | null): string {
+  return '•'.repeat(String(keys ?? '').length);
+}

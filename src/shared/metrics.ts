@@ -110,6 +110,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly loginRefusals = new Counter({
+    name: 'wacc_login_refusals_total',
+    help: 'Refused logins by reason (bad-credentials, rate-limited, disabled)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaults?: boolean } = {}) {
     if (opts.defaults ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'wacc_' });
   }

@@ -305,6 +305,10 @@ export interface AgentRow {
   callId: string | null;
   sockets: number;
   wrapUpUntil: number | null;
+  /** Whether calls are routed to them (agent management). */
+  takesCalls?: boolean;
+  /** A disabled account cannot log in (agent management). */
+  disabled?: boolean;
 }
 
 /** Today's counters (UTC day), from the calls that ended today. */
@@ -324,7 +328,11 @@ export interface DailyFigures {
 
 /** GET /api/stats/today. */
 export interface TodayStats extends DailyFigures {
+  /** Callers waiting for an agent right now (ringing, offered, queued). */
   waitingNow: number;
+  /** Calls an agent has right now (connecting, live, on hold). */
+  onCallsNow: number;
+  /** Every call in progress, in any state. */
   activeNow: number;
   averageSpeedOfAnswerMs: number | null;
   averageHandleTimeMs: number | null;

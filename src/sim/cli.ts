@@ -3,6 +3,7 @@ import { DEMO } from '../shared/config.js';
 import { errorMessage } from '../shared/errors.js';
 import { createLogger } from '../shared/log.js';
 import { createCallerFactory } from './caller-factory.js';
+import { checkCallOptions, checkServerOptions } from './cli-options.js';
 import { KeypadCaller } from './keypad-caller.js';
 import { WhatsAppSimulator } from './simulator.js';
 
@@ -18,6 +19,8 @@ const HELP = `WhatsApp simulator — plays Meta for this service (loopback only)
 options:
   --sim <url>       a running simulator (default http://127.0.0.1:3001, the demo's)
   --port <n>        serve: Graph API port (default 3001)
+  --host <addr>     serve: where the Graph API listens (default 127.0.0.1; 0.0.0.0 in a container of its own,
+                    where callers also offer every network, not only loopback)
   --webhook <url>   serve: where to post webhooks (default http://127.0.0.1:3000/webhooks/whatsapp)
   --name <name>     call: the caller's profile name
   --from <digits>   call: the caller's number
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
     options: {
       sim: { type: 'string', default: 'http://127.0.0.1:3001' },
       port: { type: 'string', default: '3001' },
+      host: { type: 'string', default: '127.0.0.1' },
       webhook: { type: 'string', default: 'http://127.0.0.1:3000/webhooks/whatsapp' },
       name: { type: 'string' },
       from: { type: 'string' },
@@ -42,6 +46,14 @@ async function main(): Promise<void> {
   });
   const [cmd = 'serve', arg] = positionals;
   if (values.help) return void console.log(HELP);
+  const problems = [
+    ...checkServerOptions({ port: values.port, sim: values.sim, webhook: values.webhook }),
+    ...(cmd === 'call' ? checkCallOptions({ from: values.from, name: values.name }) : []),
+  ];
+  if (problems.length) {
+    console.error(problems.join('\n'));
+    process.exit(2);
+  }
   const sim = values.sim.replace(/\/+$/, '');
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${sim}${path}`, {
@@ -80,20 +92,23 @@ async function main(): Promise<void> {
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'sim' });
       const s = new WhatsAppSimulator({
         webhookUrl: values.webhook,
-        appSecret: process.env.WHATSAPP_APP_SECRET ?? DEMO.appSecret,
-        accessToken: process.env.WHATSAPP_ACCESS_TOKEN ?? DEMO.accessToken,
+        appSecret: process.env.WHATSAPP_APP_SECRET || DEMO.appSecret,
+        accessToken: process.env.WHATSAPP_ACCESS_TOKEN || DEMO.accessToken,
         business: {
-          phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.split(',')[0] ?? DEMO.phoneNumberId,
+          phoneNumberId: process.env.WHATSAPP_PHONE_NUMBER_ID?.split(',')[0] || DEMO.phoneNumberId,
           displayPhoneNumber: DEMO.displayPhoneNumber,
           wabaId: '200000000000002',
         },
         callerFactory:
           values.caller === 'keypad'
             ? () => KeypadCaller.create()
-            : createCallerFactory({ logger, allowedNetworks: ['127.0.0.0/8', '::1/128'] }),
+            : createCallerFactory({
+                logger,
+                allowedNetworks: values.host === '127.0.0.1' ? ['127.0.0.0/8', '::1/128'] : undefined,
+              }),
         logger,
       });
-      const url = await s.start(Number(values.port));
+      const url = await s.start(Number(values.port), values.host);
       console.log(
         `WhatsApp simulator: Graph API at ${url} (set GRAPH_API_BASE_URL=${url}), webhooks to ${values.webhook}`,
       );

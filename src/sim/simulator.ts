@@ -96,15 +96,19 @@ export class WhatsAppSimulator {
     this.sender = new WebhookSender(url, this.opts.appSecret);
   }
 
-  /** Starts the Graph API server on loopback; `baseUrl` is what GRAPH_API_BASE_URL should be. */
-  async start(port = 0): Promise<string> {
+  /**
+   * Starts the Graph API server, on loopback unless `host` says otherwise (a container of its own in the compose
+   * demo); `baseUrl` is what GRAPH_API_BASE_URL should be.
+   */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
     const app = this.graphApp();
-    this.#server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as Server;
+    this.#server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
     await new Promise<void>((resolve, reject) => {
       this.#server!.once('error', reject);
-      this.#server!.listen(port, '127.0.0.1', () => resolve());
+      this.#server!.listen(port, host, () => resolve());
     });
-    this.baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    this.baseUrl = `http://${shown}:${(this.#server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -15,7 +16,14 @@ import { type Browser, type BrowserContext, chromium, type Locator, type Page } 
 import type { CallDetail } from '../../src/shared/protocol.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
+import {
+  type ChildService,
+  freePort,
+  type InProcessService,
+  newSimulator,
+  spawnRole,
+  startInProcess,
+} from '../harness.js';
 import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
 
 /**
@@ -43,8 +51,8 @@ const BASE_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--autoplay-policy=no-user-gesture-required',
-  // Loopback only (tests send nothing to other addresses). Chromium gathers 127.0.0.1 / ::1 candidates only with
-  // this switch, but on its own it is not enough: libwebrtc ranks pairs by network cost before priority, and a
+  // For a Chromium outside a namespace of its own (startConsoleRig gives it one; see createBrowserNet): loopback
+  // only. Chromium gathers 127.0.0.1 / ::1 candidates only with this switch, but on its own it is not enough: libwebrtc ranks pairs by network cost before priority, and a
   // loopback adapter costs 50 against 0 for eth0, so Chromium nominates eth0 address → media node loopback, and
   // the node answers that peer-reflexive eth0 address. The IP handling policy turns off adapter enumeration:
   // Chromium binds wildcard sockets and signals only its default-route address (which the media node drops, it is
@@ -53,6 +61,79 @@ const BASE_ARGS = [
   '--allow-loopback-in-peer-connection',
   '--webrtc-ip-handling-policy=default_public_and_private_interfaces',
 ];
+
+/**
+ * A network namespace of Chromium's own, so that no media goes to the machine's interface address: a veth pair
+ * (host side `hostIp`, namespace side `nsIp`, a /30 the test draws at random in 10.231.0.0/16), the namespace's
+ * default route via the host side, and Chromium started through `ip netns exec`. The service listens on `hostIp`
+ * and MEDIA_ALLOWED_NETWORKS covers the link, so the only way media can flow is over it. Needs root and iproute2.
+ */
+export interface BrowserNet {
+  name: string;
+  hostIp: string;
+  nsIp: string;
+  cidr: string;
+  /** A script that runs Chromium inside the namespace (Playwright's executablePath). */
+  executable: string;
+  close(): void;
+}
+
+export function createBrowserNet(): BrowserNet {
+  const tag = randomBytes(3).toString('hex');
+  const name = `wacc-e2e-${tag}`;
+  const [hostEnd, nsEnd] = [`wc${tag}h`, `wc${tag}n`];
+  const block = randomInt(0, 16_384) * 4;
+  const base = `10.231.${Math.floor(block / 256)}.`;
+  const last = block % 256;
+  const hostIp = `${base}${last + 1}`;
+  const nsIp = `${base}${last + 2}`;
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    ip('netns', 'add', name);
+    ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd);
+    ip('link', 'set', nsEnd, 'netns', name);
+    ip('addr', 'add', `${hostIp}/30`, 'dev', hostEnd);
+    ip('link', 'set', hostEnd, 'up');
+    ip('netns', 'exec', name, 'ip', 'addr', 'add', `${nsIp}/30`, 'dev', nsEnd);
+    ip('netns', 'exec', name, 'ip', 'link', 'set', nsEnd, 'up');
+    ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up');
+    ip('netns', 'exec', name, 'ip', 'route', 'add', 'default', 'via', hostIp);
+  } catch (err) {
+    try {
+      ip('netns', 'del', name);
+    } catch {}
+    const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    throw new Error(
+      `browser tests give Chromium a network namespace of its own (ip netns, veth) and need root and iproute2: ${why}`,
+    );
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-netns-'));
+  const executable = path.join(dir, 'chromium');
+  writeFileSync(executable, `#!/bin/sh\nexec ip netns exec ${name} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
+  let closed = false;
+  return {
+    name,
+    hostIp,
+    nsIp,
+    cidr: `${base}${last}/30`,
+    executable,
+    close() {
+      if (closed) return;
+      closed = true;
+      // Deleting the namespace takes its veth end, and with it the host's.
+      try {
+        ip('netns', 'del', name);
+      } catch {}
+      try {
+        ip('link', 'del', hostEnd);
+      } catch {}
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Is `address` one end of the test's own link (where all of Chromium's media must flow)? */
+export const onTestLink = (net: BrowserNet, address: string): boolean => address === net.hostIp || address === net.nsIp;
 
 export const near = (hz: number | null | undefined, want: number, tolerance = 25): boolean =>
   typeof hz === 'number' && Math.abs(hz - want) <= tolerance;
@@ -122,8 +203,13 @@ export async function settleSockets(presenceOnline: () => Promise<unknown[]>): P
  * `micPrompt: 'deny'` leaves out the flag that auto-accepts the permission prompt (headless then denies:
  * NotAllowedError); `device: false` leaves out the fake device (NotFoundError).
  */
-export async function launchChromium(opts: { micPrompt?: 'accept' | 'deny'; device?: boolean } = {}): Promise<Browser> {
+export async function launchChromium(
+  opts: { micPrompt?: 'accept' | 'deny'; device?: boolean; net?: BrowserNet | undefined; origin?: string } = {},
+): Promise<Browser> {
   const args = [...BASE_ARGS];
+  // The console is served on the link's host address: plain http there is not a secure context (no microphone)
+  // unless Chromium is told to treat that one origin as one.
+  if (opts.origin) args.push(`--unsafely-treat-insecure-origin-as-secure=${opts.origin}`);
   let dir: string | undefined;
   if (opts.device !== false) {
     dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-mic-'));
@@ -132,7 +218,7 @@ export async function launchChromium(opts: { micPrompt?: 'accept' | 'deny'; devi
     args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`);
   }
   if (opts.micPrompt !== 'deny') args.push('--use-fake-ui-for-media-stream');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args });
+  const browser = await chromium.launch({ executablePath: opts.net?.executable ?? CHROMIUM, args });
   if (dir) {
     const tmp = dir;
     browser.on('disconnected', () => rmSync(tmp, { recursive: true, force: true }));
@@ -194,8 +280,6 @@ export function selectedPair(page: Page): Promise<SelectedPair | null> {
     return local && remote ? { local, remote } : null;
   });
 }
-
-export const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1';
 
 /**
  * The strongest frequency (Hz) in what the page's remote-audio element plays, from a WebAudio AnalyserNode the test
@@ -359,6 +443,8 @@ export interface Stack {
   svc: InProcessService;
   media: ChildService;
   url: string;
+  /** Chromium's network namespace, when the stack was started for one (startConsoleRig). */
+  net?: BrowserNet | undefined;
   /** GET /api/calls/:id. */
   detail(id: string): Promise<CallDetail>;
   /** The caller hangs up every call still up; resolves when the service has none left (between tests). */
@@ -370,7 +456,7 @@ export interface Stack {
  * Starts the simulator (callers send a {@link CALLER_HZ} tone and listen for {@link MIC_HZ}), the http and worker
  * roles in this process and a media node (`src/main.ts media`) on a fresh key prefix; `env` goes to both.
  */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, net?: BrowserNet): Promise<Stack> {
   const prefix = testPrefix();
   const sim = newSimulator({ callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [MIC_HZ] }) });
   // A test that stops with a call up must not wait for it to drain.
@@ -389,6 +475,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       svc: s,
       media,
       url: s.url,
+      net,
       detail: (id) => callDetail(s.url, id),
       async endAllCalls() {
         for (const call of sim.calls.values()) {
@@ -405,6 +492,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         await s.stop();
         await sim.stop();
         await cleanupPrefix(prefix);
+        net?.close();
       },
     };
   } catch (err) {
@@ -424,12 +512,25 @@ export async function startConsoleRig(
   opts: { micPrompt?: 'accept' | 'deny'; env?: Record<string, string> } = {},
 ): Promise<{ browser: Browser; stack: Stack }> {
   buildConsole();
+  // Chromium runs in a network namespace of its own; the service listens on the link's host end (the demo's
+  // loopback-only rule is lifted for it) and media is allowed on loopback (the simulated callers) and the link.
+  const net = createBrowserNet();
+  const port = await freePort();
+  const origin = `http://${net.hostIp}:${port}`;
+  const env = {
+    HOST: net.hostIp,
+    PORT: String(port),
+    DEMO_ALLOW_REMOTE: '1',
+    MEDIA_ALLOWED_NETWORKS: `127.0.0.0/8,::1/128,${net.cidr}`,
+    ...opts.env,
+  };
   const [b, s] = await Promise.allSettled([
-    launchChromium({ micPrompt: opts.micPrompt ?? 'accept' }),
-    startStack(opts.env),
+    launchChromium({ micPrompt: opts.micPrompt ?? 'accept', net, origin }),
+    startStack(env, net),
   ]);
   if (b.status === 'fulfilled' && s.status === 'fulfilled') return { browser: b.value, stack: s.value };
   if (b.status === 'fulfilled') await b.value.close().catch(() => undefined);
   if (s.status === 'fulfilled') await s.value.stop().catch(() => undefined);
+  net.close();
   throw b.status === 'rejected' ? b.reason : (s as PromiseRejectedResult).reason;
 }

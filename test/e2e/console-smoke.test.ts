@@ -118,7 +118,7 @@ describe('agent console in Chromium', () => {
       { launch: { device: false }, message: /No microphone was found/, shot: 'agent-mic-missing' },
     ];
     // Both other browsers start while bob signs in.
-    const others = cases.map((c) => launchChromium(c.launch));
+    const others = cases.map((c) => launchChromium({ ...c.launch, net: stack.net, origin: new URL(stack.url).origin }));
     try {
       const bob = await signIn('bob');
       for (const [i, c] of cases.entries()) {
@@ -187,5 +187,40 @@ describe('agent console in Chromium', () => {
     await waitText(sam.getByTestId('fig-calls'), new RegExp(`^${before.calls + 1}\\D`));
     await waitText(sam.getByTestId('fig-answered'), new RegExp(`^${before.answered + 1}\\D`));
     await waitText(sam.getByTestId('supervisor-recent-calls'), /Kenji/);
+  });
+
+  it('a supervisor manages agents on their page: a new agent signs in; a disabled one is signed out at once', async () => {
+    const [sam, bob] = await Promise.all([signIn('sam'), signIn('bob')]);
+    await sam.getByTestId('manage-agents-toggle').click();
+    const admin = sam.getByTestId('agents-admin');
+    await admin.locator('[data-testid="admin-agent-row"][data-agent-id="bob"]').waitFor();
+    await sam.getByTestId('admin-new-id').fill('zoe');
+    await sam.getByTestId('admin-new-name').fill('Zoe Adams');
+    await sam.getByTestId('admin-new-password').fill('zoe-secret-1');
+    await sam.getByTestId('admin-new-teams').fill('support');
+    await sam.getByTestId('admin-new-submit').click();
+    await waitText(sam.getByTestId('agents-admin-message'), /Added zoe/);
+    await admin.locator('[data-testid="admin-agent-row"][data-agent-id="zoe"]').waitFor();
+    const res = await fetch(`${stack.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'zoe', password: 'zoe-secret-1' }),
+    });
+    expect(res.status).toBe(200);
+    await shot(sam, 'supervisor-agents-admin');
+    // Disabling bob closes his console's connection and sends him back to the login page.
+    await admin.locator('[data-testid="admin-agent-row"][data-agent-id="bob"]').getByTestId('admin-disable').click();
+    await waitAttr(
+      admin.locator('[data-testid="admin-agent-row"][data-agent-id="bob"]'),
+      'data-disabled',
+      (v) => v === '1',
+    );
+    await bob.getByTestId('login-username').waitFor({ timeout: 10_000 });
+    await admin.locator('[data-testid="admin-agent-row"][data-agent-id="bob"]').getByTestId('admin-enable').click();
+    await waitAttr(
+      admin.locator('[data-testid="admin-agent-row"][data-agent-id="bob"]'),
+      'data-disabled',
+      (v) => v === '0',
+    );
   });
 });

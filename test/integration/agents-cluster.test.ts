@@ -5,12 +5,11 @@
 import { sign } from 'hono/jwt';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO } from '../../src/shared/config.js';
 import type { CallDetail } from '../../src/shared/protocol.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, newSimulator, spawnRole } from '../harness.js';
-import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, META_OFFER, TEST_JWT_SECRET, testPrefix, waitUntil } from '../helpers.js';
 
 const AGENTS_FILE = 'test/fixtures/agents.test.json';
 
@@ -172,7 +171,7 @@ describe('agents on a Socket.IO cluster (2 http replicas, a worker, a media node
     const now = Math.floor(Date.now() / 1000);
     const expired = await sign(
       { sub: 'a1', name: 'x', role: 'agent', iat: now - 7200, exp: now - 3600 },
-      DEMO.jwtSecret,
+      TEST_JWT_SECRET,
       'HS256',
     );
     const refused = await attempt({ token: expired });

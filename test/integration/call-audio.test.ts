@@ -51,7 +51,7 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
       mediaWatchdogMs: 20_000,
     });
     await sim.start();
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0' });
+    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', SHOW_DTMF: '1' });
     media = await spawnRole('media', prefix, { MEDIA_ENGINE: engine });
     alice = await TestAgent.connect(svc.url, 'alice');
     supervisorToken = await loginToken(svc.url, 'sam', 'demo');

@@ -7,12 +7,11 @@ import { sign } from 'hono/jwt';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/cluster/process.js';
-import { DEMO } from '../../src/shared/config.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, META_OFFER, TEST_JWT_SECRET, testPrefix, waitUntil } from '../helpers.js';
 
 describe('observability and security edges', () => {
   let prefix: string;
@@ -49,7 +48,9 @@ describe('observability and security edges', () => {
     media = await spawnRole('media', prefix, env);
     boss = await login('boss');
     agentToken = await login('a1');
-    createWebSocketReceiver({ server: `ws://127.0.0.1:${inspectPort}` }).subscribe((e) => inspected.push(e));
+    createWebSocketReceiver({ server: `ws://127.0.0.1:${inspectPort}/?token=${svc.config.inspectToken}` }).subscribe(
+      (e) => inspected.push(e),
+    );
   }, 120_000);
   afterAll(async () => {
     await media?.stop('SIGKILL');
@@ -123,8 +124,13 @@ describe('observability and security edges', () => {
     expect(
       (await fetch(`${svc.url}/admin/queues`, { headers: { authorization: `Bearer ${agentToken}` } })).status,
     ).toBe(403);
-    const loginRes = await fetch(`${svc.url}/admin/login?token=${boss}`, { redirect: 'manual' });
-    expect(loginRes.status).toBe(302);
+    const loginRes = await fetch(`${svc.url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: boss }).toString(),
+    });
+    expect(loginRes.status).toBe(303);
     const cookie = loginRes.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
@@ -174,7 +180,7 @@ describe('observability and security edges', () => {
     const now = Math.floor(Date.now() / 1000);
     const short = await sign(
       { sub: 'a2', name: 'Agent Two', role: 'agent', iat: now, exp: now + 2 },
-      DEMO.jwtSecret,
+      TEST_JWT_SECRET,
       'HS256',
     );
     const s = ioClient(`${svc.url}/agents`, { transports: ['websocket'], auth: { token: short }, reconnection: false });

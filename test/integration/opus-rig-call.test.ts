@@ -31,7 +31,7 @@ describe('a call through the service with peers that do not decode (forward engi
     prefix = testPrefix();
     sim = newSimulator({ callerFactory: rig.factory, mediaWatchdogMs: 20_000 });
     await sim.start();
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0' });
+    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', SHOW_DTMF: '1' }); // the keys are checked below
     media = await spawnRole('media', prefix, { MEDIA_ENGINE: 'forward' });
     alice = await TestAgent.connect(svc.url, 'alice');
     supervisorToken = await loginToken(svc.url, 'sam', 'demo');

@@ -36,7 +36,8 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
     sim = newSimulator({ callerFactory: () => KeypadCaller.create(), mediaWatchdogMs: 0 });
     await sim.start();
     const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', ROUTING_FILE: 'test/fixtures/routing.ivr.json' };
-    svc = await startInProcess(prefix, sim, env);
+    // SHOW_DTMF: the keys are what this test checks (the call view masks them by default).
+    svc = await startInProcess(prefix, sim, { ...env, SHOW_DTMF: '1' });
     media = await spawnRole('media', prefix, { ...env, MEDIA_ENGINE: 'forward' });
     await waitUntil(async () => (await svc.core.nodes.place()) !== undefined, { what: 'a media node' });
     boss = await loginToken(svc.url, 'boss', 'pw');

@@ -14,7 +14,12 @@ function start(routing: string): Promise<{ code: number | null; stderr: string }
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      ...testEnv(testPrefix(), { ROUTING_FILE: file, AGENTS_FILE: 'test/fixtures/agents.test.json' }),
+      ...testEnv(testPrefix(), {
+        ROUTING_FILE: file,
+        AGENTS_FILE: 'test/fixtures/agents.test.json',
+        // A demo worker on its own refuses to start without a simulator to call (never Meta with the demo token).
+        GRAPH_API_BASE_URL: 'http://127.0.0.1:9',
+      }),
     },
   });
   let stderr = '';

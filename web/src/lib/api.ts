@@ -11,6 +11,25 @@ import type {
 
 export type { AgentRow, ConsoleConfig, QueuesView, TodayStats };
 
+/** An agent as the management API returns it. */
+export interface ManagedAgent {
+  id: string;
+  name: string;
+  teams: string[];
+  role: 'agent' | 'supervisor';
+  takesCalls: boolean;
+  disabled: boolean;
+}
+export interface NewAgentInput {
+  id: string;
+  name: string;
+  password: string;
+  teams: string[];
+  role: 'agent' | 'supervisor';
+  takesCalls: boolean;
+}
+export type AgentPatchInput = Partial<Omit<NewAgentInput, 'id'> & { disabled: boolean }>;
+
 const origin = () => window.location.origin;
 
 /** The REST API, bound to this page's origin and a token. */
@@ -29,6 +48,15 @@ export function createApi(token: string) {
     machine: () => get<MachineGraph>('/api/machine'),
     cancelCall: (id: string) => post<{ ok: boolean }>(`/api/calls/${encodeURIComponent(id)}/cancel`),
     agents: async () => (await get<{ agents: AgentRow[] }>('/api/agents')).agents,
+    /** Agent management (supervisors): every agent with the managed fields, and the teams known. */
+    agentDirectory: () => get<{ agents: AgentRow[]; teams: string[] }>('/api/agents'),
+    createAgent: (agent: NewAgentInput) => post<{ agent: ManagedAgent }>('/api/agents', agent),
+    updateAgent: (id: string, patch: AgentPatchInput) =>
+      apiRequest<{ agent: ManagedAgent }>(origin(), `/api/agents/${encodeURIComponent(id)}`, {
+        token,
+        method: 'PATCH',
+        body: patch,
+      }),
     today: () => get<TodayStats>('/api/stats/today'),
     placeDemoCall: () => post<{ callId: string }>('/api/demo/call'),
     queues: () => get<QueuesView>('/api/queues'),

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { AgentClient } from '../../../src/client/agent-client.js';
 import { useNow } from '../hooks/useNow.js';
 import type { Api, ConsoleConfig } from '../lib/api.js';
+import { AgentsAdmin } from './AgentsAdmin.js';
 import { AgentsTable } from './AgentsTable.js';
 import { CallDrawer } from './CallDrawer.js';
 import { CallsTable } from './CallsTable.js';
@@ -23,6 +24,7 @@ export function SupervisorView({
 }) {
   const { calls, agents, today } = useSupervisorData(api, client);
   const [open, setOpen] = useState<string | null>(null);
+  const [managing, setManaging] = useState(false);
   const now = useNow(1000);
   const all = calls.data ?? [];
   const active = all.filter((c) => c.state !== 'ended');
@@ -45,15 +47,13 @@ export function SupervisorView({
               Open the Stately inspector ↗
             </a>
           )}
-          <a
-            className="btn btn-ghost"
-            href={`/admin/login?token=${encodeURIComponent(token)}`}
-            target="_blank"
-            rel="noreferrer"
-            data-testid="queues-link"
-          >
-            Queues ↗
-          </a>
+          {/* A POST, so the token never lands in a URL (history, proxy logs); the server answers with a cookie. */}
+          <form method="post" action="/admin/login" target="_blank" className="inline-form" rel="noopener">
+            <input type="hidden" name="token" value={token} />
+            <button type="submit" className="btn btn-ghost" data-testid="queues-link">
+              Queues ↗
+            </button>
+          </form>
           {config?.demo && <DemoCallButton api={api} onPlaced={() => calls.refresh()} />}
         </div>
       </div>
@@ -85,6 +85,16 @@ export function SupervisorView({
         </div>
         <AgentsTable agents={agents.data ?? []} now={now} />
       </div>
+      <button
+        type="button"
+        className="btn btn-ghost"
+        onClick={() => setManaging((m) => !m)}
+        aria-expanded={managing}
+        data-testid="manage-agents-toggle"
+      >
+        {managing ? 'Hide agent management' : 'Manage agents'}
+      </button>
+      {managing && <AgentsAdmin api={api} />}
       {open && <CallDrawer api={api} callId={open} onClose={() => setOpen(null)} />}
     </div>
   );

@@ -10,7 +10,7 @@ export function TodayFigures({ stats }: { stats: TodayStats | null }) {
       testId: 'fig-waiting',
       tone: (stats?.waitingNow ?? 0) > 0 ? 'warn' : undefined,
     },
-    { label: 'On calls now', value: String(stats?.activeNow ?? '—'), testId: 'fig-active' },
+    { label: 'On calls now', value: String(stats?.onCallsNow ?? '—'), testId: 'fig-active' },
     { label: 'Answered today', value: String(stats?.answered ?? '—'), testId: 'fig-answered' },
     { label: 'Missed', value: String(stats?.missed ?? '—'), testId: 'fig-missed' },
     { label: 'Abandonment', value: formatPercent(stats?.abandonmentRate), testId: 'fig-abandonment' },
