@@ -5,6 +5,8 @@ import { AgentDirectory } from './agents/directory.js';
 import { agentRoom, SocketAgentNotifier } from './agents/notifier.js';
 import { PresenceService } from './agents/presence.js';
 import { AgentStore } from './agents/store.js';
+import { WebhookEventSink } from './events/events.worker.js';
+import { HistoryIndex } from './history/history.index.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
 import { CallStore } from './machines/call.store.js';
@@ -17,16 +19,20 @@ import { DirRecordingStore, type RecordingStore, S3RecordingStore } from './reco
 import { QueueDispatcher } from './routing/queue.dispatch.js';
 import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
-import type { Config } from './shared/config.js';
+import { type Config, REQUIRED_WRAP_UP_MAX_MS } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
 import type { Logger } from './shared/log.js';
 import { Metrics } from './shared/metrics.js';
 import { AGENT_NAMESPACE } from './shared/protocol.js';
 import { type RedisClient, RedisFactory } from './shared/redis.js';
+import { MonitorActions } from './supervision/monitor.actions.js';
+import { TransferActions } from './transfer/transfer.actions.js';
 import { Dispatcher } from './workers/dispatcher.js';
 import { HttpGraphClient } from './workers/graph.client.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
+import { TeamsConfig } from './wrapup/teams.config.js';
+import { WrapUpService } from './wrapup/wrapup.service.js';
 
 /**
  * The pieces every role shares, wired once: Redis connections, the call store and deliverer with its effect
@@ -60,6 +66,10 @@ export interface Core {
   dial: DialService;
   /** Finished call recordings (RECORDINGS_DIR or S3). */
   recordings: RecordingStore;
+  history: HistoryIndex;
+  wrapUps: WrapUpService;
+  transfers: TransferActions;
+  monitors: MonitorActions;
   close(): Promise<void>;
 }
 
@@ -75,7 +85,10 @@ export function createCore(
   const metrics = opts.metrics ?? new Metrics();
   const store = new CallStore(redis, keys);
   const index = new CallIndex(redis, keys, { retentionMs: config.calls.retentionMs });
-  const queues = new Queues(factory.create('queues'), keys, { graphAttempts: config.graph.maxAttempts });
+  const queues = new Queues(factory.create('queues'), keys, {
+    graphAttempts: config.graph.maxAttempts,
+    events: { attempts: config.events.attempts, backoffMs: config.events.backoffMs },
+  });
   const directory = AgentDirectory.fromFile(config.auth.agentsFile);
   const tokens = new TokenService({ secret: config.auth.jwtSecret, ttlSeconds: config.auth.jwtTtlSeconds, directory });
   const presence = new PresenceService({ redis, keys, directory, leaseMs: config.auth.presenceLeaseMs });
@@ -100,12 +113,34 @@ export function createCore(
     redis,
     keys,
     logger,
-    wrapUpMs: config.calls.wrapUpMs,
+    wrapUpMs: config.calls.wrapUpRequired ? REQUIRED_WRAP_UP_MAX_MS : config.calls.wrapUpMs,
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
   const callbacks = new CallbackStarter({ config, logger, recordFor: (id) => routing.recordFor(id) });
-  const dispatcher = new Dispatcher({ queues, index, agents: notifier, media, callQueue, metrics, callbacks });
+  const events = new WebhookEventSink({ queues, urls: config.events.urls });
+  const history = new HistoryIndex({
+    redis,
+    keys,
+    retentionMs: config.calls.retentionMs,
+    teamsOf: (ctx) => [
+      ...new Set([
+        ...(routing.forNumber(ctx.phoneNumberId).teams ?? []),
+        ...(ctx.agentId ? (directory.get(ctx.agentId)?.teams ?? []) : []),
+      ]),
+    ],
+  });
+  const dispatcher = new Dispatcher({
+    queues,
+    index,
+    agents: notifier,
+    media,
+    callQueue,
+    metrics,
+    events,
+    history,
+    callbacks,
+  });
   const deliverer = new Deliverer({
     store,
     dispatcher,
@@ -125,7 +160,10 @@ export function createCore(
     logger,
   });
   const availability = new Availability({ deliverer, presence, index, broadcaster: emitter, directory, logger });
+  const transfers = new TransferActions({ deliverer, presence, directory });
+  const monitors = new MonitorActions({ deliverer, directory, media });
   const actions = new AgentActions({
+    transfers,
     deliverer,
     presence,
     nodes,
@@ -150,6 +188,16 @@ export function createCore(
   const recordings: RecordingStore = config.recordings.s3
     ? new S3RecordingStore(config.recordings.s3)
     : new DirRecordingStore(config.recordings.dir);
+  const wrapUps = new WrapUpService({
+    store,
+    directory,
+    teams: TeamsConfig.fromFile(config.calls.teamsFile),
+    history,
+    availability,
+    events,
+    logger,
+    required: config.calls.wrapUpRequired,
+  });
   const agents = new AgentStore({
     redis,
     subscriber: () => factory.create('agents-sub', { blocking: true }),
@@ -170,6 +218,10 @@ export function createCore(
     },
   });
   return {
+    history,
+    wrapUps,
+    transfers,
+    monitors,
     config,
     logger,
     metrics,

@@ -10,7 +10,16 @@ export type ActionResult = { ok: true; state?: string } | { ok: false; error: Ac
 
 const fail = (error: AckError, message: string): ActionResult => ({ ok: false, error, message });
 
-const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'on-hold', 'dialing', 'calling'];
+const ON_CALL_STATES = [
+  'bridging',
+  'pre-accepted',
+  'live',
+  'on-hold',
+  'transferring',
+  'consulting',
+  'dialing',
+  'calling',
+];
 /** States in which a call rings agents: `queued` is a business-answered call offered from its queue. */
 const OFFERED_STATES = ['agent-offered', 'queued', 'callback-queued'];
 
@@ -33,6 +42,8 @@ export class AgentActions {
        * refusal for the agent, e.g. `no-permission` after a request went out).
        */
       callbackCheck?: ((agentId: string, to: string) => Promise<ActionResult | undefined>) | undefined;
+      /** Accepting a call that is being transferred. */
+      transfers?: { accept(agentId: string, callId: string, claimTtlMs: number): Promise<ActionResult> } | undefined;
     },
   ) {}
 
@@ -50,6 +61,9 @@ export class AgentActions {
     const call = await this.#load(callId);
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if ((call.state === 'transferring' || call.state === 'consulting') && this.deps.transfers) {
+      return this.deps.transfers.accept(agentId, callId, this.deps.claimTtlMs);
+    }
     if (!OFFERED_STATES.includes(call.state) || (call.state !== 'agent-offered' && !call.ctx.offer)) {
       if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
       return call.ctx.agentId
@@ -179,10 +193,9 @@ export class AgentActions {
     const check = this.#onCall(call, agentId);
     if (check) return check;
     const nodeId = call!.ctx.mediaNodeId!;
-    // A business-answered call's bridge was made without an agent: the agent's console is one of its browser legs.
-    if (call!.ctx.flow)
-      await this.deps.media.legOffer(nodeId, callId, { legId: `agent:${agentId}`, agentId, socketId, sdp });
-    else await this.deps.media.send(nodeId, { type: 'agent.offer', callId, agentId, socketId, sdp });
+    // By leg id, always: a business-answered call's bridge has no agent leg of its own, and an agent who took a call
+    // over by transfer or consultation gets their own leg.
+    await this.deps.media.legOffer(nodeId, callId, { legId: `agent:${agentId}`, agentId, socketId, sdp });
     return { ok: true, state: call!.state };
   }
 
@@ -196,16 +209,16 @@ export class AgentActions {
     const check = this.#onCall(call, agentId);
     if (check) return check;
     const nodeId = call!.ctx.mediaNodeId!;
-    if (call!.ctx.flow)
-      await this.deps.media.legCandidate(nodeId, callId, { legId: `agent:${agentId}`, socketId, candidate });
-    else await this.deps.media.send(nodeId, { type: 'agent.candidate', callId, socketId, candidate });
+    await this.deps.media.legCandidate(nodeId, callId, { legId: `agent:${agentId}`, socketId, candidate });
     return { ok: true };
   }
 
   #onCall(call: { state: string; ctx: CallContext } | undefined, agentId: string): ActionResult | undefined {
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (call.ctx.agentId !== agentId) return fail('not-your-call', 'You are not on this call.');
+    // The agent being consulted is on the call too (their own leg).
+    const consulted = call.ctx.consult?.with === agentId && call.ctx.consult.connected;
+    if (call.ctx.agentId !== agentId && !consulted) return fail('not-your-call', 'You are not on this call.');
     if (!ON_CALL_STATES.includes(call.state) || !call.ctx.mediaNodeId)
       return fail('wrong-state', 'This call has no media yet.');
     return undefined;

@@ -3,7 +3,7 @@ import type { CallContext } from '../machines/call.types.js';
 import type { AgentNotifier } from '../machines/ports.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
-import type { CallOffered, CallProgress, ServerToAgent } from '../shared/protocol.js';
+import type { CallOffered, CallProgress, CallTransferStatus, ServerToAgent } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { PresenceService } from './presence.js';
 
@@ -123,6 +123,29 @@ export class SocketAgentNotifier implements AgentNotifier {
       callId,
       status: status as CallProgress['status'],
       ...(message ? { message } : {}),
+    });
+  }
+
+  async leave(callId: string, agentId: string, reason = 'transferred'): Promise<void> {
+    const { broadcaster, presence } = this.deps;
+    emitTo(broadcaster, agentRoom(agentId), 'call:ended', { callId, reason });
+    broadcaster.in(agentRoom(agentId)).socketsLeave(callRoom(callId));
+    emitTo(broadcaster, supervisorsRoom, 'floor:call', { callId, event: 'transferred', agentIds: [agentId] });
+    const now = Date.now();
+    if (!(await presence.release(agentId, callId, now))) return;
+    emitTo(broadcaster, [agentRoom(agentId), supervisorsRoom], 'agent:presence', {
+      agentId,
+      presence: await presence.effective(agentId),
+    });
+    // Free at once: the end of their (empty) wrap-up offers them waiting calls.
+    await this.deps.scheduleWrapUpEnd(agentId, now);
+  }
+
+  async transferStatus(callId: string, agentId: string, status: string, targets: string[]): Promise<void> {
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'call:transfer', {
+      callId,
+      status: status as CallTransferStatus['status'],
+      targets,
     });
   }
 

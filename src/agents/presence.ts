@@ -92,7 +92,7 @@ export class PresenceService {
     const released = await this.unclaim(agentId, callId);
     if (!released) return false;
     const k = this.#keys.agent.state(agentId);
-    await this.#redis.hset(k, 'wrapUpUntil', String(until), 'idleSince', String(until));
+    await this.#redis.hset(k, 'wrapUpUntil', String(until), 'idleSince', String(until), 'wrapUpCallId', callId);
     return true;
   }
 

@@ -7,6 +7,7 @@ import type {
   PresenceState,
   RtcCandidateInit,
   ServerToAgent,
+  WrapUp,
 } from '../shared/protocol.js';
 
 /**
@@ -155,6 +156,7 @@ const SERVER_EVENTS = [
   'call:withdrawn',
   'call:ended',
   'call:live',
+  'call:transfer',
   'rtc:answer',
   'rtc:candidate',
   'agent:session',
@@ -376,6 +378,43 @@ export class AgentClient {
   }
 
   /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
+  /** Consult transfer: ask `agentId` first while the caller holds; then {@link consultComplete} or cancel. */
+  consult(callId: string, agentId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:consult', { callId, to: { agentId } });
+  }
+
+  consultComplete(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:consult-complete', { callId });
+  }
+
+  consultCancel(callId: string): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:consult-cancel', { callId });
+  }
+
+  /** Supervisors: listen to a call, whisper to its agent, or stop. */
+  monitor(callId: string, mode: 'listen' | 'whisper' | 'stop'): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:monitor', { callId, mode });
+  }
+
+  /** Supervisors: the offer of their monitoring leg; the answer comes as `rtc:answer` with `legId: "sup:<id>"`. */
+  sendLegOffer(callId: string, sdp: string): Promise<AckResult> {
+    return this.#request('rtc:leg-offer', { callId, sdp });
+  }
+
+  sendLegCandidate(callId: string, candidate: RtcCandidateInit | null): Promise<AckResult> {
+    return this.#request('rtc:leg-candidate', { callId, candidate });
+  }
+
+  /** Blind transfer of the live call to an agent (`{agentId}`) or a team (`{team}`). */
+  transfer(callId: string, to: { agentId: string } | { team: string }): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:transfer', { callId, to });
+  }
+
+  /** After-call work: the call's wrap-up code (one of the agent's team codes) and notes. */
+  wrapUp(callId: string, code: string, notes?: string): Promise<AckResult<{ wrapUp?: WrapUp }>> {
+    return this.#request('call:wrapup', notes === undefined ? { callId, code } : { callId, code, notes });
+  }
+
   sendOffer(callId: string, sdp: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('rtc:offer', { callId, sdp });
   }

@@ -27,7 +27,7 @@ export function adminRoutes(deps: {
   serverAdapter.setBasePath('/admin/queues');
   const q = deps.queues;
   createBullBoard({
-    queues: [q.graph, q.timer, q.route, q.maintenance].map((queue) => new BullMQAdapter(queue)),
+    queues: [q.graph, q.timer, q.route, q.maintenance, q.events].map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'WhatsApp calls — queues' } },
   });

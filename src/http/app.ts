@@ -5,13 +5,17 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import type { HistoryIndex } from '../history/history.index.js';
 import type { RecordingStore } from '../recording/recording.store.js';
 import { AppError, errorMessage, TooManyRequestsError } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import { type ApiDeps, apiRoutes } from './api.routes.js';
+import { historyRoutes } from './history.routes.js';
 import type { WebhookIngest } from './ingest.js';
 import { recordingRoutes } from './recording.routes.js';
+import { transferRoutes } from './transfer.routes.js';
 import { webhookRoutes } from './webhook.routes.js';
 
 export interface AppDeps extends ApiDeps {
@@ -22,6 +26,9 @@ export interface AppDeps extends ApiDeps {
   readiness?: Record<string, () => Promise<unknown>>;
   /** Mounted under /admin (Bull Board at /admin/queues, supervisors only). */
   admin?: Hono | undefined;
+  /** Call history and wrap-up (GET /api/history, /api/history.csv, /api/wrapup). */
+  history?: HistoryIndex | undefined;
+  wrapUps?: WrapUpService | undefined;
   /** Built console (web/dist); absent means "not built". */
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
@@ -118,6 +125,10 @@ export function createApp(deps: AppDeps): Hono {
   );
   if (deps.recordings)
     app.route('/api', recordingRoutes({ ...deps, keys: deps.store.keys, recordings: deps.recordings }));
+  if (deps.history && deps.wrapUps) {
+    app.route('/api', historyRoutes({ tokens: deps.tokens, history: deps.history, wrapUps: deps.wrapUps }));
+  }
+  app.route('/api', transferRoutes({ tokens: deps.tokens, presence: deps.presence, directory: deps.directory }));
   app.route('/api', apiRoutes(deps));
   if (deps.admin) app.route('/admin', deps.admin);
 

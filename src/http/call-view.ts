@@ -1,8 +1,11 @@
+import { WRAP_UP_FIELD } from '../history/history.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
 import { restore } from '../machines/deliver.js';
 import { maskDigits, maskNumber } from '../shared/log.js';
-import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/protocol.js';
+import type { AudioStatsSample, CallDetail, CallSummary, WrapUp } from '../shared/protocol.js';
+
+const parseWrapUp = (raw: string | null | undefined): WrapUp | null => (raw ? (JSON.parse(raw) as WrapUp) : null);
 
 export function summarize(id: string, state: string, ctx: CallContext): CallSummary {
   return {
@@ -29,12 +32,17 @@ export async function loadSummaries(
   store: CallStore,
   ids: string[],
 ): Promise<{ summary: CallSummary; ctx: CallContext }[]> {
-  const loaded = await Promise.all(ids.map((id) => store.load(id)));
+  const [loaded, wrapUps] = await Promise.all([
+    Promise.all(ids.map((id) => store.load(id))),
+    Promise.all(ids.map((id) => store.redis.hget(store.keys.call.state(id), WRAP_UP_FIELD))),
+  ]);
   const out: { summary: CallSummary; ctx: CallContext }[] = [];
   loaded.forEach((s, i) => {
     if (!s) return;
     const snap = restore(s.snapshot);
-    out.push({ summary: summarize(ids[i]!, s.state, snap.context), ctx: snap.context });
+    const summary = summarize(ids[i]!, s.state, snap.context);
+    summary.wrapUp = parseWrapUp(wrapUps[i]);
+    out.push({ summary, ctx: snap.context });
   });
   return out;
 }
@@ -51,12 +59,14 @@ export async function loadDetail(
   const s = await store.load(id);
   if (!s) return null;
   const ctx = restore(s.snapshot).context;
-  const [timeline, statsRaw] = await Promise.all([
+  const [timeline, statsRaw, wrapUp] = await Promise.all([
     store.timeline(id),
     store.redis.lrange(store.keys.call.stats(id), 0, -1),
+    store.redis.hget(store.keys.call.state(id), WRAP_UP_FIELD),
   ]);
   return {
     ...summarize(id, s.state, ctx),
+    wrapUp: parseWrapUp(wrapUp),
     version: s.version,
     offer: ctx.offer
       ? {

@@ -18,15 +18,24 @@ import {
   type AgentSession,
   type AgentToServer,
   CallRefSchema,
+  ConsultSchema,
   DialSchema,
+  LegCandidateSchema,
+  LegOfferSchema,
+  MonitorSchema,
   PROTOCOL_VERSION,
   PresenceSetSchema,
   RecordSchema,
   RtcCandidateSchema,
   RtcOfferSchema,
   type ServerToAgent,
+  TransferSchema,
+  WrapUpSchema,
 } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { MonitorActions } from '../supervision/monitor.actions.js';
+import type { TransferActions } from '../transfer/transfer.actions.js';
+import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import type { TokenService } from './auth.js';
 
 interface SocketData {
@@ -48,6 +57,12 @@ export interface SignalingDeps {
   actions: AgentActions;
   /** `call:dial` (business-initiated calls). */
   dial: { dial(agentId: string, to: string): Promise<ActionResult | { ok: true; callId: string }> };
+  /** Supervisor listen / whisper (`call:monitor`, `rtc:leg-offer`, `rtc:leg-candidate`). */
+  monitors?: Pick<MonitorActions, 'monitor' | 'legOffer' | 'legCandidate'> | undefined;
+  /** Blind transfer (`call:transfer`). */
+  transfers?: Pick<TransferActions, 'transfer' | 'consult' | 'endConsult'> | undefined;
+  /** After-call work (`call:wrapup`). */
+  wrapUps?: Pick<WrapUpService, 'submit'> | undefined;
   store: CallStore;
   logger: Logger;
   metrics?: Metrics | undefined;
@@ -103,7 +118,8 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     for (const callId of await presence.offersOf(agent.id)) {
       const stored = await deps.store.load(callId);
       const ctx = stored ? restore(stored.snapshot).context : undefined;
-      if (stored?.state === 'agent-offered' && ctx?.offer?.agentIds.includes(agent.id)) {
+      const ringing = stored?.state === 'agent-offered' || stored?.state === 'transferring';
+      if (ringing && ctx?.offer?.agentIds.includes(agent.id)) {
         offers.push(offeredPayload(callId, ctx, ctx.offer.expiresAt ?? ctx.answerDeadlineAt));
         rooms.push(callRoom(callId));
       } else {
@@ -214,6 +230,34 @@ export function createSignaling(deps: SignalingDeps): Signaling {
     on('rtc:candidate', RtcCandidateSchema, ({ callId, candidate }) =>
       actions.rtcCandidate(agent.id, callId, socket.id, candidate),
     );
+    const noMonitor = { ok: false as const, error: 'internal' as const, message: 'Monitoring is not available here.' };
+    on('call:monitor', MonitorSchema, async ({ callId, mode }) =>
+      deps.monitors ? deps.monitors.monitor(agent.id, callId, mode) : noMonitor,
+    );
+    on('rtc:leg-offer', LegOfferSchema, async ({ callId, sdp }) =>
+      deps.monitors ? deps.monitors.legOffer(agent.id, callId, socket.id, sdp) : noMonitor,
+    );
+    on('rtc:leg-candidate', LegCandidateSchema, async ({ callId, candidate }) =>
+      deps.monitors ? deps.monitors.legCandidate(agent.id, callId, socket.id, candidate) : noMonitor,
+    );
+    on('call:transfer', TransferSchema, async ({ callId, to }) => {
+      if (!deps.transfers) return { ok: false, error: 'internal', message: 'Transfer is not available here.' };
+      return deps.transfers.transfer(agent.id, callId, to);
+    });
+    const noTransfer = { ok: false as const, error: 'internal' as const, message: 'Transfer is not available here.' };
+    on('call:consult', ConsultSchema, async ({ callId, to }) =>
+      deps.transfers ? deps.transfers.consult(agent.id, callId, to.agentId) : noTransfer,
+    );
+    on('call:consult-complete', CallRefSchema, async ({ callId }) =>
+      deps.transfers ? deps.transfers.endConsult(agent.id, callId, 'complete') : noTransfer,
+    );
+    on('call:consult-cancel', CallRefSchema, async ({ callId }) =>
+      deps.transfers ? deps.transfers.endConsult(agent.id, callId, 'cancel') : noTransfer,
+    );
+    on('call:wrapup', WrapUpSchema, async ({ callId, code, notes }) => {
+      if (!deps.wrapUps) return { ok: false, error: 'internal', message: 'Wrap-up is not available here.' };
+      return deps.wrapUps.submit(agent.id, callId, code, notes);
+    });
     on('agent:heartbeat', undefined, async () => ({ ok: true }));
     on('agent:sync', undefined, async () => ({ ok: true, session: await session(agent) }));
 

@@ -1,3 +1,5 @@
+import type { TransferTarget } from './call.types.js';
+
 /**
  * Effects are data: the call machine returns them from a transition, `deliver()` stores them in the call's outbox
  * with the new snapshot and then dispatches them (BullMQ jobs, socket emits, media commands). The machine itself
@@ -17,6 +19,10 @@ export const TIMERS = [
   'max-duration',
   /** The bridged agent's media leg went down; they have this long to come back. */
   'agent-grace',
+  /** A transfer's targets did not answer in time: back to the agent who asked, or to the team. */
+  'transfer-ring',
+  /** The consulted agent did not answer in time: back to the agent who asked. */
+  'consult-ring',
   /** The IVR menu was played and no key came in time. */
   'ivr-timeout',
   /** Time for the next position / expected-wait announcement. */
@@ -55,6 +61,15 @@ export type Effect =
   /** The bridged agent is free again (after wrap-up). */
   | { type: 'agents.release'; agentId: string }
   /**
+   * A transfer was answered: `from` leaves the call (as `agents.leave`, if not gone already) and `to` is on it now.
+   * Outside systems hear `call.transferred`.
+   */
+  | { type: 'agents.handover'; from: string; to: string; target: TransferTarget }
+  /** An agent leaves a call that goes on without them (`call:ended` reason `transferred`); free at once, no wrap-up. */
+  | { type: 'agents.leave'; agentId: string; reason?: string }
+  /** Tells the agent who asked how their transfer goes (`call:transfer`). */
+  | { type: 'agents.transferStatus'; agentId: string; status: 'ringing' | 'returned' | 'queued'; targets: string[] }
+  /**
    * Create the bridge on a media node: it answers Meta's offer and reports MEDIA.WA_ANSWER. No agent = answered by
    * the business (the caller hears the player until an agent is routed in).
    */
@@ -64,7 +79,7 @@ export type Effect =
   | { type: 'media.stopPlay'; nodeId: string }
   /** The whole routing table of who hears what (sink → sources), replacing the previous one. */
   | { type: 'media.route'; nodeId: string; routes: Record<string, string[]> }
-  /** Close one browser leg (an agent who accepted but never connected). */
+  /** Close one browser leg (an agent who accepted but never connected, or who handed the call on). */
   | { type: 'media.closeLeg'; nodeId: string; legId: string }
   /** The call waits in these teams' queues, ordered by priority then `enteredAt`; agents free look here first. */
   | { type: 'queue.enter'; teams: string[]; priority: number; enteredAt: number }
@@ -104,6 +119,10 @@ export type Effect =
   | { type: 'call.created' }
   /** The call reached `ended`: indexes, daily figures, metrics. */
   | { type: 'call.ended'; reason: string };
+
+export type EffectType = Effect['type'];
+
+export type { TransferTarget };
 
 /** Deterministic BullMQ job id for a timer (no `:` allowed in BullMQ ids). */
 export function timerJobId(callId: string, timer: TimerName, token: string): string {

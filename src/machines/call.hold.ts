@@ -2,9 +2,11 @@
  * `on-hold`: the caller hears music and the agent's microphone is not forwarded; Meta never learns of it. A hold
  * longer than the limit alerts the agent, again after every further limit.
  */
+
 import { assign } from 'xstate';
 import { agentLeg, fx, leg, set, talking } from './call.business.js';
 import { holdToken } from './call.timers.js';
+import { isFirstAgent } from './call.transfer.js';
 import { type Args, agentLeft, cancel, endWith, graceOver, isTimer, timer } from './call.transitions.js';
 import type { CallContext, CallEvent, Ev } from './call.types.js';
 
@@ -86,7 +88,8 @@ export const onCall = {
     target: 'ended' as const,
     actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
   },
-  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown, ...legDown },
+  // After a transfer the first agent's leg events (MEDIA.AGENT_*) no longer speak of the call's agent.
+  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown && isFirstAgent(context), ...legDown },
   'AGENT.LEFT': agentLeft,
   'MEDIA.LEG_CONNECTED': {
     guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),

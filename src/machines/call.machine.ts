@@ -1,12 +1,15 @@
 import { assign, setup } from 'xstate';
 import { businessStartEffects } from './call.business.js';
 import { callbackEntryEffects, callbackKeyTransition, callbackQueuedState } from './call.callback.js';
+import { consultingState, startConsult } from './call.consult.js';
 import type { Effect } from './call.effects.js';
 import { holdAlert, holdTransition, isAgentLeg, onCall, resumeTransition } from './call.hold.js';
 import { ivrState } from './call.ivr.js';
+import { monitor } from './call.monitor.js';
 import { outboundEntryEffects, outboundStates } from './call.outbound.js';
 import { businessBridging, businessLive, queuedState } from './call.queue.js';
 import { initialRecording, recordingEntry, recordingTransitions } from './call.recording.js';
+import { startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptConfirmTimer,
   acceptDeadlineTransitions,
@@ -436,6 +439,9 @@ export const callMachine = setup({
         ...onCall,
         ...recordingTransitions,
         'AGENT.HOLD': holdTransition,
+        'AGENT.TRANSFER': startTransfer,
+        'SUP.MONITOR': monitor,
+        'AGENT.CONSULT': startConsult,
       },
     },
     'on-hold': {
@@ -445,6 +451,8 @@ export const callMachine = setup({
         'TIMER.FIRED': [holdAlert, ...onCall['TIMER.FIRED']],
       },
     },
+    transferring: transferringState,
+    consulting: consultingState,
     ended: {
       type: 'final',
     },

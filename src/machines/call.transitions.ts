@@ -40,7 +40,12 @@ export function pendingTimerCancels(ctx: CallContext): Effect[] {
 function ownTimerCancels(ctx: CallContext): Effect[] {
   if (ctx.flow && ctx.liveAt === undefined) return [];
   if (ctx.liveAt !== undefined) {
-    return [cancel('max-duration', '1'), ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : [])];
+    return [
+      cancel('max-duration', '1'),
+      ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : []),
+      ...(ctx.transfer ? [cancel('transfer-ring', ctx.transfer.ringToken)] : []),
+      ...(ctx.consult && !ctx.consult.connected ? [cancel('consult-ring', ctx.consult.ringToken)] : []),
+    ];
   }
   if (ctx.acceptedAt !== undefined)
     return [cancel('accept-deadline', '1'), ...(ctx.acceptRequested ? [cancel('accept-deadline', 'confirm')] : [])];
@@ -59,9 +64,11 @@ export function endingEffects(
   if (opts.graph === 'reject') effects.push({ type: 'graph.reject' });
   if (opts.graph === 'terminate') effects.push({ type: 'graph.terminate' });
   // Everyone still ringing and the bridged agent hear why it ended (`call:ended`).
-  const told = [...(ctx.offer?.agentIds ?? []), ...(ctx.agentId ? [ctx.agentId] : [])];
+  const consulted = ctx.consult?.connected ? [ctx.consult.with] : [];
+  const told = [...(ctx.offer?.agentIds ?? []), ...(ctx.agentId ? [ctx.agentId] : []), ...consulted];
   if (told.length) effects.push({ type: 'agents.ended', agentIds: [...new Set(told)], reason });
   if (ctx.agentId) effects.push({ type: 'agents.release', agentId: ctx.agentId });
+  for (const a of consulted) effects.push({ type: 'agents.release', agentId: a });
   if (ctx.mediaNodeId) effects.push({ type: 'media.close', nodeId: ctx.mediaNodeId, reason });
   if (ctx.queue && ctx.queue.leftAt === undefined) {
     effects.push({ type: 'queue.exit', teams: ctx.queue.teams });

@@ -78,6 +78,26 @@ export interface CallOffer {
   expiresAt: number | undefined;
 }
 
+/** Where a transfer goes: one agent, or a team (offered to its available agents). */
+export type TransferTarget = { agentId: string } | { team: string };
+
+export type MonitorMode = 'listen' | 'whisper';
+
+/** A transfer in progress (state `transferring`). */
+export interface CallTransfer {
+  seq: number;
+  kind: 'blind';
+  /** The agent who asked for it; still on the call (or gone, `fromGone`). */
+  from: string;
+  to: TransferTarget;
+  /** The team whose agents are offered the call if the transfer rings out and `from` has left. */
+  team: string | undefined;
+  startedAt: number;
+  fromGone: boolean;
+  /** The token of the ring timer now running (`t<seq>` for the transfer's own offer, `r<routingSeq>` after). */
+  ringToken: string;
+}
+
 /** A business-answered call's flow, resolved from the routing file when the call arrives (see `call.queue.ts`). */
 export interface BusinessFlow {
   /** Clips played once the call is answered (shipped prompt names or absolute paths). */
@@ -162,6 +182,16 @@ export interface CallContext {
   errorCode: number | undefined;
   detail: string | undefined;
   dtmf: string;
+  /** The transfer ringing now, if any (state `transferring`). */
+  transfer?: CallTransfer | undefined;
+  /** Every agent who was on the call, in order (transfers add to it). */
+  handledBy?: string[] | undefined;
+  /** Transfers so far; also the seq of the next one. */
+  transfers?: number | undefined;
+  /** A consultation in progress (state `consulting`): the first agent talks to `with` while the caller holds. */
+  consult?: { seq: number; from: string; with: string; connected: boolean; ringToken: string } | undefined;
+  /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
+  monitors?: Record<string, MonitorMode> | undefined;
   /** Set for `answer: "business"` calls; undefined = today's flow (answered when an agent accepts). */
   flow: BusinessFlow | undefined;
   /** When Meta's accept returned 200 for a business-answered call. */
@@ -267,6 +297,23 @@ export type CallEvent =
   | ({ type: 'AGENT.DECLINE'; agentId: string } & At)
   | ({ type: 'AGENT.UNAVAILABLE'; agentId: string } & At)
   | ({ type: 'AGENT.HANGUP'; agentId: string } & At)
+  /**
+   * The bridged agent hands the call on: `targets` are offered it now (checked available by the sender); `team` is
+   * where it goes if they do not answer and the agent has left.
+   */
+  | ({
+      type: 'AGENT.TRANSFER';
+      agentId: string;
+      to: TransferTarget;
+      targets: string[];
+      team?: string | undefined;
+    } & At)
+  /** Consult transfer: the agent on the call asks `to` first, then completes (hands over) or cancels. */
+  | ({ type: 'AGENT.CONSULT'; agentId: string; to: string } & At)
+  | ({ type: 'AGENT.CONSULT_COMPLETE'; agentId: string } & At)
+  | ({ type: 'AGENT.CONSULT_CANCEL'; agentId: string } & At)
+  /** A supervisor starts or changes (listen, whisper) or stops monitoring the call. */
+  | ({ type: 'SUP.MONITOR'; by: string; mode: MonitorMode | 'stop' } & At)
   /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
   | ({ type: 'AGENT.LEFT'; agentId: string } & At)
   | ({ type: 'MEDIA.WA_ANSWER' } & At)
@@ -281,7 +328,10 @@ export type CallEvent =
   | ({ type: 'MEDIA.DTMF'; digit: string } & At)
   /** A non-looped `call.play` sequence ended on the media node. */
   | ({ type: 'MEDIA.PLAY_ENDED'; playId: string } & At)
-  /** A browser leg (`agent:<id>`, `sup:<id>`) of a bridge made without an agent is up / went down. */
+  /**
+   * A browser leg (`agent:<id>`, `sup:<id>`) other than the first agent's of a bridge made with one (a business-
+   * answered call's, a transfer target's, a supervisor's) is up / went down.
+   */
   | ({ type: 'MEDIA.LEG_CONNECTED'; legId: string } & At)
   | ({ type: 'MEDIA.LEG_DOWN'; legId: string } & At)
   | ({ type: 'AGENT.HOLD'; agentId: string } & At)
@@ -314,6 +364,8 @@ export const CALL_STATES = [
   'pre-accepted',
   'live',
   'on-hold',
+  'transferring',
+  'consulting',
   'ended',
   'ended',
   /** Business-initiated: the media node makes the offer. */

@@ -102,6 +102,7 @@ const SAFE_FIELDS = [
   'by',
   'note',
   'digit',
+  'mode',
   'playId',
   'legId',
 ] as const;

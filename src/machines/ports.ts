@@ -1,3 +1,4 @@
+import type { CallEventCall, CallEventType } from '../events/call-events.js';
 import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { WithdrawReason } from './call.effects.js';
 import type { OutboxItem } from './call.store.js';
@@ -21,6 +22,10 @@ export interface AgentNotifier {
   ended(callId: string, agentIds: string[], reason: string): Promise<void>;
   live(callId: string, agentId: string): Promise<void>;
   release(callId: string, agentId: string): Promise<void>;
+  /** The agent leaves a call that goes on without them (a transfer): `call:ended` reason `transferred`, no wrap-up. */
+  leave(callId: string, agentId: string, reason?: string): Promise<void>;
+  /** How the agent's transfer goes (`call:transfer`). */
+  transferStatus(callId: string, agentId: string, status: string, targets: string[]): Promise<void>;
   /** The caller has been on hold longer than the limit (`call:hold-alert`). */
   holdAlert(callId: string, agentId: string, heldMs: number): Promise<void>;
   /** Business-initiated: how the call is going, for the agent who dialled (`call:progress`). */
@@ -55,6 +60,16 @@ export interface MediaCommander {
   createOutbound(nodeId: string, callId: string, agentId: string): Promise<void>;
   /** Business-initiated: Meta's stored answer goes to the WhatsApp leg. */
   applyAnswer(nodeId: string, callId: string): Promise<void>;
+}
+
+/** Call events for outside systems (a no-op when none are configured). `eventId` is stable across replays. */
+export interface CallEventSink {
+  raise(eventId: string, type: CallEventType, call: CallEventCall, at: number): Promise<void>;
+}
+
+/** Supervisors' searchable call history, written when a call ends. */
+export interface CallHistoryPort {
+  record(callId: string, ctx: CallContext): Promise<void>;
 }
 
 /** The per-team queues of business-answered calls (see `src/routing/queue.store.ts`). */

@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import { createEventsWorker } from '../events/events.worker.js';
 import { createRecordingWorker } from '../recording/recording.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
@@ -83,7 +84,15 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     retentionMs: config.calls.retentionMs,
     lockMs: config.workerLockMs,
   });
-  const workers = [graph, timer, route, recording.worker];
+  const events = createEventsWorker({
+    connection: conn(),
+    keys,
+    secret: config.events.secret,
+    logger,
+    timeoutMs: config.events.timeoutMs,
+    lockMs: config.workerLockMs,
+  });
+  const workers = [graph, timer, route, events, recording.worker];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await ingest.start();
   maintenance.start();

@@ -35,8 +35,13 @@ export function createRouteWorker(deps: {
       if (!stored) return 'unknown-call';
       const ctx = restore(stored.snapshot).context;
       if (stored.state === 'queued') return routeQueued(deps, callId, seq);
-      if (!['ringing', 'agent-offered'].includes(stored.state) || ctx.routingSeq !== seq) return 'stale';
-      const number = routing.forNumber(ctx.phoneNumberId);
+      if (!['ringing', 'agent-offered', 'transferring'].includes(stored.state) || ctx.routingSeq !== seq)
+        return 'stale';
+      let number = routing.forNumber(ctx.phoneNumberId);
+      // A transfer nobody took, whose agent left: the transfer's team, everyone eligible at once.
+      if (stored.state === 'transferring' && ctx.transfer?.team) {
+        number = { ...number, policy: 'ring-all', teams: [ctx.transfer.team], tiers: ['team'] };
+      }
       const sticky = routing.stickyAgent && ctx.caller.waId ? await redis.get(keys.callerAgent(ctx.caller.waId)) : null;
       const decision = decide({
         routing: number,

@@ -9,6 +9,9 @@ import { ConfigError } from './errors.js';
 /** Project root (two levels above this file), used for defaults that point at shipped files. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** With WRAP_UP_REQUIRED, an agent who never submits is freed after this anyway (every wait has a deadline). */
+export const REQUIRED_WRAP_UP_MAX_MS = 8 * 3600_000;
+
 export const ROLES = ['http', 'worker', 'media', 'all'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -78,6 +81,8 @@ const EnvSchema = z.object({
   ACCEPT_DEADLINE_SECONDS: int(1, 120).default(10),
   MAX_CALL_SECONDS: int(30, 86_400).default(4 * 3600),
   WRAP_UP_SECONDS: int(0, 3600).default(5),
+  WRAP_UP_REQUIRED: bool.default(false),
+  TEAMS_FILE: z.string().optional(),
   HOLD_ALERT_SECONDS: int(5, 3600).default(60),
   QUEUE_SERVICE_LEVEL_SECONDS: int(1, 3600).default(20),
   CALL_RETENTION_SECONDS: int(60, 90 * 86_400).default(7 * 86_400),
@@ -110,6 +115,21 @@ const EnvSchema = z.object({
   MEDIA_DETECT_DTMF: bool.default(true),
   MEDIA_ENGINE: z.enum(['forward', 'wrtc']).default('forward'),
   MEDIA_RECORDINGS_DIR: z.string().default('recordings'),
+
+  EVENTS_WEBHOOK_URL: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'a comma-separated list of http(s) URLs' })).max(10))
+    .optional(),
+  EVENTS_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  EVENTS_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
+  EVENTS_WEBHOOK_ATTEMPTS: int(1, 50).default(12),
+  EVENTS_WEBHOOK_BACKOFF_MS: int(10, 600_000).default(1000),
 
   XSTATE_INSPECT: bool.default(false),
   XSTATE_INSPECT_PORT: int(1, 65535).default(8484),
@@ -196,6 +216,10 @@ export interface Config {
     acceptDeadlineMs: number;
     maxCallMs: number;
     wrapUpMs: number;
+    /** The agent stays busy until they submit a wrap-up (bounded by {@link REQUIRED_WRAP_UP_MAX_MS}). */
+    wrapUpRequired: boolean;
+    /** Per-team settings (wrap-up codes); unset = the default codes for everyone. */
+    teamsFile: string | undefined;
     /** A caller on hold longer than this alerts the agent (and again after every further period). */
     holdAlertMs: number;
     /** Service level: the share of queued calls answered within this many seconds of entering the queue. */
@@ -248,6 +272,17 @@ export interface Config {
         }
       | undefined;
   };
+  /** Signed call events for outside systems; no URLs = none sent. */
+  events: EventsConfig;
+}
+
+export interface EventsConfig {
+  urls: string[];
+  secret: string;
+  timeoutMs: number;
+  attempts: number;
+  /** First retry after this; each next one waits twice as long. */
+  backoffMs: number;
 }
 
 const WHATSAPP_VARS = [
@@ -317,6 +352,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const iceServers = parseIceServers('MEDIA_ICE_SERVERS', e.MEDIA_ICE_SERVERS);
   const agentIceServers = parseIceServers('AGENT_ICE_SERVERS', e.AGENT_ICE_SERVERS);
+  const eventUrls = e.EVENTS_WEBHOOK_URL ?? [];
+  if (eventUrls.length > 0 && !e.EVENTS_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'EVENTS_WEBHOOK_SECRET is not set: receivers check each event against it; set a random string of at least 16 characters.',
+    );
+  }
   const agentsFile = path.resolve(e.AGENTS_FILE ?? path.join(PROJECT_ROOT, 'config', 'agents.demo.json'));
   if (!existsSync(agentsFile)) {
     throw new ConfigError(`AGENTS_FILE ${agentsFile} does not exist: point AGENTS_FILE at a JSON list of agents.`);
@@ -351,6 +392,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       acceptDeadlineMs: e.ACCEPT_DEADLINE_SECONDS * 1000,
       maxCallMs: e.MAX_CALL_SECONDS * 1000,
       wrapUpMs: e.WRAP_UP_SECONDS * 1000,
+      wrapUpRequired: e.WRAP_UP_REQUIRED,
+      teamsFile: e.TEAMS_FILE ? path.resolve(e.TEAMS_FILE) : undefined,
       holdAlertMs: e.HOLD_ALERT_SECONDS * 1000,
       serviceLevelSeconds: e.QUEUE_SERVICE_LEVEL_SECONDS,
       retentionMs: e.CALL_RETENTION_SECONDS * 1000,
@@ -406,6 +449,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             forcePathStyle: e.RECORDINGS_S3_ENDPOINT !== undefined,
           }
         : undefined,
+    },
+    events: {
+      urls: eventUrls,
+      secret: e.EVENTS_WEBHOOK_SECRET ?? '',
+      timeoutMs: e.EVENTS_WEBHOOK_TIMEOUT_MS,
+      attempts: e.EVENTS_WEBHOOK_ATTEMPTS,
+      backoffMs: e.EVENTS_WEBHOOK_BACKOFF_MS,
     },
   };
   return deepFreeze(config);

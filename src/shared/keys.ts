@@ -105,6 +105,17 @@ export function keys(prefix: string) {
       /** zset nodeId → placements in the last few seconds (ramp-up penalty) */
       recentPlacements: `${prefix}:media:recent`,
     },
+    /**
+     * Call history for supervisors: zsets callId → createdAt ms, one for all ended calls and one per filter value,
+     * trimmed to the retention. One hash tag, so a query intersects them in one slot.
+     */
+    history: {
+      all: `{${prefix}-hist}:all`,
+      by: (field: 'agent' | 'team' | 'outcome' | 'code' | 'number', value: string) =>
+        `{${prefix}-hist}:${field}:${value}`,
+      /** scratch keys for one query's intersection, expiring in seconds */
+      scratch: (id: string) => `{${prefix}-hist}:q:${id}`,
+    },
     /** BullMQ prefix; the hash tag keeps each queue's keys in one cluster slot. */
     bullPrefix: `{${prefix}-bull}`,
     /** Socket.IO adapter / emitter channel prefix */
@@ -117,7 +128,7 @@ export type Keys = ReturnType<typeof keys>;
 /** The SCAN patterns that cover everything stored under a prefix: its own keys, BullMQ queues, Socket.IO channels. */
 export function prefixPatterns(prefix: string): string[] {
   const k = keys(prefix);
-  return [`${prefix}:*`, `${k.bullPrefix}*`, `${k.socketKey}*`];
+  return [`${prefix}:*`, `${k.bullPrefix}*`, `${k.socketKey}*`, `{${prefix}-hist}*`];
 }
 
 /**

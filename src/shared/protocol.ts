@@ -33,9 +33,12 @@ export interface CallEnded {
 export interface RtcAnswer {
   callId: string;
   sdp: string;
+  /** The browser leg answered (`agent:<id>`, `sup:<id>`). */
+  legId?: string;
 }
 export interface RtcCandidate {
   callId: string;
+  legId?: string;
   candidate: RtcCandidateInit | null;
 }
 export interface RtcCandidateInit {
@@ -71,6 +74,13 @@ export interface CallWithdrawn {
   reason: 'declined' | 'expired' | 'unavailable' | 'ended';
 }
 
+/** The agent's transfer: ringing its targets, back with them (nobody answered), or moved on to the team. */
+export interface CallTransferStatus {
+  callId: string;
+  status: 'ringing' | 'returned' | 'queued';
+  targets: string[];
+}
+
 export interface ServerToAgent {
   'call:offered': (p: CallOffered) => void;
   'call:taken': (p: CallTaken) => void;
@@ -78,6 +88,8 @@ export interface ServerToAgent {
   'call:ended': (p: CallEnded) => void;
   /** The call is live: Meta accepted, agent audio flows to the caller. */
   'call:live': (p: { callId: string; liveAt: number }) => void;
+  /** How this agent's transfer goes. */
+  'call:transfer': (p: CallTransferStatus) => void;
   'rtc:answer': (p: RtcAnswer) => void;
   'rtc:candidate': (p: RtcCandidate) => void;
   'agent:session': (p: AgentSession) => void;
@@ -113,7 +125,7 @@ export interface CallPermissionNews {
 /** The supervisors' feed: one event per call milestone, separate from anyone's own ringing. */
 export interface FloorCall {
   callId: string;
-  event: 'offered' | 'taken' | 'live' | 'ended';
+  event: 'offered' | 'taken' | 'live' | 'ended' | 'transferred';
   agentIds?: string[];
   reason?: string;
 }
@@ -145,6 +157,29 @@ export const RecordSchema = z.object({ callId, on: z.boolean() });
 
 /** `call:dial`: a WhatsApp number, `+` and spaces/dashes allowed, 8 to 15 digits. */
 export const DialSchema = z.object({ to: z.string().min(1).max(40) });
+/** Longest wrap-up note, in characters. */
+export const WRAP_UP_NOTES_MAX = 2000;
+export const WRAP_UP_CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+export const WrapUpSchema = z.object({
+  callId,
+  code: z.string().regex(WRAP_UP_CODE_RE, 'must be one of your wrap-up codes'),
+  notes: z.string().max(WRAP_UP_NOTES_MAX, `must be at most ${WRAP_UP_NOTES_MAX} characters`).optional(),
+});
+
+export const TransferSchema = z.object({
+  callId,
+  to: z.union([
+    z.object({ agentId: z.string().min(1).max(64) }).strict(),
+    z.object({ team: z.string().min(1).max(64) }).strict(),
+  ]),
+});
+
+export const ConsultSchema = z.object({ callId, to: z.object({ agentId: z.string().min(1).max(64) }).strict() });
+
+export const MonitorSchema = z.object({ callId, mode: z.enum(['listen', 'whisper', 'stop']) });
+/** A browser leg other than the agent's own: today a supervisor's `sup:<id>` (the server checks the id). */
+export const LegOfferSchema = z.object({ callId, sdp: z.string().min(10).max(20_000) });
+export const LegCandidateSchema = RtcCandidateSchema;
 
 export interface AgentToServer {
   'call:record': (p: z.infer<typeof RecordSchema>, ack: Ack<{ recording: string }>) => void;
@@ -161,6 +196,19 @@ export interface AgentToServer {
   'call:resume': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
   /** Liveness: extends this socket's presence lease. */
   'agent:heartbeat': (p: Record<string, never>, ack: Ack) => void;
+  /** Consult transfer: ask another agent first (the caller holds), then complete or cancel. */
+  'call:consult': (p: z.infer<typeof ConsultSchema>, ack: Ack<{ state?: string }>) => void;
+  'call:consult-complete': (p: z.infer<typeof CallRefSchema>, ack: Ack<{ state?: string }>) => void;
+  'call:consult-cancel': (p: z.infer<typeof CallRefSchema>, ack: Ack<{ state?: string }>) => void;
+  /** Supervisors: listen to a live call, whisper to its agent, or stop. */
+  'call:monitor': (p: z.infer<typeof MonitorSchema>, ack: Ack<{ state?: string }>) => void;
+  /** Supervisors: the offer and candidates of their monitoring leg (`sup:<id>`); answers come as `rtc:answer`. */
+  'rtc:leg-offer': (p: z.infer<typeof LegOfferSchema>, ack: Ack) => void;
+  'rtc:leg-candidate': (p: z.infer<typeof LegCandidateSchema>, ack: Ack) => void;
+  /** Blind transfer of the live call to an agent or a team. */
+  'call:transfer': (p: z.infer<typeof TransferSchema>, ack: Ack<{ state?: string }>) => void;
+  /** After-call work: the call's wrap-up code and notes; ends the agent's wrap-up time. */
+  'call:wrapup': (p: z.infer<typeof WrapUpSchema>, ack: Ack<{ wrapUp: WrapUp }>) => void;
   /** Asks for `agent:session` again. */
   'agent:sync': (p: Record<string, never>, ack: Ack<{ session: AgentSession }>) => void;
 }
@@ -177,6 +225,16 @@ export const ACK_ERRORS = [
   'wrong-state',
   'no-media-node',
   'token-expired',
+  'unknown-code',
+  'already-wrapped-up',
+  'bad-target',
+  'unknown-agent',
+  'agent-offline',
+  'agent-busy',
+  'unknown-team',
+  'no-agents',
+  'not-supported',
+  'forbidden',
   'internal',
   // call:dial
   'bad-number',
@@ -191,8 +249,65 @@ export type AckError = (typeof ACK_ERRORS)[number];
 
 // ---- REST ----------------------------------------------------------------------------------------------------
 
+/** A call's after-call work, as the agent submitted it. */
+export interface WrapUp {
+  agentId: string;
+  code: string;
+  notes: string | null;
+  at: number;
+}
+
+/** GET /api/wrapup: what the wrap-up form offers this agent, and the call waiting for one. */
+export interface WrapUpInfo {
+  codes: string[];
+  required: boolean;
+  /** Longest notes accepted, in characters. */
+  notesMax: number;
+  /** The last call this agent handled that has no wrap-up yet, while their wrap-up time runs. */
+  pending: { callId: string; until: number } | null;
+}
+
+/** GET /api/transfer-targets: the transfer dialog's choices. */
+export interface TransferTargets {
+  agents: { id: string; name: string; teams: string[]; presence: PresenceState; available: boolean }[];
+  teams: string[];
+}
+
+/** GET /api/history filters (supervisors). Dates are ms since epoch; pages start at 1. */
+export interface HistoryQuery {
+  number?: string | undefined;
+  agent?: string | undefined;
+  team?: string | undefined;
+  outcome?: string | undefined;
+  code?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  page: number;
+  pageSize: number;
+}
+
+/** A row of GET /api/history (and of its CSV export). */
+export interface HistoryRow {
+  id: string;
+  createdAt: number;
+  liveAt: number | null;
+  endedAt: number | null;
+  caller: { name: string | null; number: string };
+  businessNumber: string;
+  agentId: string | null;
+  teams: string[];
+  outcome: string;
+  endedBy: string | null;
+  /** Arrival → live (answered) or → end (not answered). */
+  waitMs: number;
+  talkMs: number | null;
+  wrapUp: WrapUp | null;
+}
+
 export interface CallSummary {
   id: string;
+  /** The agent's after-call work, once submitted. */
+  wrapUp?: WrapUp | null;
   state: string;
   reason: string | null;
   endedBy: string | null;

@@ -1,4 +1,4 @@
-import type { InboundAudioReport, ReportWindow } from '../audio/analyzer.js';
+import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
 import type { MarkerScheme } from '../audio/markers.js';
 import { MediaError } from '../media/errors.js';
@@ -20,6 +20,11 @@ export interface NodeAgentPeerOptions {
   allowedNetworks?: readonly string[];
   name?: string;
   logger?: MediaLogger;
+  /**
+   * Offer a second audio m-line (recvonly) and analyse it on its own, like a console that receives two tracks
+   * (a supervisor listening to both sides; an agent hearing the caller and a whisper). @default none
+   */
+  secondTrack?: { watchHz?: readonly number[] };
 }
 
 export interface AgentReport {
@@ -35,6 +40,7 @@ export interface AgentReport {
  */
 export class NodeAgentPeer extends AudioPeer {
   #offerSdp = '';
+  #second: AudioAnalyzer | undefined;
   #sink: ((c: IceCandidateMessage) => void) | undefined;
   #held: IceCandidateMessage[] = [];
   #remoteSet = false;
@@ -54,6 +60,10 @@ export class NodeAgentPeer extends AudioPeer {
       { toneHz: opts.toneHz ?? 660, markers: opts.markers, watchHz: opts.watchHz },
       async (parts) => {
         const peer = new NodeAgentPeer(parts, networks, log);
+        if (opts.secondTrack) {
+          const t = parts.pc.addTransceiver('audio', { direction: 'recvonly' });
+          peer.#second = AudioAnalyzer.create(t.receiver.track, { watchHz: opts.secondTrack.watchHz });
+        }
         await peer.#offer();
         return peer;
       },
@@ -127,6 +137,12 @@ export class NodeAgentPeer extends AudioPeer {
     };
   }
 
+  /** What arrived on the second m-line (see {@link NodeAgentPeerOptions.secondTrack}). */
+  secondReport(opts: ReportWindow = {}): { inbound: InboundAudioReport } {
+    if (!this.#second) throw new Error('this peer has no second track');
+    return { inbound: this.#second.report(opts) };
+  }
+
   async packetsReceived(): Promise<number> {
     if (this.closed) return 0;
     return legStatsFromReport(await this.pc.getStats()).packetsReceived;
@@ -134,6 +150,7 @@ export class NodeAgentPeer extends AudioPeer {
 
   protected override onClose(): void {
     this.pc.removeEventListener('icecandidate', this.#onCandidate);
+    this.#second?.close();
   }
 
   #localCandidate(e: WrtcIceCandidateEvent): void {

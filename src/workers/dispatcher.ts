@@ -1,7 +1,15 @@
+import { callOf } from '../events/call-events.js';
 import type { CallIndex } from '../machines/call.index.js';
 import type { OutboxItem } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
-import type { AgentNotifier, CallQueuePort, EffectDispatcher, MediaCommander } from '../machines/ports.js';
+import type {
+  AgentNotifier,
+  CallEventSink,
+  CallHistoryPort,
+  CallQueuePort,
+  EffectDispatcher,
+  MediaCommander,
+} from '../machines/ports.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Queues } from './queues.js';
 
@@ -17,10 +25,48 @@ export class Dispatcher implements EffectDispatcher {
       metrics?: Metrics | undefined;
       /** Creates the callback task a caller asked for from the queue. */
       callbacks?: { create(callId: string, ctx: CallContext): Promise<void> } | undefined;
+      events?: CallEventSink | undefined;
+      /** Supervisors' searchable call history, written when a call ends. */
+      history?: CallHistoryPort | undefined;
     },
   ) {}
 
-  async dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
+  async dispatch(callId: string, item: OutboxItem, ctx: CallContext): Promise<void> {
+    await this.#dispatch(callId, item, ctx);
+    await this.#raiseEvent(callId, item, ctx);
+  }
+
+  /** The effects outside systems hear about; the event id is the call's and the outbox item's, so replays match. */
+  async #raiseEvent(callId: string, { id, effect }: OutboxItem, ctx: CallContext): Promise<void> {
+    const events = this.deps.events;
+    if (!events) return;
+    const eventId = `${callId}.${id}`;
+    const now = Date.now();
+    switch (effect.type) {
+      case 'call.created':
+        return events.raise(eventId, 'call.received', callOf(callId, ctx), ctx.createdAt);
+      case 'agents.offer':
+        return events.raise(
+          eventId,
+          'call.offered',
+          callOf(callId, ctx, { offer: { agentIds: effect.agentIds } }),
+          now,
+        );
+      case 'agents.live':
+        return events.raise(eventId, 'call.answered', callOf(callId, ctx), ctx.liveAt ?? now);
+      case 'call.ended':
+        return events.raise(eventId, 'call.ended', callOf(callId, ctx), ctx.endedAt ?? now);
+      case 'agents.handover':
+        return events.raise(
+          eventId,
+          'call.transferred',
+          callOf(callId, ctx, { transfer: { from: effect.from, to: effect.target } }),
+          now,
+        );
+    }
+  }
+
+  async #dispatch(callId: string, { effect }: OutboxItem, ctx: CallContext): Promise<void> {
     const { queues, index, agents, media, metrics, callQueue } = this.deps;
     switch (effect.type) {
       case 'timer.schedule':
@@ -58,6 +104,15 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'agents.release':
         await agents.release(callId, effect.agentId);
+        return;
+      case 'agents.handover':
+        await agents.leave(callId, effect.from);
+        return;
+      case 'agents.leave':
+        await agents.leave(callId, effect.agentId, effect.reason);
+        return;
+      case 'agents.transferStatus':
+        await agents.transferStatus(callId, effect.agentId, effect.status, effect.targets);
         return;
       case 'media.createBridge':
         await media.createBridge(effect.nodeId, callId, effect.agentId);
@@ -131,6 +186,7 @@ export class Dispatcher implements EffectDispatcher {
       case 'call.ended':
         if (await index.ended(callId, ctx)) metrics?.callsEnded.inc({ reason: effect.reason });
         if (ctx.queue) await callQueue.ended(callId, ctx);
+        await this.deps.history?.record(callId, ctx);
         return;
       default: {
         const never: never = effect;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { type JobsOptions, Queue } from 'bullmq';
+import { type EventDeliveryJob, eventJobId } from '../events/call-events.js';
 import { type GraphAction, graphJobId, type TimerName, timerJobId } from '../machines/call.effects.js';
 import type { Keys } from '../shared/keys.js';
 import type { RedisClient } from '../shared/redis.js';
@@ -9,6 +10,7 @@ export const QUEUE = {
   timer: 'timer',
   route: 'route',
   maintenance: 'maintenance',
+  events: 'events',
 } as const;
 
 export interface GraphJob {
@@ -51,15 +53,24 @@ export class Queues {
   readonly timer: Queue<TimerJob>;
   readonly route: Queue<RouteJob>;
   readonly maintenance: Queue;
+  /** Call events for outside systems: one job per delivery (event × URL). */
+  readonly events: Queue<EventDeliveryJob>;
   readonly #graphAttempts: number;
+  readonly #events: { attempts: number; backoffMs: number };
 
-  constructor(connection: RedisClient, keys: Keys, opts: { graphAttempts: number }) {
+  constructor(
+    connection: RedisClient,
+    keys: Keys,
+    opts: { graphAttempts: number; events?: { attempts: number; backoffMs: number } },
+  ) {
     const common = { connection, prefix: keys.bullPrefix };
     this.graph = new Queue<GraphJob>(QUEUE.graph, common);
     this.timer = new Queue<TimerJob>(QUEUE.timer, common);
     this.route = new Queue<RouteJob>(QUEUE.route, common);
     this.maintenance = new Queue(QUEUE.maintenance, common);
+    this.events = new Queue<EventDeliveryJob>(QUEUE.events, common);
     this.#graphAttempts = opts.graphAttempts;
+    this.#events = opts.events ?? { attempts: 12, backoffMs: 1000 };
   }
 
   addGraph(callId: string, action: GraphAction): Promise<unknown> {
@@ -100,6 +111,16 @@ export class Queues {
     );
   }
 
+  /** One delivery, retried with exponential backoff; a failed one is kept a week for Bull Board and a manual retry. */
+  addEventDelivery(job: EventDeliveryJob): Promise<unknown> {
+    return this.events.add(job.type, job, {
+      ...KEEP,
+      jobId: eventJobId(job.eventId, job.url),
+      attempts: this.#events.attempts,
+      backoff: { type: 'exponential', delay: this.#events.backoffMs },
+    });
+  }
+
   /** A pass of the queue pump; never deduplicated (a pass is idempotent and cheap when nobody is free). */
   addPump(callId: string): Promise<unknown> {
     return this.route.add(
@@ -110,6 +131,12 @@ export class Queues {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.graph.close(), this.timer.close(), this.route.close(), this.maintenance.close()]);
+    await Promise.allSettled([
+      this.graph.close(),
+      this.timer.close(),
+      this.route.close(),
+      this.maintenance.close(),
+      this.events.close(),
+    ]);
   }
 }

@@ -162,7 +162,8 @@ describe.each(['forward', 'wrtc'] as const)('media nodes on the %s engine', (eng
     await waitUntil(async () => (await detail(call.callId)).state === 'ended', { what: 'call to end' });
     const d = await detail(call.callId);
     expect(d.reason).toBe('media-failed');
-    expect(d.detail).toMatch(/agent's offer is unusable/);
+    // Agents' offers go by leg id (`agent:<id>`), so the reason names the leg.
+    expect(d.detail).toMatch(/offer of browser leg agent:a1 is unusable/);
     await call.waitFor('ended', 10_000);
     await waitUntil(() => a1.ended.some((e) => e.callId === call.callId), { what: 'agent told' });
     // Both nodes are alive and the next call works end to end.

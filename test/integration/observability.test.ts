@@ -139,7 +139,7 @@ describe('observability and security edges', () => {
     expect(await page.text()).toMatch(/<html/i);
     const api = await fetch(`${svc.url}/admin/queues/api/queues`, { headers: { cookie: cookie.split(';')[0]! } });
     const names = ((await api.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-    expect(names).toEqual(['graph', 'maintenance', 'route', 'timer']);
+    expect(names).toEqual(['events', 'graph', 'maintenance', 'route', 'timer']);
   });
 
   it('supervisor-only API routes refuse agents; CORS only for the console origin; bodies are size-limited', async () => {

@@ -14,6 +14,8 @@ export function ActiveCallPanel({
   onHangup,
   onToggleMute,
   onTakeOver,
+  onTransfer,
+  transferNote,
   held,
   holdBusy,
   onHold,
@@ -26,6 +28,10 @@ export function ActiveCallPanel({
   onHangup: () => void;
   onToggleMute: () => void;
   onTakeOver: () => void;
+  /** Opens the transfer dialog (live calls only). */
+  onTransfer?: (() => void) | undefined;
+  /** How the call's transfer goes, in words. */
+  transferNote?: string | null | undefined;
   /** The caller is on hold (hears music; the microphone is not forwarded). */
   held: boolean;
   holdBusy: boolean;
@@ -61,6 +67,11 @@ export function ActiveCallPanel({
       <p className="call-status" data-testid="call-status">
         {held ? 'On hold: the caller hears music and cannot hear you.' : statusText(call, media)}
       </p>
+      {transferNote && (
+        <p className="banner banner-info" data-testid="transfer-status">
+          {transferNote}
+        </p>
+      )}
       {media?.error && (
         <p className="banner banner-error" role="alert" data-testid="media-error">
           {media.error}
@@ -116,6 +127,17 @@ export function ActiveCallPanel({
               Hold
             </button>
           ))}
+        {onTransfer && (
+          <button
+            type="button"
+            className="btn btn-secondary"
+            data-testid="transfer-call"
+            onClick={onTransfer}
+            disabled={!live || elsewhere || call.state === 'transferring'}
+          >
+            Transfer
+          </button>
+        )}
         <button type="button" className="btn btn-decline" data-testid="hangup" onClick={onHangup} disabled={hangingUp}>
           {hangingUp ? 'Hanging up…' : 'Hang up'}
         </button>

@@ -6,6 +6,8 @@ import { ActiveCallPanel } from './ActiveCallPanel.js';
 import { CallEndedPanel } from './CallEndedPanel.js';
 import { CallHistory } from './CallHistory.js';
 import { IncomingCallCard } from './IncomingCallCard.js';
+import { TransferDialog } from './TransferDialog.js';
+import { WrapUpForm } from './WrapUpForm.js';
 
 /** The agent's workspace: ringing cards, the call in progress or just ended, and their history. */
 export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; me: string }) {
@@ -14,6 +16,18 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
   const ringingOut =
     state.call !== null && agent.outbound?.callId === state.call.callId && agent.outbound.status === 'ringing';
   useRingtone(ringingOut);
+  const [wrapped, setWrapped] = useState(0);
+  const [transferring, setTransferring] = useState(false);
+  const ts = agent.transferStatus;
+  const transferNote = agent.consulting
+    ? ts?.status === 'ringing'
+      ? `Consulting: ringing ${agent.consulting}… The caller is on hold.`
+      : `Consulting ${agent.consulting}: the caller is on hold. Complete the transfer or go back to the caller.`
+    : ts && ts.callId === state.call?.callId
+      ? ts.status === 'ringing'
+        ? `Transferring: ringing ${ts.targets.join(', ')}… You stay on the call until someone answers.`
+        : 'Nobody answered the transfer: the call is still with you.'
+      : null;
 
   return (
     <div className="agent-layout">
@@ -74,10 +88,55 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
             holdBusy={agent.holdBusy}
             onHold={() => void agent.hold()}
             onResume={() => void agent.resume()}
+            onTransfer={agent.consulting ? undefined : () => setTransferring(true)}
+            transferNote={transferNote}
+          />
+        )}
+        {state.call && agent.consulting && (
+          <div className="actions" data-testid="consult-controls">
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => void agent.consultEnd('complete')}
+              data-testid="consult-complete"
+            >
+              Complete transfer
+            </button>
+            <button
+              type="button"
+              className="btn btn-secondary"
+              onClick={() => void agent.consultEnd('cancel')}
+              data-testid="consult-cancel"
+            >
+              Back to the caller
+            </button>
+          </div>
+        )}
+        {state.call && transferring && (
+          <TransferDialog
+            api={api}
+            onTransfer={agent.transfer}
+            onConsult={agent.consult}
+            onClose={() => setTransferring(false)}
           />
         )}
 
         {!state.call && state.ended && <CallEndedPanel ended={state.ended} onDismiss={agent.dismissEnded} />}
+
+        {!state.call && (
+          <WrapUpForm
+            api={api}
+            // A call handed on by transfer is wrapped up by whoever finishes it.
+            endedCallId={
+              state.ended?.liveAt && !['transferred', 'consult-ended'].includes(state.ended.reason ?? '')
+                ? state.ended.callId
+                : null
+            }
+            refreshKey={`${state.ended?.callId ?? ''}|${state.presence}`}
+            submit={agent.wrapUp}
+            onDone={() => setWrapped((n) => n + 1)}
+          />
+        )}
 
         {!state.call && state.offers.length === 0 && !state.ended && <IdleState presence={state.presence} />}
       </section>
@@ -85,7 +144,7 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
         <CallHistory
           api={api}
           me={me}
-          refreshKey={`${state.call?.callId ?? ''}|${state.call?.liveAt ?? ''}|${state.ended?.callId ?? ''}`}
+          refreshKey={`${state.call?.callId ?? ''}|${state.call?.liveAt ?? ''}|${state.ended?.callId ?? ''}|${wrapped}`}
         />
       </aside>
     </div>

@@ -55,6 +55,12 @@ export function CallHistory({ api, me, refreshKey }: { api: Api; me: string; ref
                   {outcomeText(c.reason, c.endedBy)}
                 </div>
               )}
+              {c.wrapUp && (
+                <div className="history-reason" data-testid="history-wrapup" title={c.wrapUp.notes ?? undefined}>
+                  Wrap-up: <code>{c.wrapUp.code}</code>
+                  {c.wrapUp.notes ? ` — ${c.wrapUp.notes}` : ''}
+                </div>
+              )}
             </li>
           );
         })}

@@ -128,7 +128,7 @@ export function ConsoleShell({
       )}
       <main className="content">
         {tab === 'supervisor' && isSupervisor ? (
-          <SupervisorView api={api} client={client} config={config} token={auth.token} />
+          <SupervisorView api={api} client={client} config={config} token={auth.token} me={auth.agent.id} />
         ) : (
           <AgentView agent={agent} api={api} me={auth.agent.id} />
         )}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { AckFailure, AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
-import type { CallOffered } from '../../../src/shared/protocol.js';
+import type { CallOffered, CallTransferStatus } from '../../../src/shared/protocol.js';
 import type { Api } from '../lib/api.js';
 import {
   type AudioProcessing,
@@ -47,6 +47,17 @@ export interface AgentConsole {
   setPresence: (status: 'online' | 'away') => Promise<void>;
   /** Moves the call's audio to this tab (when another tab of this agent holds it). */
   takeOverHere: () => void;
+  /** Blind transfer of the current call; resolves with an error message, or null when it rings. */
+  transfer: (to: { agentId: string } | { team: string }) => Promise<string | null>;
+  /** Consult transfer: ask an agent first (the caller holds), then complete or cancel. */
+  consult: (agentId: string) => Promise<string | null>;
+  consultEnd: (how: 'complete' | 'cancel') => Promise<string | null>;
+  /** The agent this one is consulting on the current call, if any. */
+  consulting: string | null;
+  /** The current call's transfer: ringing its targets, or back after nobody answered. */
+  transferStatus: CallTransferStatus | null;
+  /** After-call work for an ended call (`call:wrapup`). */
+  wrapUp: (callId: string, code: string, notes: string) => Promise<{ ok: true } | { ok: false; message: string }>;
   dismissEnded: () => void;
   dismissNotice: () => void;
   dismissMicError: () => void;
@@ -78,10 +89,23 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
 
   const [dialing, setDialing] = useState(false);
   const [outbound, setOutbound] = useState<{ callId: string; status: string } | null>(null);
+  const [transferStatus, setTransferStatus] = useState<CallTransferStatus | null>(null);
+  const callId = state.call?.callId;
+  const [consulting, setConsulting] = useState<string | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new call starts without a transfer
+  useEffect(() => {
+    setTransferStatus(null);
+    setConsulting(null);
+  }, [callId]);
 
   // ---- protocol events ---------------------------------------------------------------------------------------
   useEffect(() => {
     if (!client) return;
+    const offTransfer = client.on('call:transfer', (p) => {
+      setTransferStatus(p);
+      // A consultation nobody answered is over.
+      if (p.status === 'returned') setConsulting(null);
+    });
     const now = () => Date.now();
     const offs = [
       client.on('call:progress', (p) => {
@@ -121,6 +145,7 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
       }),
     ];
     return () => {
+      offTransfer();
       for (const off of offs) off();
     };
   }, [client, agentId]);
@@ -272,6 +297,50 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     [client],
   );
 
+  const transfer = useCallback(
+    async (to: { agentId: string } | { team: string }) => {
+      const c = stateRef.current.call;
+      if (!client || !c) return 'There is no call to transfer.';
+      const res = await client.transfer(c.callId, to);
+      return res.ok ? null : res.message;
+    },
+    [client],
+  );
+
+  const consult = useCallback(
+    async (to: string) => {
+      const c = stateRef.current.call;
+      if (!client || !c) return 'There is no call to consult on.';
+      const res = await client.consult(c.callId, to);
+      if (res.ok) setConsulting(to);
+      return res.ok ? null : res.message;
+    },
+    [client],
+  );
+
+  const consultEnd = useCallback(
+    async (how: 'complete' | 'cancel') => {
+      const c = stateRef.current.call;
+      if (!client || !c) return 'There is no call.';
+      const res = how === 'complete' ? await client.consultComplete(c.callId) : await client.consultCancel(c.callId);
+      if (res.ok) {
+        setConsulting(null);
+        setTransferStatus(null);
+      }
+      return res.ok ? null : res.message;
+    },
+    [client],
+  );
+
+  const wrapUp = useCallback(
+    async (callId: string, code: string, notes: string) => {
+      if (!client) return { ok: false as const, message: 'Not connected to the server.' };
+      const res = await client.wrapUp(callId, code, notes.trim() ? notes : undefined);
+      return res.ok ? { ok: true as const } : { ok: false as const, message: res.message };
+    },
+    [client],
+  );
+
   const takeOverHere = useCallback(() => {
     const c = stateRef.current.call;
     if (c) dispatch({ type: 'holder', callId: c.callId, holder: 'here' });
@@ -294,6 +363,12 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     toggleMute,
     setPresence,
     takeOverHere,
+    transfer,
+    transferStatus,
+    consult,
+    consultEnd,
+    consulting,
+    wrapUp,
     dismissEnded: useCallback(() => dispatch({ type: 'dismiss-ended' }), []),
     dismissNotice: useCallback(() => dispatch({ type: 'notice', notice: null }), []),
     dismissMicError: useCallback(() => dispatch({ type: 'dismiss-mic-error' }), []),

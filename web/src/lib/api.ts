@@ -4,12 +4,26 @@ import type {
   CallDetail,
   CallSummary,
   ConsoleConfig,
+  HistoryRow,
   MachineGraph,
   QueuesView,
   TodayStats,
+  TransferTargets,
+  WrapUpInfo,
 } from '../../../src/shared/protocol.js';
 
-export type { AgentRow, ConsoleConfig, QueuesView, TodayStats };
+export type { AgentRow, ConsoleConfig, HistoryRow, QueuesView, TodayStats, WrapUpInfo };
+
+/** The history filters as the form holds them (empty string = not filtered). */
+export type HistoryFilters = Record<'number' | 'agent' | 'team' | 'outcome' | 'code' | 'from' | 'to', string>;
+
+export function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+  if (page) q.set('page', String(page));
+  if (pageSize) q.set('pageSize', String(pageSize));
+  return q.toString();
+}
 
 /** An agent as the management API returns it. */
 export interface ManagedAgent {
@@ -62,6 +76,13 @@ export function createApi(token: string) {
     queues: () => get<QueuesView>('/api/queues'),
     pressDemoKeys: (callId: string, digits: string) =>
       post<{ ok: boolean }>(`/api/demo/calls/${encodeURIComponent(callId)}/keys`, { digits }),
+    wrapUpInfo: () => get<WrapUpInfo>('/api/wrapup'),
+    transferTargets: () => get<TransferTargets>('/api/transfer-targets'),
+    history: (f: Partial<HistoryFilters>, page: number, pageSize: number) =>
+      get<{ total: number; page: number; pageSize: number; calls: HistoryRow[] }>(
+        `/api/history?${historyQuery(f, page, pageSize)}`,
+      ),
+    /** The CSV export, fetched with the bearer token (a plain link could not send it). */
     /** The call's recording as a blob (supervisors), or null when it has none. */
     recording: async (id: string): Promise<Blob | null> => {
       const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/recording`, {
@@ -69,6 +90,13 @@ export function createApi(token: string) {
       });
       if (res.status === 404) return null;
       if (!res.ok) throw new Error(`The recording could not be loaded (${res.status}).`);
+      return res.blob();
+    },
+    historyCsv: async (f: Partial<HistoryFilters>): Promise<Blob> => {
+      const res = await fetch(`${origin()}/api/history.csv?${historyQuery(f)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!res.ok) throw new Error(`Export failed (${res.status}): ${await res.text()}`);
       return res.blob();
     },
   };

@@ -110,6 +110,8 @@ export class CallMedia {
   /** Remote candidates wait until the answer is applied. */
   #remoteQueue: (RtcCandidateInit | null)[] = [];
   #audioEl: HTMLAudioElement;
+  /** Plays a supervisor's whisper (the second m-line). */
+  #whisperEl: HTMLAudioElement;
   #audioCtx: AudioContext | undefined;
   #micAnalyser: AnalyserNode | undefined;
   #callerAnalyser: AnalyserNode | undefined;
@@ -128,6 +130,12 @@ export class CallMedia {
     this.#audioEl.dataset.callId = opts.callId;
     this.#audioEl.style.display = 'none';
     document.body.append(this.#audioEl);
+    this.#whisperEl = document.createElement('audio');
+    this.#whisperEl.autoplay = true;
+    this.#whisperEl.dataset.testid = 'whisper-audio';
+    this.#whisperEl.dataset.callId = opts.callId;
+    this.#whisperEl.style.display = 'none';
+    document.body.append(this.#whisperEl);
     try {
       this.#audioCtx = new AudioContext();
       void this.#audioCtx.resume().catch(() => undefined);
@@ -160,6 +168,8 @@ export class CallMedia {
     this.#pc = pc;
     const current = () => !this.#closed && generation === this.#generation;
     for (const track of this.#opts.mic.getAudioTracks()) pc.addTrack(track, this.#opts.mic);
+    // A second m-line receives a supervisor's whisper (the media node routes nothing to it otherwise).
+    pc.addTransceiver('audio', { direction: 'recvonly' });
 
     pc.onicecandidate = (e) => {
       if (!current()) return;
@@ -169,7 +179,13 @@ export class CallMedia {
     };
     pc.ontrack = (e) => {
       if (!current()) return;
-      const stream = e.streams[0] ?? new MediaStream([e.track]);
+      if (pc.getTransceivers().indexOf(e.transceiver) === 1) {
+        this.#whisperEl.srcObject = new MediaStream([e.track]);
+        void this.#whisperEl.play().catch(() => undefined);
+        return;
+      }
+      // Its own stream: the node may name both of its tracks in one stream id.
+      const stream = new MediaStream([e.track]);
       this.#audioEl.srcObject = stream;
       void this.#audioEl.play().catch(() => undefined);
       this.#callerAnalyser = this.#analyserFor(stream);
@@ -259,6 +275,8 @@ export class CallMedia {
     for (const t of this.#opts.mic.getTracks()) t.stop();
     this.#audioEl.srcObject = null;
     this.#audioEl.remove();
+    this.#whisperEl.srcObject = null;
+    this.#whisperEl.remove();
     void this.#audioCtx?.close().catch(() => undefined);
     this.#update({ phase: 'closed' });
   }

@@ -57,6 +57,8 @@ const REASONS: Record<string, string> = {
   'agent-disconnected': 'Your connection to the call was lost',
   'max-duration': 'The call reached its maximum length',
   'microphone-unavailable': 'Your microphone could not be used',
+  transferred: 'You transferred the call',
+  'consult-ended': 'The consultation ended; the caller stayed with your colleague',
   abandoned: 'The caller hung up while waiting',
   'no-choice': 'The caller chose nothing in the menu',
   'queue-timeout': 'The caller waited too long and was told goodbye',

@@ -1,12 +1,25 @@
-import { Fragment, useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
+import type { AgentClient } from '../../../src/client/agent-client.js';
 import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/protocol.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
+import { MonitorMedia, type MonitorMode } from '../lib/monitor-media.js';
 import { MachineDiagram } from './MachineDiagram.js';
 
 /** One call's full story for a supervisor: outcome, state path, timeline with routing decisions, audio stats. */
-export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string; onClose: () => void }) {
+export function CallDrawer({
+  api,
+  callId,
+  onClose,
+  monitor,
+}: {
+  api: Api;
+  callId: string;
+  onClose: () => void;
+  /** Listen / whisper from this drawer (needs the supervisor's socket). */
+  monitor?: { client: AgentClient; supervisorId: string; iceServers: RTCIceServer[] } | undefined;
+}) {
   const load = useCallback(() => api.call(callId), [api, callId]);
   const { data: call, error } = usePolling(load, 3_000);
   const [cancelError, setCancelError] = useState<string | null>(null);
@@ -76,6 +89,7 @@ export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string;
                 {cancelError && <span className="banner banner-error">{cancelError}</span>}
               </div>
             )}
+            {monitor && call.state === 'live' && <MonitorControls callId={callId} {...monitor} />}
             {call.state === 'ended' && <RecordingPlayer api={api} callId={callId} />}
             <StatePath call={call} />
             {machine && (
@@ -91,6 +105,91 @@ export function CallDrawer({ api, callId, onClose }: { api: Api; callId: string;
           </div>
         )}
       </aside>
+    </div>
+  );
+}
+
+/** Listen (hear both sides), whisper (the agent hears you too, the caller never does), stop. */
+function MonitorControls({
+  callId,
+  client,
+  supervisorId,
+  iceServers,
+}: {
+  callId: string;
+  client: AgentClient;
+  supervisorId: string;
+  iceServers: RTCIceServer[];
+}) {
+  const [mode, setMode] = useState<MonitorMode | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const media = useRef<MonitorMedia | null>(null);
+  useEffect(
+    () => () => {
+      media.current?.close();
+      if (media.current) void client.monitor(callId, 'stop');
+    },
+    [client, callId],
+  );
+
+  const set = async (next: MonitorMode | 'stop') => {
+    setError(null);
+    const res = await client.monitor(callId, next);
+    if (!res.ok) {
+      setError(res.message);
+      return;
+    }
+    if (next === 'stop') {
+      media.current?.close();
+      media.current = null;
+      setMode(null);
+      return;
+    }
+    if (!media.current) {
+      try {
+        media.current = await MonitorMedia.open({ callId, supervisorId, client, iceServers });
+      } catch (err) {
+        setError((err as Error).message);
+        await client.monitor(callId, 'stop');
+        return;
+      }
+    }
+    setMode(next);
+  };
+
+  return (
+    <div className="actions" data-testid="monitor-controls" data-mode={mode ?? 'off'}>
+      <button
+        type="button"
+        className={`btn btn-secondary ${mode === 'listen' ? 'is-on' : ''}`}
+        onClick={() => void set('listen')}
+        data-testid="monitor-listen"
+      >
+        Listen
+      </button>
+      <button
+        type="button"
+        className={`btn btn-secondary ${mode === 'whisper' ? 'is-on' : ''}`}
+        onClick={() => void set('whisper')}
+        data-testid="monitor-whisper"
+      >
+        Whisper
+      </button>
+      {mode && (
+        <button type="button" className="btn btn-ghost" onClick={() => void set('stop')} data-testid="monitor-stop">
+          Stop
+        </button>
+      )}
+      {mode && (
+        <span className="cell-sub" data-testid="monitor-status">
+          {mode === 'listen' ? 'Listening to both sides' : 'Whispering: only the agent hears you'}
+        </span>
+      )}
+      {error && (
+        <span className="banner banner-error" data-testid="monitor-error">
+          {error}
+        </span>
+      )}
     </div>
   );
 }
@@ -160,6 +259,10 @@ function Summary({ call }: { call: CallDetail }) {
     `pre-accept ${f.preAcceptDone ? '✓' : '–'} · WhatsApp leg ${f.waConnected ? '✓' : '–'} · agent leg ${f.agentConnected ? '✓' : '–'}${f.acceptFallback ? ' · accept fallback' : ''}`,
   ]);
   if (call.dtmf) rows.push(['DTMF', call.dtmf]);
+  if (call.wrapUp) {
+    const w = call.wrapUp;
+    rows.push(['Wrap-up', `${w.code} by ${w.agentId} at ${formatTime(w.at)}${w.notes ? ` — ${w.notes}` : ''}`]);
+  } else if (call.state === 'ended' && call.liveAt) rows.push(['Wrap-up', 'not submitted']);
   return (
     <dl className="kv" data-testid="call-summary">
       {rows.map(([k, v]) => (

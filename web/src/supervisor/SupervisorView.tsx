@@ -6,6 +6,7 @@ import { AgentsAdmin } from './AgentsAdmin.js';
 import { AgentsTable } from './AgentsTable.js';
 import { CallDrawer } from './CallDrawer.js';
 import { CallsTable } from './CallsTable.js';
+import { HistoryPanel } from './HistoryPanel.js';
 import { QueuesPanel } from './QueuesPanel.js';
 import { TodayFigures } from './TodayFigures.js';
 import { useSupervisorData } from './useSupervisorData.js';
@@ -16,11 +17,14 @@ export function SupervisorView({
   client,
   config,
   token,
+  me,
 }: {
   api: Api;
   client: AgentClient | null;
   config: ConsoleConfig | null;
   token: string;
+  /** The supervisor's own id (their monitoring leg is `sup:<id>`). */
+  me?: string;
 }) {
   const { calls, agents, today } = useSupervisorData(api, client);
   const [open, setOpen] = useState<string | null>(null);
@@ -85,6 +89,7 @@ export function SupervisorView({
         </div>
         <AgentsTable agents={agents.data ?? []} now={now} />
       </div>
+      <HistoryPanel api={api} onOpen={setOpen} />
       <button
         type="button"
         className="btn btn-ghost"
@@ -95,7 +100,18 @@ export function SupervisorView({
         {managing ? 'Hide agent management' : 'Manage agents'}
       </button>
       {managing && <AgentsAdmin api={api} />}
-      {open && <CallDrawer api={api} callId={open} onClose={() => setOpen(null)} />}
+      {open && (
+        <CallDrawer
+          api={api}
+          callId={open}
+          onClose={() => setOpen(null)}
+          monitor={
+            client && me
+              ? { client, supervisorId: me, iceServers: (config?.iceServers ?? []) as RTCIceServer[] }
+              : undefined
+          }
+        />
+      )}
     </div>
   );
 }

@@ -1,0 +1,96 @@
+/**
+ * Call events for outside systems (CRM, analytics): what is sent, how it is signed, and the job that carries one
+ * delivery. Each event is a JSON POST `{id, type, at, call}` to every configured URL with
+ * `X-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`; ids are stable, so a receiver dedupes by `id`.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { CallContext } from '../machines/call.types.js';
+
+export const CALL_EVENT_TYPES = [
+  /** Meta's connect arrived: the call exists. */
+  'call.received',
+  /** The call rings for these agents (`call.offer.agentIds`). */
+  'call.offered',
+  /** The call is live with an agent (`call.agentId`). */
+  'call.answered',
+  /** The call moved to another agent or team. */
+  'call.transferred',
+  /** The call ended (`call.reason`, `call.endedBy`). */
+  'call.ended',
+  /** The agent submitted the call's wrap-up (`call.wrapUp`). */
+  'call.wrapped-up',
+] as const;
+export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
+
+/** What outside systems learn about a call. The caller's full number is included: receivers are trusted and signed. */
+export interface CallEventCall {
+  id: string;
+  caller: { waId: string | null; name: string | null };
+  businessNumber: string;
+  phoneNumberId: string;
+  agentId: string | null;
+  offeredAgents: string[];
+  createdAt: number;
+  offeredAt: number | null;
+  acceptedAt: number | null;
+  liveAt: number | null;
+  endedAt: number | null;
+  reason: string | null;
+  endedBy: string | null;
+  offer?: { agentIds: string[] };
+  wrapUp?: { agentId: string; code: string; notes: string | null; at: number };
+  transfer?: { from: string | null; to: { agentId: string } | { team: string } };
+}
+
+export interface CallEventBody {
+  id: string;
+  type: CallEventType;
+  at: number;
+  call: CallEventCall;
+}
+
+/** The call as an event shows it, from the call's context after the transition that raised the event. */
+export function callOf(callId: string, ctx: CallContext, extra: Partial<CallEventCall> = {}): CallEventCall {
+  return {
+    id: callId,
+    caller: { waId: ctx.caller.waId ?? null, name: ctx.caller.name ?? null },
+    businessNumber: ctx.businessNumber,
+    phoneNumberId: ctx.phoneNumberId,
+    agentId: ctx.agentId ?? null,
+    offeredAgents: ctx.offeredAgents,
+    createdAt: ctx.createdAt,
+    offeredAt: ctx.offeredAt ?? null,
+    acceptedAt: ctx.acceptedAt ?? null,
+    liveAt: ctx.liveAt ?? null,
+    endedAt: ctx.endedAt ?? null,
+    reason: ctx.reason ?? null,
+    endedBy: ctx.endedBy ?? null,
+    ...extra,
+  };
+}
+
+/** `sha256=<hex>` of the raw body, as sent in `X-Signature-256`. */
+export function signEvent(rawBody: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+}
+
+/** For receivers (and tests): does `header` sign `rawBody` with `secret`? Constant-time. */
+export function verifyEventSignature(rawBody: string, header: string | null | undefined, secret: string): boolean {
+  if (!header) return false;
+  const want = Buffer.from(signEvent(rawBody, secret));
+  const got = Buffer.from(header);
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
+/** One delivery of one event to one URL: the body is fixed when the event is raised, so retries send the same bytes. */
+export interface EventDeliveryJob {
+  eventId: string;
+  type: CallEventType;
+  url: string;
+  body: string;
+}
+
+/** Deterministic job id for (event, url): an outbox replay adds the same job, not a second one. No `:` allowed. */
+export function eventJobId(eventId: string, url: string): string {
+  return `${eventId}.${createHash('sha256').update(url).digest('hex').slice(0, 10)}`;
+}

@@ -1,0 +1,171 @@
+/**
+ * Consult transfer, as transition fragments for the call machine (pure; effects as data). From `live` the agent on
+ * the call (A) asks another agent (B) first: the call goes to `consulting`, the caller holds (nothing is routed to
+ * them: silence), B rings; once B answers, A and B hear each other. A then completes (B has the caller, A leaves)
+ * or cancels (the caller is back with A, B leaves). B not answering, declining or hanging up is a cancel; A hanging
+ * up once B is on is a complete. Meta hears nothing of any of it.
+ */
+import { assign } from 'xstate';
+import type { Effect } from './call.effects.js';
+import { routesFor } from './call.monitor.js';
+import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
+import type { CallContext, CallEvent, Ev } from './call.types.js';
+
+type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
+
+const leg = (agentId: string) => `agent:${agentId}`;
+
+/** While consulting: the caller holds; A and B hear each other once B is on; supervisors still hear the caller and A. */
+const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connected: boolean) => {
+  const routes = routesFor(from, ctx.monitors);
+  routes.caller = [];
+  routes[leg(from)] = connected ? [leg(withAgent)] : [];
+  if (connected) routes[leg(withAgent)] = [leg(from)];
+  return routes;
+};
+
+export const startConsult = {
+  guard: ({ context, event }: A<'AGENT.CONSULT'>) =>
+    event.agentId === context.agentId && event.to !== event.agentId && context.mediaNodeId !== undefined,
+  target: 'consulting' as const,
+  actions: [
+    set<'AGENT.CONSULT'>(({ context, event }) => {
+      const seq = (context.transfers ?? 0) + 1;
+      return {
+        transfers: seq,
+        consult: { seq, from: event.agentId, with: event.to, connected: false, ringToken: `c${seq}` },
+        offer: {
+          seq,
+          agentIds: [event.to],
+          policy: 'ring-all',
+          tier: 'consult',
+          expiresAt: event.at + context.ringTimeoutMs,
+        },
+        offeredAgents: union(context.offeredAgents, [event.to]),
+        handledBy: context.handledBy ?? [event.agentId],
+      };
+    }),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args): Effect[] => {
+        const c = context.consult!;
+        return [
+          { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
+          timer('consult-ring', context.ringTimeoutMs, c.ringToken),
+          { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
+          { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
+        ];
+      },
+    },
+  ],
+};
+
+/** Back to A with the caller; B (ringing or on) leaves. */
+const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
+  target: 'live' as const,
+  actions: [
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args): Effect[] => {
+        const c = context.consult!;
+        return [
+          ...(c.connected
+            ? [
+                { type: 'agents.leave' as const, agentId: c.with, reason: 'consult-ended' },
+                { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: leg(c.with) },
+              ]
+            : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
+          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
+          { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
+        ];
+      },
+    },
+    set(() => ({ consult: undefined, offer: undefined })),
+  ],
+});
+
+/** B has the caller; A leaves. */
+const complete = {
+  target: 'live' as const,
+  actions: [
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args): Effect[] => {
+        const c = context.consult!;
+        return [
+          { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
+          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
+          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: leg(c.from) },
+        ];
+      },
+    },
+    set(({ context }) => ({
+      agentId: context.consult!.with,
+      consult: undefined,
+      // B's leg has been up since the consultation started.
+      agentConnected: true,
+      agentLegDown: false,
+      agentLeft: false,
+      handledBy: union(context.handledBy ?? [], [context.consult!.with]),
+    })),
+  ],
+};
+
+const byFrom = ({ context, event }: Args) => 'agentId' in event && event.agentId === context.consult?.from;
+const byWith = ({ context, event }: Args) => 'agentId' in event && event.agentId === context.consult?.with;
+const connected = ({ context }: Args) => !!context.consult?.connected;
+
+export const consultingState = {
+  on: {
+    'AGENT.ACCEPT': {
+      guard: (a: Args) => byWith(a) && !connected(a),
+      actions: [
+        {
+          type: 'effect' as const,
+          params: ({ context }: Args): Effect[] => {
+            const c = context.consult!;
+            return [
+              cancel('consult-ring', c.ringToken),
+              { type: 'agents.live', agentId: c.with },
+              {
+                type: 'media.route',
+                nodeId: context.mediaNodeId!,
+                routes: consultRoutes(context, c.from, c.with, true),
+              },
+            ];
+          },
+        },
+        set(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
+      ],
+    },
+    'AGENT.CONSULT_COMPLETE': { guard: (a: Args) => byFrom(a) && connected(a), ...complete },
+    'AGENT.CONSULT_CANCEL': { guard: byFrom, ...backToFirst('cancelled') },
+    'AGENT.DECLINE': { guard: (a: Args) => byWith(a) && !connected(a), ...backToFirst('declined') },
+    'AGENT.HANGUP': [
+      { guard: (a: Args) => byWith(a) && connected(a), ...backToFirst('cancelled') },
+      { guard: (a: Args) => byFrom(a) && connected(a), ...complete },
+    ],
+    'TIMER.FIRED': [
+      {
+        guard: ({ context, event }: Args) =>
+          isTimer(event, 'consult-ring') &&
+          event.type === 'TIMER.FIRED' &&
+          event.token === context.consult?.ringToken &&
+          !context.consult.connected,
+        ...backToFirst('expired'),
+      },
+      {
+        guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+        target: 'ended' as const,
+        actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+      },
+    ],
+    'TIMER.SWEEP': {
+      guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+    },
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * The call's routing table (who hears whom on the media node) and supervisor monitoring, as transition fragments
+ * for the call machine (pure; effects as data).
+ */
+import { assign } from 'xstate';
+import type { Effect } from './call.effects.js';
+import type { Args } from './call.transitions.js';
+import type { CallContext, CallEvent, Ev } from './call.types.js';
+
+type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
+
+const agentLeg = (agentId: string) => `agent:${agentId}`;
+const supLeg = (supervisorId: string) => `sup:${supervisorId}`;
+
+/**
+ * The call's routing table: caller ⇄ this agent; each monitoring supervisor hears the caller and the agent (two
+ * tracks); a whispering one is also heard by the agent (their second track), never by the caller.
+ */
+export const routesFor = (agentId: string, monitors: CallContext['monitors'] = {}): Record<string, string[]> => {
+  const whisperers = Object.entries(monitors)
+    .filter(([, m]) => m === 'whisper')
+    .map(([s]) => supLeg(s));
+  const routes: Record<string, string[]> = {
+    caller: [agentLeg(agentId)],
+    [agentLeg(agentId)]: ['caller', ...whisperers],
+  };
+  for (const s of Object.keys(monitors)) routes[supLeg(s)] = ['caller', agentLeg(agentId)];
+  return routes;
+};
+
+/** In `live`: a supervisor starts, changes or stops monitoring; the routing table follows. */
+export const monitor = {
+  guard: ({ context, event }: A<'SUP.MONITOR'>) =>
+    context.mediaNodeId !== undefined &&
+    context.agentId !== undefined &&
+    (event.mode !== 'stop' || context.monitors?.[event.by] !== undefined) &&
+    context.monitors?.[event.by] !== event.mode,
+  actions: [
+    set<'SUP.MONITOR'>(({ context, event }) => {
+      const monitors = { ...(context.monitors ?? {}) };
+      if (event.mode === 'stop') delete monitors[event.by];
+      else monitors[event.by] = event.mode;
+      return { monitors };
+    }),
+    {
+      type: 'effect' as const,
+      params: ({ context, event }: A<'SUP.MONITOR'>): Effect[] => [
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(context.agentId!, context.monitors) },
+        ...(event.mode === 'stop'
+          ? [{ type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: supLeg(event.by) }]
+          : []),
+      ],
+    },
+  ],
+};

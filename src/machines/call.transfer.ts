@@ -1,0 +1,266 @@
+/**
+ * Blind transfer, as transition fragments for the call machine (pure; effects as data). From `live` the bridged
+ * agent sends AGENT.TRANSFER with the agents to offer; the call goes to `transferring`, the targets ring for the
+ * ring timeout, and:
+ * - a target accepts: they are the call's agent now (same media node, same WhatsApp leg: Meta hears nothing), the
+ *   first agent leaves (`call:ended` reason `transferred`, free at once: the wrap-up belongs to who finishes it);
+ * - nobody answers (or every target declines): back to the first agent if they are still on the call; if they
+ *   left, the team's available agents are offered it through routing, round after round, until someone takes it
+ *   or the call ends (the call's max-duration timer still runs).
+ * The first agent may hang up while it rings: they leave, and the transfer goes on.
+ */
+import { assign } from 'xstate';
+import type { Effect } from './call.effects.js';
+import { routesFor } from './call.monitor.js';
+import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
+import type { CallContext, CallEvent, CallOffer, CallTransfer, Ev } from './call.types.js';
+
+type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+
+/** `assign` typed for the call machine, so fragments defined here fit any of its transitions. */
+const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
+
+const agentLeg = (agentId: string) => `agent:${agentId}`;
+
+/**
+ * MEDIA.AGENT_CONNECTED / AGENT_LEG_DOWN speak of the leg of the agent who first answered; any other agent's leg
+ * reports MEDIA.LEG_CONNECTED / LEG_DOWN with its leg id.
+ */
+export const isFirstAgent = (ctx: CallContext, agentId = ctx.agentId) => !ctx.handledBy || ctx.handledBy[0] === agentId;
+
+const offerOf = (ctx: CallContext, seq: number, agentIds: string[], at: number): CallOffer => ({
+  seq,
+  agentIds,
+  policy: 'ring-all',
+  tier: 'transfer',
+  expiresAt: at + ctx.ringTimeoutMs,
+});
+
+const ringTimer = (ctx: CallContext, token: string) => timer('transfer-ring', ctx.ringTimeoutMs, token);
+
+/** `live` → `transferring` on AGENT.TRANSFER from the bridged agent, with targets that do not include them. */
+export const startTransfer = {
+  guard: ({ context, event }: A<'AGENT.TRANSFER'>) =>
+    event.agentId === context.agentId &&
+    event.targets.length > 0 &&
+    !event.targets.includes(event.agentId) &&
+    context.mediaNodeId !== undefined,
+  target: 'transferring' as const,
+  actions: [
+    set<'AGENT.TRANSFER'>(({ context, event }) => {
+      const seq = (context.transfers ?? 0) + 1;
+      const transfer: CallTransfer = {
+        seq,
+        kind: 'blind',
+        from: event.agentId,
+        to: event.to,
+        team: event.team,
+        startedAt: event.at,
+        fromGone: false,
+        ringToken: `t${seq}`,
+      };
+      return {
+        transfer,
+        transfers: seq,
+        offer: offerOf(context, seq, event.targets, event.at),
+        offeredAgents: union(context.offeredAgents, event.targets),
+        handledBy: context.handledBy ?? [event.agentId],
+      };
+    }),
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args): Effect[] => {
+        const offer = context.offer!;
+        const t = context.transfer!;
+        return [
+          { type: 'agents.offer', agentIds: offer.agentIds, deadlineAt: offer.expiresAt! },
+          ringTimer(context, t.ringToken),
+          { type: 'agents.transferStatus', agentId: t.from, status: 'ringing', targets: offer.agentIds },
+        ];
+      },
+    },
+  ],
+};
+
+/** A target accepted: they take over the call. */
+const takeOver = {
+  guard: ({ context, event }: A<'AGENT.ACCEPT'>) => !!context.offer?.agentIds.includes(event.agentId),
+  target: 'live' as const,
+  actions: [
+    {
+      type: 'effect' as const,
+      params: ({ context, event }: A<'AGENT.ACCEPT'>): Effect[] => {
+        const t = context.transfer!;
+        const others = context.offer!.agentIds.filter((a) => a !== event.agentId);
+        return [
+          cancel('transfer-ring', t.ringToken),
+          ...withdraw(others, 'ended'),
+          { type: 'agents.handover', from: t.from, to: event.agentId, target: t.to },
+          {
+            type: 'media.route',
+            nodeId: context.mediaNodeId!,
+            routes: routesFor(event.agentId, context.monitors),
+          },
+          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(t.from) },
+          { type: 'agents.live', agentId: event.agentId },
+        ];
+      },
+    },
+    set<'AGENT.ACCEPT'>(({ context, event }) => ({
+      agentId: event.agentId,
+      offer: undefined,
+      transfer: undefined,
+      // The new agent's leg is still to come; the old one's state says nothing about it.
+      agentConnected: false,
+      agentLegDown: false,
+      agentLeft: false,
+      handledBy: union(context.handledBy ?? [], [event.agentId]),
+    })),
+  ],
+};
+
+/** The first agent is still on the call (did not hang up, their leg is up). */
+const fromStillThere = ({ context }: Args) => !context.transfer?.fromGone && !context.agentLegDown;
+
+/** Nobody took it: back to the first agent, or (they left) to the team's agents through routing. */
+const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') => [
+  {
+    guard: (a: Args) => guard(a) && fromStillThere(a),
+    target: 'live' as const,
+    actions: [
+      {
+        type: 'effect' as const,
+        params: ({ context }: Args): Effect[] => {
+          const t = context.transfer!;
+          return [
+            cancel('transfer-ring', t.ringToken),
+            ...withdraw(context.offer?.agentIds ?? [], reason),
+            { type: 'agents.transferStatus', agentId: t.from, status: 'returned', targets: [] },
+            { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(t.from, context.monitors) },
+          ];
+        },
+      },
+      set(() => ({ transfer: undefined, offer: undefined })),
+    ],
+  },
+  {
+    guard,
+    actions: [
+      {
+        type: 'effect' as const,
+        params: ({ context }: Args): Effect[] => [
+          cancel('transfer-ring', context.transfer!.ringToken),
+          ...withdraw(context.offer?.agentIds ?? [], reason),
+          { type: 'routing.request', seq: context.routingSeq + 1 },
+        ],
+      },
+      set(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
+    ],
+  },
+];
+
+const ringTimerFired = ({ context, event }: Args) =>
+  isTimer(event, 'transfer-ring') && event.type === 'TIMER.FIRED' && event.token === context.transfer?.ringToken;
+
+const isLastTarget = ({ context, event }: Args) =>
+  event.type === 'AGENT.DECLINE' &&
+  !!context.offer?.agentIds.includes(event.agentId) &&
+  context.offer.agentIds.every((a) => a === event.agentId);
+
+/** The first agent leaves while it rings (hang-up or closed tab): the transfer goes on without them. */
+const fromLeaves = {
+  guard: ({ context, event }: Args) =>
+    'agentId' in event && event.agentId === context.transfer?.from && !context.transfer.fromGone,
+  actions: [
+    {
+      type: 'effect' as const,
+      params: ({ context }: Args): Effect => ({ type: 'agents.leave', agentId: context.transfer!.from }),
+    },
+    set(({ context }) => ({ transfer: { ...context.transfer!, fromGone: true } })),
+  ],
+};
+
+export const transferringState = {
+  on: {
+    'AGENT.ACCEPT': takeOver,
+    'AGENT.DECLINE': [
+      ...ringOut(isLastTarget, 'declined').map((t) => ({
+        ...t,
+        actions: [
+          set<'AGENT.DECLINE'>(({ context, event }) => ({ declined: union(context.declined, [event.agentId]) })),
+          ...t.actions,
+        ],
+      })),
+      {
+        guard: ({ context, event }: A<'AGENT.DECLINE'>) => !!context.offer?.agentIds.includes(event.agentId),
+        actions: [
+          set<'AGENT.DECLINE'>(({ context, event }) => ({
+            declined: union(context.declined, [event.agentId]),
+            offer: { ...context.offer!, agentIds: context.offer!.agentIds.filter((a) => a !== event.agentId) },
+          })),
+          { type: 'effect' as const, params: ({ event }: A<'AGENT.DECLINE'>) => withdraw([event.agentId], 'declined') },
+        ],
+      },
+    ],
+    'AGENT.HANGUP': fromLeaves,
+    'AGENT.LEFT': fromLeaves,
+    'MEDIA.AGENT_LEG_DOWN': {
+      guard: ({ context }: Args) => isFirstAgent(context, context.transfer?.from),
+      actions: set(() => ({ agentLegDown: true })),
+    },
+    'MEDIA.LEG_DOWN': {
+      guard: ({ context, event }: Args) =>
+        event.type === 'MEDIA.LEG_DOWN' && event.legId === agentLeg(context.transfer?.from ?? ''),
+      actions: set(() => ({ agentLegDown: true })),
+    },
+    'ROUTING.OFFER': {
+      guard: ({ context, event }: A<'ROUTING.OFFER'>) => event.seq === context.routingSeq && !context.offer,
+      actions: [
+        set<'ROUTING.OFFER'>(({ context, event }) => ({
+          offer: offerOf(context, event.seq, event.agentIds, event.at),
+          offeredAgents: union(context.offeredAgents, event.agentIds),
+          transfer: { ...context.transfer!, ringToken: `r${event.seq}` },
+        })),
+        {
+          type: 'effect' as const,
+          params: ({ context }: Args): Effect[] => [
+            { type: 'agents.offer', agentIds: context.offer!.agentIds, deadlineAt: context.offer!.expiresAt! },
+            ringTimer(context, context.transfer!.ringToken),
+          ],
+        },
+      ],
+    },
+    'ROUTING.NO_AGENTS': {
+      guard: ({ context, event }: A<'ROUTING.NO_AGENTS'>) => event.seq === context.routingSeq,
+      actions: {
+        type: 'effect' as const,
+        params: ({ event }: A<'ROUTING.NO_AGENTS'>) => timer('reroute', 5000, event.seq),
+      },
+    },
+    'TIMER.SWEEP': {
+      guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+      target: 'ended' as const,
+      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+    },
+    'TIMER.FIRED': [
+      ...ringOut(ringTimerFired, 'expired'),
+      {
+        guard: ({ context, event }: Args) =>
+          isTimer(event, 'reroute') && event.type === 'TIMER.FIRED' && event.token === String(context.routingSeq),
+        actions: [
+          set(({ context }) => ({ routingSeq: context.routingSeq + 1 })),
+          {
+            type: 'effect' as const,
+            params: ({ context }: Args): Effect => ({ type: 'routing.request', seq: context.routingSeq }),
+          },
+        ],
+      },
+      {
+        guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+        target: 'ended' as const,
+        actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
+      },
+    ],
+  },
+};

@@ -1,0 +1,305 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallerPeer } from '../../src/sim/caller-peer.js';
+import { waitUntil } from '../helpers.js';
+import {
+  asSupervisor,
+  CALLER_HZ,
+  incomingCard,
+  MIC_HZ,
+  near,
+  type Stack,
+  shot,
+  signIn,
+  startConsoleRig,
+  waitAttr,
+  waitGone,
+  waitHeard,
+} from './console-helpers.js';
+
+// Transfer and after-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
+// agent answers a real call in the console, hangs up, stays busy until the wrap-up form is submitted; the
+// supervisor finds the call in the history by its code and sees the wrap-up in the drawer.
+/**
+ * The level (dBFS) at each frequency in what an `<audio>` element of the page plays, from an AnalyserNode the test
+ * attaches to the element's stream; -Infinity for a frequency that is not there.
+ */
+function levelsAt(page: Page, selector: string, freqs: number[]): Promise<number[] | null> {
+  return page.evaluate(
+    async ({ selector, freqs }) => {
+      const el = document.querySelector<HTMLAudioElement>(selector);
+      const stream = el?.srcObject;
+      if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return null;
+      type Probe = { stream: MediaStream; ctx: AudioContext; analyser: AnalyserNode };
+      const w = window as unknown as { __levels?: Record<string, Probe> };
+      w.__levels ??= {};
+      let probe = w.__levels[selector];
+      if (probe?.stream !== stream) {
+        void probe?.ctx.close();
+        const ctx = new AudioContext();
+        await ctx.resume();
+        const analyser = ctx.createAnalyser();
+        analyser.fftSize = 8192;
+        analyser.smoothingTimeConstant = 0.5;
+        ctx.createMediaStreamSource(stream).connect(analyser);
+        probe = { stream, ctx, analyser };
+        w.__levels[selector] = probe;
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      const bins = new Float32Array(probe.analyser.frequencyBinCount);
+      probe.analyser.getFloatFrequencyData(bins);
+      const binHz = probe.ctx.sampleRate / probe.analyser.fftSize;
+      return freqs.map((f) => {
+        const i = Math.round(f / binHz);
+        return Math.max(bins[i - 1] ?? -Infinity, bins[i] ?? -Infinity, bins[i + 1] ?? -Infinity);
+      });
+    },
+    { selector, freqs },
+  );
+}
+/** Clearly there: well above the analyser's noise floor (about -70 dBFS). */
+const AUDIBLE_DB = -55;
+
+describe('transfer, wrap-up and history in the console (Chromium, end to end)', () => {
+  let browser: Browser;
+  let stack: Stack;
+  const contexts: BrowserContext[] = [];
+  const newContext = async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    return ctx;
+  };
+  const presenceOf = async (id: string) =>
+    (await asSupervisor<{ agents: { id: string; presence: string }[] }>(stack.url, '/api/agents')).agents.find(
+      (a) => a.id === id,
+    )?.presence;
+
+  beforeAll(async () => {
+    ({ browser, stack } = await startConsoleRig({ env: { WRAP_UP_SECONDS: '300', MEDIA_ENGINE: 'forward' } }));
+  });
+  afterAll(async () => {
+    for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await stack?.stop();
+  });
+  afterEach(async () => {
+    await stack.endAllCalls();
+  });
+
+  it('alice transfers a live call to bob from the console; bob hears the caller, the caller hears bob; bob wraps up', async () => {
+    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const bobPage = await signIn(stack.url, await newContext(), 'bob', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Ravi' });
+    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    await waitGone(incomingCard(bobPage, call.callId), 10_000);
+
+    await alicePage.getByTestId('transfer-call').click();
+    const bobButton = alicePage.locator('[data-testid="transfer-agent"][data-agent-id="bob"]');
+    await waitUntil(async () => (await bobButton.isEnabled().catch(() => false)) || undefined, {
+      what: 'bob pickable in the transfer dialog',
+    });
+    // carol is offline: listed, not pickable.
+    expect(await alicePage.locator('[data-testid="transfer-agent"][data-agent-id="carol"]').isDisabled()).toBe(true);
+    await shot(alicePage, 'agent-transfer-dialog', { doc: true });
+    await bobButton.click();
+    await alicePage.getByTestId('transfer-status').waitFor({ timeout: 10_000 });
+    await incomingCard(bobPage, call.callId).getByTestId('accept-call').click();
+
+    // alice's part ends; bob is live with the caller, audio both ways.
+    const aliceEnded = alicePage.locator(`[data-testid="call-ended"][data-call-id="${call.callId}"]`);
+    await aliceEnded.waitFor({ timeout: 10_000 });
+    expect(await aliceEnded.getAttribute('data-reason')).toBe('transferred');
+    await waitAttr(bobPage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(bobPage, call.callId, CALLER_HZ);
+    // Both browsers' fake microphones play MIC_HZ; alice's page has closed its connection, so this is bob.
+    await waitUntil(() => near((call.caller as CallerPeer).report().inbound.dominantHz, MIC_HZ) || undefined, {
+      what: 'the caller to hear bob',
+    });
+    expect((await stack.detail(call.callId)).agentId).toBe('bob');
+    expect(await presenceOf('alice')).toBe('online');
+    // alice has no wrap-up to do for a call she handed on.
+    expect(await alicePage.getByTestId('wrapup-form').count()).toBe(0);
+
+    await bobPage.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+    const form = bobPage.locator(`[data-testid="wrapup-form"][data-call-id="${call.callId}"]`);
+    await form.waitFor({ timeout: 10_000 });
+    await bobPage.getByTestId('wrapup-code').selectOption('resolved');
+    await bobPage.getByTestId('wrapup-submit').click();
+    await waitGone(form, 10_000);
+    expect((await stack.detail(call.callId)).wrapUp).toMatchObject({ agentId: 'bob', code: 'resolved' });
+    expect(stack.sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept', 'terminate']);
+  });
+
+  it('alice consults bob from the console (the caller holds), then completes the transfer', async () => {
+    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const bobPage = await signIn(stack.url, await newContext(), 'bob', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Lena' });
+    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    await waitGone(incomingCard(bobPage, call.callId), 10_000);
+    const caller = call.caller as CallerPeer;
+
+    await alicePage.getByTestId('transfer-call').click();
+    const consultBob = alicePage.locator('[data-testid="transfer-consult"][data-agent-id="bob"]');
+    await waitUntil(async () => (await consultBob.isEnabled().catch(() => false)) || undefined, {
+      what: 'bob pickable for a consultation',
+    });
+    await consultBob.click();
+    await alicePage.getByTestId('consult-controls').waitFor({ timeout: 10_000 });
+    // On hold: the caller hears nothing.
+    await waitUntil(() => caller.report().inbound.dominantHz === null || undefined, { what: 'the caller on hold' });
+    await incomingCard(bobPage, call.callId).getByTestId('accept-call').click();
+    // bob hears alice (the fake microphone's MIC_HZ), not the caller; the caller still hears nothing.
+    await waitHeard(bobPage, call.callId, MIC_HZ);
+    expect(caller.report().inbound.dominantHz).toBeNull();
+    await shot(alicePage, 'agent-consult', { doc: true });
+
+    await alicePage.getByTestId('consult-complete').click();
+    const aliceEnded = alicePage.locator(`[data-testid="call-ended"][data-call-id="${call.callId}"]`);
+    await aliceEnded.waitFor({ timeout: 10_000 });
+    expect(await aliceEnded.getAttribute('data-reason')).toBe('transferred');
+    await waitHeard(bobPage, call.callId, CALLER_HZ);
+    await waitUntil(() => near(caller.report().inbound.dominantHz, MIC_HZ) || undefined, {
+      what: 'the caller to hear bob',
+    });
+    expect((await stack.detail(call.callId)).agentId).toBe('bob');
+    await bobPage.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+    await bobPage.getByTestId('wrapup-code').selectOption('resolved');
+    await bobPage.getByTestId('wrapup-submit').click();
+    await waitUntil(async () => (await presenceOf('bob')) === 'online', { what: 'bob free again' });
+  });
+
+  it('the supervisor listens from the drawer (both sides, mixed in the browser) and whispers to the agent only', async () => {
+    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Mina' });
+    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+
+    const sup = await signIn(stack.url, await newContext(), 'sam', { form: false });
+    const row = sup.locator(`[data-testid="supervisor-live-calls"] [data-call-id="${call.callId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+    await sup.getByTestId('monitor-listen').click();
+    await sup.locator('[data-testid="monitor-controls"][data-mode="listen"]').waitFor({ timeout: 10_000 });
+    // The supervisor's mix holds the caller (CALLER_HZ) and the agent (the fake microphone's MIC_HZ).
+    const mix = `audio[data-testid="monitor-audio"][data-call-id="${call.callId}"]`;
+    await waitUntil(
+      async () => {
+        const l = await levelsAt(sup, mix, [CALLER_HZ, MIC_HZ]);
+        return l && l[0]! > AUDIBLE_DB && l[1]! > AUDIBLE_DB ? l : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'caller and agent in the supervisor mix' },
+    );
+    // While listening, nothing reaches alice's whisper track.
+    const whisper = `audio[data-testid="whisper-audio"][data-call-id="${call.callId}"]`;
+    const quiet = async () => {
+      const l = await levelsAt(alicePage, whisper, [MIC_HZ]);
+      return l === null || l[0]! < AUDIBLE_DB;
+    };
+    for (let i = 0; i < 5; i++) {
+      expect(await quiet()).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await shot(sup, 'supervisor-listen', { doc: true });
+
+    // Whisper: the supervisor's voice (the fake microphone) on alice's whisper track; she still hears the caller.
+    await sup.getByTestId('monitor-whisper').click();
+    await sup.locator('[data-testid="monitor-controls"][data-mode="whisper"]').waitFor({ timeout: 10_000 });
+    await waitUntil(
+      async () => {
+        const l = await levelsAt(alicePage, whisper, [MIC_HZ]);
+        return l && l[0]! > AUDIBLE_DB ? l : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: "the supervisor's voice on alice's whisper track" },
+    );
+    await waitHeard(alicePage, call.callId, CALLER_HZ);
+
+    await sup.getByTestId('monitor-stop').click();
+    await sup.locator('[data-testid="monitor-controls"][data-mode="off"]').waitFor({ timeout: 10_000 });
+    await waitUntil(quiet, { timeoutMs: 15_000, intervalMs: 200, what: 'the whisper track to go quiet' });
+    const d = await stack.detail(call.callId);
+    expect(d.timeline.filter((t) => t.event === 'SUP.MONITOR').map((t) => t.detail)).toEqual([
+      'by=sam mode=listen',
+      'by=sam mode=whisper',
+      'by=sam mode=stop',
+    ]);
+    // alice ends the call and wraps it up, so she is free for the next test.
+    await alicePage.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+    await alicePage.getByTestId('wrapup-code').selectOption('resolved');
+    await alicePage.getByTestId('wrapup-submit').click();
+    await waitUntil(async () => (await presenceOf('alice')) === 'online', { what: 'alice free again' });
+  });
+
+  it('the agent wraps up from the console, is free at once, and the supervisor finds the call by its code', async () => {
+    const page = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const { call } = await stack.sim.placeCall({ name: 'Priya' });
+    await incomingCard(page, call.callId).getByTestId('accept-call').click();
+    await call.waitFor('accepted', 20_000);
+    await waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitHeard(page, call.callId, CALLER_HZ);
+    await page.getByTestId('hangup').click();
+    await call.waitFor('ended', 10_000);
+
+    const form = page.locator(`[data-testid="wrapup-form"][data-call-id="${call.callId}"]`);
+    await form.waitFor({ timeout: 10_000 });
+    expect(await presenceOf('alice')).toBe('busy');
+    // Submitting without a code says so and sends nothing.
+    await page.getByTestId('wrapup-submit').click();
+    expect((await stack.detail(call.callId)).wrapUp ?? null).toBeNull();
+
+    await page.getByTestId('wrapup-code').selectOption('follow-up');
+    await page.getByTestId('wrapup-notes').fill('Call back Tuesday about the invoice');
+    await shot(page, 'agent-wrapup', { doc: true });
+    await page.getByTestId('wrapup-submit').click();
+    await waitGone(form, 10_000);
+    await waitUntil(async () => (await presenceOf('alice')) === 'online', { what: 'alice free after wrap-up' });
+    const d = await stack.detail(call.callId);
+    expect(d.wrapUp).toMatchObject({
+      agentId: 'alice',
+      code: 'follow-up',
+      notes: 'Call back Tuesday about the invoice',
+    });
+    // The agent's own history shows it.
+    const mine = page.locator(
+      `[data-testid="history-row"][data-call-id="${call.callId}"] [data-testid="history-wrapup"]`,
+    );
+    await mine.waitFor({ timeout: 10_000 });
+    expect(await mine.textContent()).toContain('follow-up');
+    // A reload does not bring the form back.
+    await page.reload();
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 10_000 });
+    await page.getByTestId('call-history').waitFor();
+    expect(await page.getByTestId('wrapup-form').count()).toBe(0);
+
+    const sup = await signIn(stack.url, await newContext(), 'sam', { form: false });
+    await sup.getByTestId('history-panel').waitFor();
+    await sup.getByTestId('history-filter-code').fill('follow-up');
+    await sup.getByTestId('history-search').click();
+    const row = sup.locator(`[data-testid="history-result"][data-call-id="${call.callId}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await waitUntil(async () => (await sup.getByTestId('history-result').count()) === 1, {
+      what: 'only the call wrapped up as follow-up',
+    });
+    await sup.getByTestId('history-filter-code').fill('escalated');
+    await sup.getByTestId('history-search').click();
+    await waitGone(row, 10_000);
+    await sup.getByTestId('history-filter-code').fill('');
+    await sup.getByTestId('history-search').click();
+    await row.click();
+    const summary = sup.getByTestId('call-summary');
+    await summary.waitFor();
+    await waitUntil(async () => (await summary.textContent())?.includes('follow-up by alice'), {
+      what: 'wrap-up in the drawer',
+    });
+    await shot(sup, 'supervisor-history', { doc: true });
+  });
+});
