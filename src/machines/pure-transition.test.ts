@@ -20,11 +20,13 @@ vi.mock('./deliver.js', async (importOriginal) => {
 });
 
 // The machine's own tests run here once more with step() recorded: their event sequences (ring, queue, IVR, hold,
-// agent legs, deadlines, transfer, failures) are the corpus the two transitions are compared on.
+// agent legs, deadlines, transfer, outbound, recording, failures) are the corpus the two transitions are compared on.
 await import('./call.machine.test.js');
 await import('./call.queue.test.js');
 await import('./call.deadlines.test.js');
 await import('./call.transfer.test.js');
+await import('./call.outbound.test.js');
+await import('./call.recording.test.js');
 
 const T0 = 1_000_000;
 const plain: CallInput = {
@@ -57,6 +59,39 @@ const business: CallInput = {
   },
   holdAlertMs: 60_000,
 };
+
+/** A callback task (a business-initiated call waiting in the queue); no machine test drives it through step(). */
+const callbackTask: CallInput = {
+  ...plain,
+  callId: 'wacid.CB',
+  callback: { fromCallId: 'wacid.Q', teams: ['support'], priority: 0, enteredAt: T0, dialDeadlineMs: 45_000 },
+};
+
+/** Adds the callback task's own sequences to the corpus: offered then declined, expired, accepted; nobody in time. */
+function callbackSteps(): void {
+  const offer = (s: CallSnapshot): CallEvent => ({
+    type: 'ROUTING.OFFER',
+    seq: s.context.routingSeq,
+    agentIds: ['alice'],
+    policy: 'ring-one',
+    tier: 'team',
+    at: T0 + 100,
+  });
+  const sequences: ((s: CallSnapshot) => CallEvent)[][] = [
+    [offer, () => ({ type: 'AGENT.DECLINE', agentId: 'alice', at: T0 + 200 })],
+    [offer, (s) => ({ type: 'TIMER.FIRED', timer: 'ring-expired', token: String(s.context.offer?.seq), at: T0 + 300 })],
+    [offer, () => ({ type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1', at: T0 + 200 })],
+    [() => ({ type: 'TIMER.FIRED', timer: 'answer-deadline', token: 'a', at: T0 + 45_000 })],
+  ];
+  for (const sequence of sequences) {
+    let snap = initialTransition(callMachine, callbackTask)[0];
+    for (const next of sequence) {
+      const event = next(snap);
+      corpus.push({ snapshot: snap, event });
+      snap = transition(callMachine, snap, event)[0];
+    }
+  }
+}
 
 const actionsOf = (actions: CollectedAction[]) => actions.map((a) => ({ type: a.type, params: a.params }));
 
@@ -99,6 +134,7 @@ function prng(seed: number): () => number {
 describe('pureTransition', () => {
   it('gives the same snapshots and actions as XState transition() for every step the machine tests take', () => {
     expect(corpus.length).toBeGreaterThan(200);
+    callbackSteps();
     for (const { snapshot, event } of corpus) compare(snapshot, event);
     const left = new Set(corpus.map((c) => String(c.snapshot.value)));
     // Every state the machine rests in is left by some step of the corpus: all but `start`, which the initial
@@ -113,7 +149,7 @@ describe('pureTransition', () => {
     const random = prng(16);
     let steps = 0;
     for (let walk = 0; walk < 600; walk++) {
-      let snap = initialTransition(callMachine, walk % 2 ? business : plain)[0];
+      let snap = initialTransition(callMachine, [plain, business, callbackTask][walk % 3]!)[0];
       for (let i = 0; i < 40 && snap.status === 'active'; i++) {
         const event = events[Math.floor(random() * events.length)]!;
         const next = compare(snap, { ...event, at: T0 + i * 1000 } as CallEvent);
@@ -125,8 +161,8 @@ describe('pureTransition', () => {
     expect(steps).toBeGreaterThan(2000);
   });
 
-  it('starts a call as XState initialTransition() does, with and without a business flow', () => {
-    for (const input of [plain, business]) {
+  it('starts a call as XState initialTransition() does: plain, with a business flow, a callback task', () => {
+    for (const input of [plain, business, callbackTask]) {
       const [theirs, theirActions] = initialTransition(callMachine, input);
       const [ours, ourActions] = pureInitialTransition(callMachine, input);
       expect(ours.value).toEqual(theirs.value);
