@@ -1,5 +1,3 @@
-import type { TransferTarget } from './call.types.js';
-
 /**
  * Effects are data: the call machine returns them from a transition, `deliver()` stores them in the call's outbox
  * with the new snapshot and then dispatches them (BullMQ jobs, socket emits, media commands). The machine itself
@@ -40,6 +38,9 @@ export const GRAPH_ACTIONS = ['pre_accept', 'accept', 'reject', 'terminate', 'co
 export type GraphAction = (typeof GRAPH_ACTIONS)[number];
 
 export type WithdrawReason = 'taken' | 'declined' | 'expired' | 'unavailable' | 'ended';
+
+/** Where a transfer goes: one agent, or a team's queue. */
+export type TransferTarget = { agentId: string } | { team: string };
 
 export type Effect =
   /** A delayed BullMQ job that delivers `TIMER.*` back to the call; job id `${callId}.${timer}.${token}`. */
@@ -121,8 +122,6 @@ export type Effect =
   | { type: 'call.ended'; reason: string };
 
 export type EffectType = Effect['type'];
-
-export type { TransferTarget };
 
 /** Deterministic BullMQ job id for a timer (no `:` allowed in BullMQ ids). */
 export function timerJobId(callId: string, timer: TimerName, token: string): string {

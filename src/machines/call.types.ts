@@ -1,6 +1,6 @@
 /** The call actor's data: why calls end, its context, input, events and state names. */
 
-import type { GraphAction, TimerName } from './call.effects.js';
+import type { GraphAction, TimerName, TransferTarget } from './call.effects.js';
 
 /**
  * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
@@ -79,7 +79,6 @@ export interface CallOffer {
 }
 
 /** Where a transfer goes: one agent, or a team (offered to its available agents). */
-export type TransferTarget = { agentId: string } | { team: string };
 
 export type MonitorMode = 'listen' | 'whisper';
 

@@ -1,4 +1,4 @@
-import type { CallEventCall, CallEventType } from '../events/call-events.js';
+import type { CallEventCall, CallEventType } from '../shared/call-event.js';
 import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { WithdrawReason } from './call.effects.js';
 import type { OutboxItem } from './call.store.js';

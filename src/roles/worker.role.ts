@@ -1,8 +1,8 @@
 import type { Worker } from 'bullmq';
-import { createEventsWorker } from '../events/events.worker.js';
 import { createRecordingWorker } from '../recording/recording.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
+import { createEventsWorker } from '../workers/events.worker.js';
 import { type GraphClient, HttpGraphClient } from '../workers/graph.client.js';
 import { createGraphWorker } from '../workers/graph.worker.js';
 import { IngestConsumer, IngestProcessor } from '../workers/ingest.consumer.js';

@@ -114,7 +114,7 @@ const EnvSchema = z.object({
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
   MEDIA_DETECT_DTMF: bool.default(true),
   MEDIA_ENGINE: z.enum(['forward', 'wrtc']).default('forward'),
-  MEDIA_RECORDINGS_DIR: z.string().default('recordings'),
+  MEDIA_RECORDINGS_DIR: z.string().default('data/recordings/parts'),
 
   EVENTS_WEBHOOK_URL: z
     .string()
