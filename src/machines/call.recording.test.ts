@@ -2,39 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { callMachine } from './call.machine.js';
-import type { CallEvent, CallInput } from './call.types.js';
-import { type CallSnapshot, restore, step } from './deliver.js';
+import { callInput, driveFrom, type TestEvent as E } from './call.test-support.js';
+import type { CallInput } from './call.types.js';
 
 const T0 = 3_000_000;
-const input = (record: CallInput['record']): CallInput => ({
-  callId: 'wacid.REC',
-  phoneNumberId: '100',
-  businessNumber: '15550001111',
-  caller: { waId: '919800012345', name: 'Priya' },
-  at: T0,
-  answerDeadlineMs: 45_000,
-  ringTimeoutMs: 15_000,
-  acceptDeadlineMs: 10_000,
-  maxCallMs: 3_600_000,
-  record,
-});
+const input = (record: CallInput['record']): CallInput => callInput({ callId: 'wacid.REC', at: T0, record });
 
-type E = CallEvent extends infer X ? (X extends { at: number } ? Omit<X, 'at'> & { at?: number } : never) : never;
-
-function drive(record: CallInput['record'], events: E[]): { snap: CallSnapshot; effects: Effect[][] } {
-  let snap = initialTransition(callMachine, input(record))[0];
-  const effects: Effect[][] = [];
-  let at = T0;
-  for (const e of events) {
-    at += 100;
-    snap = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
-    const r = step(snap, { at, ...e } as CallEvent);
-    if (!r.handled) throw new Error(`${e.type} not handled in ${String(snap.value)}`);
-    snap = r.snapshot;
-    effects.push(r.effects);
-  }
-  return { snap, effects };
-}
+/** Persist and restore between every step, as deliver() does. */
+const drive = (record: CallInput['record'], events: E[]) =>
+  driveFrom(initialTransition(callMachine, input(record))[0], events, T0);
 
 const LIVE: E[] = [
   { type: 'ROUTING.OFFER', seq: 1, agentIds: ['alice'], policy: 'ring-all', tier: 'team' },
