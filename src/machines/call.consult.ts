@@ -8,7 +8,16 @@
 import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
-import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
+import {
+  type Args,
+  cancel,
+  isTimer,
+  maxDurationFired,
+  maxDurationSwept,
+  timer,
+  union,
+  withdraw,
+} from './call.transitions.js';
 import type { CallContext, CallEvent, Ev } from './call.types.js';
 
 type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
@@ -156,16 +165,8 @@ export const consultingState = {
           !context.consult.connected,
         ...backToFirst('expired'),
       },
-      {
-        guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-        target: 'ended' as const,
-        actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-      },
+      maxDurationFired,
     ],
-    'TIMER.SWEEP': {
-      guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
+    'TIMER.SWEEP': maxDurationSwept,
   },
 };

@@ -12,7 +12,16 @@
 import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
-import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
+import {
+  type Args,
+  cancel,
+  isTimer,
+  maxDurationFired,
+  maxDurationSwept,
+  timer,
+  union,
+  withdraw,
+} from './call.transitions.js';
 import type { CallContext, CallEvent, CallOffer, CallTransfer, Ev } from './call.types.js';
 
 type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
@@ -238,11 +247,7 @@ export const transferringState = {
         params: ({ event }: A<'ROUTING.NO_AGENTS'>) => timer('reroute', 5000, event.seq),
       },
     },
-    'TIMER.SWEEP': {
-      guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
+    'TIMER.SWEEP': maxDurationSwept,
     'TIMER.FIRED': [
       ...ringOut(ringTimerFired, 'expired'),
       {
@@ -256,11 +261,7 @@ export const transferringState = {
           },
         ],
       },
-      {
-        guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-        target: 'ended' as const,
-        actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-      },
+      maxDurationFired,
     ],
   },
 };

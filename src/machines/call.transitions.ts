@@ -139,6 +139,20 @@ export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: '
 
 export const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
 
+const endMaxDuration = endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' });
+/** A live call (talking, on hold, transferring, consulting) reached `maxCallMs`: its `max-duration` timer fired. */
+export const maxDurationFired = {
+  guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+  target: 'ended' as const,
+  actions: endMaxDuration,
+};
+/** The same deadline found passed by a sweep (the timer job was lost). */
+export const maxDurationSwept = {
+  guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+  target: 'ended' as const,
+  actions: endMaxDuration,
+};
+
 /** Once accept is requested, Meta's 200 must come within this (the Graph job's retries included). */
 const acceptConfirmMs = (ctx: CallContext) => ctx.acceptDeadlineMs * 3;
 /** The accept request's own deadline: `accept-deadline` with token `confirm`. */
