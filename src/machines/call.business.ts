@@ -6,7 +6,7 @@
 import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { ANSWER_TOKEN } from './call.timers.js';
-import { type Args, endWith, isTimer, timer } from './call.transitions.js';
+import { type Args, agentLeg, endWith, isTimer, timer } from './call.transitions.js';
 import type { BusinessFlow, CallContext, CallEvent, EndReason, Ev } from './call.types.js';
 
 export const set = (f: (a: Args) => Partial<CallContext>) =>
@@ -17,7 +17,6 @@ export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as co
 const GOODBYE_DEADLINE_MS = 15_000;
 /** A menu whose end is never reported still times out after this long (a prompt longer than this is cut short). */
 export const PROMPT_DEADLINE_MS = 60_000;
-export const agentLeg = (agentId: string) => `agent:${agentId}`;
 export const flowOf = (ctx: CallContext): BusinessFlow => ctx.flow!;
 export const node = (ctx: CallContext) => ctx.mediaNodeId!;
 export const play = (ctx: CallContext, playId: string, clips: string[], loop = false): Effect => ({

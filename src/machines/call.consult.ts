@@ -10,6 +10,7 @@ import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
 import {
   type Args,
+  agentLeg,
   cancel,
   isTimer,
   maxDurationFired,
@@ -24,14 +25,12 @@ type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
 const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
   assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
 
-const leg = (agentId: string) => `agent:${agentId}`;
-
 /** While consulting: the caller holds; A and B hear each other once B is on; supervisors still hear the caller and A. */
 const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connected: boolean) => {
   const routes = routesFor(from, ctx.monitors);
   routes.caller = [];
-  routes[leg(from)] = connected ? [leg(withAgent)] : [];
-  if (connected) routes[leg(withAgent)] = [leg(from)];
+  routes[agentLeg(from)] = connected ? [agentLeg(withAgent)] : [];
+  if (connected) routes[agentLeg(withAgent)] = [agentLeg(from)];
   return routes;
 };
 
@@ -83,7 +82,7 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
           ...(c.connected
             ? [
                 { type: 'agents.leave' as const, agentId: c.with, reason: 'consult-ended' },
-                { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: leg(c.with) },
+                { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: agentLeg(c.with) },
               ]
             : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
           { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
@@ -106,7 +105,7 @@ const complete = {
         return [
           { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
           { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
-          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: leg(c.from) },
+          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(c.from) },
         ];
       },
     },

@@ -4,12 +4,13 @@
  */
 
 import { assign } from 'xstate';
-import { agentLeg, fx, leg, set, talking } from './call.business.js';
+import { fx, leg, set, talking } from './call.business.js';
 import { holdToken } from './call.timers.js';
 import { isFirstAgent } from './call.transfer.js';
 import {
   type Args,
   agentLeft,
+  agentLeg,
   cancel,
   endWith,
   graceOver,

@@ -4,14 +4,13 @@
  */
 import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
-import type { Args } from './call.transitions.js';
+import { type Args, agentLeg } from './call.transitions.js';
 import type { CallContext, CallEvent, Ev } from './call.types.js';
 
 type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
 const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
   assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
 
-const agentLeg = (agentId: string) => `agent:${agentId}`;
 const supLeg = (supervisorId: string) => `sup:${supervisorId}`;
 
 /**

@@ -14,6 +14,7 @@ import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
 import {
   type Args,
+  agentLeg,
   cancel,
   isTimer,
   maxDurationFired,
@@ -29,8 +30,6 @@ type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
 /** `assign` typed for the call machine, so fragments defined here fit any of its transitions. */
 const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
   assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
-
-const agentLeg = (agentId: string) => `agent:${agentId}`;
 
 /**
  * MEDIA.AGENT_CONNECTED / AGENT_LEG_DOWN speak of the leg of the agent who first answered; any other agent's leg

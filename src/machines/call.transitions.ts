@@ -21,6 +21,9 @@ export const timer = (t: TimerName, delayMs: number, token: string | number): Ef
   token: String(token),
 });
 
+/** The media leg of an agent's browser on the call's media node. */
+export const agentLeg = (agentId: string) => `agent:${agentId}`;
+
 export const union = (a: string[], b: string[]) => [...a, ...b.filter((x) => !a.includes(x))].slice(0, 100);
 
 export const withdraw = (agentIds: string[], reason: WithdrawReason, takenBy?: string): Effect[] =>
