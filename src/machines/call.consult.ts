@@ -5,12 +5,13 @@
  * or cancels (the caller is back with A, B leaves). B not answering, declining or hanging up is a cancel; A hanging
  * up once B is on is a complete. Meta hears nothing of any of it.
  */
-import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
 import {
   type Args,
+  type ArgsOf,
   agentLeg,
+  assignOn,
   cancel,
   isTimer,
   maxDurationFired,
@@ -19,11 +20,7 @@ import {
   union,
   withdraw,
 } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
-
-type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
-const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
+import type { CallContext } from './call.types.js';
 
 /** While consulting: the caller holds; A and B hear each other once B is on; supervisors still hear the caller and A. */
 const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connected: boolean) => {
@@ -35,11 +32,11 @@ const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connec
 };
 
 export const startConsult = {
-  guard: ({ context, event }: A<'AGENT.CONSULT'>) =>
+  guard: ({ context, event }: ArgsOf<'AGENT.CONSULT'>) =>
     event.agentId === context.agentId && event.to !== event.agentId && context.mediaNodeId !== undefined,
   target: 'consulting' as const,
   actions: [
-    set<'AGENT.CONSULT'>(({ context, event }) => {
+    assignOn<'AGENT.CONSULT'>(({ context, event }) => {
       const seq = (context.transfers ?? 0) + 1;
       return {
         transfers: seq,
@@ -90,7 +87,7 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
         ];
       },
     },
-    set(() => ({ consult: undefined, offer: undefined })),
+    assignOn(() => ({ consult: undefined, offer: undefined })),
   ],
 });
 
@@ -109,7 +106,7 @@ const complete = {
         ];
       },
     },
-    set(({ context }) => ({
+    assignOn(({ context }) => ({
       agentId: context.consult!.with,
       consult: undefined,
       // B's leg has been up since the consultation started.
@@ -145,7 +142,7 @@ export const consultingState = {
             ];
           },
         },
-        set(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
+        assignOn(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
       ],
     },
     'AGENT.CONSULT_COMPLETE': { guard: (a: Args) => byFrom(a) && connected(a), ...complete },

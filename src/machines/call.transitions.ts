@@ -110,6 +110,11 @@ export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): En
 }
 
 export type Args = { context: CallContext; event: CallEvent };
+/** {@link Args} for one event type. */
+export type ArgsOf<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+/** `assign` typed for the call machine, so fragments defined with it fit any of its transitions. */
+export const assignOn = <T extends CallEvent['type']>(fn: (a: ArgsOf<T>) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
 
 /** Ends the call: effects first (computed from the context before it changes), then the recorded outcome. */
 export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
