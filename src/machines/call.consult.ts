@@ -5,6 +5,7 @@
  * or cancels (the caller is back with A, B leaves). B not answering, declining or hanging up is a cancel; A hanging
  * up once B is on is a complete. Meta hears nothing of any of it.
  */
+import { fx } from './call.business.js';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
 import {
@@ -52,18 +53,15 @@ export const startConsult = {
         handledBy: context.handledBy ?? [event.agentId],
       };
     }),
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args): Effect[] => {
-        const c = context.consult!;
-        return [
-          { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
-          timer('consult-ring', context.ringTimeoutMs, c.ringToken),
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
-          { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
-        ];
-      },
-    },
+    fx(({ context }: Args): Effect[] => {
+      const c = context.consult!;
+      return [
+        { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
+        timer('consult-ring', context.ringTimeoutMs, c.ringToken),
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
+        { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
+      ];
+    }),
   ],
 };
 
@@ -71,22 +69,19 @@ export const startConsult = {
 const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
   target: 'live' as const,
   actions: [
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args): Effect[] => {
-        const c = context.consult!;
-        return [
-          ...(c.connected
-            ? [
-                { type: 'agents.leave' as const, agentId: c.with, reason: 'consult-ended' },
-                { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: agentLeg(c.with) },
-              ]
-            : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
-          { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
-        ];
-      },
-    },
+    fx(({ context }: Args): Effect[] => {
+      const c = context.consult!;
+      return [
+        ...(c.connected
+          ? [
+              { type: 'agents.leave' as const, agentId: c.with, reason: 'consult-ended' },
+              { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: agentLeg(c.with) },
+            ]
+          : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
+        { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
+      ];
+    }),
     assignOn(() => ({ consult: undefined, offer: undefined })),
   ],
 });
@@ -95,17 +90,14 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
 const complete = {
   target: 'live' as const,
   actions: [
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args): Effect[] => {
-        const c = context.consult!;
-        return [
-          { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
-          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(c.from) },
-        ];
-      },
-    },
+    fx(({ context }: Args): Effect[] => {
+      const c = context.consult!;
+      return [
+        { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
+        { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(c.from) },
+      ];
+    }),
     assignOn(({ context }) => ({
       agentId: context.consult!.with,
       consult: undefined,
@@ -127,21 +119,18 @@ export const consultingState = {
     'AGENT.ACCEPT': {
       guard: (a: Args) => byWith(a) && !connected(a),
       actions: [
-        {
-          type: 'effect' as const,
-          params: ({ context }: Args): Effect[] => {
-            const c = context.consult!;
-            return [
-              cancel('consult-ring', c.ringToken),
-              { type: 'agents.live', agentId: c.with },
-              {
-                type: 'media.route',
-                nodeId: context.mediaNodeId!,
-                routes: consultRoutes(context, c.from, c.with, true),
-              },
-            ];
-          },
-        },
+        fx(({ context }: Args): Effect[] => {
+          const c = context.consult!;
+          return [
+            cancel('consult-ring', c.ringToken),
+            { type: 'agents.live', agentId: c.with },
+            {
+              type: 'media.route',
+              nodeId: context.mediaNodeId!,
+              routes: consultRoutes(context, c.from, c.with, true),
+            },
+          ];
+        }),
         assignOn(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
       ],
     },
