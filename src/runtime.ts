@@ -5,7 +5,6 @@ import { AgentDirectory } from './agents/directory.js';
 import { agentRoom, SocketAgentNotifier } from './agents/notifier.js';
 import { PresenceService } from './agents/presence.js';
 import { AgentStore } from './agents/store.js';
-import { WebhookEventSink } from './events/events.worker.js';
 import { HistoryIndex } from './history/history.index.js';
 import { TokenService } from './http/auth.js';
 import { CallIndex } from './machines/call.index.js';
@@ -13,6 +12,9 @@ import { CallStore } from './machines/call.store.js';
 import { type DeliverDeps, Deliverer } from './machines/deliver.js';
 import { RedisMediaCommander } from './media/commands.js';
 import { NodeRegistry } from './media/node-registry.js';
+import { CallbackStarter } from './outbound/callback.starter.js';
+import { DialService } from './outbound/dial.service.js';
+import { DirRecordingStore, type RecordingStore, S3RecordingStore } from './recording/recording.store.js';
 import { QueueDispatcher } from './routing/queue.dispatch.js';
 import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
@@ -25,6 +27,8 @@ import { type RedisClient, RedisFactory } from './shared/redis.js';
 import { MonitorActions } from './supervision/monitor.actions.js';
 import { TransferActions } from './transfer/transfer.actions.js';
 import { Dispatcher } from './workers/dispatcher.js';
+import { WebhookEventSink } from './workers/events.worker.js';
+import { HttpGraphClient } from './workers/graph.client.js';
 import { scheduleWrapUpEnd } from './workers/maintenance.js';
 import { Queues } from './workers/queues.js';
 import { TeamsConfig } from './wrapup/teams.config.js';
@@ -58,6 +62,10 @@ export interface Core {
   callQueue: QueueStore;
   queueDispatcher: QueueDispatcher;
   emitter: Emitter;
+  /** Business-initiated calls (`call:dial`) and call-permission replies. */
+  dial: DialService;
+  /** Finished call recordings (RECORDINGS_DIR or S3). */
+  recordings: RecordingStore;
   history: HistoryIndex;
   wrapUps: WrapUpService;
   transfers: TransferActions;
@@ -109,6 +117,7 @@ export function createCore(
     scheduleWrapUpEnd: scheduleWrapUpEnd(queues),
     retentionMs: config.calls.retentionMs,
   });
+  const callbacks = new CallbackStarter({ config, logger, recordFor: (id) => routing.recordFor(id) });
   const events = new WebhookEventSink({ queues, urls: config.events.urls });
   const history = new HistoryIndex({
     redis,
@@ -130,6 +139,7 @@ export function createCore(
     metrics,
     events,
     history,
+    callbacks,
   });
   const deliverer = new Deliverer({
     store,
@@ -139,6 +149,7 @@ export function createCore(
     retentionMs: config.calls.retentionMs,
     onTransition: opts.onTransition,
   });
+  callbacks.deliverer = deliverer;
   const queueDispatcher = new QueueDispatcher({
     redis,
     keys,
@@ -159,7 +170,24 @@ export function createCore(
     media,
     logger,
     claimTtlMs: config.calls.maxCallMs + config.calls.acceptDeadlineMs + 60_000,
+    // `dial` is made below; the check runs only when an agent accepts a callback.
+    callbackCheck: (agentId, to) => dial.callbackCheck(agentId, to),
   });
+  const dial = new DialService({
+    deliverer,
+    presence,
+    nodes,
+    graph: new HttpGraphClient(config.graph),
+    redis,
+    keys,
+    config,
+    broadcaster: emitter,
+    logger,
+    recordFor: (id) => routing.recordFor(id),
+  });
+  const recordings: RecordingStore = config.recordings.s3
+    ? new S3RecordingStore(config.recordings.s3)
+    : new DirRecordingStore(config.recordings.dir);
   const wrapUps = new WrapUpService({
     store,
     directory,
@@ -216,6 +244,8 @@ export function createCore(
     callQueue,
     queueDispatcher,
     emitter,
+    dial,
+    recordings,
     async close() {
       await agents.stop();
       await queues.close();

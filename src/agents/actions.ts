@@ -10,9 +10,18 @@ export type ActionResult = { ok: true; state?: string } | { ok: false; error: Ac
 
 const fail = (error: AckError, message: string): ActionResult => ({ ok: false, error, message });
 
-const ON_CALL_STATES = ['bridging', 'pre-accepted', 'live', 'on-hold', 'transferring', 'consulting'];
+const ON_CALL_STATES = [
+  'bridging',
+  'pre-accepted',
+  'live',
+  'on-hold',
+  'transferring',
+  'consulting',
+  'dialing',
+  'calling',
+];
 /** States in which a call rings agents: `queued` is a business-answered call offered from its queue. */
-const OFFERED_STATES = ['agent-offered', 'queued'];
+const OFFERED_STATES = ['agent-offered', 'queued', 'callback-queued'];
 
 /**
  * What an agent can do to a call, for the socket handlers and the pagehide beacon. Every answer is an ack: late,
@@ -28,6 +37,11 @@ export class AgentActions {
       logger: Logger;
       /** How long an agent's claim on a call may last at most (a safety net; released when the call ends). */
       claimTtlMs: number;
+      /**
+       * Before a callback is dialled: the user's call permission and Meta's limits (undefined = may call; else the
+       * refusal for the agent, e.g. `no-permission` after a request went out).
+       */
+      callbackCheck?: ((agentId: string, to: string) => Promise<ActionResult | undefined>) | undefined;
       /** Accepting a call that is being transferred. */
       transfers?: { accept(agentId: string, callId: string, claimTtlMs: number): Promise<ActionResult> } | undefined;
     },
@@ -50,7 +64,7 @@ export class AgentActions {
     if ((call.state === 'transferring' || call.state === 'consulting') && this.deps.transfers) {
       return this.deps.transfers.accept(agentId, callId, this.deps.claimTtlMs);
     }
-    if (!OFFERED_STATES.includes(call.state) || (call.state === 'queued' && !call.ctx.offer)) {
+    if (!OFFERED_STATES.includes(call.state) || (call.state !== 'agent-offered' && !call.ctx.offer)) {
       if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
       return call.ctx.agentId
         ? fail('already-taken', 'Another agent answered this call first.')
@@ -60,6 +74,10 @@ export class AgentActions {
       return call.ctx.offeredAgents.includes(agentId)
         ? fail('not-offered', 'This call is no longer offered to you.')
         : fail('not-offered', 'This call was never offered to you.');
+    }
+    if (call.state === 'callback-queued' && this.deps.callbackCheck) {
+      const refused = await this.deps.callbackCheck(agentId, call.ctx.outbound?.to ?? call.ctx.caller.waId ?? '');
+      if (refused) return refused;
     }
     const claimed = await presence.claim(agentId, callId, this.deps.claimTtlMs);
     if (claimed !== callId) return fail('busy', 'You are already on another call.');
@@ -151,6 +169,22 @@ export class AgentActions {
     if (out.status === 'ignored' && out.context.agentId !== agentId)
       return fail('not-your-call', 'You are not on this call.');
     return fail('wrong-state', 'Nothing to leave in this state.');
+  }
+
+  /** Pauses, resumes or (where the number allows) starts the call's recording. */
+  async record(agentId: string, callId: string, on: boolean): Promise<ActionResult> {
+    const out = await this.deps.deliverer.deliver(callId, { type: 'AGENT.RECORD', agentId, on });
+    if (out.status === 'applied') return { ok: true, state: out.context.recording?.state ?? 'off' };
+    if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
+    if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
+    if (out.status === 'ignored' && out.context.agentId !== agentId)
+      return fail('not-your-call', 'You are not on this call.');
+    const rec = out.status === 'ignored' ? out.context.recording : undefined;
+    if (!rec || rec.policy === 'off' || (rec.policy === 'agent' && rec.state === 'off' && !on))
+      return fail('wrong-state', 'Calls to this number are not recorded.');
+    if (rec.state === 'announcing')
+      return fail('wrong-state', 'The recording notice is still playing; try again in a moment.');
+    return fail('wrong-state', on ? 'The recording is already on.' : 'The recording is already paused.');
   }
 
   /** Relays the agent's browser offer to the media node holding the call's bridge. */

@@ -3,7 +3,7 @@ import type { CallContext } from '../machines/call.types.js';
 import type { AgentNotifier } from '../machines/ports.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
-import type { CallOffered, CallTransferStatus, ServerToAgent } from '../shared/protocol.js';
+import type { CallOffered, CallProgress, CallTransferStatus, ServerToAgent } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { PresenceService } from './presence.js';
 
@@ -116,6 +116,14 @@ export class SocketAgentNotifier implements AgentNotifier {
     if (ctx?.caller.waId) {
       await redis.set(keys.callerAgent(ctx.caller.waId), agentId, 'PX', 30 * 86_400_000);
     }
+  }
+
+  async progress(callId: string, agentId: string, status: string, message: string | undefined): Promise<void> {
+    emitTo(this.deps.broadcaster, agentRoom(agentId), 'call:progress', {
+      callId,
+      status: status as CallProgress['status'],
+      ...(message ? { message } : {}),
+    });
   }
 
   async leave(callId: string, agentId: string, reason = 'transferred'): Promise<void> {

@@ -114,7 +114,13 @@ export function login(
 /** Every ack error the server can send, plus the client's own: no answer in time, or no connection. */
 export type ClientAckError = AckError | 'timeout' | 'disconnected';
 
-export type AckFailure = { ok: false; error: ClientAckError; message: string };
+export type AckFailure = {
+  ok: false;
+  error: ClientAckError;
+  message: string;
+  /** When trying again can succeed (epoch ms), e.g. a `limit-reached` dial. */
+  retryAt?: number;
+};
 export type AckResult<T extends object = object> = ({ ok: true } & T) | AckFailure;
 
 const ACK_MESSAGES: Record<'timeout' | 'disconnected', string> = {
@@ -158,6 +164,8 @@ const SERVER_EVENTS = [
   'auth:expired',
   'floor:call',
   'floor:agent',
+  'call:progress',
+  'call:permission',
   'call:hold-alert',
 ] as const satisfies readonly (keyof ServerToAgent)[];
 
@@ -347,6 +355,19 @@ export class AgentClient {
     return this.#request('call:hangup', { callId });
   }
 
+  /**
+   * Calls a WhatsApp user (business-initiated). Ack `{ok: true, callId}`: open the agent leg for `callId` like after
+   * an accept; or an error (`bad-number`, `no-permission` after a permission request went out, `limit-reached`…).
+   */
+  dial(to: string): Promise<AckResult<{ callId: string }>> {
+    return this.#request('call:dial', { to });
+  }
+
+  /** Pauses (`false`), resumes or starts (`true`) the call's recording; the ack's `state` is the recording's state. */
+  record(callId: string, on: boolean): Promise<AckResult<{ state?: string }>> {
+    return this.#request('call:record', { callId, on });
+  }
+
   /** The caller hears music and this agent's microphone is no longer forwarded. */
   hold(callId: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('call:hold', { callId });
@@ -491,10 +512,15 @@ export class AgentClient {
 /** Turns whatever the server acknowledged into an {@link AckResult} (a malformed ack becomes `internal`). */
 function normalizeAck<T extends object>(res: unknown): AckResult<T> {
   if (res && typeof res === 'object' && 'ok' in res) {
-    const r = res as { ok: unknown; error?: unknown; message?: unknown };
+    const r = res as { ok: unknown; error?: unknown; message?: unknown; retryAt?: unknown };
     if (r.ok === true) return res as AckResult<T>;
     const error = (typeof r.error === 'string' ? r.error : 'internal') as ClientAckError;
-    return { ok: false, error, message: typeof r.message === 'string' ? r.message : describeAckError(error) };
+    return {
+      ok: false,
+      error,
+      message: typeof r.message === 'string' ? r.message : describeAckError(error),
+      ...(typeof r.retryAt === 'number' ? { retryAt: r.retryAt } : {}),
+    };
   }
   return { ok: false, error: 'internal', message: 'The server sent an unexpected answer.' };
 }

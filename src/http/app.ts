@@ -6,6 +6,7 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { HistoryIndex } from '../history/history.index.js';
+import type { RecordingStore } from '../recording/recording.store.js';
 import { AppError, errorMessage, TooManyRequestsError } from '../shared/errors.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
@@ -13,6 +14,7 @@ import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import { type ApiDeps, apiRoutes } from './api.routes.js';
 import { historyRoutes } from './history.routes.js';
 import type { WebhookIngest } from './ingest.js';
+import { recordingRoutes } from './recording.routes.js';
 import { transferRoutes } from './transfer.routes.js';
 import { webhookRoutes } from './webhook.routes.js';
 
@@ -31,6 +33,8 @@ export interface AppDeps extends ApiDeps {
   webRoot?: string | undefined;
   /** Samples Redis for the calls-by-state gauge before a scrape. */
   beforeScrape?: (() => Promise<void>) | undefined;
+  /** Finished call recordings (GET /api/calls/:id/recording). */
+  recordings?: RecordingStore | undefined;
 }
 
 /** What the console may load: everything from its own origin; media from blob: (recordings); nothing framed. */
@@ -119,6 +123,8 @@ export function createApp(deps: AppDeps): Hono {
       metrics,
     }),
   );
+  if (deps.recordings)
+    app.route('/api', recordingRoutes({ ...deps, keys: deps.store.keys, recordings: deps.recordings }));
   if (deps.history && deps.wrapUps) {
     app.route('/api', historyRoutes({ tokens: deps.tokens, history: deps.history, wrapUps: deps.wrapUps }));
   }

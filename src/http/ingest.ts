@@ -12,6 +12,7 @@ import {
   ContactSchema,
   EnvelopeSchema,
   issuesOf,
+  PermissionReplySchema,
 } from './webhook.schema.js';
 
 export type ParseOutcome = 'queued' | 'malformed' | 'skipped';
@@ -56,8 +57,11 @@ function parseWebhook(
         count('change', 'malformed');
         continue;
       }
+      if (change.data.field === 'messages') {
+        parseMessages(change.data.value, { ...opts, receivedAt, events, count });
+        continue;
+      }
       if (change.data.field !== 'calls') {
-        // `messages` (call_permission_reply) and others belong to business-initiated calling: not handled here.
         count(change.data.field.slice(0, 40), 'skipped');
         continue;
       }
@@ -90,12 +94,19 @@ function parseWebhook(
             continue;
           }
           const call = parsed.data;
-          if (call.direction === 'BUSINESS_INITIATED' || call.session.sdp_type !== 'offer') {
-            logger.info(
-              { callId: call.id, direction: call.direction },
-              'business-initiated connect (answer) is not handled; skipped',
-            );
-            count('connect', 'skipped');
+          if (call.direction === 'BUSINESS_INITIATED' || call.session.sdp_type === 'answer') {
+            if (call.session.sdp_type !== 'answer') {
+              logger.warn({ callId: call.id }, 'business-initiated connect without an answer; skipped');
+              count('connect', 'malformed');
+              continue;
+            }
+            events.push({ kind: 'wa-answer', callId: call.id, sdp: call.session.sdp, receivedAt });
+            count('connect', 'queued');
+            continue;
+          }
+          if (call.session.sdp_type !== 'offer') {
+            logger.warn({ callId: call.id }, 'connect with an unknown sdp_type; skipped');
+            count('connect', 'malformed');
             continue;
           }
           const waId = call.from ?? contacts[0]?.wa_id;
@@ -145,6 +156,54 @@ function parseWebhook(
     }
   }
   return { events, report };
+}
+
+/** `messages` field: call-permission replies are queued; other messages are not ours to handle. */
+function parseMessages(
+  rawValue: unknown,
+  ctx: {
+    phoneNumberIds: readonly string[];
+    logger: Logger;
+    receivedAt: number;
+    events: IngestEvent[];
+    count: (kind: string, o: ParseOutcome) => void;
+  },
+): void {
+  const value = ChangeValueSchema.safeParse(rawValue);
+  if (!value.success) {
+    ctx.count('messages', 'malformed');
+    return;
+  }
+  const v = value.data;
+  if (!ctx.phoneNumberIds.includes(v.metadata.phone_number_id)) {
+    ctx.count('messages', 'skipped');
+    return;
+  }
+  for (const raw of v.messages ?? []) {
+    const interactive = (raw as { interactive?: { type?: unknown } } | null)?.interactive;
+    if (interactive?.type !== 'call_permission_reply') {
+      ctx.count('message', 'skipped');
+      continue;
+    }
+    const parsed = PermissionReplySchema.safeParse(raw);
+    if (!parsed.success) {
+      ctx.logger.warn({ problem: issuesOf(parsed.error) }, 'malformed call_permission_reply; skipped');
+      ctx.count('permission-reply', 'malformed');
+      continue;
+    }
+    const r = parsed.data.interactive.call_permission_reply;
+    ctx.events.push({
+      kind: 'permission-reply',
+      callId: `perm.${parsed.data.from}`,
+      phoneNumberId: v.metadata.phone_number_id,
+      waId: parsed.data.from,
+      response: r.response,
+      permanent: r.is_permanent === true,
+      expiresAt: r.expiration_timestamp !== undefined ? r.expiration_timestamp * 1000 : undefined,
+      receivedAt: ctx.receivedAt,
+    });
+    ctx.count('permission-reply', 'queued');
+  }
 }
 
 /**

@@ -19,11 +19,13 @@ import {
   type AgentToServer,
   CallRefSchema,
   ConsultSchema,
+  DialSchema,
   LegCandidateSchema,
   LegOfferSchema,
   MonitorSchema,
   PROTOCOL_VERSION,
   PresenceSetSchema,
+  RecordSchema,
   RtcCandidateSchema,
   RtcOfferSchema,
   type ServerToAgent,
@@ -53,6 +55,8 @@ export interface SignalingDeps {
   presence: PresenceService;
   availability: Availability;
   actions: AgentActions;
+  /** `call:dial` (business-initiated calls). */
+  dial: { dial(agentId: string, to: string): Promise<ActionResult | { ok: true; callId: string }> };
   /** Supervisor listen / whisper (`call:monitor`, `rtc:leg-offer`, `rtc:leg-candidate`). */
   monitors?: Pick<MonitorActions, 'monitor' | 'legOffer' | 'legCandidate'> | undefined;
   /** Blind transfer (`call:transfer`). */
@@ -212,6 +216,12 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       if (res.ok) await availability.becameUnavailable(agent.id, callId);
       return res;
     });
+    on('call:dial', DialSchema, async ({ to }) => {
+      const res = await deps.dial.dial(agent.id, to);
+      if (res.ok && 'callId' in res) await availability.becameUnavailable(agent.id, res.callId);
+      return res;
+    });
+    on('call:record', RecordSchema, ({ callId, on: recording }) => actions.record(agent.id, callId, recording));
     on('call:decline', CallRefSchema, ({ callId }) => actions.decline(agent.id, callId));
     on('call:hangup', CallRefSchema, ({ callId }) => actions.hangup(agent.id, callId));
     on('call:hold', CallRefSchema, ({ callId }) => actions.hold(agent.id, callId));

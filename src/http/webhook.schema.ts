@@ -66,6 +66,28 @@ export const ChangeValueSchema = z.object({
   calls: z.array(z.unknown()).optional(),
   statuses: z.array(z.unknown()).optional(),
   errors: z.array(z.unknown()).optional(),
+  /** On the `messages` field: inbound messages (the call-permission reply among them). */
+  messages: z.array(z.unknown()).optional(),
+});
+
+/**
+ * The user's answer to a call-permission request: an interactive message on the `messages` field.
+ * `expiration_timestamp` is documented as an integer but shown quoted in samples: both are read.
+ */
+export const PermissionReplySchema = z.object({
+  from: digits,
+  id: z.string().max(256).optional(),
+  type: z.literal('interactive'),
+  context: z.object({ id: z.string().max(256).optional() }).optional(),
+  interactive: z.object({
+    type: z.literal('call_permission_reply'),
+    call_permission_reply: z.object({
+      response: z.enum(['accept', 'reject']),
+      is_permanent: z.boolean().optional(),
+      expiration_timestamp: unixSeconds.optional(),
+      response_source: z.string().max(40).optional(),
+    }),
+  }),
 });
 
 export const ChangeSchema = z.object({ field: z.string(), value: z.unknown() });

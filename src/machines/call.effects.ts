@@ -1,5 +1,3 @@
-import type { TransferTarget } from './call.types.js';
-
 /**
  * Effects are data: the call machine returns them from a transition, `deliver()` stores them in the call's outbox
  * with the new snapshot and then dispatches them (BullMQ jobs, socket emits, media commands). The machine itself
@@ -36,10 +34,13 @@ export const TIMERS = [
 ] as const;
 export type TimerName = (typeof TIMERS)[number];
 
-export const GRAPH_ACTIONS = ['pre_accept', 'accept', 'reject', 'terminate'] as const;
+export const GRAPH_ACTIONS = ['pre_accept', 'accept', 'reject', 'terminate', 'connect'] as const;
 export type GraphAction = (typeof GRAPH_ACTIONS)[number];
 
 export type WithdrawReason = 'taken' | 'declined' | 'expired' | 'unavailable' | 'ended';
+
+/** Where a transfer goes: one agent, or a team's queue. */
+export type TransferTarget = { agentId: string } | { team: string };
 
 export type Effect =
   /** A delayed BullMQ job that delivers `TIMER.*` back to the call; job id `${callId}.${timer}.${token}`. */
@@ -90,6 +91,21 @@ export type Effect =
   | { type: 'queue.announce'; nodeId: string; playId: string; teams: string[] }
   /** The caller has been on hold a long time: tell the agent. */
   | { type: 'agents.holdAlert'; agentId: string; heldMs: number }
+  /** The caller asked to be called back: a callback task takes their place in the queue (`cb.<callId>`). */
+  | { type: 'callback.create' }
+  /** Recording tap on or off (pause = off); the media node saves the files when the call's media closes. */
+  | { type: 'media.record'; nodeId: string; on: boolean }
+  /** Business-initiated: the WhatsApp leg makes a complete offer; the node reports MEDIA.WA_OFFER. */
+  | { type: 'media.createOutbound'; nodeId: string; agentId: string }
+  /** Business-initiated: apply Meta's stored answer to the WhatsApp leg. */
+  | { type: 'media.applyAnswer'; nodeId: string }
+  /** Business-initiated: how the call is going, for the dialing agent (`call:progress`). */
+  | {
+      type: 'agents.progress';
+      agentId: string;
+      status: 'dialing' | 'ringing' | 'answered' | 'failed';
+      message?: string;
+    }
   /** Meta's accept returned 200: the agent's audio may now flow to the caller. */
   | { type: 'media.startAgentAudio'; nodeId: string }
   | { type: 'media.close'; nodeId: string; reason: string }
@@ -98,14 +114,14 @@ export type Effect =
   | { type: 'graph.accept' }
   | { type: 'graph.reject' }
   | { type: 'graph.terminate' }
+  /** Business-initiated: Graph `connect` with our stored offer; never retried (Meta would see two calls). */
+  | { type: 'graph.connect' }
   /** The call exists: listed for the API and the stranded-call sweep. */
   | { type: 'call.created' }
   /** The call reached `ended`: indexes, daily figures, metrics. */
   | { type: 'call.ended'; reason: string };
 
 export type EffectType = Effect['type'];
-
-export type { TransferTarget };
 
 /** Deterministic BullMQ job id for a timer (no `:` allowed in BullMQ ids). */
 export function timerJobId(callId: string, timer: TimerName, token: string): string {

@@ -1,11 +1,14 @@
 import { assign, setup } from 'xstate';
 import { businessStartEffects } from './call.business.js';
+import { callbackEntryEffects, callbackKeyTransition, callbackQueuedState } from './call.callback.js';
 import { consultingState, startConsult } from './call.consult.js';
 import type { Effect } from './call.effects.js';
 import { holdAlert, holdTransition, isAgentLeg, onCall, resumeTransition } from './call.hold.js';
 import { ivrState } from './call.ivr.js';
 import { monitor } from './call.monitor.js';
+import { outboundEntryEffects, outboundStates } from './call.outbound.js';
 import { businessBridging, businessLive, queuedState } from './call.queue.js';
+import { initialRecording, recordingEntry, recordingTransitions } from './call.recording.js';
 import { startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptConfirmTimer,
@@ -74,7 +77,7 @@ export const callMachine = setup({
     offeredAgents: [],
     tried: [],
     offeredAt: undefined,
-    agentId: undefined,
+    agentId: input.outbound?.agentId,
     acceptedAt: undefined,
     acceptDeadlineAt: undefined,
     answerReady: false,
@@ -94,20 +97,38 @@ export const callMachine = setup({
     errorCode: undefined,
     detail: undefined,
     dtmf: '',
+    direction: input.direction ?? 'inbound',
+    recording: initialRecording(input.record),
+    callback: input.callback
+      ? { fromCallId: input.callback.fromCallId, dialDeadlineMs: input.callback.dialDeadlineMs }
+      : undefined,
+    outbound:
+      input.outbound || input.callback
+        ? { to: input.outbound?.to ?? input.caller.waId ?? '', metaCallId: undefined, ringingAt: undefined }
+        : undefined,
     flow: input.business?.flow,
-    mediaNodeId: input.business?.mediaNodeId,
+    mediaNodeId: input.business?.mediaNodeId ?? input.outbound?.mediaNodeId,
     answeredAt: undefined,
     ivr: { attempt: 0, choice: undefined, choiceAt: undefined },
-    queue: input.business?.flow.ivr
-      ? undefined
-      : input.business && {
-          teams: input.business.flow.queue.teams,
-          priority: input.business.flow.queue.priority,
-          enteredAt: input.at,
+    queue: input.callback
+      ? {
+          teams: input.callback.teams,
+          priority: input.callback.priority,
+          enteredAt: input.callback.enteredAt,
           leftAt: undefined,
           overflowed: false,
           announceSeq: 0,
-        },
+        }
+      : input.business?.flow.ivr
+        ? undefined
+        : input.business && {
+            teams: input.business.flow.queue.teams,
+            priority: input.business.flow.queue.priority,
+            enteredAt: input.at,
+            leftAt: undefined,
+            overflowed: false,
+            announceSeq: 0,
+          },
     leaving: undefined,
     hold: { since: undefined, totalMs: 0, seq: 0 },
     holdAlertMs: input.holdAlertMs ?? 60_000,
@@ -115,26 +136,36 @@ export const callMachine = setup({
   entry: {
     type: 'effect',
     params: ({ context }) =>
-      context.flow
-        ? businessStartEffects(context)
-        : [
-            { type: 'call.created' },
-            timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
-            { type: 'queue.join' },
-          ],
+      context.callback
+        ? callbackEntryEffects(context)
+        : context.direction === 'outbound'
+          ? outboundEntryEffects(context)
+          : context.flow
+            ? businessStartEffects(context)
+            : [
+                { type: 'call.created' },
+                timer('answer-deadline', context.answerDeadlineAt - context.createdAt, 'a'),
+                { type: 'queue.join' },
+              ],
   },
   initial: 'start',
   states: {
-    // Transient: `answer: "business"` calls go to the menu (or straight to the queue), the others ring agents.
+    // Transient: business-initiated calls dial; `answer: "business"` calls go to the menu (or straight to the
+    // queue); the others ring agents.
     start: {
       always: [
+        { guard: ({ context }) => context.callback !== undefined, target: 'callback-queued' },
+        { guard: ({ context }) => context.direction === 'outbound', target: 'dialing' },
         { guard: ({ context }) => context.flow?.ivr !== undefined, target: 'ivr' },
         { guard: ({ context }) => context.flow !== undefined, target: 'queued' },
         { target: 'ringing' },
       ],
     },
     ivr: ivrState,
-    queued: queuedState,
+    // The callback key while waiting: a callback task takes the caller's place (call.callback.ts).
+    queued: { ...queuedState, on: { ...queuedState.on, 'MEDIA.DTMF': callbackKeyTransition } },
+    ...outboundStates,
+    'callback-queued': callbackQueuedState,
     ringing: {
       entry: [
         assign({ routingSeq: ({ context }) => context.routingSeq + 1, offer: undefined }),
@@ -403,8 +434,10 @@ export const callMachine = setup({
       },
     },
     live: {
+      entry: recordingEntry,
       on: {
         ...onCall,
+        ...recordingTransitions,
         'AGENT.HOLD': holdTransition,
         'AGENT.TRANSFER': startTransfer,
         'SUP.MONITOR': monitor,

@@ -195,6 +195,11 @@ export class CallStore {
     return { offer: offer ?? null, answer: answer ?? null };
   }
 
+  /** Business-initiated: stores our offer once (for Graph `connect`); the first offer wins. */
+  async setOfferOnce(callId: string, sdp: string): Promise<boolean> {
+    return (await this.#redis.hsetnx(this.#keys.call.sdp(callId), 'offer', sdp)) === 1;
+  }
+
   /** Stores our answer once; the first answer wins so pre_accept and accept always carry the same SDP. */
   async setAnswerOnce(callId: string, sdp: string): Promise<boolean> {
     return (await this.#redis.hsetnx(this.#keys.call.sdp(callId), 'answer', sdp)) === 1;

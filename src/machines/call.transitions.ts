@@ -140,8 +140,14 @@ export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
   ];
 }
 
-/** After pre_accept was sent Meta's call must be terminated; before, it is rejected. */
-export const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' => (ctx.answerReady ? 'terminate' : 'reject');
+/**
+ * After pre_accept was sent Meta's call must be terminated; before, it is rejected. A business-initiated call is
+ * terminated once Meta gave it an id (before that, the `connect` job ends it when Meta answers).
+ */
+export const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' | undefined => {
+  if (ctx.direction === 'outbound') return ctx.outbound?.metaCallId ? 'terminate' : undefined;
+  return ctx.answerReady ? 'terminate' : 'reject';
+};
 
 export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject' });
 

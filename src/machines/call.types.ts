@@ -1,5 +1,6 @@
 /** The call actor's data: why calls end, its context, input, events and state names. */
-import type { GraphAction, TimerName } from './call.effects.js';
+
+import type { GraphAction, TimerName, TransferTarget } from './call.effects.js';
 
 /**
  * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
@@ -32,6 +33,12 @@ export const END_REASONS = [
   'agent-disconnected',
   /** The call reached MAX_CALL_SECONDS. */
   'max-duration',
+  /** Business-initiated: the user declined the call (REJECTED). */
+  'declined',
+  /** Business-initiated: the user did not answer in time. */
+  'not-answered',
+  /** The caller asked to be called back from the queue (a callback task took their place). */
+  'callback-requested',
   /** Answered by the business (IVR or queue); the caller hung up before reaching an agent. */
   'abandoned',
   /** The IVR got no usable key after every retry and has no default option: goodbye. */
@@ -72,7 +79,6 @@ export interface CallOffer {
 }
 
 /** Where a transfer goes: one agent, or a team (offered to its available agents). */
-export type TransferTarget = { agentId: string } | { team: string };
 
 export type MonitorMode = 'listen' | 'whisper';
 
@@ -196,6 +202,44 @@ export interface CallContext {
   leaving: EndReason | undefined;
   hold: { since: number | undefined; totalMs: number; seq: number };
   holdAlertMs: number;
+  /** Who placed the call; absent in calls stored before business-initiated calling existed (= inbound). */
+  direction?: 'inbound' | 'outbound' | undefined;
+  /** Business-initiated calls only. */
+  outbound?: OutboundContext | undefined;
+  /** A callback task (a business-initiated call waiting in the queue for an agent). */
+  callback?: CallbackContext | undefined;
+  /** Call recording (routing file `record`); absent = off. */
+  recording?: RecordingContext | undefined;
+}
+
+/** What a business-initiated call keeps beside the common context. */
+export type RecordPolicy = 'off' | 'all' | 'agent';
+
+/** Call recording (call.recording.ts). */
+export interface RecordingContext {
+  policy: RecordPolicy;
+  /** pending: starts when the call goes live; announcing: the notice plays; on / paused / off. */
+  state: 'pending' | 'announcing' | 'on' | 'paused' | 'off';
+  /** When recording first started (ms), if it did. */
+  startedAt: number | undefined;
+  pauses: number;
+}
+
+/** What a callback task carries (call.callback.ts). */
+export interface CallbackContext {
+  /** The call the caller asked from. */
+  fromCallId: string;
+  /** How long the user's phone may ring once an agent dials. */
+  dialDeadlineMs: number;
+}
+
+export interface OutboundContext {
+  /** The user called (digits). */
+  to: string;
+  /** Meta's call id, once `connect` returned it. */
+  metaCallId: string | undefined;
+  /** When the user's phone started ringing (RINGING). */
+  ringingAt: number | undefined;
 }
 
 export interface CallInput {
@@ -213,6 +257,14 @@ export interface CallInput {
   /** `answer: "business"`: the flow and the media node that holds the call from the start. */
   business?: { flow: BusinessFlow; mediaNodeId: string } | undefined;
   holdAlertMs?: number;
+  /** @default 'inbound' */
+  direction?: 'inbound' | 'outbound';
+  /** Business-initiated: the user to call, the agent who dials and the media node that makes the offer. */
+  outbound?: { to: string; agentId: string; mediaNodeId: string } | undefined;
+  /** The number's recording policy (routing file). @default 'off' */
+  record?: RecordPolicy | undefined;
+  /** A callback task: the queues it waits in (with the caller's original place) and the dial's deadline. */
+  callback?: { fromCallId: string; teams: string[]; priority: number; enteredAt: number; dialDeadlineMs: number };
 }
 
 type At = { at: number };
@@ -264,6 +316,10 @@ export type CallEvent =
   /** The bridged agent's tab is going away (pagehide beacon): hang up unless the agent's media is back in time. */
   | ({ type: 'AGENT.LEFT'; agentId: string } & At)
   | ({ type: 'MEDIA.WA_ANSWER' } & At)
+  /** Business-initiated: the WhatsApp leg's complete offer is stored; Graph `connect` may go out. */
+  | ({ type: 'MEDIA.WA_OFFER' } & At)
+  /** Business-initiated: Meta's answer (connect webhook) is stored. */
+  | ({ type: 'WA.ANSWER' } & At)
   | ({ type: 'MEDIA.WA_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_CONNECTED' } & At)
   | ({ type: 'MEDIA.AGENT_LEG_DOWN' } & At)
@@ -278,8 +334,10 @@ export type CallEvent =
   | ({ type: 'MEDIA.LEG_CONNECTED'; legId: string } & At)
   | ({ type: 'MEDIA.LEG_DOWN'; legId: string } & At)
   | ({ type: 'AGENT.HOLD'; agentId: string } & At)
+  /** The bridged agent pauses (`on: false`), resumes or starts (`on: true`) the recording. */
+  | ({ type: 'AGENT.RECORD'; agentId: string; on: boolean } & At)
   | ({ type: 'AGENT.RESUME'; agentId: string } & At)
-  | ({ type: 'GRAPH.DONE'; action: GraphAction } & At)
+  | ({ type: 'GRAPH.DONE'; action: GraphAction; metaCallId?: string | undefined } & At)
   | ({
       type: 'GRAPH.FAILED';
       action: GraphAction;
@@ -308,5 +366,12 @@ export const CALL_STATES = [
   'transferring',
   'consulting',
   'ended',
+  'ended',
+  /** Business-initiated: the media node makes the offer. */
+  'dialing',
+  /** Business-initiated: `connect` sent; the user's phone rings until ACCEPTED. */
+  'calling',
+  /** A callback task waiting in the queue for an agent. */
+  'callback-queued',
 ] as const;
 export type CallState = (typeof CALL_STATES)[number];

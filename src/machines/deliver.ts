@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { initialTransition, type SnapshotFrom, transition } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
@@ -7,6 +7,7 @@ import { callMachine } from './call.machine.js';
 import type { CallStore, OutboxItem, SaveOutcome, TimelineEntry } from './call.store.js';
 import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
 import type { EffectDispatcher } from './ports.js';
+import { pureInitialTransition, pureTransition } from './pure-transition.js';
 
 export type CallSnapshot = SnapshotFrom<typeof callMachine>;
 
@@ -74,7 +75,7 @@ export function step(
   event: CallEvent,
 ): { snapshot: CallSnapshot; effects: Effect[]; handled: boolean } {
   if (snapshot.status !== 'active') return { snapshot, effects: [], handled: false };
-  const [next, actions] = transition(callMachine, snapshot, event);
+  const [next, actions] = pureTransition(callMachine, snapshot, event);
   const effects = actionsToEffects(actions);
   // A targetless transition with only effects returns the same snapshot object: effects alone count as handled.
   const handled = effects.length > 0 || (next !== snapshot && changed(snapshot, next));
@@ -150,7 +151,7 @@ export class Deliverer {
 
   /** Creates the call actor. A second create for the same id (Meta delivered `connect` twice) is a no-op. */
   async create(input: CallInput, offerSdp: string): Promise<DeliverOutcome> {
-    const [snapshot, actions] = initialTransition(callMachine, input);
+    const [snapshot, actions] = pureInitialTransition(callMachine, input);
     const effects = actionsToEffects(actions);
     const state = stateOf(snapshot);
     const entry: TimelineEntry = { at: input.at, event: 'WA.CONNECT', to: state };

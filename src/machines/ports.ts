@@ -1,4 +1,4 @@
-import type { CallEventCall, CallEventType } from '../events/call-events.js';
+import type { CallEventCall, CallEventType } from '../shared/call-event.js';
 import type { RtcCandidateInit } from '../shared/protocol.js';
 import type { WithdrawReason } from './call.effects.js';
 import type { OutboxItem } from './call.store.js';
@@ -28,6 +28,8 @@ export interface AgentNotifier {
   transferStatus(callId: string, agentId: string, status: string, targets: string[]): Promise<void>;
   /** The caller has been on hold longer than the limit (`call:hold-alert`). */
   holdAlert(callId: string, agentId: string, heldMs: number): Promise<void>;
+  /** Business-initiated: how the call is going, for the agent who dialled (`call:progress`). */
+  progress(callId: string, agentId: string, status: string, message: string | undefined): Promise<void>;
 }
 
 /** Commands to the media node that holds (or will hold) a call's bridge. */
@@ -54,6 +56,10 @@ export interface MediaCommander {
   closeLeg(nodeId: string, callId: string, legId: string): Promise<void>;
   /** Recording tap on or off (pause = off). */
   record(nodeId: string, callId: string, on: boolean): Promise<void>;
+  /** Business-initiated: the WhatsApp leg makes the offer. */
+  createOutbound(nodeId: string, callId: string, agentId: string): Promise<void>;
+  /** Business-initiated: Meta's stored answer goes to the WhatsApp leg. */
+  applyAnswer(nodeId: string, callId: string): Promise<void>;
 }
 
 /** Call events for outside systems (a no-op when none are configured). `eventId` is stable across replays. */

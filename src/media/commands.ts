@@ -12,6 +12,10 @@ export type MediaCommand =
   /** The agent's browser offer for the agent leg; the answer goes back to that one socket. */
   | { type: 'agent.offer'; callId: string; agentId: string; socketId: string; sdp: string }
   | { type: 'agent.candidate'; callId: string; socketId: string; candidate: RtcCandidateInit | null }
+  /** Business-initiated: build the WhatsApp leg as the offerer; the node stores the offer, reports MEDIA.WA_OFFER. */
+  | { type: 'bridge.createOutbound'; callId: string; agentId: string }
+  /** Business-initiated: Meta's answer (from the connect webhook) for the WhatsApp leg. */
+  | { type: 'bridge.applyAnswer'; callId: string; sdp: string }
   /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played); MEDIA.PLAY_ENDED unless looped. */
   | { type: 'call.play'; callId: string; playId: string; clips: string[]; loop?: boolean }
   | { type: 'call.stopPlay'; callId: string }
@@ -76,6 +80,15 @@ export class RedisMediaCommander implements MediaCommander {
   }
   record(nodeId: string, callId: string, on: boolean): Promise<void> {
     return this.send(nodeId, { type: 'call.record', callId, on });
+  }
+  createOutbound(nodeId: string, callId: string, agentId: string): Promise<void> {
+    return this.send(nodeId, { type: 'bridge.createOutbound', callId, agentId });
+  }
+  /** Sends Meta's stored answer (the command carries it: the node need not read the call's keys). */
+  async applyAnswer(nodeId: string, callId: string): Promise<void> {
+    const sdp = await this.#redis.hget(this.#keys.call.sdp(callId), 'answer');
+    if (!sdp) throw new Error(`call ${callId} has no stored answer from Meta`);
+    await this.send(nodeId, { type: 'bridge.applyAnswer', callId, sdp });
   }
   startAgentAudio(nodeId: string, callId: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.startAgentAudio', callId });

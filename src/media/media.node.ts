@@ -52,6 +52,8 @@ export interface MediaNodeOptions {
   clips?: (nameOrPath: string) => Promise<OpusClip>;
   /** Opens the two files of a call's recording. @default none: call.record is refused */
   recorder?: (callId: string) => { caller: OpusPacketSink; agents: OpusPacketSink };
+  /** The call's direction files are saved (its media closed): hand them on to be combined and stored. */
+  onRecordingSaved?: ((callId: string, paths: string[]) => Promise<void>) | undefined;
 }
 
 /** A browser leg id for an agent's console leg. */
@@ -237,9 +239,9 @@ export class MediaNode {
 
   async #handle(cmd: MediaCommand): Promise<void> {
     const hosted = this.#calls.get(cmd.callId);
-    if (cmd.type === 'bridge.create') {
+    if (cmd.type === 'bridge.create' || cmd.type === 'bridge.createOutbound') {
       if (hosted) return; // a replayed effect
-      await this.#create(cmd.callId, cmd.agentId);
+      await this.#create(cmd.callId, cmd.agentId, cmd.type === 'bridge.createOutbound' ? 'outbound' : 'inbound');
       return;
     }
     if (cmd.type === 'bridge.close') {
@@ -257,7 +259,11 @@ export class MediaNode {
     else await this.#callCommand(hosted, hosted.bridge, cmd);
   }
 
-  async #create(callId: string, agentId: string | undefined): Promise<void> {
+  async #create(
+    callId: string,
+    agentId: string | undefined,
+    direction: 'inbound' | 'outbound' = 'inbound',
+  ): Promise<void> {
     const { store, redis, keys, media, logger } = this.#o;
     const hosted: Hosted = {
       callId,
@@ -273,27 +279,31 @@ export class MediaNode {
     this.#calls.set(callId, hosted);
     this.#loadChanged();
     await redis.sadd(keys.media.calls(this.nodeId), callId);
-    const { offer } = await store.sdp(callId);
-    if (!offer) {
+    const { offer } = direction === 'inbound' ? await store.sdp(callId) : { offer: '' };
+    if (direction === 'inbound' && !offer) {
       await this.#fail(hosted, 'the call has no offer SDP');
       return;
     }
     const agentLeg = agentId !== undefined ? agentLegId(agentId) : undefined;
+    const options = {
+      callId,
+      ...(agentLeg ? { agentLegId: agentLeg } : {}),
+      iceServers: media.iceServers,
+      ...(media.portRange ? { portRange: media.portRange } : {}),
+      ...(media.allowedNetworks ? { allowedNetworks: media.allowedNetworks } : {}),
+      ...(media.announcedIp ? { announcedIp: media.announcedIp } : {}),
+      detectDtmf: media.detectDtmf,
+      logger, // the bridge adds the call id itself
+    };
     let bridge: CallMedia;
     try {
-      bridge = await this.engine.createCall({
-        offerSdp: offer,
-        callId,
-        ...(agentLeg ? { agentLegId: agentLeg } : {}),
-        iceServers: media.iceServers,
-        ...(media.portRange ? { portRange: media.portRange } : {}),
-        ...(media.allowedNetworks ? { allowedNetworks: media.allowedNetworks } : {}),
-        ...(media.announcedIp ? { announcedIp: media.announcedIp } : {}),
-        detectDtmf: media.detectDtmf,
-        logger, // the bridge adds the call id itself
-      });
+      bridge =
+        direction === 'inbound'
+          ? await this.engine.createCall({ ...options, offerSdp: offer! })
+          : await this.engine.createOutboundCall(options);
     } catch (err) {
-      await this.#fail(hosted, `could not answer WhatsApp's offer: ${(err as Error).message}`);
+      const what = direction === 'inbound' ? "answer WhatsApp's offer" : 'make the WhatsApp offer';
+      await this.#fail(hosted, `could not ${what}: ${(err as Error).message}`);
       return;
     }
     if (hosted.closing) {
@@ -319,11 +329,20 @@ export class MediaNode {
       const socketId = hosted.legSockets.get(legId);
       if (socketId) this.#o.emitter.to(socketId).emit('rtc:candidate', { callId, legId, candidate });
     });
-    if (!(await store.setAnswerOnce(callId, bridge.waAnswerSdp))) {
-      await this.#fail(hosted, 'another answer was already recorded for this call');
-      return;
+    if (bridge.waOfferSdp !== undefined) {
+      // Business-initiated: our offer is stored like an answer is (first one wins), then connect may go out.
+      if (!(await store.setOfferOnce(callId, bridge.waOfferSdp))) {
+        await this.#fail(hosted, 'another offer was already recorded for this call');
+        return;
+      }
+      await this.#report(callId, { type: 'MEDIA.WA_OFFER' });
+    } else {
+      if (!(await store.setAnswerOnce(callId, bridge.waAnswerSdp))) {
+        await this.#fail(hosted, 'another answer was already recorded for this call');
+        return;
+      }
+      await this.#report(callId, { type: 'MEDIA.WA_ANSWER' });
     }
-    await this.#report(callId, { type: 'MEDIA.WA_ANSWER' });
     hosted.statsTimer = setInterval(() => void this.#recordStats(hosted, false), this.#o.statsEveryMs ?? 5000);
     for (const c of hosted.pending.splice(0)) await this.#callCommand(hosted, bridge, c);
   }
@@ -351,6 +370,9 @@ export class MediaNode {
           return;
         case 'bridge.startAgentAudio':
           bridge.startAgentAudio();
+          return;
+        case 'bridge.applyAnswer':
+          await bridge.applyWaAnswer(cmd.sdp);
           return;
         case 'call.route':
           bridge.setRoutes(cmd.routes);
@@ -399,7 +421,9 @@ export class MediaNode {
           ? "the agent's offer is unusable"
           : cmd.type === 'leg.offer'
             ? `the offer of browser leg ${cmd.legId} is unusable`
-            : `${cmd.type} failed`;
+            : cmd.type === 'bridge.applyAnswer'
+              ? "could not apply WhatsApp's answer"
+              : `${cmd.type} failed`;
       await this.#fail(hosted, `${what}: ${(err as Error).message}`);
     }
   }
@@ -452,7 +476,10 @@ export class MediaNode {
     if (recording) {
       hosted.recording = undefined;
       void Promise.all([recording.caller.close(), recording.agents.close()])
-        .then((paths) => this.#report(hosted.callId, { type: 'MEDIA.RECORDING_SAVED', paths }))
+        .then(async (paths) => {
+          await this.#o.onRecordingSaved?.(hosted.callId, paths);
+          await this.#report(hosted.callId, { type: 'MEDIA.RECORDING_SAVED', paths });
+        })
         .catch((err) =>
           this.#o.logger.error(
             { callId: hosted.callId, err: (err as Error).message },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { MediaNode } from '../media/media.node.js';
 import { ClipCache } from '../media/opus/clips.js';
 import { RecordingTap } from '../media/opus/recording.js';
+import { addStoreJob, recordingQueue } from '../recording/recording.worker.js';
 import type { Core } from '../runtime.js';
 
 export interface MediaRole {
@@ -29,6 +30,7 @@ export async function startMediaRole(core: Core): Promise<MediaRole> {
   const nodeId = config.media.nodeId ?? defaultNodeId();
   const recordingsDir = path.resolve(config.media.recordingsDir);
   mkdirSync(recordingsDir, { recursive: true });
+  const recordings = recordingQueue(core.factory.create('recording-queue'), core.keys);
   const node = new MediaNode({
     nodeId,
     media: config.media,
@@ -43,7 +45,18 @@ export async function startMediaRole(core: Core): Promise<MediaRole> {
     metrics: core.metrics,
     clips: (nameOrPath) => ClipCache.shared.load(nameOrPath),
     recorder: (callId) => new RecordingTap({ dir: recordingsDir, callId, logger }).sinks(),
+    // A worker combines the two direction files into the call's one recording and stores it.
+    onRecordingSaved: async (callId, paths) => {
+      await addStoreJob(recordings, callId, paths);
+    },
   });
   await node.start();
-  return { node, drain: (ms) => node.drain(ms), stop: () => node.stop() };
+  return {
+    node,
+    drain: (ms) => node.drain(ms),
+    stop: async () => {
+      await node.stop();
+      await recordings.close();
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import type { Worker } from 'bullmq';
-import { createEventsWorker } from '../events/events.worker.js';
+import { createRecordingWorker } from '../recording/recording.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
+import { createEventsWorker } from '../workers/events.worker.js';
 import { type GraphClient, HttpGraphClient } from '../workers/graph.client.js';
 import { createGraphWorker } from '../workers/graph.worker.js';
 import { IngestConsumer, IngestProcessor } from '../workers/ingest.consumer.js';
@@ -64,6 +65,8 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       calls: config.calls,
       businessFlow: (id) => core.routing.flowFor(id),
       media: core.nodes,
+      onPermissionReply: (e) => core.dial.onPermissionReply(e),
+      recordFor: (id) => core.routing.recordFor(id),
     }),
     redis: core.redis,
     blocking: core.factory.create('ingest', { blocking: true }),
@@ -71,6 +74,15 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     logger,
     consumerName: WORKER_NAME,
     claimIdleMs: config.workerLockMs,
+  });
+  const recording = createRecordingWorker({
+    connection: conn(),
+    redis: core.redis,
+    keys,
+    store: core.recordings,
+    logger,
+    retentionMs: config.calls.retentionMs,
+    lockMs: config.workerLockMs,
   });
   const events = createEventsWorker({
     connection: conn(),
@@ -80,7 +92,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     timeoutMs: config.events.timeoutMs,
     lockMs: config.workerLockMs,
   });
-  const workers = [graph, timer, route, events];
+  const workers = [graph, timer, route, events, recording.worker];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await ingest.start();
   maintenance.start();
@@ -94,6 +106,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       await maintenance.stop();
       // close() waits for running jobs to finish; a job cut off by a crash is retried by another worker.
       await Promise.all(workers.map((w) => w.close()));
+      await recording.queue.close();
     },
   };
 }

@@ -115,9 +115,11 @@ export class QueueDispatcher {
     loaded.forEach((s, i) => {
       const [callId, score] = ordered[i]!;
       if (!s) return;
-      if (s.state !== 'queued') return;
+      // Callback tasks wait in the same queues (call.callback.ts).
+      if (s.state !== 'queued' && s.state !== 'callback-queued') return;
       const ctx = restore(s.snapshot).context;
-      if (ctx.offer || ctx.leaving || ctx.answeredAt === undefined || !ctx.queue) return;
+      if (ctx.offer || ctx.leaving || !ctx.queue) return;
+      if (s.state === 'queued' && ctx.answeredAt === undefined) return;
       heads.push({ callId, score, ctx });
     });
     return heads;

@@ -37,7 +37,8 @@ const NumberSchema = z.object({
   greeting: prompt.optional(),
   ivr: IvrSchema.optional(),
   queue: QueueSchema.optional(),
-  record: z.enum(['off', 'all']).optional(),
+  /** Call recording: none, every call (announced), or when the agent starts it. @default 'off' */
+  record: z.enum(['off', 'all', 'agent']).optional(),
 });
 type NumberFile = z.infer<typeof NumberSchema>;
 
@@ -72,6 +73,8 @@ const DEFAULT_QUEUE = { music: 'music', announceEverySeconds: 30, maxWaitSeconds
 
 /** Routing per business number (ROUTING_FILE), with the env defaults underneath. */
 export class RoutingConfig {
+  readonly #record = new Map<string, 'off' | 'all' | 'agent'>();
+  #recordDefault: 'off' | 'all' | 'agent' = 'off';
   readonly #defaults: NumberRouting;
   readonly #numbers = new Map<string, NumberRouting>();
   readonly #flows = new Map<string, BusinessFlow | undefined>();
@@ -116,6 +119,8 @@ export class RoutingConfig {
       throw new ConfigError(problems.map((p) => `ROUTING_FILE: ${p} — see README, "Routing".`).join('\n'));
     }
     this.#assignments = new Map(Object.entries(f.assignments ?? {}));
+    this.#recordDefault = f.default?.record ?? 'off';
+    for (const [id, n] of Object.entries(f.numbers ?? {})) this.#record.set(id, n.record ?? this.#recordDefault);
     this.stickyAgent = f.stickyAgent ?? true;
   }
 
@@ -153,6 +158,11 @@ export class RoutingConfig {
   /** The business-answer flow of a number, or undefined when its calls are answered by agents. */
   flowFor(phoneNumberId: string): BusinessFlow | undefined {
     return this.#flows.has(phoneNumberId) ? this.#flows.get(phoneNumberId) : this.#defaultFlow;
+  }
+
+  /** The number's recording policy (`record`). */
+  recordFor(phoneNumberId: string): 'off' | 'all' | 'agent' {
+    return this.#record.get(phoneNumberId) ?? this.#recordDefault;
   }
 
   assignedAgent(waId: string | undefined): string | undefined {

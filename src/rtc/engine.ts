@@ -112,8 +112,12 @@ export interface CallMediaStats {
 
 /** One call's media on one engine. `close()` is idempotent and releases every socket, timer and peer. */
 export interface CallMedia extends TypedEmitter<CallMediaEvents> {
-  /** Our answer for Meta's `pre_accept` and `accept` (the same SDP for both). */
+  /** Our answer for Meta's `pre_accept` and `accept` (the same SDP for both); empty on a business-initiated call. */
   readonly waAnswerSdp: string;
+  /** Business-initiated: our complete offer for Graph `connect` (actpass, Opus 111, telephone-event 126). */
+  readonly waOfferSdp: string | undefined;
+  /** Business-initiated: applies Meta's answer (connect webhook) to the WhatsApp leg. */
+  applyWaAnswer(sdp: string): Promise<void>;
   readonly closed: boolean;
   readonly waState: LegState;
   readonly agentState: LegState | 'none';
@@ -145,4 +149,6 @@ export interface MediaEngine {
   /** Features this engine cannot provide. */
   readonly lacks: readonly MediaFeature[];
   createCall(opts: CallMediaOptions): Promise<CallMedia>;
+  /** Business-initiated call: the WhatsApp leg makes the offer; Meta's answer follows (applyWaAnswer). */
+  createOutboundCall(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallMedia>;
 }

@@ -114,7 +114,7 @@ const EnvSchema = z.object({
   MEDIA_DRAIN_TIMEOUT_SECONDS: int(0, 86_400).default(4 * 3600),
   MEDIA_DETECT_DTMF: bool.default(true),
   MEDIA_ENGINE: z.enum(['forward', 'wrtc']).default('forward'),
-  MEDIA_RECORDINGS_DIR: z.string().default('recordings'),
+  MEDIA_RECORDINGS_DIR: z.string().default('data/recordings/parts'),
 
   EVENTS_WEBHOOK_URL: z
     .string()
@@ -136,6 +136,28 @@ const EnvSchema = z.object({
   XSTATE_INSPECT_HOST: z.string().min(1).default('127.0.0.1'),
   XSTATE_INSPECT_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   CONSOLE_BUILD: z.enum(['auto', 'never']).default('auto'),
+  /** Numbers agents may never call (comma-separated digits): refused before anything reaches Meta. */
+  OUTBOUND_DO_NOT_CALL: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.replace(/[\s+-]/g, ''))
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^\d{8,15}$/, 'each entry must be a phone number of 8 to 15 digits')))
+    .optional(),
+  /** Where finished recordings are stored (one Ogg Opus file per call) unless S3 is configured. */
+  RECORDINGS_DIR: z.string().min(1).default('data/recordings'),
+  /** S3-compatible storage for recordings: set the bucket to use it (credentials below or the AWS defaults). */
+  RECORDINGS_S3_BUCKET: z.string().min(3).max(63).optional(),
+  RECORDINGS_S3_PREFIX: z.string().max(200).default('recordings/'),
+  RECORDINGS_S3_REGION: z.string().min(1).default('us-east-1'),
+  RECORDINGS_S3_ENDPOINT: z.string().url().optional(),
+  RECORDINGS_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  RECORDINGS_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** The text of the call-permission request message users receive. */
+  OUTBOUND_PERMISSION_TEXT: z.string().min(1).max(1024).default('We would like to call you on WhatsApp.'),
 });
 
 export interface GraphConfig {
@@ -233,6 +255,23 @@ export interface Config {
   workerLockMs: number;
   /** Build web/dist at start when it is missing or stale (`npm start`). */
   consoleBuild: boolean;
+  /** Business-initiated calls. */
+  outbound: { doNotCall: string[]; permissionText: string };
+  /** Finished call recordings: a directory, or S3-compatible storage when a bucket is set. */
+  recordings: {
+    dir: string;
+    s3:
+      | {
+          bucket: string;
+          prefix: string;
+          region: string;
+          endpoint: string | undefined;
+          accessKeyId: string | undefined;
+          secretAccessKey: string | undefined;
+          forcePathStyle: boolean;
+        }
+      | undefined;
+  };
   /** Signed call events for outside systems; no URLs = none sent. */
   events: EventsConfig;
 }
@@ -289,6 +328,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (!demo && !e.JWT_SECRET) {
     throw new ConfigError('JWT_SECRET is not set: set it to a random string of at least 16 characters.');
+  }
+  if ((e.RECORDINGS_S3_ACCESS_KEY_ID === undefined) !== (e.RECORDINGS_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('Set both RECORDINGS_S3_ACCESS_KEY_ID and RECORDINGS_S3_SECRET_ACCESS_KEY, or neither.');
   }
   for (const cidr of e.TRUSTED_PROXIES ?? []) {
     const [address = '', prefix] = cidr.split('/');
@@ -393,6 +435,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inspectToken: e.XSTATE_INSPECT_TOKEN ?? randomBytes(16).toString('hex'),
     workerLockMs: e.WORKER_LOCK_MS,
     consoleBuild: e.CONSOLE_BUILD === 'auto',
+    outbound: { doNotCall: e.OUTBOUND_DO_NOT_CALL ?? [], permissionText: e.OUTBOUND_PERMISSION_TEXT },
+    recordings: {
+      dir: path.resolve(e.RECORDINGS_DIR),
+      s3: e.RECORDINGS_S3_BUCKET
+        ? {
+            bucket: e.RECORDINGS_S3_BUCKET,
+            prefix: e.RECORDINGS_S3_PREFIX,
+            region: e.RECORDINGS_S3_REGION,
+            endpoint: e.RECORDINGS_S3_ENDPOINT,
+            accessKeyId: e.RECORDINGS_S3_ACCESS_KEY_ID,
+            secretAccessKey: e.RECORDINGS_S3_SECRET_ACCESS_KEY,
+            forcePathStyle: e.RECORDINGS_S3_ENDPOINT !== undefined,
+          }
+        : undefined,
+    },
     events: {
       urls: eventUrls,
       secret: e.EVENTS_WEBHOOK_SECRET ?? '',

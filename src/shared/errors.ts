@@ -63,10 +63,16 @@ export class TooManyRequestsError extends AppError {
 export class GraphApiError extends AppError {
   readonly metaCode: number | undefined;
   readonly httpStatus: number | undefined;
-  constructor(message: string, opts: { httpStatus?: number; metaCode?: number; retryable: boolean; cause?: unknown }) {
+  /** Meta's `error_data.details` (e.g. when a limit frees up), when given. */
+  readonly details: string | undefined;
+  constructor(
+    message: string,
+    opts: { httpStatus?: number; metaCode?: number; details?: string; retryable: boolean; cause?: unknown },
+  ) {
     super('graph-api-failed', message, { status: 502, retryable: opts.retryable, cause: opts.cause });
     this.metaCode = opts.metaCode;
     this.httpStatus = opts.httpStatus;
+    this.details = opts.details;
   }
 }
 

@@ -21,4 +21,17 @@ export type IngestEvent =
       errorTitle: string | undefined;
       receivedAt: number;
     }
-  | { kind: 'status'; callId: string; status: string; receivedAt: number };
+  | { kind: 'status'; callId: string; status: string; receivedAt: number }
+  /** A business-initiated call's `connect`: Meta's answer to our offer (callId is Meta's). */
+  | { kind: 'wa-answer'; callId: string; sdp: string; receivedAt: number }
+  /** A user answered a call-permission request (`messages` field); `callId` is the user's number, for ordering. */
+  | {
+      kind: 'permission-reply';
+      callId: string;
+      phoneNumberId: string;
+      waId: string;
+      response: 'accept' | 'reject';
+      permanent: boolean;
+      expiresAt: number | undefined;
+      receivedAt: number;
+    };

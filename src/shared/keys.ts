@@ -28,6 +28,8 @@ export function keys(prefix: string) {
       graph: (id: string) => `${call(id)}:graph`,
       /** list of audio stats samples (JSON), bounded */
       stats: (id: string) => `${call(id)}:stats`,
+      /** hash: the call's stored recording (bytes, storedAt, store); expires with the call */
+      recording: (id: string) => `${call(id)}:rec`,
       /** string lock held while a sweeper dispatches this call's outbox */
       sweepLock: (id: string) => `${call(id)}:sweep`,
     },
@@ -65,6 +67,14 @@ export function keys(prefix: string) {
     },
     /** zset agentId → lease expiry ms of their freshest socket */
     agentsOnline: `${prefix}:agents:online`,
+    outbound: {
+      /** string: our call id for Meta's id of a business-initiated call (Meta names the call only at connect) */
+      alias: (metaCallId: string) => `${prefix}:wacall:{${metaCallId}}`,
+      /** string: the agent whose dial sent a call-permission request to this user (told of the reply) */
+      permissionAsk: (waId: string) => `${prefix}:permask:{${waId}}`,
+      /** string: held while an agent's dial is being checked and placed (one dial at a time) */
+      dialLock: (agentId: string) => `${agent(agentId)}:dial`,
+    },
     /** string: the agent who last answered this caller (sticky routing) */
     callerAgent: (waId: string) => `${prefix}:caller:{${waId}}`,
     /** stream of validated webhook events, consumed by the workers (group `ingest`) */

@@ -101,6 +101,25 @@ export interface ServerToAgent {
   'floor:agent': (p: { agentId: string; presence: PresenceState }) => void;
   /** The caller has been on hold longer than the limit (sent again after every further limit). */
   'call:hold-alert': (p: { callId: string; heldMs: number }) => void;
+  /** Business-initiated calls: how the agent's call is going (ringback plays while `ringing`). */
+  'call:progress': (p: CallProgress) => void;
+  /** A user answered the call-permission request this agent's dial sent. */
+  'call:permission': (p: CallPermissionNews) => void;
+}
+
+export interface CallProgress {
+  callId: string;
+  status: 'dialing' | 'ringing' | 'answered' | 'failed';
+  /** Plain words (e.g. why Meta refused the call). */
+  message?: string;
+}
+
+export interface CallPermissionNews {
+  /** The number the agent dialled. */
+  to: string;
+  response: 'accept' | 'reject';
+  /** Epoch ms when a temporary permission ends. */
+  expiresAt: number | null;
 }
 
 /** The supervisors' feed: one event per call milestone, separate from anyone's own ringing. */
@@ -133,6 +152,11 @@ export const RtcCandidateSchema = z.object({
     .nullable(),
 });
 
+/** `call:record`: pause (`on: false`), resume or start (`on: true`) the call's recording. */
+export const RecordSchema = z.object({ callId, on: z.boolean() });
+
+/** `call:dial`: a WhatsApp number, `+` and spaces/dashes allowed, 8 to 15 digits. */
+export const DialSchema = z.object({ to: z.string().min(1).max(40) });
 /** Longest wrap-up note, in characters. */
 export const WRAP_UP_NOTES_MAX = 2000;
 export const WRAP_UP_CODE_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
@@ -158,6 +182,9 @@ export const LegOfferSchema = z.object({ callId, sdp: z.string().min(10).max(20_
 export const LegCandidateSchema = RtcCandidateSchema;
 
 export interface AgentToServer {
+  'call:record': (p: z.infer<typeof RecordSchema>, ack: Ack<{ recording: string }>) => void;
+  /** Business-initiated call; ack `{ok: true, callId}` or an error such as `no-permission`, `limit-reached`. */
+  'call:dial': (p: z.infer<typeof DialSchema>, ack: Ack<{ callId: string }>) => void;
   'presence:set': (p: z.infer<typeof PresenceSetSchema>, ack: Ack) => void;
   'call:accept': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
   'call:decline': (p: z.infer<typeof CallRefSchema>, ack: Ack) => void;
@@ -209,6 +236,14 @@ export const ACK_ERRORS = [
   'not-supported',
   'forbidden',
   'internal',
+  // call:dial
+  'bad-number',
+  'not-callable',
+  'no-permission',
+  'permission-requested',
+  'limit-reached',
+  'dial-in-progress',
+  'meta-refused',
 ] as const;
 export type AckError = (typeof ACK_ERRORS)[number];
 

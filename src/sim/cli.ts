@@ -14,6 +14,7 @@ const HELP = `WhatsApp simulator — plays Meta for this service (loopback only)
   npm run sim -- hangup <id>   the caller hangs up
   npm run sim -- keys <id> <digits>   the caller presses keys (RFC 4733 with --caller keypad)
   npm run sim -- list          calls the simulator knows and their state
+  npm run sim -- user <digits> a WhatsApp user agents may call (--permission none|temporary|permanent)
 
 options:
   --sim <url>       a running simulator (default http://127.0.0.1:3001, the demo's)
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       webhook: { type: 'string', default: 'http://127.0.0.1:3000/webhooks/whatsapp' },
       name: { type: 'string' },
       from: { type: 'string' },
+      permission: { type: 'string', default: 'temporary' },
       caller: { type: 'string', default: 'tone' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -72,6 +74,10 @@ async function main(): Promise<void> {
     case 'hangup':
       if (!arg) throw new Error('usage: npm run sim -- hangup <callId>');
       console.log(JSON.stringify(await call('POST', `/_sim/calls/${encodeURIComponent(arg)}/hangup`)));
+      return;
+    case 'user':
+      if (!arg) throw new Error('usage: npm run sim -- user <digits> [--permission none|temporary|permanent]');
+      console.log(JSON.stringify(await call('POST', '/_sim/users', { waId: arg, permission: values.permission })));
       return;
     case 'keys': {
       const digits = positionals[2];

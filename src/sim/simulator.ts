@@ -3,9 +3,12 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { Hono } from 'hono';
-import { validateWhatsAppAnswer } from '../media/sdp.js';
+import type { Hono } from 'hono';
 import { type Logger, silentLogger } from '../shared/log.js';
+import { BusinessCalls } from './business-calls.js';
+import type { CallActionHooks } from './graph-rules.js';
+import { createGraphApp } from './graph-server.js';
+import type { CallerFactory, Injection, SimAction, SimCall, SimCallState } from './sim-types.js';
 import {
   type BusinessNumber,
   callsEnvelope,
@@ -15,60 +18,7 @@ import {
   WebhookSender,
 } from './webhook-sender.js';
 
-/** The caller's side of a simulated call: a real WebRTC peer (see caller-peer.ts) or anything shaped like one. */
-export interface SimCaller {
-  readonly offerSdp: string;
-  /** Called with our answer when pre_accept (or accept without pre_accept) arrives. */
-  applyAnswer(sdp: string): Promise<void>;
-  /** Meta's accept returned 200 on this call (the caller's clock for "audio after accept" starts). */
-  markAccepted?(): void;
-  /** Whether audio from the business has reached the caller (media watchdog). */
-  receivingAudio?(): boolean;
-  /** Presses keys (RFC 4733 telephone-events for the keypad caller; in-band tones for the wrtc caller). */
-  sendDtmf?(digits: string): Promise<void>;
-  close(): void | Promise<void>;
-}
-
-export type CallerFactory = (callId: string) => Promise<SimCaller>;
-
-export type SimCallState = 'ringing' | 'pre-accepted' | 'accepted' | 'ended';
-
-export interface SimAction {
-  at: number;
-  callId: string;
-  action: string;
-  status: number;
-  ok: boolean;
-  error?: string;
-}
-
-export interface SimCall {
-  callId: string;
-  from: string;
-  name: string | undefined;
-  state: SimCallState;
-  caller: SimCaller | undefined;
-  answerSdp: string | undefined;
-  createdAt: number;
-  acceptedAt: number | undefined;
-  endedAt: number | undefined;
-  /** How the call ended, from Meta's point of view. */
-  endedBy: 'caller' | 'business' | 'rejected' | 'not-answered' | 'media-timeout' | undefined;
-  /** Resolves when the call reaches a state. */
-  waitFor(state: SimCallState, timeoutMs?: number): Promise<void>;
-}
-
-export interface Injection {
-  action?: string | undefined;
-  /** HTTP status to answer with (500, 400, …). */
-  status?: number;
-  /** Meta error code in the body. */
-  code?: number;
-  /** Answer only after this delay (or never, if longer than the client's timeout). */
-  delayMs?: number;
-  /** How many matching requests this applies to. @default 1 */
-  times?: number;
-}
+export type { CallerFactory, Injection, SimAction, SimCall, SimCaller, SimCallState } from './sim-types.js';
 
 export interface SimulatorOptions {
   /** Where our service takes webhooks, e.g. http://127.0.0.1:3000/webhooks/whatsapp. */
@@ -88,18 +38,12 @@ type Waiter = { state: SimCallState; resolve: () => void };
 
 const ORDER: Record<SimCallState, number> = { ringing: 0, 'pre-accepted': 1, accepted: 2, ended: 3 };
 
-function metaError(status: number, code: number, message: string) {
-  return {
-    status,
-    body: { error: { message, type: 'OAuthException', code, fbtrace_id: randomBytes(8).toString('hex') } },
-  };
-}
-
 /**
- * A strict stand-in for Meta: serves the Graph API `/calls` endpoint and checks every action (order, SDP validity,
- * a=setup:active, sha-256 fingerprint, identical SDP on pre_accept and accept, known and live call id), places
- * calls by posting signed `connect` webhooks with a real WebRTC offer, and hangs up with `terminate` webhooks.
- * Every action is recorded so tests can assert that Meta saw each one exactly once.
+ * A strict stand-in for Meta: serves the Graph API (graph-server.ts) and checks every action (graph-rules.ts: order,
+ * SDP validity, a=setup:active, sha-256 fingerprint, identical SDP on pre_accept and accept, known and live call id),
+ * places calls by posting signed `connect` webhooks with a real WebRTC offer, and hangs up with `terminate`
+ * webhooks. Business-initiated calls, users and their call permissions live in business-calls.ts. Every request is
+ * recorded so tests can assert that Meta saw each one exactly once.
  */
 export class WhatsAppSimulator {
   readonly opts: Required<Omit<SimulatorOptions, 'callerFactory'>> & { callerFactory: CallerFactory | undefined };
@@ -113,6 +57,15 @@ export class WhatsAppSimulator {
   #server: Server | undefined;
   #timers = new Set<NodeJS.Timeout>();
   baseUrl = '';
+  /** Business-initiated calls: users, permissions, `connect`. */
+  readonly business: BusinessCalls;
+  /** What committed `/calls` actions do to a call. */
+  readonly hooks: CallActionHooks = {
+    setState: (call, state) => this.#setState(call, state),
+    end: (call, by) => this.#end(call, by),
+    accepted: (call) => this.#armWatchdog(call),
+    log: (msg, err) => this.opts.logger.warn({ err: (err as Error).message }, msg),
+  };
 
   constructor(opts: SimulatorOptions) {
     this.opts = {
@@ -123,6 +76,19 @@ export class WhatsAppSimulator {
       callerFactory: opts.callerFactory,
     };
     this.sender = new WebhookSender(opts.webhookUrl, opts.appSecret);
+    const sim = this;
+    this.business = new BusinessCalls({
+      business: this.opts.business,
+      logger: this.opts.logger,
+      calls: this.calls,
+      get sender() {
+        return sim.sender;
+      },
+      register: (call) => this.#register(call),
+      setState: (call, state) => this.#setState(call, state),
+      end: (call, by) => this.#end(call, by),
+      after: (ms, fn) => this.#after(ms, fn),
+    });
   }
 
   /** Points webhooks at another URL (the service's port is known only once it listens). */
@@ -149,7 +115,7 @@ export class WhatsAppSimulator {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await Promise.allSettled([...this.calls.values()].map((c) => c.caller?.close()));
+    await Promise.allSettled([...this.calls.values()].map((c) => (c.caller ?? c.user)?.close()));
     if (this.#server) {
       this.#server.closeAllConnections?.();
       await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
@@ -187,8 +153,9 @@ export class WhatsAppSimulator {
       opts.sdp === undefined && this.opts.callerFactory ? await this.opts.callerFactory(callId) : undefined;
     const sdp = opts.sdp ?? caller?.offerSdp;
     if (!sdp) throw new Error('placeCall needs a callerFactory or an sdp');
-    const call: SimCall = {
+    const call = this.#register({
       callId,
+      direction: 'USER_INITIATED',
       from: opts.from ?? `9198${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
       name: opts.name,
       state: 'ringing',
@@ -198,13 +165,12 @@ export class WhatsAppSimulator {
       acceptedAt: undefined,
       endedAt: undefined,
       endedBy: undefined,
-      waitFor: (state, timeoutMs = 30_000) => this.#waitFor(callId, state, timeoutMs),
-    };
-    this.calls.set(callId, call);
+    });
     this.#after(this.opts.answerWindowMs, () => {
       if (call.state === 'ringing' || call.state === 'pre-accepted') void this.#metaEnds(call, 'not-answered', 138007);
     });
     const response = opts.deliver === false ? undefined : await this.sendConnect(callId, sdp);
+    if (opts.deliver !== false) await this.business.userCalled(call.from, callId);
     return { call, response };
   }
 
@@ -217,6 +183,20 @@ export class WhatsAppSimulator {
     if (!call.caller?.sendDtmf) return { ok: false, error: 'this caller cannot press keys' };
     await call.caller.sendDtmf(digits);
     return { ok: true };
+  }
+
+  #register(init: Omit<SimCall, 'waitFor'>): SimCall {
+    const call: SimCall = {
+      ...init,
+      waitFor: (state, timeoutMs = 30_000) => this.#waitFor(init.callId, state, timeoutMs),
+    };
+    this.calls.set(call.callId, call);
+    return call;
+  }
+
+  /** A record of one Graph API request and Meta's answer. */
+  record(callId: string, action: string, status: number, error?: string): void {
+    this.actions.push({ at: Date.now(), callId, action, status, ok: status === 200, ...(error ? { error } : {}) });
   }
 
   connectBody(callId: string, sdp?: string): Record<string, unknown> {
@@ -252,10 +232,11 @@ export class WhatsAppSimulator {
     return this.sender.send(this.connectBody(callId, sdp));
   }
 
-  /** The caller hangs up: their peer closes and Meta sends `terminate` (COMPLETED). */
+  /** The caller (or the called user) hangs up: their peer closes and Meta sends `terminate` (COMPLETED). */
   async hangup(callId: string): Promise<SendResult> {
     const c = this.calls.get(callId);
     if (!c) throw new Error(`unknown sim call ${callId}`);
+    if (c.direction === 'BUSINESS_INITIATED') return this.business.userHangsUp(c);
     this.#end(c, 'caller');
     return this.sender.send(this.terminateBody(callId));
   }
@@ -274,7 +255,7 @@ export class WhatsAppSimulator {
     call.endedBy = by;
     call.endedAt = Date.now();
     this.#setState(call, 'ended');
-    void Promise.resolve(call.caller?.close()).catch(() => undefined);
+    void Promise.resolve((call.caller ?? call.user)?.close()).catch(() => undefined);
   }
 
   #setState(call: SimCall, state: SimCallState): void {
@@ -318,7 +299,8 @@ export class WhatsAppSimulator {
     this.#timers.add(t);
   }
 
-  #takeInjection(action: string): Required<Injection> | undefined {
+  /** Takes the next injection matching `action` (see {@link inject}). */
+  takeInjection(action: string): Required<Injection> | undefined {
     const i = this.#injections.findIndex((x) => x.action === '' || x.action === action);
     if (i === -1) return undefined;
     const inj = this.#injections[i]!;
@@ -327,163 +309,9 @@ export class WhatsAppSimulator {
     return inj;
   }
 
-  /** The Graph API `/calls` endpoint, as strict as Meta. */
+  /** The Graph API and the control API (graph-server.ts). */
   graphApp(): Hono {
-    const app = new Hono();
-    app.post('/:version/:phoneNumberId/calls', async (c) => {
-      const record = (callId: string, action: string, status: number, error?: string) => {
-        this.actions.push({ at: Date.now(), callId, action, status, ok: status === 200, ...(error ? { error } : {}) });
-      };
-      let body: Record<string, unknown> = {};
-      try {
-        body = (await c.req.json()) as Record<string, unknown>;
-      } catch {
-        record('', 'unparseable', 400, 'body is not JSON');
-        const e = metaError(400, 100, 'Invalid parameter: body is not JSON');
-        return c.json(e.body, 400);
-      }
-      const callId = typeof body.call_id === 'string' ? body.call_id : '';
-      const action = typeof body.action === 'string' ? body.action : '';
-      this.requests.emit('request', { callId, action });
-      // An injected delay is network time: the request reaches "Meta" late and is judged when it arrives.
-      const inj = this.#takeInjection(action);
-      if (inj?.delayMs) await new Promise((r) => setTimeout(r, inj.delayMs));
-      if (inj && inj.status !== 200) {
-        // The injected failure happens before Meta acts: nothing changes, like a real 5xx.
-        record(callId, action, inj.status, `injected ${inj.status}`);
-        const e = metaError(inj.status, inj.code || (inj.status >= 500 ? 1 : 100), `injected failure ${inj.status}`);
-        return c.json(e.body, inj.status as 500);
-      }
-      const result = this.#handleAction(
-        c.req.param('version'),
-        c.req.param('phoneNumberId'),
-        c.req.header('authorization'),
-        body,
-      );
-      record(
-        callId,
-        action,
-        result.status,
-        result.status === 200 ? undefined : String((result.body as { error?: { message?: string } }).error?.message),
-      );
-      if (result.status === 200) result.commit?.();
-      return c.json(result.body, result.status as 200);
-    });
-    // Control API for `npm run sim -- call|hangup|list` (loopback only, like the whole simulator).
-    app.post('/_sim/calls', async (c) => {
-      const opts = (await c.req.json().catch(() => ({}))) as { from?: string; name?: string };
-      const { call, response } = await this.placeCall({ from: opts.from, name: opts.name ?? 'Demo Caller' });
-      return c.json({ callId: call.callId, webhookStatus: response?.status });
-    });
-    app.post('/_sim/calls/:id/hangup', async (c) => {
-      if (!this.calls.has(c.req.param('id'))) return c.json({ error: 'unknown call' }, 404);
-      const res = await this.hangup(c.req.param('id'));
-      return c.json({ ok: true, webhookStatus: res.status });
-    });
-    app.post('/_sim/calls/:id/keys', async (c) => {
-      const body = (await c.req.json().catch(() => ({}))) as { digits?: unknown };
-      const digits = typeof body.digits === 'string' ? body.digits : '';
-      const res = await this.pressKeys(c.req.param('id'), digits);
-      return res.ok ? c.json(res) : c.json(res, res.error === 'unknown call' ? 404 : 400);
-    });
-    app.get('/_sim/calls', (c) =>
-      c.json({
-        calls: [...this.calls.values()].map((x) => ({
-          callId: x.callId,
-          state: x.state,
-          endedBy: x.endedBy ?? null,
-          createdAt: x.createdAt,
-          acceptedAt: x.acceptedAt ?? null,
-        })),
-      }),
-    );
-    app.get('/_sim/actions', (c) => c.json({ actions: this.actions }));
-    app.all('*', (c) => c.json(metaError(400, 100, `Unsupported request ${c.req.method} ${c.req.path}`).body, 400));
-    return app;
-  }
-
-  #handleAction(
-    version: string,
-    phoneNumberId: string,
-    auth: string | undefined,
-    body: Record<string, unknown>,
-  ): { status: number; body: unknown; commit?: () => void } {
-    if (auth !== `Bearer ${this.opts.accessToken}`) return metaError(401, 190, 'Invalid OAuth access token');
-    if (!/^v\d+\.\d+$/.test(version)) return metaError(400, 100, `Unknown API version ${version}`);
-    if (phoneNumberId !== this.opts.business.phoneNumberId)
-      return metaError(400, 100, `Unknown phone number id ${phoneNumberId}`);
-    if (body.messaging_product !== 'whatsapp') return metaError(400, 100, 'messaging_product must be "whatsapp"');
-    const action = body.action;
-    const callId = body.call_id;
-    if (typeof callId !== 'string') return metaError(400, 100, 'call_id is required');
-    const call = this.calls.get(callId);
-    if (!call) return metaError(400, 100, `Invalid call_id ${callId}`);
-    const session = body.session as { sdp_type?: unknown; sdp?: unknown } | undefined;
-    const ok = { status: 200, body: { messaging_product: 'whatsapp', success: true } };
-
-    switch (action) {
-      case 'pre_accept':
-      case 'accept': {
-        if (call.state === 'ended')
-          return metaError(
-            400,
-            100,
-            call.endedBy === 'caller' ? 'The user has already terminated the call' : 'Call has ended',
-          );
-        if (action === 'pre_accept' && call.state !== 'ringing')
-          return metaError(400, 100, `pre_accept in state ${call.state}: already done`);
-        if (action === 'accept' && call.state === 'accepted') return metaError(400, 100, 'Call is already in progress');
-        if (session?.sdp_type !== 'answer') return metaError(400, 100, 'session.sdp_type must be "answer"');
-        if (typeof session.sdp !== 'string') return metaError(400, 100, 'session.sdp is required');
-        const check = validateWhatsAppAnswer(session.sdp);
-        if (!check.ok)
-          return {
-            status: 400,
-            body: {
-              error: {
-                message: 'Invalid SDP',
-                type: 'OAuthException',
-                code: 100,
-                error_data: { details: check.errors.join('; ') },
-              },
-            },
-          };
-        if (call.answerSdp !== undefined && call.answerSdp !== session.sdp) {
-          return metaError(400, 100, 'The accept SDP does not match the pre_accept SDP for this call');
-        }
-        const sdp = session.sdp;
-        const first = call.answerSdp === undefined;
-        return {
-          ...ok,
-          commit: () => {
-            call.answerSdp = sdp;
-            if (first && call.caller) {
-              void call.caller
-                .applyAnswer(sdp)
-                .catch((err) =>
-                  this.opts.logger.warn({ err: (err as Error).message }, 'sim caller could not apply the answer'),
-                );
-            }
-            if (action === 'pre_accept') this.#setState(call, 'pre-accepted');
-            else {
-              call.acceptedAt = Date.now();
-              call.caller?.markAccepted?.();
-              this.#setState(call, 'accepted');
-              this.#armWatchdog(call);
-            }
-          },
-        };
-      }
-      case 'reject':
-        if (call.state === 'ended') return metaError(400, 100, 'Call has already ended');
-        if (call.state === 'accepted') return metaError(400, 100, 'Call is already in progress: terminate it instead');
-        return { ...ok, commit: () => this.#end(call, 'rejected') };
-      case 'terminate':
-        if (call.state === 'ended') return metaError(400, 100, 'The user has already terminated the call');
-        return { ...ok, commit: () => this.#end(call, 'business') };
-      default:
-        return metaError(400, 100, `Unsupported action ${String(action)}`);
-    }
+    return createGraphApp(this);
   }
 
   /** Meta's media watchdog: no business audio for 20 s after accept → the client hangs up (138021). */

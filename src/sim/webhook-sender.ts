@@ -28,6 +28,8 @@ export interface TerminateItem {
   errorTitle?: string | undefined;
   startTime?: number | undefined;
   endTime?: number | undefined;
+  /** @default 'USER_INITIATED' */
+  direction?: 'USER_INITIATED' | 'BUSINESS_INITIATED' | undefined;
 }
 
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -45,12 +47,13 @@ export function connectCall(biz: BusinessNumber, item: ConnectItem): Record<stri
 }
 
 export function terminateCall(biz: BusinessNumber, item: TerminateItem): Record<string, unknown> {
+  const bi = item.direction === 'BUSINESS_INITIATED';
   const call: Record<string, unknown> = {
     id: item.callId,
-    from: item.from,
-    to: biz.displayPhoneNumber,
+    from: bi ? biz.displayPhoneNumber : item.from,
+    to: bi ? item.from : biz.displayPhoneNumber,
     event: 'terminate',
-    direction: 'USER_INITIATED',
+    direction: item.direction ?? 'USER_INITIATED',
     timestamp: String(nowS()),
     status: item.status,
   };
@@ -70,6 +73,76 @@ export function terminateCall(biz: BusinessNumber, item: TerminateItem): Record<
     ];
   }
   return call;
+}
+
+/** A business-initiated call's `connect`: Meta's answer to our offer. */
+export function answerCall(
+  biz: BusinessNumber,
+  item: { callId: string; to: string; sdp: string; bizOpaque?: string | undefined },
+): Record<string, unknown> {
+  return {
+    id: item.callId,
+    from: biz.displayPhoneNumber,
+    to: item.to,
+    event: 'connect',
+    timestamp: String(nowS()),
+    direction: 'BUSINESS_INITIATED',
+    session: { sdp: item.sdp, sdp_type: 'answer' },
+    ...(item.bizOpaque ? { biz_opaque_callback_data: item.bizOpaque } : {}),
+  };
+}
+
+/** A business-initiated call's status (`RINGING`, `ACCEPTED`, `REJECTED`) on the `calls` field. */
+export function statusEnvelope(
+  biz: BusinessNumber,
+  item: { callId: string; to: string; status: 'RINGING' | 'ACCEPTED' | 'REJECTED' },
+): Record<string, unknown> {
+  const value = {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: biz.displayPhoneNumber, phone_number_id: biz.phoneNumberId },
+    statuses: [
+      { id: item.callId, timestamp: String(nowS()), type: 'call', status: item.status, recipient_id: item.to },
+    ],
+  };
+  return { object: 'whatsapp_business_account', entry: [{ id: biz.wabaId, changes: [{ field: 'calls', value }] }] };
+}
+
+/** The user's answer to a call-permission request: an interactive message on the `messages` field. */
+export function permissionReplyEnvelope(
+  biz: BusinessNumber,
+  item: {
+    from: string;
+    requestId: string;
+    response: 'accept' | 'reject';
+    permanent: boolean;
+    expiresAt?: number;
+    /** `automatic`: granted by calling the business with callback permission on. @default 'user_action' */
+    source?: 'user_action' | 'automatic';
+  },
+): Record<string, unknown> {
+  const reply: Record<string, unknown> = {
+    response: item.response,
+    is_permanent: item.permanent,
+    response_source: item.source ?? 'user_action',
+  };
+  if (item.response === 'accept' && !item.permanent && item.expiresAt !== undefined)
+    reply.expiration_timestamp = Math.floor(item.expiresAt / 1000);
+  const value = {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: biz.displayPhoneNumber, phone_number_id: biz.phoneNumberId },
+    contacts: [{ wa_id: item.from }],
+    messages: [
+      {
+        from: item.from,
+        id: `wamid.${Math.random().toString(36).slice(2)}`,
+        timestamp: String(nowS()),
+        type: 'interactive',
+        context: { from: biz.displayPhoneNumber, id: item.requestId },
+        interactive: { type: 'call_permission_reply', call_permission_reply: reply },
+      },
+    ],
+  };
+  return { object: 'whatsapp_business_account', entry: [{ id: biz.wabaId, changes: [{ field: 'messages', value }] }] };
 }
 
 /** One `calls` change with the given call items (a batch when several). */

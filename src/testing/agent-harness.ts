@@ -1,6 +1,6 @@
 import { AgentClient, login } from '../client/agent-client.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
-import type { CallOffered } from '../shared/protocol.js';
+import type { CallOffered, CallPermissionNews, CallProgress } from '../shared/protocol.js';
 import { NodeAgentPeer, type NodeAgentPeerOptions } from './node-agent-peer.js';
 
 /** What the agent protocol needs of the browser's side of a leg. */
@@ -22,6 +22,9 @@ export class TestAgent {
   readonly ended: { callId: string; reason: string }[] = [];
   readonly withdrawn: { callId: string; reason: string }[] = [];
   readonly live: string[] = [];
+  /** Business-initiated calls: progress of this agent's dials and permission replies. */
+  readonly progress: CallProgress[] = [];
+  readonly permissions: CallPermissionNews[] = [];
   peer: NodeAgentPeer | undefined;
   /** The peer the protocol's answer and candidates go to: `peer`, or one given to {@link attachPeer}. */
   #media: AgentMediaPeer | undefined;
@@ -36,6 +39,8 @@ export class TestAgent {
     client.on('call:ended', (e) => this.ended.push(e));
     client.on('call:withdrawn', (w) => this.withdrawn.push(w));
     client.on('call:live', (l) => this.live.push(l.callId));
+    client.on('call:progress', (p) => this.progress.push(p));
+    client.on('call:permission', (p) => this.permissions.push(p));
     client.on('rtc:answer', ({ callId, sdp }) => {
       if (callId === this.#peerCallId) void this.#media?.applyAnswer(sdp).catch(() => undefined);
     });

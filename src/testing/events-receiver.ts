@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CallEventBody, verifyEventSignature } from '../events/call-events.js';
+import { verifyEventSignature } from '../events/call-events.js';
+import type { CallEventBody } from '../shared/call-event.js';
 
 export interface ReceivedEvent {
   body: CallEventBody | undefined;

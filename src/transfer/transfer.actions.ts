@@ -1,7 +1,7 @@
 import type { ActionResult } from '../agents/actions.js';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { PresenceService } from '../agents/presence.js';
-import type { TransferTarget } from '../machines/call.types.js';
+import type { TransferTarget } from '../machines/call.effects.js';
 import { type Deliverer, restore } from '../machines/deliver.js';
 import type { AckError } from '../shared/protocol.js';
 

@@ -23,6 +23,8 @@ export class Dispatcher implements EffectDispatcher {
       media: MediaCommander;
       callQueue: CallQueuePort;
       metrics?: Metrics | undefined;
+      /** Creates the callback task a caller asked for from the queue. */
+      callbacks?: { create(callId: string, ctx: CallContext): Promise<void> } | undefined;
       events?: CallEventSink | undefined;
       /** Supervisors' searchable call history, written when a call ends. */
       history?: CallHistoryPort | undefined;
@@ -159,6 +161,24 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'graph.terminate':
         await queues.addGraph(callId, 'terminate');
+        return;
+      case 'graph.connect':
+        await queues.addGraph(callId, 'connect');
+        return;
+      case 'callback.create':
+        await this.deps.callbacks?.create(callId, ctx);
+        return;
+      case 'media.record':
+        await media.record(effect.nodeId, callId, effect.on);
+        return;
+      case 'media.createOutbound':
+        await media.createOutbound(effect.nodeId, callId, effect.agentId);
+        return;
+      case 'media.applyAnswer':
+        await media.applyAnswer(effect.nodeId, callId);
+        return;
+      case 'agents.progress':
+        await agents.progress(callId, effect.agentId, effect.status, effect.message);
         return;
       case 'call.created':
         await index.created(callId, ctx);

@@ -43,8 +43,69 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
   const { keys, deliverer, client, logger, metrics } = deps;
   const store = deliverer.store;
 
+  /**
+   * Business-initiated `connect`: our stored offer goes to Meta once (the job has one attempt), Meta's call id is
+   * mapped to ours before the call learns it (its webhooks follow at once). A call that ended while connect was in
+   * flight is terminated at Meta here: nobody else knew Meta's id.
+   */
+  const connect = async (callId: string, ctx: CallContext) => {
+    const graphKey = keys.call.graph(callId);
+    const known = await store.redis.hget(graphKey, 'connect:id');
+    if (known) {
+      await deliverer.deliver(callId, { type: 'GRAPH.DONE', action: 'connect', metaCallId: known });
+      return 'already-done';
+    }
+    const { offer } = await store.sdp(callId);
+    if (!offer || !ctx.outbound) throw new UnrecoverableError(`call ${callId} has no outbound offer`);
+    if ((await store.redis.hsetnx(graphKey, 'connect:sent', String(Date.now()))) === 0)
+      throw new UnrecoverableError(`call ${callId}: connect was already sent once`);
+    let metaCallId: string;
+    try {
+      ({ metaCallId } = await client.connect({ phoneNumberId: ctx.phoneNumberId, to: ctx.outbound.to, sdp: offer }));
+      metrics?.graphRequests.inc({ action: 'connect', result: 'ok', code: '' });
+    } catch (err) {
+      const e =
+        err instanceof GraphApiError
+          ? err
+          : new GraphApiError((err as Error).message, { retryable: false, cause: err });
+      metrics?.graphRequests.inc({
+        action: 'connect',
+        result: 'error',
+        code: String(e.metaCode ?? e.httpStatus ?? ''),
+      });
+      logger.warn({ callId, code: e.metaCode, status: e.httpStatus, err: e.message }, 'connect refused');
+      await deliverer.deliver(callId, {
+        type: 'GRAPH.FAILED',
+        action: 'connect',
+        metaCode: e.metaCode,
+        httpStatus: e.httpStatus,
+        message: e.message,
+      });
+      throw new UnrecoverableError(e.message);
+    }
+    await store.redis
+      .multi()
+      .set(keys.outbound.alias(metaCallId), callId, 'PX', deps.retentionMs)
+      .hset(graphKey, 'connect', 'ok', 'connect:id', metaCallId)
+      .pexpire(graphKey, deps.retentionMs)
+      .exec();
+    const out = await deliverer.deliver(callId, { type: 'GRAPH.DONE', action: 'connect', metaCallId });
+    if (out.status === 'ignored' && out.state === 'ended') {
+      logger.info({ callId }, 'the call ended while connect was in flight; terminating it at Meta');
+      await client
+        .callAction({ phoneNumberId: ctx.phoneNumberId, callId: metaCallId, action: 'terminate' })
+        .catch((err) => logger.warn({ callId, err: (err as Error).message }, 'terminate after connect failed'));
+    }
+    return 'ok';
+  };
+
   const process = async (job: Job<GraphJob>) => {
     const { callId, action } = job.data;
+    if (action === 'connect') {
+      const stored = await store.load(callId);
+      if (!stored) throw new UnrecoverableError(`call ${callId} is unknown`);
+      return connect(callId, restore(stored.snapshot).context);
+    }
     const graphKey = keys.call.graph(callId);
     const prior = await store.redis.hget(graphKey, action);
     if (prior === 'ok') {
@@ -54,6 +115,12 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     const stored = await store.load(callId);
     if (!stored) throw new UnrecoverableError(`call ${callId} is unknown`);
     const ctx: CallContext = restore(stored.snapshot).context;
+    // A business-initiated call is known to Meta by Meta's id; before connect returned it there is nothing to end.
+    const metaId = ctx.direction === 'outbound' ? ctx.outbound?.metaCallId : callId;
+    if (!metaId) {
+      logger.info({ callId, action }, 'no Meta call id yet; the connect job ends the call at Meta');
+      return 'no-meta-call';
+    }
     let sdp: string | undefined;
     if (action === 'pre_accept' || action === 'accept') {
       sdp = (await store.sdp(callId)).answer ?? undefined;
@@ -63,7 +130,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     const sentBefore = (await store.redis.hsetnx(graphKey, `${action}:sent`, String(Date.now()))) === 0;
     const started = performance.now();
     try {
-      await client.callAction({ phoneNumberId: ctx.phoneNumberId, callId, action, sdp });
+      await client.callAction({ phoneNumberId: ctx.phoneNumberId, callId: metaId, action, sdp });
       metrics?.graphRequests.inc({ action, result: 'ok', code: '' });
     } catch (err) {
       const e =

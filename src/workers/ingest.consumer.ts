@@ -15,7 +15,13 @@ const GROUP = 'ingest';
 /** An entry that failed this many times goes to the dead-letter stream. */
 const MAX_DELIVERIES = 5;
 
-export type IngestOutcome = DeliverOutcome['status'] | 'early-terminate';
+export type IngestOutcome = DeliverOutcome['status'] | 'early-terminate' | 'permission-reply';
+
+/** Told when a user answers a call-permission request (the outbound dialer tells the agent who asked). */
+export type PermissionReplyHandler = (e: Extract<IngestEvent, { kind: 'permission-reply' }>) => Promise<void>;
+
+/** Meta names a business-initiated call in connect's response; its webhooks may overtake that answer by a little. */
+const ALIAS_WAIT_MS = 10_000;
 
 /**
  * Applies webhook events to call actors: `connect` creates the actor (a duplicate is a no-op), `terminate` and
@@ -31,6 +37,9 @@ export class IngestProcessor {
       logger: Logger;
       metrics?: Metrics | undefined;
       calls: Config['calls'];
+      onPermissionReply?: PermissionReplyHandler | undefined;
+      /** The number's recording policy (routing file `record`). */
+      recordFor?: ((phoneNumberId: string) => 'off' | 'all' | 'agent') | undefined;
       /** `answer: "business"` numbers: the flow their calls take (undefined = answered by an agent). */
       businessFlow?: ((phoneNumberId: string) => BusinessFlow | undefined) | undefined;
       /** Chooses and records the media node of a business-answered call (it is bridged before any agent). */
@@ -41,14 +50,56 @@ export class IngestProcessor {
   ) {}
 
   async apply(e: IngestEvent): Promise<IngestOutcome> {
-    const out =
-      e.kind === 'connect'
-        ? await this.#connect(e)
-        : e.kind === 'terminate'
-          ? await this.#terminate(e)
-          : await this.#status(e);
+    let out: IngestOutcome;
+    switch (e.kind) {
+      case 'connect':
+        out = await this.#connect(e);
+        break;
+      case 'terminate':
+        out = await this.#terminate({ ...e, callId: await this.#ours(e.callId) });
+        break;
+      case 'status':
+        // Statuses exist for business-initiated calls only: their Meta id may still be on its way from connect.
+        out = await this.#status({ ...e, callId: await this.#ours(e.callId, ALIAS_WAIT_MS) });
+        break;
+      case 'wa-answer':
+        out = await this.#answer(e);
+        break;
+      case 'permission-reply':
+        await this.deps.onPermissionReply?.(e);
+        out = 'permission-reply';
+        break;
+    }
     this.deps.metrics?.ingestEvents.inc({ kind: e.kind, outcome: out });
     return out;
+  }
+
+  /** Our call id for a call id in a webhook: a business-initiated call's Meta id maps to ours. */
+  async #ours(callId: string, waitMs = 0): Promise<string> {
+    const key = this.deps.keys.outbound.alias(callId);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const ours = await this.deps.redis.get(key);
+      if (ours) return ours;
+      if (Date.now() >= deadline) return callId;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** A business-initiated call's answer: stored once, then the call applies it. */
+  async #answer(e: Extract<IngestEvent, { kind: 'wa-answer' }>): Promise<IngestOutcome> {
+    const { deliverer, logger } = this.deps;
+    const callId = await this.#ours(e.callId, ALIAS_WAIT_MS);
+    if (!(await deliverer.store.load(callId))) {
+      // Left pending: the entry is claimed and tried again later (connect's answer may still be on its way).
+      logger.warn({ callId: e.callId }, 'answer for a business-initiated call we do not know yet');
+      throw new Error('answer for an unknown business-initiated call');
+    }
+    if (!(await deliverer.store.setAnswerOnce(callId, e.sdp))) {
+      const { answer } = await deliverer.store.sdp(callId);
+      if (answer !== e.sdp) logger.warn({ callId }, 'a second, different answer from Meta; the first one stays');
+    }
+    return (await deliverer.deliver(callId, { type: 'WA.ANSWER' })).status;
   }
 
   async #business(
@@ -81,6 +132,7 @@ export class IngestProcessor {
         maxCallMs: calls.maxCallMs,
         holdAlertMs: calls.holdAlertMs,
         business,
+        record: this.deps.recordFor?.(e.phoneNumberId),
       },
       e.sdp,
     );

@@ -77,7 +77,8 @@ export class Queues {
     const opts: JobsOptions = {
       ...KEEP,
       jobId: graphJobId(callId, action),
-      attempts: this.#graphAttempts,
+      // A connect is never sent twice: a retry after a lost answer would start a second call at Meta.
+      attempts: action === 'connect' ? 1 : this.#graphAttempts,
       backoff: { type: 'exponential', delay: 250 },
     };
     return this.graph.add(action, { callId, action }, opts);

@@ -7,6 +7,7 @@ const wrtcEngine: MediaEngine = {
   name: 'wrtc',
   lacks: WRTC_LACKS,
   createCall: (opts) => CallBridge.create(opts),
+  createOutboundCall: (opts) => CallBridge.createOutbound(opts),
 };
 
 /** `forward`: Opus RTP forwarded without decoding, with players, routing, RFC 4733 DTMF and recording. */
@@ -14,6 +15,7 @@ const forwardEngine: MediaEngine = {
   name: 'forward',
   lacks: [],
   createCall: (opts) => ForwardCall.create(opts),
+  createOutboundCall: (opts) => ForwardCall.createOutbound(opts),
 };
 
 export function mediaEngine(name: MediaEngineName): MediaEngine {

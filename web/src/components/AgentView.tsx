@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { AgentConsole } from '../hooks/useAgentConsole.js';
+import { useRingtone } from '../hooks/useRingtone.js';
 import type { Api } from '../lib/api.js';
 import { ActiveCallPanel } from './ActiveCallPanel.js';
 import { CallEndedPanel } from './CallEndedPanel.js';
@@ -11,6 +12,10 @@ import { WrapUpForm } from './WrapUpForm.js';
 /** The agent's workspace: ringing cards, the call in progress or just ended, and their history. */
 export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; me: string }) {
   const { state } = agent;
+  // Ringback while the called user's phone rings (business-initiated calls).
+  const ringingOut =
+    state.call !== null && agent.outbound?.callId === state.call.callId && agent.outbound.status === 'ringing';
+  useRingtone(ringingOut);
   const [wrapped, setWrapped] = useState(0);
   const [transferring, setTransferring] = useState(false);
   const ts = agent.transferStatus;
@@ -27,6 +32,12 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
   return (
     <div className="agent-layout">
       <section className="agent-main" aria-label="Calls">
+        {!state.call && <DialForm busy={agent.dialing} onDial={(to) => void agent.dial(to)} />}
+        {ringingOut && (
+          <div className="banner banner-info" role="status" data-testid="ringback">
+            Ringing… waiting for them to answer.
+          </div>
+        )}
         {state.notice && (
           <div
             className={`banner banner-${state.notice.tone}`}
@@ -137,6 +148,32 @@ export function AgentView({ agent, api, me }: { agent: AgentConsole; api: Api; m
         />
       </aside>
     </div>
+  );
+}
+
+/** Calls a WhatsApp user who allowed calls (business-initiated call). */
+function DialForm({ busy, onDial }: { busy: boolean; onDial: (to: string) => void }) {
+  const [to, setTo] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (to.trim()) onDial(to.trim());
+  };
+  return (
+    <form className="dial-form" onSubmit={submit} aria-label="Call a WhatsApp number">
+      <input
+        type="tel"
+        inputMode="tel"
+        placeholder="+91 98000 12345"
+        aria-label="WhatsApp number"
+        value={to}
+        maxLength={40}
+        onChange={(e) => setTo(e.target.value)}
+        data-testid="dial-number"
+      />
+      <button type="submit" className="btn btn-primary" disabled={busy || !to.trim()} data-testid="dial-submit">
+        {busy ? 'Calling…' : 'Call'}
+      </button>
+    </form>
   );
 }
 

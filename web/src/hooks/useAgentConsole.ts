@@ -32,6 +32,12 @@ export interface AgentConsole {
   accept: (callId: string) => Promise<void>;
   decline: (callId: string) => Promise<void>;
   hangup: () => Promise<void>;
+  /** Calls a WhatsApp user (business-initiated); refusals become a notice in plain words. */
+  dial: (to: string) => Promise<void>;
+  /** A dial under way: the ack has not come yet. */
+  dialing: boolean;
+  /** The dialled call's progress (`dialing`, `ringing`, `answered`, `failed`), for ringback and the status line. */
+  outbound: { callId: string; status: string } | null;
   /** The call this agent holds (the caller hears music), if any. */
   heldCallId: string | null;
   holdBusy: boolean;
@@ -81,6 +87,8 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dispatch,
   });
 
+  const [dialing, setDialing] = useState(false);
+  const [outbound, setOutbound] = useState<{ callId: string; status: string } | null>(null);
   const [transferStatus, setTransferStatus] = useState<CallTransferStatus | null>(null);
   const callId = state.call?.callId;
   const [consulting, setConsulting] = useState<string | null>(null);
@@ -100,6 +108,22 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     });
     const now = () => Date.now();
     const offs = [
+      client.on('call:progress', (p) => {
+        setOutbound({ callId: p.callId, status: p.status });
+        if (p.message) dispatch({ type: 'notice', notice: { tone: 'error', text: p.message } });
+      }),
+      client.on('call:permission', (p) =>
+        dispatch({
+          type: 'notice',
+          notice: {
+            tone: 'info',
+            text:
+              p.response === 'accept'
+                ? `+${p.to} now allows calls from us: you can call them.`
+                : `+${p.to} declined to be called.`,
+          },
+        }),
+      ),
       client.on('session', (session) => {
         dispatch({ type: 'session', session, now: now() });
         // A reloaded tab learns from the session whether its call is on hold.
@@ -214,6 +238,39 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     dispatch({ type: 'hangup-failed', notice: errorNotice(res) });
   }, [client, api]);
 
+  const dial = useCallback(
+    async (to: string) => {
+      if (!client || stateRef.current.call) return;
+      setDialing(true);
+      try {
+        let stream: MediaStream;
+        try {
+          stream = await acquireMicrophone(processing);
+        } catch (err) {
+          dispatch({ type: 'mic-error', message: err instanceof MicError ? err.message : String(err) });
+          return;
+        }
+        const res = await client.dial(to);
+        if (!res.ok) {
+          for (const t of stream.getTracks()) t.stop();
+          dispatch({
+            type: 'notice',
+            notice: { tone: res.error === 'no-permission' ? 'info' : 'error', text: res.message },
+          });
+          return;
+        }
+        const at = Date.now();
+        const offer = { callId: res.callId, from: { name: null, number: to }, deadlineAt: at + 60_000, createdAt: at };
+        setOutbound({ callId: res.callId, status: 'dialing' });
+        dispatch({ type: 'accept-start', offer });
+        stashMic(res.callId, stream);
+        dispatch({ type: 'accepted', callId: res.callId, state: 'dialing', now: at });
+      } finally {
+        setDialing(false);
+      }
+    },
+    [client, processing, stashMic],
+  );
   const [holdBusy, setHoldBusy] = useState(false);
   const holdOrResume = useCallback(
     async (hold: boolean) => {
@@ -296,6 +353,9 @@ export function useAgentConsole(opts: AgentConsoleOptions): AgentConsole {
     accept,
     decline,
     hangup,
+    dial,
+    dialing,
+    outbound,
     heldCallId: heldCallId !== null && heldCallId === state.call?.callId ? heldCallId : null,
     holdBusy,
     hold,

@@ -83,6 +83,15 @@ export function createApi(token: string) {
         `/api/history?${historyQuery(f, page, pageSize)}`,
       ),
     /** The CSV export, fetched with the bearer token (a plain link could not send it). */
+    /** The call's recording as a blob (supervisors), or null when it has none. */
+    recording: async (id: string): Promise<Blob | null> => {
+      const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/recording`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status === 404) return null;
+      if (!res.ok) throw new Error(`The recording could not be loaded (${res.status}).`);
+      return res.blob();
+    },
     historyCsv: async (f: Partial<HistoryFilters>): Promise<Blob> => {
       const res = await fetch(`${origin()}/api/history.csv?${historyQuery(f)}`, {
         headers: { authorization: `Bearer ${token}` },

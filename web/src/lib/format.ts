@@ -45,6 +45,8 @@ const REASONS: Record<string, string> = {
   missed: 'Nobody answered in time',
   rejected: 'The call was rejected before it connected',
   'caller-hung-up': 'The caller hung up before being connected',
+  declined: 'They declined the call',
+  'not-answered': 'They did not answer',
   'media-failed': 'The audio connection failed',
   'graph-failed': 'WhatsApp did not accept the answer',
   'no-media-received': "The caller's WhatsApp received no audio",
@@ -100,6 +102,8 @@ const STATES: Record<string, string> = {
   live: 'Live',
   'on-hold': 'On hold',
   ended: 'Ended',
+  dialing: 'Calling',
+  calling: 'Calling',
 };
 
 export function stateLabel(state: string): string {

@@ -90,6 +90,7 @@ export function CallDrawer({
               </div>
             )}
             {monitor && call.state === 'live' && <MonitorControls callId={callId} {...monitor} />}
+            {call.state === 'ended' && <RecordingPlayer api={api} callId={callId} />}
             <StatePath call={call} />
             {machine && (
               <section>
@@ -190,6 +191,43 @@ function MonitorControls({
         </span>
       )}
     </div>
+  );
+}
+
+/** Plays the call's recording with seeking (caller on the left, what the caller heard on the right). */
+function RecordingPlayer({ api, callId }: { api: Api; callId: string }) {
+  const [url, setUrl] = useState<string | null>(null);
+  const [status, setStatus] = useState<'loading' | 'none' | 'error' | 'ready'>('loading');
+  useEffect(() => {
+    let cancelled = false;
+    let made: string | null = null;
+    api
+      .recording(callId)
+      .then((blob) => {
+        if (cancelled) return;
+        if (!blob) return setStatus('none');
+        made = URL.createObjectURL(blob);
+        setUrl(made);
+        setStatus('ready');
+      })
+      .catch(() => !cancelled && setStatus('error'));
+    return () => {
+      cancelled = true;
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [api, callId]);
+  if (status === 'none') return null;
+  return (
+    <section className="recording" data-testid="recording">
+      <h3>Recording</h3>
+      {status === 'loading' && <p className="muted">Loading the recording…</p>}
+      {status === 'error' && <p className="banner banner-error">The recording could not be loaded.</p>}
+      {url && (
+        // biome-ignore lint/a11y/useMediaCaption: a call recording has no captions
+        <audio controls preload="metadata" src={url} data-testid="recording-audio" />
+      )}
+      <p className="cell-sub">Left: the caller. Right: what the caller heard.</p>
+    </section>
   );
 }
 

@@ -23,6 +23,7 @@ import { EMPTY_LEG_STATS, type LegStats } from '../../../rtc/stats.js';
 import { MediaError } from '../../errors.js';
 import { TelephoneEventDeduper } from '../../opus/telephone-event.js';
 import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
 import { ForwardLeg } from './leg.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, rttFromReport } from './rtcp.js';
 import { InboundStats, OPUS_FRAME_TICKS, OutboundStream, parseRtp } from './rtp.js';
@@ -77,8 +78,12 @@ interface Playing {
  * source switches, header extensions stripped, payload type mapped); telephone-events are read for DTMF and never
  * forwarded; every leg is read whether routed or not; the caller gets Opus silence whenever nothing reaches it.
  */
+/** The longest wait for the WhatsApp leg's candidates before a business-initiated offer goes out. */
+const OUTBOUND_GATHER_MS = 8000;
+
 export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMedia {
   readonly waAnswerSdp: string;
+  readonly waOfferSdp: string | undefined;
   readonly #log: MediaLogger;
   readonly #o: Resolved;
   readonly #wa: Side;
@@ -129,18 +134,70 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
           { details: valid.errors },
         );
       }
-      return new ForwardCall(o, log, leg, ssrc, answer);
+      return new ForwardCall(o, log, leg, ssrc, { answer });
     } catch (err) {
       leg.close();
       throw err;
     }
   }
 
-  private constructor(o: Resolved, log: MediaLogger, leg: ForwardLeg, ssrc: number, answer: string) {
+  /**
+   * Business-initiated call: the WhatsApp leg makes a complete offer (actpass, Opus 111, telephone-event 126, no
+   * trickle); Meta's answer follows through {@link applyWaAnswer}. Meta's side is ICE-lite: we are controlling.
+   */
+  static async createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<ForwardCall> {
+    const o = resolve({ ...opts, offerSdp: '' });
+    const log = childLogger(
+      o.logger,
+      opts.callId ? { callId: opts.callId, component: 'forward' } : { component: 'forward' },
+    );
+    const leg = new ForwardLeg({ ...o.legOptions, id: CALLER, logger: log });
+    try {
+      const ssrc = randomSsrc();
+      // The user's phone has not rung yet: a loaded host may take longer to gather than an answer may wait.
+      const raw = await leg.offer({ gatherTimeoutMs: Math.max(o.gatherTimeoutMs, OUTBOUND_GATHER_MS), ssrc });
+      const offer = mungeWhatsAppOffer(raw, { allowedNetworks: o.networks, announcedIp: o.announcedIp });
+      const valid = validateBusinessOffer(offer);
+      if (!valid.ok) {
+        const noCandidates = valid.errors.some((e) => e.startsWith('no ICE candidates'));
+        throw new MediaError(
+          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
+          `our offer would be refused by WhatsApp: ${valid.errors.join('; ')}`,
+          { details: valid.errors },
+        );
+      }
+      return new ForwardCall(o, log, leg, ssrc, { offer });
+    } catch (err) {
+      leg.close();
+      throw err;
+    }
+  }
+
+  /** Business-initiated: applies Meta's answer to the WhatsApp leg (checked first, see validateMetaAnswer). */
+  async applyWaAnswer(sdp: string): Promise<void> {
+    if (this.#closed) throw new MediaError('media-closed', 'the call is closed');
+    if (this.waOfferSdp === undefined) throw new MediaError('sdp-invalid', 'this call answered an offer itself');
+    const check = validateMetaAnswer(sdp);
+    if (!check.ok) {
+      throw new MediaError('sdp-invalid', `unusable answer from WhatsApp: ${check.errors.join('; ')}`, {
+        details: check.errors,
+      });
+    }
+    this.#wa.leg.applyAnswer(sdp);
+  }
+
+  private constructor(
+    o: Resolved,
+    log: MediaLogger,
+    leg: ForwardLeg,
+    ssrc: number,
+    local: { answer?: string; offer?: string },
+  ) {
     super((event, err) => log.error({ err, event }, 'forward call listener threw'));
     this.#o = o;
     this.#log = log;
-    this.waAnswerSdp = answer;
+    this.waAnswerSdp = local.answer ?? '';
+    this.waOfferSdp = local.offer;
     this.#wa = this.#side(CALLER, leg, [ssrc]);
     leg.on('state', (s) => this.#onWaState(s));
     this.#rebuildFanout();

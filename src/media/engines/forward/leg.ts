@@ -203,6 +203,58 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   }
 
   /**
+   * Makes a complete offer with one sendrecv audio m-line (`mid` audio): Opus on 111 and telephone-event/8000 on 126,
+   * our SSRC, ICE gathering awaited (bounded). The answer comes through {@link applyAnswer}.
+   */
+  async offer(opts: { gatherTimeoutMs: number; ssrc: number }): Promise<string> {
+    this.#assertOpen();
+    this.#audio = [{ mid: 'audio', opusPt: 111, dtmfPt: 126, send: true, receive: true }];
+    const gathered = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, opts.gatherTimeoutMs);
+      this.#pc.onGatheringStateChange((s) => {
+        if (s === 'complete') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    try {
+      const media = new nodeDataChannel.Audio('audio', 'SendRecv');
+      media.addOpusCodec(111, 'minptime=10;useinbandfec=1');
+      media.addAudioCodec(126, 'telephone-event/8000');
+      media.addSSRC(opts.ssrc, 'bridge', 'bridge', 'bridge-audio');
+      const track = this.#pc.addTrack(media);
+      track.onMessage((msg) => {
+        if (this.#closed) return;
+        const buf = msg as Buffer;
+        this.safeEmit(isRtcp(buf) ? 'rtcp' : 'rtp', buf, 0);
+      });
+      this.#tracks.push(track);
+      this.#pc.setLocalDescription('offer');
+    } catch (err) {
+      throw new MediaError('webrtc-failed', `could not make the ${this.id} offer: ${String(err)}`, { cause: err });
+    }
+    await gathered;
+    this.#assertOpen();
+    const local = this.#pc.localDescription()?.sdp;
+    if (!local) throw new MediaError('webrtc-failed', `no local description on the ${this.id} leg`);
+    return local;
+  }
+
+  /** Applies the remote answer to {@link offer}. Throws {@link MediaError} `sdp-invalid`. */
+  applyAnswer(answerSdp: string): void {
+    this.#assertOpen();
+    const answer = filterSdpCandidates(normalizeSdp(answerSdp), { allowedNetworks: this.#o.networks });
+    try {
+      this.#pc.setRemoteDescription(answer, 'answer');
+    } catch (err) {
+      throw new MediaError('sdp-invalid', `could not apply the ${this.id} answer: ${String(err)}`, { cause: err });
+    }
+    this.#remoteSet = true;
+    for (const c of this.#queuedRemote.splice(0)) this.addRemoteCandidate(c);
+  }
+
+  /**
    * Emits the local candidates held back so far, then every new one as it is gathered: held until the answer has
    * been handed out, so that no candidate reaches the browser before the answer does.
    */

@@ -17,6 +17,7 @@ import { childLogger, type MediaLogger } from '../../../rtc/log.js';
 import type { WrtcTrack } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
 import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
 import { DtmfTap } from './dtmf-tap.js';
 import { MediaLeg } from './leg.js';
 import { SilenceSource } from './silence.js';
@@ -35,8 +36,10 @@ const HOST_SETTLE_MS = 10;
  * WhatsApp leg sends silence. A new agent offer (reload, reconnect) replaces the agent leg.
  */
 export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMedia {
-  /** Our answer for Meta's `pre_accept` and `accept` (the same SDP for both). */
+  /** Our answer for Meta's `pre_accept` and `accept` (the same SDP for both); empty on a business-initiated call. */
   readonly waAnswerSdp: string;
+  /** Business-initiated: our complete offer for Graph `connect`. */
+  readonly waOfferSdp: string | undefined;
   readonly #opts: ResolvedOptions;
   readonly #log: MediaLogger;
   readonly #wa: MediaLeg;
@@ -89,7 +92,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
         );
       }
       log.info({ answerMs: Math.round(nowMs() - started) }, 'WhatsApp answer ready');
-      return new CallBridge(resolved, log, wa, silence, answer);
+      return new CallBridge(resolved, log, wa, silence, { answer });
     } catch (err) {
       wa?.close();
       silence.close();
@@ -97,14 +100,64 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
     }
   }
 
-  private constructor(opts: ResolvedOptions, log: MediaLogger, wa: MediaLeg, silence: SilenceSource, answer: string) {
+  /**
+   * Business-initiated call: builds the WhatsApp leg as the offerer and its complete offer (actpass, Opus 111,
+   * telephone-event 126, gathered candidates, no trickle); Meta's answer follows through {@link applyWaAnswer}.
+   * Meta's side is ICE-lite, so this leg is the controlling agent; Meta's `setup:active` makes it the DTLS server.
+   * Throws {@link MediaError} like {@link create}; nothing is left open when it throws.
+   */
+  static async createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallBridge> {
+    const resolved = resolveOptions({ ...opts, offerSdp: '' });
+    const log = childLogger(
+      resolved.logger,
+      opts.callId ? { callId: opts.callId, component: 'bridge' } : { component: 'bridge' },
+    );
+    const silence = new SilenceSource();
+    let wa: MediaLeg | undefined;
+    try {
+      wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
+      const started = nowMs();
+      const offer = await wa.offer({
+        // The user's phone has not rung yet: a loaded host may take longer to gather than an answer may wait.
+        gatherTimeoutMs: Math.max(resolved.gatherTimeoutMs, 8000),
+        ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
+        sendTrack: silence.track,
+        shape: (sdp) =>
+          mungeWhatsAppOffer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
+      });
+      const check = validateBusinessOffer(offer);
+      if (!check.ok) {
+        const noCandidates = check.errors.some((e) => e.startsWith('no ICE candidates'));
+        throw new MediaError(
+          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
+          `our offer would be refused by WhatsApp: ${check.errors.join('; ')}`,
+          { details: check.errors },
+        );
+      }
+      log.info({ offerMs: Math.round(nowMs() - started) }, 'WhatsApp offer ready');
+      return new CallBridge(resolved, log, wa, silence, { offer });
+    } catch (err) {
+      wa?.close();
+      silence.close();
+      throw err;
+    }
+  }
+
+  private constructor(
+    opts: ResolvedOptions,
+    log: MediaLogger,
+    wa: MediaLeg,
+    silence: SilenceSource,
+    local: { answer?: string; offer?: string },
+  ) {
     super((event, err) => log.error({ err, event }, 'bridge listener threw'));
     this.#opts = opts;
     this.#log = log;
     this.#wa = wa;
     this.#silence = silence;
     this.#waSendTrack = silence.track;
-    this.waAnswerSdp = answer;
+    this.waAnswerSdp = local.answer ?? '';
+    this.waOfferSdp = local.offer;
     this.#agentLegId = opts.agentLegId;
     wa.on('state', (state) => this.#onWaState(state));
     const track = wa.remoteTrack;
@@ -213,6 +266,22 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
     this.#agentAudioStartedAt = nowMs();
     this.#log.info({ agentState: this.agentState }, 'agent audio started');
     this.#updateWaSend();
+  }
+
+  /**
+   * Business-initiated: applies Meta's answer (from the connect webhook) to the WhatsApp leg. Throws
+   * {@link MediaError} `sdp-invalid` (checked first, see validateMetaAnswer) or `media-closed`.
+   */
+  async applyWaAnswer(sdp: string): Promise<void> {
+    if (this.#closed) throw new MediaError('media-closed', 'the call bridge is closed');
+    if (this.waOfferSdp === undefined) throw new MediaError('sdp-invalid', 'this bridge answered an offer itself');
+    const check = validateMetaAnswer(sdp);
+    if (!check.ok) {
+      throw new MediaError('sdp-invalid', `unusable answer from WhatsApp: ${check.errors.join('; ')}`, {
+        details: check.errors,
+      });
+    }
+    await this.#wa.applyAnswer(sdp);
   }
 
   /** Closes the agent leg (agent hung up or left) without ending the call; WhatsApp gets silence. */

@@ -11,6 +11,7 @@ import {
   type WrtcTrack,
   type WrtcTransceiver,
   waitForGathering,
+  whatsAppCodecCapabilities,
   wrtc,
 } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
@@ -211,6 +212,64 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
       : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
     this.#log.debug({ leg: this.kind, gathered, answer: sdpLogFields(answer) }, 'answer ready');
     return answer;
+  }
+
+  /**
+   * Makes a complete offer (business-initiated WhatsApp call): one sendrecv audio transceiver with Opus and
+   * telephone-event/8000 only, ICE gathering awaited (Meta has no trickle), shaped by `shape`. The answer comes
+   * later through {@link applyAnswer}. Throws {@link MediaError} `webrtc-failed` or `media-closed`.
+   */
+  async offer(opts: Omit<AnswerOptions, 'complete' | 'requireRemoteCandidates'>): Promise<string> {
+    this.#assertOpen();
+    const audio = this.#pc.addTransceiver('audio', { direction: 'sendrecv' });
+    this.#transceiver = audio;
+    audio.setCodecPreferences(whatsAppCodecCapabilities());
+    if (opts.sendTrack)
+      await this.#step('attach the send track', 'webrtc-failed', () => audio.sender.replaceTrack(opts.sendTrack));
+    const created = await this.#step('create the offer', 'webrtc-failed', () => this.#pc.createOffer());
+    const shaped = opts.shape ? opts.shape(created.sdp) : created.sdp;
+    await this.#step('set the local offer', 'webrtc-failed', () =>
+      this.#pc.setLocalDescription({ type: 'offer', sdp: shaped }),
+    );
+    const settleMs = opts.hostSettleMs;
+    const gathered = await waitForGathering(
+      this.#pc,
+      opts.gatherTimeoutMs ?? 2000,
+      settleMs === undefined
+        ? undefined
+        : {
+            settleMs,
+            quiet: () => ({
+              haveCandidates: this.#heldCandidates.length > 0,
+              quietForMs: this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt,
+            }),
+          },
+    );
+    this.#assertOpen();
+    // As for answers: read the local description only once gathering is over (node-webrtc#696).
+    const local =
+      gathered === 'complete' && this.#pc.iceGatheringState === 'complete'
+        ? (this.#pc.localDescription?.sdp ?? shaped)
+        : addCandidates(
+            shaped,
+            this.#heldCandidates.map((c) => c.candidate),
+          );
+    const offer = opts.shape
+      ? opts.shape(local)
+      : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
+    this.#log.debug({ leg: this.kind, gathered, offer: sdpLogFields(offer) }, 'offer ready');
+    return offer;
+  }
+
+  /** Applies the remote answer to {@link offer}. Throws {@link MediaError} `sdp-invalid` or `media-closed`. */
+  async applyAnswer(answerSdp: string): Promise<void> {
+    this.#assertOpen();
+    const answer = filterSdpCandidates(normalizeSdp(answerSdp), { allowedNetworks: this.#networks });
+    await this.#step('set the remote answer', 'sdp-invalid', () =>
+      this.#pc.setRemoteDescription({ type: 'answer', sdp: answer }),
+    );
+    this.#remoteSet = true;
+    for (const c of this.#queuedRemote.splice(0)) void this.addRemoteCandidate(c);
   }
 
   /** Replaces what the audio transceiver sends (null: nothing). */

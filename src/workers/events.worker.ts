@@ -1,10 +1,11 @@
 import { type Job, Worker } from 'bullmq';
+import type { EventDeliveryJob } from '../events/call-events.js';
+import { signEvent } from '../events/call-events.js';
+import type { CallEventBody, CallEventCall, CallEventType } from '../shared/call-event.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
-import { lockOptions, QUEUE, type Queues } from '../workers/queues.js';
-import type { CallEventBody, CallEventCall, CallEventType, EventDeliveryJob } from './call-events.js';
-import { signEvent } from './call-events.js';
+import { lockOptions, QUEUE, type Queues } from './queues.js';
 
 /**
  * Raises call events: one BullMQ job per configured URL, added from the effect dispatcher (never from the call's

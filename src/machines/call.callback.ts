@@ -1,0 +1,171 @@
+/**
+ * Callbacks from the queue. A caller waiting in a queue presses the callback key (9, "press 9 to be called back"):
+ * the call says so and ends politely (`callback-requested`), and a callback task, a business-initiated call actor,
+ * takes the caller's place in the same queues (same priority and entry time). Offered to a free agent like a waiting
+ * call; the agent who accepts is dialled through: the task goes `dialing` like `call:dial` (permission checked
+ * first, see AgentActions.accept). Pure: effects as data.
+ *
+ * ```
+ * queued ──9──► (goodbye) ended: callback-requested      callback-queued ──accept──► dialing ─► calling ─► live
+ * ```
+ */
+import { assign } from 'xstate';
+import type { Effect } from './call.effects.js';
+import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
+import type { CallContext, CallEvent, Ev } from './call.types.js';
+
+export const CALLBACK_KEY = '9';
+/** The dial after an agent accepted a callback: the user's phone rings this long at most. @default 45 s */
+export const CALLBACK_DIAL_TOKEN = 'cb';
+const GOODBYE_DEADLINE_MS = 15_000;
+
+const set = (f: (a: Args) => Partial<CallContext>) => assign<CallContext, CallEvent, undefined, CallEvent, never>(f);
+const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
+
+/** queued: the callback key. Added to the queued state's transitions (the caller must be waiting, not leaving). */
+export const callbackKeyTransition = {
+  guard: ({ context, event }: Args) =>
+    event.type === 'MEDIA.DTMF' &&
+    (event as Ev<'MEDIA.DTMF'>).digit === CALLBACK_KEY &&
+    context.answeredAt !== undefined &&
+    !context.leaving &&
+    !!context.queue &&
+    !!context.caller.waId,
+  actions: [
+    fx(({ context }) => [
+      ...withdraw(context.offer?.agentIds ?? [], 'expired'),
+      ...(context.offer ? [cancel('ring-expired', context.offer.seq), { type: 'queue.pump' } as Effect] : []),
+      { type: 'queue.exit', teams: context.queue!.teams },
+      { type: 'queue.leave' },
+      { type: 'callback.create' },
+      {
+        type: 'media.play',
+        nodeId: context.mediaNodeId!,
+        playId: 'goodbye',
+        clips: ['callback-confirmed', 'goodbye'],
+        loop: false,
+      },
+      { type: 'media.route', nodeId: context.mediaNodeId!, routes: { caller: ['player'] } },
+      timer('goodbye', GOODBYE_DEADLINE_MS, '1'),
+    ]),
+    set(({ context, event }) => ({
+      offer: undefined,
+      leaving: 'callback-requested' as const,
+      dtmf: (context.dtmf + (event as Ev<'MEDIA.DTMF'>).digit).slice(-64),
+    })),
+  ],
+};
+
+/** The callback task's entry (root entry for an outbound actor with `callback`). */
+export function callbackEntryEffects(ctx: CallContext): Effect[] {
+  const q = ctx.queue!;
+  return [
+    { type: 'call.created' },
+    timer('answer-deadline', ctx.answerDeadlineAt - ctx.createdAt, 'a'),
+    { type: 'queue.enter', teams: q.teams, priority: q.priority, enteredAt: q.enteredAt },
+    { type: 'queue.join' },
+    { type: 'queue.pump' },
+  ];
+}
+
+const offered = ({ context, event }: Args) =>
+  'agentId' in event && !!context.offer?.agentIds.includes((event as { agentId: string }).agentId);
+
+/** The offer ended without an accept: look again (the dispatcher offers the queue heads). */
+const offerOver = (reason: 'declined' | 'unavailable' | 'expired') => [
+  fx(({ context, event }) => [
+    ...withdraw(
+      reason === 'expired' ? (context.offer?.agentIds ?? []) : [(event as { agentId: string }).agentId],
+      reason,
+    ),
+    ...(reason !== 'expired' && context.offer ? [cancel('ring-expired', context.offer.seq)] : []),
+    { type: 'queue.pump' } as Effect,
+  ]),
+  set(({ context, event }) => ({
+    offer: undefined,
+    routingSeq: context.routingSeq + 1,
+    declined: reason === 'declined' ? [...context.declined, (event as { agentId: string }).agentId] : context.declined,
+  })),
+];
+
+/** Waits in the queue for a free agent; the callback task's only state before it dials. */
+export const callbackQueuedState = {
+  on: {
+    'ROUTING.OFFER': {
+      guard: ({ context, event }: Args) => !context.offer && (event as Ev<'ROUTING.OFFER'>).seq === context.routingSeq,
+      actions: [
+        set(({ context, event }) => {
+          const e = event as Ev<'ROUTING.OFFER'>;
+          return {
+            offer: {
+              seq: e.seq,
+              agentIds: e.agentIds,
+              policy: e.policy,
+              tier: e.tier,
+              expiresAt: e.at + (e.ringTimeoutMs ?? context.ringTimeoutMs),
+            },
+            offeredAgents: union(context.offeredAgents, e.agentIds),
+            tried: [...(e.resetTried ? [] : context.tried), ...e.agentIds],
+          };
+        }),
+        fx(({ context, event }) => [
+          { type: 'agents.offer', agentIds: context.offer!.agentIds, deadlineAt: context.offer!.expiresAt! },
+          timer('ring-expired', context.offer!.expiresAt! - event.at, context.offer!.seq),
+        ]),
+      ],
+    },
+    'ROUTING.NO_AGENTS': {},
+    // An agent became free: the queue pump offers the heads (this task when its turn has come).
+    'CALL.REROUTE': {
+      guard: ({ context }: Args) => !context.offer,
+      actions: fx(() => ({ type: 'queue.pump' })),
+    },
+    'AGENT.DECLINE': { guard: offered, actions: offerOver('declined') },
+    'AGENT.UNAVAILABLE': { guard: offered, actions: offerOver('unavailable') },
+    'AGENT.ACCEPT': {
+      guard: offered,
+      target: 'dialing' as const,
+      actions: [
+        fx(({ context, event }) => {
+          const e = event as Ev<'AGENT.ACCEPT'>;
+          return [
+            ...withdraw(context.offer!.agentIds, 'taken', e.agentId),
+            cancel('ring-expired', context.offer!.seq),
+            cancel('answer-deadline', 'a'),
+            { type: 'queue.exit', teams: context.queue!.teams },
+            { type: 'queue.leave' },
+            timer('answer-deadline', context.callback!.dialDeadlineMs, CALLBACK_DIAL_TOKEN),
+            { type: 'media.createOutbound', nodeId: e.mediaNodeId, agentId: e.agentId },
+            { type: 'agents.progress', agentId: e.agentId, status: 'dialing' },
+            ...(context.offer!.agentIds.length > 1 ? [{ type: 'queue.pump' } as Effect] : []),
+          ];
+        }),
+        set(({ context, event }) => {
+          const e = event as Ev<'AGENT.ACCEPT'>;
+          return {
+            agentId: e.agentId,
+            mediaNodeId: e.mediaNodeId,
+            offer: undefined,
+            answerDeadlineAt: e.at + context.callback!.dialDeadlineMs,
+          };
+        }),
+      ],
+    },
+    'TIMER.FIRED': [
+      {
+        guard: ({ context, event }: Args) =>
+          isTimer(event, 'ring-expired') && (event as Ev<'TIMER.FIRED'>).token === String(context.offer?.seq),
+        actions: offerOver('expired'),
+      },
+      {
+        // Nobody took the callback in time.
+        guard: ({ event }: Args) => isTimer(event, 'answer-deadline'),
+        target: 'ended' as const,
+        actions: [
+          fx(({ context }) => ({ type: 'queue.exit', teams: context.queue!.teams })),
+          ...endWith({ reason: 'missed', endedBy: 'system' }),
+        ],
+      },
+    ],
+  },
+};

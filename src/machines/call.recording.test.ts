@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { initialTransition } from 'xstate';
+import type { Effect } from './call.effects.js';
+import { callMachine } from './call.machine.js';
+import type { CallEvent, CallInput } from './call.types.js';
+import { type CallSnapshot, restore, step } from './deliver.js';
+
+const T0 = 3_000_000;
+const input = (record: CallInput['record']): CallInput => ({
+  callId: 'wacid.REC',
+  phoneNumberId: '100',
+  businessNumber: '15550001111',
+  caller: { waId: '919800012345', name: 'Priya' },
+  at: T0,
+  answerDeadlineMs: 45_000,
+  ringTimeoutMs: 15_000,
+  acceptDeadlineMs: 10_000,
+  maxCallMs: 3_600_000,
+  record,
+});
+
+type E = CallEvent extends infer X ? (X extends { at: number } ? Omit<X, 'at'> & { at?: number } : never) : never;
+
+function drive(record: CallInput['record'], events: E[]): { snap: CallSnapshot; effects: Effect[][] } {
+  let snap = initialTransition(callMachine, input(record))[0];
+  const effects: Effect[][] = [];
+  let at = T0;
+  for (const e of events) {
+    at += 100;
+    snap = restore(JSON.parse(JSON.stringify(callMachine.getPersistedSnapshot(snap))));
+    const r = step(snap, { at, ...e } as CallEvent);
+    if (!r.handled) throw new Error(`${e.type} not handled in ${String(snap.value)}`);
+    snap = r.snapshot;
+    effects.push(r.effects);
+  }
+  return { snap, effects };
+}
+
+const LIVE: E[] = [
+  { type: 'ROUTING.OFFER', seq: 1, agentIds: ['alice'], policy: 'ring-all', tier: 'team' },
+  { type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1' },
+  { type: 'MEDIA.WA_ANSWER' },
+  { type: 'GRAPH.DONE', action: 'pre_accept' },
+  { type: 'MEDIA.WA_CONNECTED' },
+  { type: 'MEDIA.AGENT_CONNECTED' },
+  { type: 'GRAPH.DONE', action: 'accept' },
+];
+const types = (effects: Effect[]) => effects.map((e) => e.type);
+
+describe('call machine: recording', () => {
+  it('record all: going live plays the notice to the caller, and recording starts when it ends', () => {
+    const { snap, effects } = drive('all', [...LIVE, { type: 'MEDIA.PLAY_ENDED', playId: 'recording-notice' }]);
+    const goingLive = effects[LIVE.length - 1]!;
+    expect(goingLive).toContainEqual({
+      type: 'media.route',
+      nodeId: 'm1',
+      routes: { caller: ['player'], 'agent:alice': ['caller'] },
+    });
+    expect(goingLive).toContainEqual(expect.objectContaining({ type: 'media.play', clips: ['recording-notice'] }));
+    expect(types(goingLive).indexOf('media.startAgentAudio')).toBeLessThan(types(goingLive).indexOf('media.route'));
+    expect(effects.at(-1)).toContainEqual({ type: 'media.record', nodeId: 'm1', on: true });
+    expect(snap.context.recording?.state).toBe('on');
+  });
+
+  it('the agent pauses and resumes; only the bridged agent can', () => {
+    const { snap, effects } = drive('all', [
+      ...LIVE,
+      { type: 'MEDIA.PLAY_ENDED', playId: 'recording-notice' },
+      { type: 'AGENT.RECORD', agentId: 'alice', on: false },
+      { type: 'AGENT.RECORD', agentId: 'alice', on: true },
+    ]);
+    expect(effects.at(-2)).toEqual([{ type: 'media.record', nodeId: 'm1', on: false }]);
+    expect(effects.at(-1)).toEqual([{ type: 'media.record', nodeId: 'm1', on: true }]);
+    expect(snap.context.recording).toMatchObject({ state: 'on', pauses: 1 });
+    expect(() => drive('all', [...LIVE, { type: 'AGENT.RECORD', agentId: 'bob', on: false }])).toThrow(/not handled/);
+  });
+
+  it('record off: nothing is played or recorded and the agent cannot start it; record agent: the agent can', () => {
+    const off = drive('off', LIVE);
+    expect(types(off.effects.at(-1)!)).not.toContain('media.play');
+    expect(() => drive('off', [...LIVE, { type: 'AGENT.RECORD', agentId: 'alice', on: true }])).toThrow(/not handled/);
+    const agent = drive('agent', [...LIVE, { type: 'AGENT.RECORD', agentId: 'alice', on: true }]);
+    expect(agent.snap.context.recording?.state).toBe('announcing');
+    expect(agent.effects.at(-1)).toContainEqual(expect.objectContaining({ type: 'media.play' }));
+  });
+});
