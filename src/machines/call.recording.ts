@@ -6,9 +6,8 @@
  * are combined and stored after the call (src/recording).
  */
 import { assign } from 'xstate';
-import { agentLeg } from './call.business.js';
 import type { Effect } from './call.effects.js';
-import type { Args } from './call.transitions.js';
+import { type Args, agentLeg } from './call.transitions.js';
 import type { CallContext, CallEvent, Ev, RecordingContext, RecordPolicy } from './call.types.js';
 
 export const NOTICE_PLAY_ID = 'recording-notice';

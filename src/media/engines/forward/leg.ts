@@ -209,15 +209,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   async offer(opts: { gatherTimeoutMs: number; ssrc: number }): Promise<string> {
     this.#assertOpen();
     this.#audio = [{ mid: 'audio', opusPt: 111, dtmfPt: 126, send: true, receive: true }];
-    const gathered = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.gatherTimeoutMs);
-      this.#pc.onGatheringStateChange((s) => {
-        if (s === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    const gathered = gatheringComplete(this.#pc, opts.gatherTimeoutMs);
     try {
       const media = new nodeDataChannel.Audio('audio', 'SendRecv');
       media.addOpusCodec(111, 'minptime=10;useinbandfec=1');
