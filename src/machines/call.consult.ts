@@ -5,7 +5,6 @@
  * or cancels (the caller is back with A, B leaves). B not answering, declining or hanging up is a cancel; A hanging
  * up once B is on is a complete. Meta hears nothing of any of it.
  */
-import { fx } from './call.business.js';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
 import {
@@ -14,6 +13,7 @@ import {
   agentLeg,
   assignOn,
   cancel,
+  fx,
   isTimer,
   maxDurationFired,
   maxDurationSwept,

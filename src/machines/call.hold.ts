@@ -4,7 +4,7 @@
  */
 
 import { assign } from 'xstate';
-import { fx, leg, set, talking } from './call.business.js';
+import { leg, talking } from './call.business.js';
 import { holdToken } from './call.timers.js';
 import { isFirstAgent } from './call.transfer.js';
 import {
@@ -13,10 +13,12 @@ import {
   agentLeg,
   cancel,
   endWith,
+  fx,
   graceOver,
   isTimer,
   maxDurationFired,
   maxDurationSwept,
+  set,
   timer,
 } from './call.transitions.js';
 import type { CallContext, CallEvent, Ev } from './call.types.js';

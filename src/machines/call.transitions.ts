@@ -110,6 +110,11 @@ export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): En
 }
 
 export type Args = { context: CallContext; event: CallEvent };
+/** `assign` for the call machine's context. */
+export const set = (f: (a: Args) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>((a) => f(a as Args));
+/** Effects computed from the context and event, carried as data by the `effect` action. */
+export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 /** {@link Args} for one event type. */
 export type ArgsOf<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
 /** `assign` typed for the call machine, so fragments defined with it fit any of its transitions. */
