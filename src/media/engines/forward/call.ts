@@ -22,8 +22,9 @@ import { estimateMos } from '../../../rtc/mos.js';
 import { EMPTY_LEG_STATS, type LegStats } from '../../../rtc/stats.js';
 import { MediaError } from '../../errors.js';
 import { TelephoneEventDeduper } from '../../opus/telephone-event.js';
-import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppAnswer, validateOffer } from '../../sdp.js';
 import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
+import { assertWhatsAppAnswer } from '../answer-check.js';
 import { ForwardLeg } from './leg.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, rttFromReport } from './rtcp.js';
 import { InboundStats, OPUS_FRAME_TICKS, OutboundStream, parseRtp } from './rtp.js';
@@ -123,17 +124,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
         ssrcs: [ssrc],
       });
       const answer = mungeWhatsAppAnswer(raw, { allowedNetworks: o.networks, announcedIp: o.announcedIp });
-      const valid = validateWhatsAppAnswer(answer);
-      if (!valid.ok) {
-        const noCandidates = valid.errors.some((e) => e.startsWith('no ICE candidates'));
-        throw new MediaError(
-          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
-          noCandidates
-            ? `no local ICE candidate inside allowedNetworks (${o.networks.networks?.join(', ') ?? 'all'}); check MEDIA_ALLOWED_NETWORKS against this host's interfaces`
-            : `our answer would be refused by WhatsApp: ${valid.errors.join('; ')}`,
-          { details: valid.errors },
-        );
-      }
+      assertWhatsAppAnswer(answer, o.networks, 'MEDIA_ALLOWED_NETWORKS');
       return new ForwardCall(o, log, leg, ssrc, { answer });
     } catch (err) {
       leg.close();

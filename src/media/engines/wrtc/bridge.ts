@@ -16,8 +16,9 @@ import { CALLER } from '../../../rtc/engine.js';
 import { childLogger, type MediaLogger } from '../../../rtc/log.js';
 import type { WrtcTrack } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppAnswer, validateOffer } from '../../sdp.js';
 import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
+import { assertWhatsAppAnswer } from '../answer-check.js';
 import { DtmfTap } from './dtmf-tap.js';
 import { MediaLeg } from './leg.js';
 import { SilenceSource } from './silence.js';
@@ -80,17 +81,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
         shape: (sdp) =>
           mungeWhatsAppAnswer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
       });
-      const check = validateWhatsAppAnswer(answer);
-      if (!check.ok) {
-        const noCandidates = check.errors.some((e) => e.startsWith('no ICE candidates'));
-        throw new MediaError(
-          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
-          noCandidates
-            ? `no local ICE candidate inside allowedNetworks (${resolved.networks.networks?.join(', ') ?? 'all'}); check allowedNetworks against this host's interfaces`
-            : `our answer would be refused by WhatsApp: ${check.errors.join('; ')}`,
-          { details: check.errors },
-        );
-      }
+      assertWhatsAppAnswer(answer, resolved.networks, 'allowedNetworks');
       log.info({ answerMs: Math.round(nowMs() - started) }, 'WhatsApp answer ready');
       return new CallBridge(resolved, log, wa, silence, { answer });
     } catch (err) {
