@@ -3,21 +3,15 @@
  * the WhatsApp leg is answered and connected, the player, and the polite goodbye. The states are in call.ivr.ts,
  * call.queue.ts and call.hold.ts. Pure: transitions return effects as data; the deadlines are timer effects.
  */
-import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { ANSWER_TOKEN } from './call.timers.js';
-import { type Args, endWith, isTimer, timer } from './call.transitions.js';
-import type { BusinessFlow, CallContext, CallEvent, EndReason, Ev } from './call.types.js';
-
-export const set = (f: (a: Args) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>((a) => f(a as Args));
-export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
+import { type Args, agentLeg, endWith, fx, isTimer, set, timer } from './call.transitions.js';
+import type { BusinessFlow, CallContext, EndReason, Ev } from './call.types.js';
 
 /** The goodbye prompt reports its end; if it does not, the call is terminated after this long. */
 const GOODBYE_DEADLINE_MS = 15_000;
 /** A menu whose end is never reported still times out after this long (a prompt longer than this is cut short). */
 export const PROMPT_DEADLINE_MS = 60_000;
-export const agentLeg = (agentId: string) => `agent:${agentId}`;
 export const flowOf = (ctx: CallContext): BusinessFlow => ctx.flow!;
 export const node = (ctx: CallContext) => ctx.mediaNodeId!;
 export const play = (ctx: CallContext, playId: string, clips: string[], loop = false): Effect => ({

@@ -9,18 +9,14 @@
  * queued ──9──► (goodbye) ended: callback-requested      callback-queued ──accept──► dialing ─► calling ─► live
  * ```
  */
-import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
-import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
+import { type Args, cancel, endWith, fx, isTimer, set, timer, union, withdraw } from './call.transitions.js';
+import type { CallContext, Ev } from './call.types.js';
 
 export const CALLBACK_KEY = '9';
 /** The dial after an agent accepted a callback: the user's phone rings this long at most. @default 45 s */
 export const CALLBACK_DIAL_TOKEN = 'cb';
 const GOODBYE_DEADLINE_MS = 15_000;
-
-const set = (f: (a: Args) => Partial<CallContext>) => assign<CallContext, CallEvent, undefined, CallEvent, never>(f);
-const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 
 /** queued: the callback key. Added to the queued state's transitions (the caller must be waiting, not leaving). */
 export const callbackKeyTransition = {

@@ -5,33 +5,39 @@
  * or cancels (the caller is back with A, B leaves). B not answering, declining or hanging up is a cancel; A hanging
  * up once B is on is a complete. Meta hears nothing of any of it.
  */
-import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
-import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
-
-type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
-const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
-
-const leg = (agentId: string) => `agent:${agentId}`;
+import {
+  type Args,
+  type ArgsOf,
+  agentLeg,
+  assignOn,
+  cancel,
+  fx,
+  isTimer,
+  maxDurationFired,
+  maxDurationSwept,
+  timer,
+  union,
+  withdraw,
+} from './call.transitions.js';
+import type { CallContext } from './call.types.js';
 
 /** While consulting: the caller holds; A and B hear each other once B is on; supervisors still hear the caller and A. */
 const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connected: boolean) => {
   const routes = routesFor(from, ctx.monitors);
   routes.caller = [];
-  routes[leg(from)] = connected ? [leg(withAgent)] : [];
-  if (connected) routes[leg(withAgent)] = [leg(from)];
+  routes[agentLeg(from)] = connected ? [agentLeg(withAgent)] : [];
+  if (connected) routes[agentLeg(withAgent)] = [agentLeg(from)];
   return routes;
 };
 
 export const startConsult = {
-  guard: ({ context, event }: A<'AGENT.CONSULT'>) =>
+  guard: ({ context, event }: ArgsOf<'AGENT.CONSULT'>) =>
     event.agentId === context.agentId && event.to !== event.agentId && context.mediaNodeId !== undefined,
   target: 'consulting' as const,
   actions: [
-    set<'AGENT.CONSULT'>(({ context, event }) => {
+    assignOn<'AGENT.CONSULT'>(({ context, event }) => {
       const seq = (context.transfers ?? 0) + 1;
       return {
         transfers: seq,
@@ -47,18 +53,15 @@ export const startConsult = {
         handledBy: context.handledBy ?? [event.agentId],
       };
     }),
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args): Effect[] => {
-        const c = context.consult!;
-        return [
-          { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
-          timer('consult-ring', context.ringTimeoutMs, c.ringToken),
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
-          { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
-        ];
-      },
-    },
+    fx(({ context }: Args): Effect[] => {
+      const c = context.consult!;
+      return [
+        { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
+        timer('consult-ring', context.ringTimeoutMs, c.ringToken),
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
+        { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
+      ];
+    }),
   ],
 };
 
@@ -66,23 +69,20 @@ export const startConsult = {
 const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
   target: 'live' as const,
   actions: [
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args): Effect[] => {
-        const c = context.consult!;
-        return [
-          ...(c.connected
-            ? [
-                { type: 'agents.leave' as const, agentId: c.with, reason: 'consult-ended' },
-                { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: leg(c.with) },
-              ]
-            : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
-          { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
-        ];
-      },
-    },
-    set(() => ({ consult: undefined, offer: undefined })),
+    fx(({ context }: Args): Effect[] => {
+      const c = context.consult!;
+      return [
+        ...(c.connected
+          ? [
+              { type: 'agents.leave' as const, agentId: c.with, reason: 'consult-ended' },
+              { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: agentLeg(c.with) },
+            ]
+          : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
+        { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
+      ];
+    }),
+    assignOn(() => ({ consult: undefined, offer: undefined })),
   ],
 });
 
@@ -90,18 +90,15 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
 const complete = {
   target: 'live' as const,
   actions: [
-    {
-      type: 'effect' as const,
-      params: ({ context }: Args): Effect[] => {
-        const c = context.consult!;
-        return [
-          { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
-          { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
-          { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: leg(c.from) },
-        ];
-      },
-    },
-    set(({ context }) => ({
+    fx(({ context }: Args): Effect[] => {
+      const c = context.consult!;
+      return [
+        { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
+        { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(c.from) },
+      ];
+    }),
+    assignOn(({ context }) => ({
       agentId: context.consult!.with,
       consult: undefined,
       // B's leg has been up since the consultation started.
@@ -122,22 +119,19 @@ export const consultingState = {
     'AGENT.ACCEPT': {
       guard: (a: Args) => byWith(a) && !connected(a),
       actions: [
-        {
-          type: 'effect' as const,
-          params: ({ context }: Args): Effect[] => {
-            const c = context.consult!;
-            return [
-              cancel('consult-ring', c.ringToken),
-              { type: 'agents.live', agentId: c.with },
-              {
-                type: 'media.route',
-                nodeId: context.mediaNodeId!,
-                routes: consultRoutes(context, c.from, c.with, true),
-              },
-            ];
-          },
-        },
-        set(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
+        fx(({ context }: Args): Effect[] => {
+          const c = context.consult!;
+          return [
+            cancel('consult-ring', c.ringToken),
+            { type: 'agents.live', agentId: c.with },
+            {
+              type: 'media.route',
+              nodeId: context.mediaNodeId!,
+              routes: consultRoutes(context, c.from, c.with, true),
+            },
+          ];
+        }),
+        assignOn(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
       ],
     },
     'AGENT.CONSULT_COMPLETE': { guard: (a: Args) => byFrom(a) && connected(a), ...complete },
@@ -156,16 +150,8 @@ export const consultingState = {
           !context.consult.connected,
         ...backToFirst('expired'),
       },
-      {
-        guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-        target: 'ended' as const,
-        actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-      },
+      maxDurationFired,
     ],
-    'TIMER.SWEEP': {
-      guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
+    'TIMER.SWEEP': maxDurationSwept,
   },
 };

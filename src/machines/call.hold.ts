@@ -4,10 +4,23 @@
  */
 
 import { assign } from 'xstate';
-import { agentLeg, fx, leg, set, talking } from './call.business.js';
+import { leg, talking } from './call.business.js';
 import { holdToken } from './call.timers.js';
 import { isFirstAgent } from './call.transfer.js';
-import { type Args, agentLeft, cancel, endWith, graceOver, isTimer, timer } from './call.transitions.js';
+import {
+  type Args,
+  agentLeft,
+  agentLeg,
+  cancel,
+  endWith,
+  fx,
+  graceOver,
+  isTimer,
+  maxDurationFired,
+  maxDurationSwept,
+  set,
+  timer,
+} from './call.transitions.js';
 import type { CallContext, CallEvent, Ev } from './call.types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -118,15 +131,7 @@ export const onCall = {
       target: 'ended' as const,
       actions: endWith({ reason: 'agent-disconnected', endedBy: 'system', graph: 'terminate' }),
     },
-    {
-      guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
+    maxDurationFired,
   ],
-  'TIMER.SWEEP': {
-    guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-    target: 'ended' as const,
-    actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-  },
+  'TIMER.SWEEP': maxDurationSwept,
 };

@@ -5,17 +5,15 @@ import {
   answering,
   answerSweep,
   flowOf,
-  fx,
   goodbye,
   hearPlayer,
   isAcceptDone,
   leavingTransitions,
   PROMPT_DEADLINE_MS,
   play,
-  set,
 } from './call.business.js';
 import { ANSWER_TOKEN } from './call.timers.js';
-import { type Args, acceptDeadlineTransitions, cancel, isTimer, timer } from './call.transitions.js';
+import { type Args, acceptDeadlineTransitions, cancel, fx, isTimer, set, timer } from './call.transitions.js';
 import type { CallContext, Ev } from './call.types.js';
 
 // ---------------------------------------------------------------------------------------------------------------

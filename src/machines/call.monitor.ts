@@ -2,16 +2,10 @@
  * The call's routing table (who hears whom on the media node) and supervisor monitoring, as transition fragments
  * for the call machine (pure; effects as data).
  */
-import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
-import type { Args } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
+import { type ArgsOf, agentLeg, assignOn } from './call.transitions.js';
+import type { CallContext } from './call.types.js';
 
-type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
-const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
-
-const agentLeg = (agentId: string) => `agent:${agentId}`;
 const supLeg = (supervisorId: string) => `sup:${supervisorId}`;
 
 /**
@@ -32,13 +26,13 @@ export const routesFor = (agentId: string, monitors: CallContext['monitors'] = {
 
 /** In `live`: a supervisor starts, changes or stops monitoring; the routing table follows. */
 export const monitor = {
-  guard: ({ context, event }: A<'SUP.MONITOR'>) =>
+  guard: ({ context, event }: ArgsOf<'SUP.MONITOR'>) =>
     context.mediaNodeId !== undefined &&
     context.agentId !== undefined &&
     (event.mode !== 'stop' || context.monitors?.[event.by] !== undefined) &&
     context.monitors?.[event.by] !== event.mode,
   actions: [
-    set<'SUP.MONITOR'>(({ context, event }) => {
+    assignOn<'SUP.MONITOR'>(({ context, event }) => {
       const monitors = { ...(context.monitors ?? {}) };
       if (event.mode === 'stop') delete monitors[event.by];
       else monitors[event.by] = event.mode;
@@ -46,7 +40,7 @@ export const monitor = {
     }),
     {
       type: 'effect' as const,
-      params: ({ context, event }: A<'SUP.MONITOR'>): Effect[] => [
+      params: ({ context, event }: ArgsOf<'SUP.MONITOR'>): Effect[] => [
         { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(context.agentId!, context.monitors) },
         ...(event.mode === 'stop'
           ? [{ type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: supLeg(event.by) }]

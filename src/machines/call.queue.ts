@@ -5,7 +5,6 @@ import {
   answering,
   answerSweep,
   flowOf,
-  fx,
   goodbye,
   hearPlayer,
   isAcceptDone,
@@ -15,7 +14,6 @@ import {
   music,
   node,
   play,
-  set,
   talking,
 } from './call.business.js';
 import type { Effect } from './call.effects.js';
@@ -24,9 +22,11 @@ import {
   type Args,
   acceptDeadlineTransitions,
   cancel,
+  fx,
   graceOver,
   isTimer,
   offerWithout,
+  set,
   timer,
   union,
   withdraw,

@@ -5,11 +5,9 @@
  * resume (card numbers). Pure: the media node does the work (`call.play`, `call.route`, `call.record`); the files
  * are combined and stored after the call (src/recording).
  */
-import { assign } from 'xstate';
-import { agentLeg } from './call.business.js';
 import type { Effect } from './call.effects.js';
-import type { Args } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev, RecordingContext, RecordPolicy } from './call.types.js';
+import { type Args, agentLeg, fx, set } from './call.transitions.js';
+import type { CallContext, Ev, RecordingContext, RecordPolicy } from './call.types.js';
 
 export const NOTICE_PLAY_ID = 'recording-notice';
 
@@ -17,9 +15,6 @@ export function initialRecording(policy: RecordPolicy | undefined): RecordingCon
   const p = policy ?? 'off';
   return { policy: p, state: p === 'all' ? 'pending' : 'off', startedAt: undefined, pauses: 0 };
 }
-
-const set = (f: (a: Args) => Partial<CallContext>) => assign<CallContext, CallEvent, undefined, CallEvent, never>(f);
-const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 
 /** The caller hears the notice (the agent still hears the caller). */
 const announce = (ctx: CallContext): Effect[] => {

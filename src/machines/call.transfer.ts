@@ -9,19 +9,22 @@
  *   or the call ends (the call's max-duration timer still runs).
  * The first agent may hang up while it rings: they leave, and the transfer goes on.
  */
-import { assign } from 'xstate';
 import type { Effect } from './call.effects.js';
 import { routesFor } from './call.monitor.js';
-import { type Args, cancel, endWith, isTimer, timer, union, withdraw } from './call.transitions.js';
-import type { CallContext, CallEvent, CallOffer, CallTransfer, Ev } from './call.types.js';
-
-type A<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
-
-/** `assign` typed for the call machine, so fragments defined here fit any of its transitions. */
-const set = <T extends CallEvent['type']>(fn: (a: A<T>) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
-
-const agentLeg = (agentId: string) => `agent:${agentId}`;
+import {
+  type Args,
+  type ArgsOf,
+  agentLeg,
+  assignOn,
+  cancel,
+  isTimer,
+  maxDurationFired,
+  maxDurationSwept,
+  timer,
+  union,
+  withdraw,
+} from './call.transitions.js';
+import type { CallContext, CallOffer, CallTransfer } from './call.types.js';
 
 /**
  * MEDIA.AGENT_CONNECTED / AGENT_LEG_DOWN speak of the leg of the agent who first answered; any other agent's leg
@@ -41,14 +44,14 @@ const ringTimer = (ctx: CallContext, token: string) => timer('transfer-ring', ct
 
 /** `live` → `transferring` on AGENT.TRANSFER from the bridged agent, with targets that do not include them. */
 export const startTransfer = {
-  guard: ({ context, event }: A<'AGENT.TRANSFER'>) =>
+  guard: ({ context, event }: ArgsOf<'AGENT.TRANSFER'>) =>
     event.agentId === context.agentId &&
     event.targets.length > 0 &&
     !event.targets.includes(event.agentId) &&
     context.mediaNodeId !== undefined,
   target: 'transferring' as const,
   actions: [
-    set<'AGENT.TRANSFER'>(({ context, event }) => {
+    assignOn<'AGENT.TRANSFER'>(({ context, event }) => {
       const seq = (context.transfers ?? 0) + 1;
       const transfer: CallTransfer = {
         seq,
@@ -85,12 +88,12 @@ export const startTransfer = {
 
 /** A target accepted: they take over the call. */
 const takeOver = {
-  guard: ({ context, event }: A<'AGENT.ACCEPT'>) => !!context.offer?.agentIds.includes(event.agentId),
+  guard: ({ context, event }: ArgsOf<'AGENT.ACCEPT'>) => !!context.offer?.agentIds.includes(event.agentId),
   target: 'live' as const,
   actions: [
     {
       type: 'effect' as const,
-      params: ({ context, event }: A<'AGENT.ACCEPT'>): Effect[] => {
+      params: ({ context, event }: ArgsOf<'AGENT.ACCEPT'>): Effect[] => {
         const t = context.transfer!;
         const others = context.offer!.agentIds.filter((a) => a !== event.agentId);
         return [
@@ -107,7 +110,7 @@ const takeOver = {
         ];
       },
     },
-    set<'AGENT.ACCEPT'>(({ context, event }) => ({
+    assignOn<'AGENT.ACCEPT'>(({ context, event }) => ({
       agentId: event.agentId,
       offer: undefined,
       transfer: undefined,
@@ -141,7 +144,7 @@ const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') =>
           ];
         },
       },
-      set(() => ({ transfer: undefined, offer: undefined })),
+      assignOn(() => ({ transfer: undefined, offer: undefined })),
     ],
   },
   {
@@ -155,7 +158,7 @@ const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') =>
           { type: 'routing.request', seq: context.routingSeq + 1 },
         ],
       },
-      set(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
+      assignOn(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
     ],
   },
 ];
@@ -177,7 +180,7 @@ const fromLeaves = {
       type: 'effect' as const,
       params: ({ context }: Args): Effect => ({ type: 'agents.leave', agentId: context.transfer!.from }),
     },
-    set(({ context }) => ({ transfer: { ...context.transfer!, fromGone: true } })),
+    assignOn(({ context }) => ({ transfer: { ...context.transfer!, fromGone: true } })),
   ],
 };
 
@@ -188,18 +191,21 @@ export const transferringState = {
       ...ringOut(isLastTarget, 'declined').map((t) => ({
         ...t,
         actions: [
-          set<'AGENT.DECLINE'>(({ context, event }) => ({ declined: union(context.declined, [event.agentId]) })),
+          assignOn<'AGENT.DECLINE'>(({ context, event }) => ({ declined: union(context.declined, [event.agentId]) })),
           ...t.actions,
         ],
       })),
       {
-        guard: ({ context, event }: A<'AGENT.DECLINE'>) => !!context.offer?.agentIds.includes(event.agentId),
+        guard: ({ context, event }: ArgsOf<'AGENT.DECLINE'>) => !!context.offer?.agentIds.includes(event.agentId),
         actions: [
-          set<'AGENT.DECLINE'>(({ context, event }) => ({
+          assignOn<'AGENT.DECLINE'>(({ context, event }) => ({
             declined: union(context.declined, [event.agentId]),
             offer: { ...context.offer!, agentIds: context.offer!.agentIds.filter((a) => a !== event.agentId) },
           })),
-          { type: 'effect' as const, params: ({ event }: A<'AGENT.DECLINE'>) => withdraw([event.agentId], 'declined') },
+          {
+            type: 'effect' as const,
+            params: ({ event }: ArgsOf<'AGENT.DECLINE'>) => withdraw([event.agentId], 'declined'),
+          },
         ],
       },
     ],
@@ -207,17 +213,17 @@ export const transferringState = {
     'AGENT.LEFT': fromLeaves,
     'MEDIA.AGENT_LEG_DOWN': {
       guard: ({ context }: Args) => isFirstAgent(context, context.transfer?.from),
-      actions: set(() => ({ agentLegDown: true })),
+      actions: assignOn(() => ({ agentLegDown: true })),
     },
     'MEDIA.LEG_DOWN': {
       guard: ({ context, event }: Args) =>
         event.type === 'MEDIA.LEG_DOWN' && event.legId === agentLeg(context.transfer?.from ?? ''),
-      actions: set(() => ({ agentLegDown: true })),
+      actions: assignOn(() => ({ agentLegDown: true })),
     },
     'ROUTING.OFFER': {
-      guard: ({ context, event }: A<'ROUTING.OFFER'>) => event.seq === context.routingSeq && !context.offer,
+      guard: ({ context, event }: ArgsOf<'ROUTING.OFFER'>) => event.seq === context.routingSeq && !context.offer,
       actions: [
-        set<'ROUTING.OFFER'>(({ context, event }) => ({
+        assignOn<'ROUTING.OFFER'>(({ context, event }) => ({
           offer: offerOf(context, event.seq, event.agentIds, event.at),
           offeredAgents: union(context.offeredAgents, event.agentIds),
           transfer: { ...context.transfer!, ringToken: `r${event.seq}` },
@@ -232,35 +238,27 @@ export const transferringState = {
       ],
     },
     'ROUTING.NO_AGENTS': {
-      guard: ({ context, event }: A<'ROUTING.NO_AGENTS'>) => event.seq === context.routingSeq,
+      guard: ({ context, event }: ArgsOf<'ROUTING.NO_AGENTS'>) => event.seq === context.routingSeq,
       actions: {
         type: 'effect' as const,
-        params: ({ event }: A<'ROUTING.NO_AGENTS'>) => timer('reroute', 5000, event.seq),
+        params: ({ event }: ArgsOf<'ROUTING.NO_AGENTS'>) => timer('reroute', 5000, event.seq),
       },
     },
-    'TIMER.SWEEP': {
-      guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
-      target: 'ended' as const,
-      actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-    },
+    'TIMER.SWEEP': maxDurationSwept,
     'TIMER.FIRED': [
       ...ringOut(ringTimerFired, 'expired'),
       {
         guard: ({ context, event }: Args) =>
           isTimer(event, 'reroute') && event.type === 'TIMER.FIRED' && event.token === String(context.routingSeq),
         actions: [
-          set(({ context }) => ({ routingSeq: context.routingSeq + 1 })),
+          assignOn(({ context }) => ({ routingSeq: context.routingSeq + 1 })),
           {
             type: 'effect' as const,
             params: ({ context }: Args): Effect => ({ type: 'routing.request', seq: context.routingSeq }),
           },
         ],
       },
-      {
-        guard: ({ event }: Args) => isTimer(event, 'max-duration'),
-        target: 'ended' as const,
-        actions: endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' }),
-      },
+      maxDurationFired,
     ],
   },
 };

@@ -21,6 +21,9 @@ export const timer = (t: TimerName, delayMs: number, token: string | number): Ef
   token: String(token),
 });
 
+/** The media leg of an agent's browser on the call's media node. */
+export const agentLeg = (agentId: string) => `agent:${agentId}`;
+
 export const union = (a: string[], b: string[]) => [...a, ...b.filter((x) => !a.includes(x))].slice(0, 100);
 
 export const withdraw = (agentIds: string[], reason: WithdrawReason, takenBy?: string): Effect[] =>
@@ -107,6 +110,16 @@ export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): En
 }
 
 export type Args = { context: CallContext; event: CallEvent };
+/** `assign` for the call machine's context. */
+export const set = (f: (a: Args) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>((a) => f(a as Args));
+/** Effects computed from the context and event, carried as data by the `effect` action. */
+export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
+/** {@link Args} for one event type. */
+export type ArgsOf<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+/** `assign` typed for the call machine, so fragments defined with it fit any of its transitions. */
+export const assignOn = <T extends CallEvent['type']>(fn: (a: ArgsOf<T>) => Partial<CallContext>) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
 
 /** Ends the call: effects first (computed from the context before it changes), then the recorded outcome. */
 export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
@@ -144,6 +157,20 @@ export const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' | undefi
 export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject' });
 
 export const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
+
+const endMaxDuration = endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' });
+/** A live call (talking, on hold, transferring, consulting) reached `maxCallMs`: its `max-duration` timer fired. */
+export const maxDurationFired = {
+  guard: ({ event }: Args) => isTimer(event, 'max-duration'),
+  target: 'ended' as const,
+  actions: endMaxDuration,
+};
+/** The same deadline found passed by a sweep (the timer job was lost). */
+export const maxDurationSwept = {
+  guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+  target: 'ended' as const,
+  actions: endMaxDuration,
+};
 
 /** Once accept is requested, Meta's 200 must come within this (the Graph job's retries included). */
 const acceptConfirmMs = (ctx: CallContext) => ctx.acceptDeadlineMs * 3;

@@ -102,36 +102,25 @@ export function decide(r: RoutingRequest): RoutingDecision {
   const free = (list: Candidate[]) => list.filter((c) => c.offers === 0 || r.ringing.includes(c.id));
   const pick = (list: Candidate[]) =>
     [...list].sort((a, b) => a.idleSince - b.idleSince || a.id.localeCompare(b.id))[0];
+  const ringOne = (c: Candidate, tier: Tier, resetTried: boolean, why: string): RoutingDecision => ({
+    kind: 'offer',
+    agentIds: [c.id],
+    policy: 'ring-one',
+    tier,
+    ringTimeoutMs: r.routing.ringTimeoutMs,
+    resetTried,
+    note: `ring-one tier ${tier}: ${why}`,
+  });
   for (const t of byTier) {
     const c = pick(untried(free(t.agents)));
-    if (c) {
-      return {
-        kind: 'offer',
-        agentIds: [c.id],
-        policy: 'ring-one',
-        tier: t.tier,
-        ringTimeoutMs: r.routing.ringTimeoutMs,
-        resetTried: false,
-        note: `ring-one tier ${t.tier}: longest idle`,
-      };
-    }
+    if (c) return ringOne(c, t.tier, false, 'longest idle');
   }
   // Everyone tried once: a new round, avoiding the agent who just let it ring out if anyone else can take it.
   const last = r.tried[r.tried.length - 1];
   for (const t of byTier) {
     const pool = free(t.agents);
     const c = pick(pool.filter((a) => a.id !== last)) ?? pick(pool);
-    if (c) {
-      return {
-        kind: 'offer',
-        agentIds: [c.id],
-        policy: 'ring-one',
-        tier: t.tier,
-        ringTimeoutMs: r.routing.ringTimeoutMs,
-        resetTried: true,
-        note: `ring-one tier ${t.tier}: new round`,
-      };
-    }
+    if (c) return ringOne(c, t.tier, true, 'new round');
   }
   return {
     kind: 'none',

@@ -3,6 +3,7 @@ import nodeDataChannel from 'node-datachannel';
 import { buildRtp, OPUS_FRAME_TICKS } from '../media/engines/forward/rtp.js';
 import { OPUS_SILENCE_FRAME } from '../media/opus/prompts.js';
 import { keyPressPackets } from '../media/opus/telephone-event.js';
+import { gatheringComplete } from '../rtc/ndc-gathering.js';
 import type { SimCaller } from './simulator.js';
 
 const OPUS_PT = 111;
@@ -51,15 +52,7 @@ export class KeypadCaller implements SimCaller {
     const ssrc = randomInt(1, 2 ** 31);
     audio.addSSRC(ssrc, 'caller', 'caller', 'caller-audio');
     const track = pc.addTrack(audio);
-    const gathered = new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, opts.gatherTimeoutMs ?? 5000);
-      pc.onGatheringStateChange((s) => {
-        if (s === 'complete') {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
+    const gathered = gatheringComplete(pc, opts.gatherTimeoutMs ?? 5000);
     pc.setLocalDescription('offer');
     await gathered;
     const local = pc.localDescription()?.sdp;

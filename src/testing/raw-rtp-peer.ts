@@ -7,6 +7,7 @@
 import nodeDataChannel from 'node-datachannel';
 import { parseRtp } from '../media/engines/forward/rtp.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
+import { gatheringComplete } from '../rtc/ndc-gathering.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Track = ReturnType<PeerConnection['addTrack']>;
@@ -101,15 +102,7 @@ export class RawRtpPeer {
       second.addOpusCodec(111, 'minptime=10;useinbandfec=1');
       tracks.push(pc.addTrack(second));
     }
-    const gathered = new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 3000);
-      pc.onGatheringStateChange((s) => {
-        if (s === 'complete') {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
+    const gathered = gatheringComplete(pc, 3000);
     pc.setLocalDescription('offer');
     await gathered;
     let sdp = pc.localDescription()?.sdp ?? '';

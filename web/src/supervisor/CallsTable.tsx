@@ -1,6 +1,7 @@
 import type { CallSummary } from '../../../src/shared/protocol.js';
 import { outcomeOf, talkTime } from '../components/CallHistory.js';
-import { callerLabel, formatDuration, formatWhen, reasonText, stateLabel } from '../lib/format.js';
+import { formatDuration, formatWhen, reasonText, stateLabel } from '../lib/format.js';
+import { CallerCell, CallRow } from './CallRow.js';
 
 /** Calls in a table; a row opens the call's timeline. */
 export function CallsTable({
@@ -43,21 +44,8 @@ export function CallsTable({
               const o = outcomeOf(c);
               const waitedUntil = c.liveAt ?? c.acceptedAt ?? c.endedAt ?? now;
               return (
-                <tr
-                  key={c.id}
-                  data-testid="call-row"
-                  data-call-id={c.id}
-                  data-state={c.state}
-                  tabIndex={0}
-                  onClick={() => onOpen(c.id)}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' || e.key === ' ') onOpen(c.id);
-                  }}
-                >
-                  <td>
-                    <div className="cell-main">{callerLabel(c.caller)}</div>
-                    <div className="cell-sub">{c.caller.number}</div>
-                  </td>
+                <CallRow key={c.id} callId={c.id} testId="call-row" state={c.state} onOpen={onOpen}>
+                  <CallerCell caller={c.caller} />
                   <td>
                     <span className={`pill pill-${o.tone}`} title={c.state}>
                       {c.state === 'ended' ? o.label : stateLabel(c.state)}
@@ -70,7 +58,7 @@ export function CallsTable({
                   <td className="cell-sub" title={c.detail ?? undefined}>
                     {c.state === 'ended' ? reasonText(c.reason) : '—'}
                   </td>
-                </tr>
+                </CallRow>
               );
             })}
           </tbody>

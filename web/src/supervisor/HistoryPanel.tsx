@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Api, HistoryFilters, HistoryRow } from '../lib/api.js';
-import { callerLabel, formatDuration, formatWhen, reasonText } from '../lib/format.js';
+import { formatDuration, formatWhen, reasonText } from '../lib/format.js';
+import { CallerCell, CallRow } from './CallRow.js';
 
 const PAGE_SIZE = 25;
 const EMPTY: HistoryFilters = { number: '', agent: '', team: '', outcome: '', code: '', from: '', to: '' };
@@ -133,20 +134,8 @@ export function HistoryPanel({ api, onOpen }: { api: Api; onOpen: (id: string) =
           </thead>
           <tbody>
             {result.calls.map((c) => (
-              <tr
-                key={c.id}
-                data-testid="history-result"
-                data-call-id={c.id}
-                tabIndex={0}
-                onClick={() => onOpen(c.id)}
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter' || e.key === ' ') onOpen(c.id);
-                }}
-              >
-                <td>
-                  <div className="cell-main">{callerLabel(c.caller)}</div>
-                  <div className="cell-sub">{c.caller.number}</div>
-                </td>
+              <CallRow key={c.id} callId={c.id} testId="history-result" onOpen={onOpen}>
+                <CallerCell caller={c.caller} />
                 <td>{formatWhen(c.createdAt)}</td>
                 <td>{c.agentId ?? '—'}</td>
                 <td className="cell-sub">{c.teams.join(', ') || '—'}</td>
@@ -154,7 +143,7 @@ export function HistoryPanel({ api, onOpen }: { api: Api; onOpen: (id: string) =
                 <td className="num">{formatDuration(c.waitMs)}</td>
                 <td className="num">{c.talkMs === null ? '—' : formatDuration(c.talkMs)}</td>
                 <td title={c.wrapUp?.notes ?? undefined}>{c.wrapUp ? <code>{c.wrapUp.code}</code> : '—'}</td>
-              </tr>
+              </CallRow>
             ))}
           </tbody>
         </table>

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { isIP } from 'node:net';
-import { NetworkFilter } from '../../../rtc/cidr.js';
+import { type CallLegOptions, type ResolvedCallOptions, resolveCallOptions } from '../../../rtc/call-options.js';
 import { nowMs } from '../../../rtc/clock.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
 import {
@@ -18,13 +17,14 @@ import {
 } from '../../../rtc/engine.js';
 import { FrameClock } from '../../../rtc/frame-clock.js';
 import { bindAddressFor } from '../../../rtc/interfaces.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../../../rtc/log.js';
+import { childLogger, type MediaLogger } from '../../../rtc/log.js';
 import { estimateMos } from '../../../rtc/mos.js';
 import { EMPTY_LEG_STATS, type LegStats } from '../../../rtc/stats.js';
 import { MediaError } from '../../errors.js';
 import { TelephoneEventDeduper } from '../../opus/telephone-event.js';
-import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppAnswer, validateOffer } from '../../sdp.js';
 import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
+import { assertWhatsAppAnswer } from '../answer-check.js';
 import { ForwardLeg } from './leg.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, rttFromReport } from './rtcp.js';
 import { InboundStats, OPUS_FRAME_TICKS, OutboundStream, parseRtp } from './rtp.js';
@@ -124,17 +124,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
         ssrcs: [ssrc],
       });
       const answer = mungeWhatsAppAnswer(raw, { allowedNetworks: o.networks, announcedIp: o.announcedIp });
-      const valid = validateWhatsAppAnswer(answer);
-      if (!valid.ok) {
-        const noCandidates = valid.errors.some((e) => e.startsWith('no ICE candidates'));
-        throw new MediaError(
-          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
-          noCandidates
-            ? `no local ICE candidate inside allowedNetworks (${o.networks.networks?.join(', ') ?? 'all'}); check MEDIA_ALLOWED_NETWORKS against this host's interfaces`
-            : `our answer would be refused by WhatsApp: ${valid.errors.join('; ')}`,
-          { details: valid.errors },
-        );
-      }
+      assertWhatsAppAnswer(answer, o.networks, 'MEDIA_ALLOWED_NETWORKS');
       return new ForwardCall(o, log, leg, ssrc, { answer });
     } catch (err) {
       leg.close();
@@ -616,57 +606,12 @@ function randomSsrc(): number {
   return randomInt(1, 0xffffffff);
 }
 
-interface Resolved {
-  agentLegId: string;
-  networks: NetworkFilter;
-  announcedIp: string | undefined;
-  gatherTimeoutMs: number;
-  silenceBeforeAccept: boolean;
-  logger: MediaLogger;
-  legOptions: {
-    iceServers: NonNullable<CallMediaOptions['iceServers']>;
-    portRange?: { min: number; max: number };
-    bindAddress?: string;
-    networks: NetworkFilter;
-    announcedIp?: string;
-  };
+interface Resolved extends ResolvedCallOptions {
+  legOptions: CallLegOptions & { bindAddress?: string };
 }
 
 function resolve(opts: CallMediaOptions): Resolved {
-  if (typeof opts.offerSdp !== 'string') throw new TypeError('ForwardCall.create: offerSdp must be a string');
-  const networks = new NetworkFilter(opts.allowedNetworks);
-  if (opts.announcedIp !== undefined && isIP(opts.announcedIp) === 0) {
-    throw new TypeError(`ForwardCall.create: announcedIp "${opts.announcedIp}" is not an IP address`);
-  }
-  const range = opts.portRange;
-  if (
-    range &&
-    !(
-      Number.isInteger(range.min) &&
-      Number.isInteger(range.max) &&
-      range.min >= 1 &&
-      range.min <= range.max &&
-      range.max <= 65535
-    )
-  ) {
-    throw new TypeError('ForwardCall.create: portRange needs integers 1 <= min <= max <= 65535');
-  }
-  const gatherTimeoutMs = opts.gatherTimeoutMs ?? 2000;
-  if (!(gatherTimeoutMs > 0)) throw new TypeError('ForwardCall.create: gatherTimeoutMs must be positive');
-  const bindAddress = bindAddressFor(networks);
-  return {
-    agentLegId: opts.agentLegId ?? 'agent',
-    networks,
-    announcedIp: opts.announcedIp,
-    gatherTimeoutMs,
-    silenceBeforeAccept: opts.silenceBeforeAccept ?? true,
-    logger: opts.logger ?? silentMediaLogger,
-    legOptions: {
-      iceServers: opts.iceServers ?? [],
-      ...(range ? { portRange: { min: range.min, max: range.max } } : {}),
-      ...(bindAddress ? { bindAddress } : {}),
-      networks,
-      ...(opts.announcedIp ? { announcedIp: opts.announcedIp } : {}),
-    },
-  };
+  const common = resolveCallOptions(opts, 'ForwardCall.create');
+  const bindAddress = bindAddressFor(common.networks);
+  return { ...common, legOptions: { ...common.legOptions, ...(bindAddress ? { bindAddress } : {}) } };
 }

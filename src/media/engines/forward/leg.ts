@@ -5,6 +5,7 @@ import { TypedEmitter } from '../../../rtc/emitter.js';
 import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
 import { toCandidateMessage } from '../../../rtc/ice-candidate.js';
 import type { MediaLogger } from '../../../rtc/log.js';
+import { gatheringComplete } from '../../../rtc/ndc-gathering.js';
 import type { WrtcIceServer } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
 import {
@@ -161,15 +162,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
         }),
       );
     }
-    const gathered = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.gatherTimeoutMs);
-      this.#pc.onGatheringStateChange((s) => {
-        if (s === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    const gathered = gatheringComplete(this.#pc, opts.gatherTimeoutMs);
     try {
       this.#pc.setRemoteDescription(offer, 'offer');
       this.#remoteSet = true;
@@ -216,15 +209,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   async offer(opts: { gatherTimeoutMs: number; ssrc: number }): Promise<string> {
     this.#assertOpen();
     this.#audio = [{ mid: 'audio', opusPt: 111, dtmfPt: 126, send: true, receive: true }];
-    const gathered = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.gatherTimeoutMs);
-      this.#pc.onGatheringStateChange((s) => {
-        if (s === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    const gathered = gatheringComplete(this.#pc, opts.gatherTimeoutMs);
     try {
       const media = new nodeDataChannel.Audio('audio', 'SendRecv');
       media.addOpusCodec(111, 'minptime=10;useinbandfec=1');

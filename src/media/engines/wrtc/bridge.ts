@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { NetworkFilter } from '../../../rtc/cidr.js';
+import { type ResolvedCallOptions, resolveCallOptions } from '../../../rtc/call-options.js';
 import { nowMs } from '../../../rtc/clock.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
 import type {
@@ -14,11 +13,12 @@ import type {
   RouteTable,
 } from '../../../rtc/engine.js';
 import { CALLER } from '../../../rtc/engine.js';
-import { childLogger, type MediaLogger, silentMediaLogger } from '../../../rtc/log.js';
-import type { WrtcIceServer, WrtcTrack } from '../../../rtc/wrtc.js';
+import { childLogger, type MediaLogger } from '../../../rtc/log.js';
+import type { WrtcTrack } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import { mungeWhatsAppAnswer, validateOffer, validateWhatsAppAnswer } from '../../sdp.js';
+import { mungeWhatsAppAnswer, validateOffer } from '../../sdp.js';
 import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
+import { assertWhatsAppAnswer } from '../answer-check.js';
 import { DtmfTap } from './dtmf-tap.js';
 import { MediaLeg } from './leg.js';
 import { SilenceSource } from './silence.js';
@@ -81,17 +81,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
         shape: (sdp) =>
           mungeWhatsAppAnswer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
       });
-      const check = validateWhatsAppAnswer(answer);
-      if (!check.ok) {
-        const noCandidates = check.errors.some((e) => e.startsWith('no ICE candidates'));
-        throw new MediaError(
-          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
-          noCandidates
-            ? `no local ICE candidate inside allowedNetworks (${resolved.networks.networks?.join(', ') ?? 'all'}); check allowedNetworks against this host's interfaces`
-            : `our answer would be refused by WhatsApp: ${check.errors.join('; ')}`,
-          { details: check.errors },
-        );
-      }
+      assertWhatsAppAnswer(answer, resolved.networks, 'allowedNetworks');
       log.info({ answerMs: Math.round(nowMs() - started) }, 'WhatsApp answer ready');
       return new CallBridge(resolved, log, wa, silence, { answer });
     } catch (err) {
@@ -418,56 +408,10 @@ function unsupported(feature: MediaFeature, what: string): MediaError {
   );
 }
 
-interface ResolvedOptions {
-  agentLegId: string;
-  networks: NetworkFilter;
-  announcedIp: string | undefined;
-  gatherTimeoutMs: number;
-  silenceBeforeAccept: boolean;
+interface ResolvedOptions extends ResolvedCallOptions {
   detectDtmf: boolean;
-  logger: MediaLogger;
-  legOptions: {
-    iceServers: WrtcIceServer[];
-    portRange?: { min: number; max: number };
-    networks: NetworkFilter;
-    announcedIp?: string;
-  };
 }
 
 function resolveOptions(opts: CallMediaOptions): ResolvedOptions {
-  if (typeof opts.offerSdp !== 'string') throw new TypeError('CallBridge.create: offerSdp must be a string');
-  const networks = new NetworkFilter(opts.allowedNetworks);
-  if (opts.announcedIp !== undefined && isIP(opts.announcedIp) === 0) {
-    throw new TypeError(`CallBridge.create: announcedIp "${opts.announcedIp}" is not an IP address`);
-  }
-  const range = opts.portRange;
-  if (
-    range &&
-    !(
-      Number.isInteger(range.min) &&
-      Number.isInteger(range.max) &&
-      range.min >= 1 &&
-      range.min <= range.max &&
-      range.max <= 65535
-    )
-  ) {
-    throw new TypeError('CallBridge.create: portRange needs integers 1 <= min <= max <= 65535');
-  }
-  const gatherTimeoutMs = opts.gatherTimeoutMs ?? 2000;
-  if (!(gatherTimeoutMs > 0)) throw new TypeError('CallBridge.create: gatherTimeoutMs must be positive');
-  return {
-    agentLegId: opts.agentLegId ?? 'agent',
-    networks,
-    announcedIp: opts.announcedIp,
-    gatherTimeoutMs,
-    silenceBeforeAccept: opts.silenceBeforeAccept ?? true,
-    detectDtmf: opts.detectDtmf ?? false,
-    logger: opts.logger ?? silentMediaLogger,
-    legOptions: {
-      iceServers: opts.iceServers ?? [],
-      ...(range ? { portRange: { min: range.min, max: range.max } } : {}),
-      networks,
-      ...(opts.announcedIp ? { announcedIp: opts.announcedIp } : {}),
-    },
-  };
+  return { ...resolveCallOptions(opts, 'CallBridge.create'), detectDtmf: opts.detectDtmf ?? false };
 }
