@@ -6,7 +6,7 @@
  * Line-oriented on purpose: munging keeps every line it does not mean to change, byte for byte, and always emits
  * CRLF line endings (a mangled offer is the classic "SDP without DTLS fingerprint" failure).
  *
- * @see /work/shared/whatsapp-calling.md §3 for the WhatsApp rules these encode.
+ * @see docs/whatsapp-platform.md §3 for the WhatsApp rules these encode.
  */
 import { isIP } from 'node:net';
 import { NetworkFilter } from '../rtc/cidr.js';
