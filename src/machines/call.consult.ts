@@ -1,7 +1,7 @@
 /**
  * Consult transfer, as transition fragments for the call machine (pure; effects as data). From `live` the agent on
- * the call (A) asks another agent (B) first: the call goes to `consulting`, the caller holds (nothing is routed to
- * them: silence), B rings; once B answers, A and B hear each other. A then completes (B has the caller, A leaves)
+ * the call (A) asks another agent (B) first: the call goes to `consulting`, the caller holds with the music, B
+ * rings; once B answers, A and B hear each other. A then completes (B has the caller, A leaves)
  * or cancels (the caller is back with A, B leaves). B not answering, declining or hanging up is a cancel; A hanging
  * up once B is on is a complete. Meta hears nothing of any of it.
  */
@@ -17,16 +17,20 @@ import {
   isTimer,
   maxDurationFired,
   maxDurationSwept,
+  playHoldMusic,
   timer,
   union,
   withdraw,
 } from './call.transitions.js';
 import type { CallContext } from './call.types.js';
 
-/** While consulting: the caller holds; A and B hear each other once B is on; supervisors still hear the caller and A. */
+/**
+ * While consulting: the caller holds with music; A and B hear each other once B is on; supervisors still hear the
+ * caller and A.
+ */
 const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connected: boolean) => {
   const routes = routesFor(from, ctx.monitors);
-  routes.caller = [];
+  routes.caller = ['player'];
   routes[agentLeg(from)] = connected ? [agentLeg(withAgent)] : [];
   if (connected) routes[agentLeg(withAgent)] = [agentLeg(from)];
   return routes;
@@ -59,6 +63,7 @@ export const startConsult = {
         { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
         timer('consult-ring', context.ringTimeoutMs, c.ringToken),
         { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
+        playHoldMusic(context, `consult-${c.seq}`),
         { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
       ];
     }),
@@ -79,6 +84,7 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
             ]
           : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
         { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
+        { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
         { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
       ];
     }),
@@ -95,6 +101,7 @@ const complete = {
       return [
         { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
         { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
+        { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
         { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(c.from) },
       ];
     }),

@@ -18,6 +18,7 @@ import {
   isTimer,
   maxDurationFired,
   maxDurationSwept,
+  playHoldMusic,
   set,
   timer,
 } from './call.transitions.js';
@@ -37,7 +38,7 @@ export const holdTransition = {
       const nodeId = context.mediaNodeId!;
       return [
         { type: 'media.route', nodeId, routes: { caller: ['player'], [leg(context)]: ['caller'] } },
-        { type: 'media.play', nodeId, playId: 'hold', clips: [context.flow?.queue.music ?? 'music'], loop: true },
+        playHoldMusic(context, 'hold'),
         timer('hold-alert', context.holdAlertMs ?? 60_000, holdToken(context)),
       ];
     }),

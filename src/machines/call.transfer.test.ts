@@ -45,7 +45,7 @@ const ringFired = (token: string): E => ({ type: 'TIMER.FIRED', timer: 'transfer
 const T1 = T0 + 10_000;
 
 describe('call machine: blind transfer', () => {
-  it('AGENT.TRANSFER in live offers the target, starts the ring timer and tells the first agent', () => {
+  it('AGENT.TRANSFER in live offers the target, starts the ring timer, tells the first agent and plays music to the caller', () => {
     const r = run(live(), TRANSFER, T1)!;
     expect(r.snap.value).toBe('transferring');
     expect(r.snap.context.agentId).toBe('alice');
@@ -53,6 +53,8 @@ describe('call machine: blind transfer', () => {
       { type: 'agents.offer', agentIds: ['bob'], deadlineAt: T1 + 15_000 },
       { type: 'timer.schedule', timer: 'transfer-ring', delayMs: 15_000, token: 't1' },
       { type: 'agents.transferStatus', agentId: 'alice', status: 'ringing', targets: ['bob'] },
+      { type: 'media.route', nodeId: 'm1', routes: { caller: ['player'], 'agent:alice': ['caller'] } },
+      { type: 'media.play', nodeId: 'm1', playId: 'transfer-1', clips: ['music'], loop: true },
     ]);
     // Meta is told nothing.
     expect(r.effects.some((e) => e.type.startsWith('graph.'))).toBe(false);
@@ -75,6 +77,7 @@ describe('call machine: blind transfer', () => {
       { type: 'timer.cancel', timer: 'transfer-ring', token: 't1' },
       { type: 'agents.handover', from: 'alice', to: 'bob', target: { agentId: 'bob' } },
       { type: 'media.route', nodeId: 'm1', routes: { caller: ['agent:bob'], 'agent:bob': ['caller'] } },
+      { type: 'media.stopPlay', nodeId: 'm1' },
       { type: 'media.closeLeg', nodeId: 'm1', legId: 'agent:alice' },
       { type: 'agents.live', agentId: 'bob' },
     ]);
@@ -115,6 +118,7 @@ describe('call machine: blind transfer', () => {
       { type: 'agents.withdraw', agentIds: ['bob'], reason: 'expired' },
       { type: 'agents.transferStatus', agentId: 'alice', status: 'returned', targets: [] },
       { type: 'media.route', nodeId: 'm1', routes: { caller: ['agent:alice'], 'agent:alice': ['caller'] } },
+      { type: 'media.stopPlay', nodeId: 'm1' },
     ]);
   });
 
@@ -208,13 +212,14 @@ describe('call machine: consult transfer', () => {
   const consulting = () =>
     run(run(live(), CONSULT, T1)!.snap, { type: 'AGENT.ACCEPT', agentId: 'bob', mediaNodeId: 'x' }, T1 + 500)!;
 
-  it('AGENT.CONSULT holds the caller (nothing routed to them) and rings bob', () => {
+  it('AGENT.CONSULT holds the caller with music and rings bob', () => {
     const r = run(live(), CONSULT, T1)!;
     expect(r.snap.value).toBe('consulting');
     expect(r.effects).toEqual([
       { type: 'agents.offer', agentIds: ['bob'], deadlineAt: T1 + 15_000 },
       { type: 'timer.schedule', timer: 'consult-ring', delayMs: 15_000, token: 'c1' },
-      { type: 'media.route', nodeId: 'm1', routes: { caller: [], 'agent:alice': [] } },
+      { type: 'media.route', nodeId: 'm1', routes: { caller: ['player'], 'agent:alice': [] } },
+      { type: 'media.play', nodeId: 'm1', playId: 'consult-1', clips: ['music'], loop: true },
       { type: 'agents.transferStatus', agentId: 'alice', status: 'ringing', targets: ['bob'] },
     ]);
   });
@@ -226,7 +231,7 @@ describe('call machine: consult transfer', () => {
     expect(r.effects).toContainEqual({
       type: 'media.route',
       nodeId: 'm1',
-      routes: { caller: [], 'agent:alice': ['agent:bob'], 'agent:bob': ['agent:alice'] },
+      routes: { caller: ['player'], 'agent:alice': ['agent:bob'], 'agent:bob': ['agent:alice'] },
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * Blind transfer, as transition fragments for the call machine (pure; effects as data). From `live` the bridged
- * agent sends AGENT.TRANSFER with the agents to offer; the call goes to `transferring`, the targets ring for the
- * ring timeout, and:
+ * agent sends AGENT.TRANSFER with the agents to offer; the call goes to `transferring`, the caller hears the hold
+ * music while the targets ring for the ring timeout, and:
  * - a target accepts: they are the call's agent now (same media node, same WhatsApp leg: Meta hears nothing), the
  *   first agent leaves (`call:ended` reason `transferred`, free at once: the wrap-up belongs to who finishes it);
  * - nobody answers (or every target declines): back to the first agent if they are still on the call; if they
@@ -20,6 +20,7 @@ import {
   isTimer,
   maxDurationFired,
   maxDurationSwept,
+  playHoldMusic,
   timer,
   union,
   withdraw,
@@ -80,6 +81,13 @@ export const startTransfer = {
           { type: 'agents.offer', agentIds: offer.agentIds, deadlineAt: offer.expiresAt! },
           ringTimer(context, t.ringToken),
           { type: 'agents.transferStatus', agentId: t.from, status: 'ringing', targets: offer.agentIds },
+          // The caller waits with music while the target rings; the first agent still hears them.
+          {
+            type: 'media.route',
+            nodeId: context.mediaNodeId!,
+            routes: { ...routesFor(t.from, context.monitors), caller: ['player'] },
+          },
+          playHoldMusic(context, `transfer-${t.seq}`),
         ];
       },
     },
@@ -105,6 +113,7 @@ const takeOver = {
             nodeId: context.mediaNodeId!,
             routes: routesFor(event.agentId, context.monitors),
           },
+          { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
           { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(t.from) },
           { type: 'agents.live', agentId: event.agentId },
         ];
@@ -141,6 +150,7 @@ const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') =>
             ...withdraw(context.offer?.agentIds ?? [], reason),
             { type: 'agents.transferStatus', agentId: t.from, status: 'returned', targets: [] },
             { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(t.from, context.monitors) },
+            { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
           ];
         },
       },

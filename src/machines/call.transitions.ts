@@ -259,3 +259,15 @@ export const isLastOffered = ({ context, event }: Args) =>
   'agentId' in event &&
   !!context.offer?.agentIds.includes(event.agentId) &&
   context.offer.agentIds.filter((a) => a !== event.agentId).length === 0;
+
+/**
+ * The caller waits with the hold music (the number's queue music, else the shipped loop) while an agent holds,
+ * transfers or consults: the player is routed to the caller by the caller of this helper.
+ */
+export const playHoldMusic = (ctx: CallContext, playId: string): Effect => ({
+  type: 'media.play',
+  nodeId: ctx.mediaNodeId!,
+  playId,
+  clips: [ctx.flow?.queue.music ?? 'music'],
+  loop: true,
+});
