@@ -78,6 +78,14 @@ export class AgentStore {
 
   async #start(): Promise<void> {
     const { redis, keys, directory, logger } = this.#d;
+    // Follow changes before anything is read: a process that starts while another is still seeding (hashing the
+    // seed's passwords takes a while) reads a partial set, and the seeder's announcement below brings the rest.
+    const sub = this.#d.subscriber();
+    this.#sub = sub;
+    sub.on('message', (channel: string) => {
+      if (channel === keys.agentsChanged) void this.refresh();
+    });
+    await sub.subscribe(keys.agentsChanged);
     if (await redis.set(keys.agentsSeeded, String(Date.now()), 'NX')) {
       const records = directory.seed.map(({ password, ...r }) =>
         password !== undefined && r.passwordHash === undefined ? { ...r, passwordHash: hashPassword(password) } : r,
@@ -88,15 +96,10 @@ export class AgentStore {
       const teams = [...new Set(records.flatMap((r) => r.teams))];
       if (teams.length) multi.sadd(keys.teams, ...teams);
       await multi.exec();
+      await redis.publish(keys.agentsChanged, '*');
       logger.info({ agents: records.length }, 'agents seeded from AGENTS_FILE');
     }
     await this.refresh();
-    const sub = this.#d.subscriber();
-    this.#sub = sub;
-    sub.on('message', (channel: string) => {
-      if (channel === keys.agentsChanged) void this.refresh();
-    });
-    await sub.subscribe(keys.agentsChanged);
     this.#timer = setInterval(() => void this.refresh(), this.#d.refreshMs ?? 30_000);
     this.#timer.unref();
   }
