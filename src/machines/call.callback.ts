@@ -10,7 +10,8 @@
  * ```
  */
 import type { Effect } from './call.effects.js';
-import { type Args, cancel, endWith, fx, isTimer, set, timer, union, withdraw } from './call.transitions.js';
+import { queueOfferActions } from './call.queue.js';
+import { type Args, cancel, endWith, fx, isTimer, set, timer, withdraw } from './call.transitions.js';
 import type { CallContext, Ev } from './call.types.js';
 
 export const CALLBACK_KEY = '9';
@@ -89,26 +90,7 @@ export const callbackQueuedState = {
   on: {
     'ROUTING.OFFER': {
       guard: ({ context, event }: Args) => !context.offer && (event as Ev<'ROUTING.OFFER'>).seq === context.routingSeq,
-      actions: [
-        set(({ context, event }) => {
-          const e = event as Ev<'ROUTING.OFFER'>;
-          return {
-            offer: {
-              seq: e.seq,
-              agentIds: e.agentIds,
-              policy: e.policy,
-              tier: e.tier,
-              expiresAt: e.at + (e.ringTimeoutMs ?? context.ringTimeoutMs),
-            },
-            offeredAgents: union(context.offeredAgents, e.agentIds),
-            tried: [...(e.resetTried ? [] : context.tried), ...e.agentIds],
-          };
-        }),
-        fx(({ context, event }) => [
-          { type: 'agents.offer', agentIds: context.offer!.agentIds, deadlineAt: context.offer!.expiresAt! },
-          timer('ring-expired', context.offer!.expiresAt! - event.at, context.offer!.seq),
-        ]),
-      ],
+      actions: queueOfferActions(false),
     },
     'ROUTING.NO_AGENTS': {},
     // An agent became free: the queue pump offers the heads (this task when its turn has come).

@@ -52,6 +52,36 @@ const isMaxWait = (a: Args) =>
   isTimer(a.event, 'max-wait') &&
   (a.event as Ev<'TIMER.FIRED'>).token === maxWaitToken(a.context);
 
+/**
+ * A routing offer for a waiting call (a queued caller, or a callback task): ring the agents, and always expire the
+ * offer, so an agent who does not answer does not hold the queue. `firstOffer` records when the call was first
+ * offered (a caller's speed of answer counts from it).
+ */
+export const queueOfferActions = (firstOffer: boolean) => [
+  set(({ context, event }) => {
+    const e = event as Ev<'ROUTING.OFFER'>;
+    return {
+      offer: {
+        seq: e.seq,
+        agentIds: e.agentIds,
+        policy: e.policy,
+        tier: e.tier,
+        expiresAt: e.at + (e.ringTimeoutMs ?? context.ringTimeoutMs),
+      },
+      ...(firstOffer ? { offeredAt: context.offeredAt ?? e.at } : {}),
+      offeredAgents: union(context.offeredAgents, e.agentIds),
+      tried: [...(e.resetTried ? [] : context.tried), ...e.agentIds],
+    };
+  }),
+  fx(({ context, event }) => {
+    const offer = context.offer!;
+    return [
+      { type: 'agents.offer', agentIds: offer.agentIds, deadlineAt: offer.expiresAt! },
+      timer('ring-expired', offer.expiresAt! - event.at, offer.seq),
+    ];
+  }),
+];
+
 export const queuedState = {
   entry: [
     set(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
@@ -104,31 +134,7 @@ export const queuedState = {
     'ROUTING.OFFER': {
       guard: (a: Args) =>
         waiting(a) && !a.context.offer && (a.event as Ev<'ROUTING.OFFER'>).seq === a.context.routingSeq,
-      actions: [
-        set(({ context, event }) => {
-          const e = event as Ev<'ROUTING.OFFER'>;
-          return {
-            offer: {
-              seq: e.seq,
-              agentIds: e.agentIds,
-              policy: e.policy,
-              tier: e.tier,
-              // An offer from the queue always expires: an agent who does not answer must not hold the caller.
-              expiresAt: e.at + (e.ringTimeoutMs ?? context.ringTimeoutMs),
-            },
-            offeredAt: context.offeredAt ?? e.at,
-            offeredAgents: union(context.offeredAgents, e.agentIds),
-            tried: [...(e.resetTried ? [] : context.tried), ...e.agentIds],
-          };
-        }),
-        fx(({ context, event }) => {
-          const offer = context.offer!;
-          return [
-            { type: 'agents.offer', agentIds: offer.agentIds, deadlineAt: offer.expiresAt! },
-            timer('ring-expired', offer.expiresAt! - event.at, offer.seq),
-          ];
-        }),
-      ],
+      actions: queueOfferActions(true),
     },
     'ROUTING.NO_AGENTS': {
       // Agents becoming free send CALL.REROUTE; this timer is the safety net.
