@@ -20,6 +20,7 @@ import { DriftFreeTicker } from '../media/opus/ticker.js';
 import { normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
+import { OfferGate } from '../sim/offer-gate.js';
 import type { CallerFactory } from '../sim/simulator.js';
 import {
   ClipReceiver,
@@ -78,6 +79,8 @@ export class OpusRigPeer {
   readonly #dtmf = new TelephoneEventDeduper();
   readonly #pendingEvents: { payload: Buffer; marker: boolean; timestamp: number; dueAt: number }[] = [];
   #clip: ClipReceiver | undefined;
+  /** A caller's advertised address until it has the answer (see offer-gate.ts). */
+  #gate: OfferGate | undefined;
   #offerSdp = '';
   #state = 'new';
   /** Every state the connection went through (for a clear error when it does not connect). */
@@ -106,7 +109,7 @@ export class OpusRigPeer {
   static async offer(shape: RigShape, opts: OpusRigPeerOptions): Promise<OpusRigPeer> {
     const peer = new OpusRigPeer(shape, opts, shape === 'caller' ? 'audio' : '0');
     try {
-      await peer.#makeOffer(opts.gatherTimeoutMs ?? 3000);
+      await peer.#makeOffer(opts.gatherTimeoutMs ?? 3000, opts.bindAddress ?? '127.0.0.1');
       return peer;
     } catch (err) {
       peer.close();
@@ -318,6 +321,7 @@ export class OpusRigPeer {
     if (this.#closed) return;
     this.#closed = true;
     this.stopSending();
+    this.#gate?.close();
     try {
       this.#track.close();
     } catch {
@@ -330,13 +334,14 @@ export class OpusRigPeer {
     }
   }
 
-  async #makeOffer(gatherTimeoutMs: number): Promise<void> {
+  async #makeOffer(gatherTimeoutMs: number, bindAddress: string): Promise<void> {
     const gathered = this.#gathered(gatherTimeoutMs);
     this.#pc.setLocalDescription('offer');
+    if (this.shape === 'caller') this.#gate = await OfferGate.open(bindAddress);
     await gathered;
     const sdp = this.#pc.localDescription()?.sdp;
     if (!sdp) throw new Error('no local offer after gathering');
-    this.#offerSdp = this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp;
+    this.#offerSdp = this.#gate ? this.#gate.shape(likeMeta(sdp, this.#iceLite), bindAddress) : sdp;
   }
 
   #gathered(timeoutMs: number): Promise<void> {
