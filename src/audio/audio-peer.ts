@@ -1,4 +1,5 @@
 import type { NetworkFilter } from '../rtc/cidr.js';
+import { nowMs } from '../rtc/clock.js';
 import type { MediaLogger } from '../rtc/log.js';
 import {
   type WrtcConnectionState,
@@ -7,7 +8,7 @@ import {
   waitForConnected,
   wrtc,
 } from '../rtc/wrtc.js';
-import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from './analyzer.js';
+import { AudioAnalyzer, drainAnalysis, type InboundAudioReport, type ReportWindow } from './analyzer.js';
 import { AudioGenerator } from './generator.js';
 import type { MarkerScheme } from './markers.js';
 
@@ -127,4 +128,29 @@ export function reportBothWays(
     atAgent: agent.report({ since, until, settleMs, senderGaps: caller.generator.gaps() }).inbound,
     atCaller: caller.report({ since, until, settleMs, senderGaps: agent.generator.gaps() }).inbound,
   };
+}
+
+/**
+ * {@link reportBothWays} over a window from `since` that grows until each direction holds at least `minExpected`
+ * markers its sender pushed on time. Under load the measuring process's own event loop stalls, and what its
+ * generators did not push on time is left out (see SenderGap), so a fixed window can hold too few markers to judge
+ * anything; this one is measured again every `stepMs` until it holds enough, `maxMs` after `since` at most. Waits
+ * `firstMs` first. What is asserted about the markers that count is unchanged.
+ */
+export async function measureBothWays(
+  caller: AudioPeer,
+  agent: AudioPeer,
+  opts: { since: number; minExpected: number; firstMs: number; stepMs?: number; maxMs?: number },
+): Promise<{ atAgent: InboundAudioReport; atCaller: InboundAudioReport; until: number }> {
+  const maxMs = opts.maxMs ?? 15_000;
+  let waitMs = opts.firstMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, waitMs));
+    const until = nowMs();
+    await drainAnalysis();
+    const both = reportBothWays(caller, agent, { since: opts.since, until });
+    const counted = Math.min(both.atAgent.markers?.expected ?? 0, both.atCaller.markers?.expected ?? 0);
+    if (counted >= opts.minExpected || until - opts.since >= maxMs) return { ...both, until };
+    waitMs = opts.stepMs ?? 500;
+  }
 }
