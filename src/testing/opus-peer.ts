@@ -6,7 +6,7 @@
  *
  * Shapes:
  * - `caller`: offers like WhatsApp: session `a=ice-lite`, `a=group:BUNDLE audio`, one `m=audio` with Opus 111 and
- *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (candidates inside, loopback only). It fits the
+ *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (its candidate a gate: offer-gate.ts). It fits the
  *   simulator's `SimCaller`. Like the wrtc caller it is really a full ICE agent (libjuice has no lite mode), so
  *   against a bridge the two agents settle the role conflict by RFC 8445's rule.
  * - `agent`: offers like the console's browser (`mid 0`, Opus 111, trickle): fits `TestAgent`'s peer (offerSdp,
