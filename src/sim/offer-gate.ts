@@ -41,15 +41,19 @@ export class OfferGate {
   shape(sdp: string, address = '127.0.0.1'): string {
     return sdp
       .split('\r\n')
-      .map((line) => {
-        if (line.startsWith('m=')) return line.replace(/^(m=\S+ )\d+/, `$1${this.port}`);
-        if (!line.startsWith('a=candidate:')) return line;
-        const f = line.split(' ');
-        if (f[2]?.toUpperCase() !== 'UDP' || f[4] !== address) return line;
-        f[5] = String(this.port);
-        return f.join(' ');
-      })
+      .map((line) =>
+        line.startsWith('m=') ? line.replace(/^(m=\S+ )\d+/, `$1${this.port}`) : this.candidate(line, address),
+      )
       .join('\r\n');
+  }
+
+  /** A candidate line (`a=candidate:…` or `candidate:…`) moved to the gate when it is UDP on `address`. */
+  candidate(line: string, address = '127.0.0.1'): string {
+    if (!line.startsWith('a=candidate:') && !line.startsWith('candidate:')) return line;
+    const f = line.split(' ');
+    if (f[2]?.toUpperCase() !== 'UDP' || f[4] !== address) return line;
+    f[5] = String(this.port);
+    return f.join(' ');
   }
 
   close(): void {

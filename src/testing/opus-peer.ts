@@ -79,8 +79,9 @@ export class OpusRigPeer {
   readonly #dtmf = new TelephoneEventDeduper();
   readonly #pendingEvents: { payload: Buffer; marker: boolean; timestamp: number; dueAt: number }[] = [];
   #clip: ClipReceiver | undefined;
-  /** A caller's advertised address until it has the answer (see offer-gate.ts). */
+  /** An offerer's advertised address (see offer-gate.ts). */
   #gate: OfferGate | undefined;
+  readonly #bindAddress: string;
   #offerSdp = '';
   #state = 'new';
   /** Every state the connection went through (for a clear error when it does not connect). */
@@ -109,7 +110,7 @@ export class OpusRigPeer {
   static async offer(shape: RigShape, opts: OpusRigPeerOptions): Promise<OpusRigPeer> {
     const peer = new OpusRigPeer(shape, opts, shape === 'caller' ? 'audio' : '0');
     try {
-      await peer.#makeOffer(opts.gatherTimeoutMs ?? 3000, opts.bindAddress ?? '127.0.0.1');
+      await peer.#makeOffer(opts.gatherTimeoutMs ?? 3000);
       return peer;
     } catch (err) {
       peer.close();
@@ -142,6 +143,7 @@ export class OpusRigPeer {
       nodeDataChannel.initLogger('Fatal', () => {});
     }
     this.shape = shape;
+    this.#bindAddress = opts.bindAddress ?? '127.0.0.1';
     this.#iceLite = opts.iceLite ?? true;
     this.#opusPt = opts.opusPt ?? 111;
     this.#dtmfPt = opts.dtmfPt ?? 126;
@@ -150,7 +152,7 @@ export class OpusRigPeer {
     this.#pc = new nodeDataChannel.PeerConnection(opts.name ?? `rig-${shape}`, {
       iceServers: [],
       disableAutoNegotiation: true,
-      bindAddress: opts.bindAddress ?? '127.0.0.1',
+      bindAddress: this.#bindAddress,
     });
     this.#pc.onStateChange((s) => {
       this.#state = s;
@@ -158,7 +160,7 @@ export class OpusRigPeer {
     });
     this.#pc.onLocalCandidate((candidate, sdpMid) => {
       const c = { candidate, sdpMid, sdpMLineIndex: 0 };
-      if (this.#sink) this.#sink(c);
+      if (this.#sink) this.#sink(this.#gated(c));
       else this.#held.push(c);
     });
     const audio = new nodeDataChannel.Audio(mid, 'SendRecv');
@@ -192,7 +194,11 @@ export class OpusRigPeer {
   /** Sends local candidates (trickled after a complete offer they are duplicates, which ICE ignores). */
   trickle(sink: (c: IceCandidateMessage) => void): void {
     this.#sink = sink;
-    for (const c of this.#held.splice(0)) sink(c);
+    for (const c of this.#held.splice(0)) sink(this.#gated(c));
+  }
+
+  #gated(c: IceCandidateMessage): IceCandidateMessage {
+    return this.#gate ? { ...c, candidate: this.#gate.candidate(c.candidate, this.#bindAddress) } : c;
   }
 
   /**
@@ -334,14 +340,14 @@ export class OpusRigPeer {
     }
   }
 
-  async #makeOffer(gatherTimeoutMs: number, bindAddress: string): Promise<void> {
+  async #makeOffer(gatherTimeoutMs: number): Promise<void> {
     const gathered = this.#gathered(gatherTimeoutMs);
     this.#pc.setLocalDescription('offer');
-    if (this.shape === 'caller') this.#gate = await OfferGate.open(bindAddress);
+    this.#gate = await OfferGate.open(this.#bindAddress);
     await gathered;
     const sdp = this.#pc.localDescription()?.sdp;
     if (!sdp) throw new Error('no local offer after gathering');
-    this.#offerSdp = this.#gate ? this.#gate.shape(likeMeta(sdp, this.#iceLite), bindAddress) : sdp;
+    this.#offerSdp = this.#gate.shape(this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp, this.#bindAddress);
   }
 
   #gathered(timeoutMs: number): Promise<void> {
