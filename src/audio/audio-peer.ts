@@ -135,13 +135,14 @@ export function reportBothWays(
  * markers its sender pushed on time. Under load the measuring process's own event loop stalls, and what its
  * generators did not push on time is left out (see SenderGap), so a fixed window can hold too few markers to judge
  * anything; this one is measured again every `stepMs` until it holds enough, `maxMs` after `since` at most. Waits
- * `firstMs` first. What is asserted about the markers that count is unchanged.
+ * `firstMs` first. What is asserted about the markers that count is unchanged. `longestStallMs` is the longest
+ * stretch either generator did not push on time within the window: the measuring process's own stall.
  */
 export async function measureBothWays(
   caller: AudioPeer,
   agent: AudioPeer,
   opts: { since: number; minExpected: number; firstMs: number; stepMs?: number; maxMs?: number },
-): Promise<{ atAgent: InboundAudioReport; atCaller: InboundAudioReport; until: number }> {
+): Promise<{ atAgent: InboundAudioReport; atCaller: InboundAudioReport; until: number; longestStallMs: number }> {
   const maxMs = opts.maxMs ?? 15_000;
   let waitMs = opts.firstMs;
   for (;;) {
@@ -150,7 +151,14 @@ export async function measureBothWays(
     await drainAnalysis();
     const both = reportBothWays(caller, agent, { since: opts.since, until });
     const counted = Math.min(both.atAgent.markers?.expected ?? 0, both.atCaller.markers?.expected ?? 0);
-    if (counted >= opts.minExpected || until - opts.since >= maxMs) return { ...both, until };
+    if (counted >= opts.minExpected || until - opts.since >= maxMs) {
+      const gaps = [...caller.generator.gaps(), ...agent.generator.gaps()];
+      const longestStallMs = Math.max(
+        0,
+        ...gaps.map((g) => Math.min(g.toMs, until) - Math.max(g.fromMs, opts.since)).filter((ms) => ms > 0),
+      );
+      return { ...both, until, longestStallMs };
+    }
     waitMs = opts.stepMs ?? 500;
   }
 }

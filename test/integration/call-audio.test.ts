@@ -13,6 +13,9 @@ import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
+/** A stall of this process this long or longer (both rig peers live here) makes a call's figures the rig's. */
+const RIG_STALL_MS = 300;
+
 const near = (hz: number | null | undefined, want: number) =>
   hz !== null && hz !== undefined && Math.abs(hz - want) <= 25;
 
@@ -142,7 +145,14 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
     const rows: string[] = [];
     let expected = 0;
     const lost: string[] = [];
-    for (let i = 0; i < 20; i++) {
+    let judged = 0;
+    for (let n = 1; judged < 20; n++) {
+      // A call during which this process (both rig peers) stalled for long is not judged: its peers' jitter buffers
+      // and analysers resync for a while after such a stall. Another call is placed instead, 10 at most.
+      const skipped = n - 1 - judged;
+      expect(skipped, `this process stalled for ${RIG_STALL_MS} ms or more in ${skipped} calls`).toBeLessThanOrEqual(
+        10,
+      );
       const { call, caller, peer } = await connectCall();
       // Markers the rig itself did not send on time (its event loop stalled) are not expected: the window then
       // grows until each direction holds at least 5 that were.
@@ -154,24 +164,29 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
       const side = (m: typeof atAgent) =>
         `${m.received}/${m.expected}${m.notSentOnTime ? ` (+${m.notSentOnTime} the sender stalled on)` : ''}` +
         (m.missing.length ? ` missing ${m.missing.map(at).join(', ')}` : '');
-      const row = `${i + 1}: caller→agent ${side(atAgent)}, agent→caller ${side(atCaller)}; agent audio at the caller ${Math.round(inCaller.timeToFirstAudioMs ?? -1)} ms after accept`;
+      const row = `${n}: caller→agent ${side(atAgent)}, agent→caller ${side(atCaller)}; agent audio at the caller ${Math.round(inCaller.timeToFirstAudioMs ?? -1)} ms after accept`;
+      await alice.client.hangup(call.callId);
+      await call.waitFor('ended', 10_000);
+      if (both.longestStallMs >= RIG_STALL_MS) {
+        rows.push(`${row} (not judged: this process stalled for ${Math.round(both.longestStallMs)} ms)`);
+        continue;
+      }
+      judged++;
       // Nothing clipped: in both directions the very first marker after accept arrives.
       expect(atAgent.leadingMissing, `caller→agent clipped after accept: ${row}`).toBe(0);
       expect(atCaller.leadingMissing, `agent→caller clipped after accept: ${row}`).toBe(0);
-      for (const k of atAgent.missing) lost.push(`call ${i + 1} caller→agent ${at(k)}`);
-      for (const k of atCaller.missing) lost.push(`call ${i + 1} agent→caller ${at(k)}`);
+      for (const k of atAgent.missing) lost.push(`call ${n} caller→agent ${at(k)}`);
+      for (const k of atCaller.missing) lost.push(`call ${n} agent→caller ${at(k)}`);
       expect(atAgent.expected, row).toBeGreaterThanOrEqual(5);
       expect(atCaller.expected, row).toBeGreaterThanOrEqual(5);
       expected += atAgent.expected + atCaller.expected;
       rows.push(row);
-      await alice.client.hangup(call.callId);
-      await call.waitFor('ended', 10_000);
     }
     console.info(
-      `[call-audio] 20 calls, ${lost.length} of ${expected} markers lost after accept${lost.length ? ` (${lost.join(', ')})` : ''}:\n${rows.join('\n')}`,
+      `[call-audio] 20 calls judged, ${lost.length} of ${expected} markers lost after accept${lost.length ? ` (${lost.join(', ')})` : ''}:\n${rows.join('\n')}`,
     );
     // Later in the call, a single marker is now and then lost when the whole test suite loads this 2-core machine
     // (about one in 300-600; none when the file runs alone): within the media criterion of < 1 % loss.
     expect(lost.length / expected).toBeLessThan(0.01);
-  }, 300_000);
+  }, 420_000);
 });
