@@ -1,4 +1,4 @@
-import { apiRequest } from '../../../src/client/agent-client.js';
+import { apiRequest } from '../../../src/client/api-request.js';
 import type {
   AgentRow,
   CallDetail,
