@@ -6,7 +6,7 @@ import type { CallContext } from '../src/machines/call.types.js';
 import type { EffectDispatcher } from '../src/machines/ports.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
 import { deletePrefix } from '../src/shared/keys.js';
-import type { CallDetail } from '../src/shared/protocol.js';
+import type { CallDetail } from '../src/shared/rest-types.js';
 
 export function redisUrl(): string {
   return inject('redisUrl');

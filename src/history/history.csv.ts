@@ -1,4 +1,4 @@
-import type { HistoryRow } from '../shared/protocol.js';
+import type { HistoryRow } from '../shared/rest-types.js';
 
 export const CSV_COLUMNS = [
   'call_id',

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { CallContext } from '../machines/call.types.js';
 import type { Keys } from '../shared/keys.js';
 import { maskNumber } from '../shared/log.js';
-import type { HistoryQuery, HistoryRow, WrapUp } from '../shared/protocol.js';
+import type { WrapUp } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { HistoryQuery, HistoryRow } from '../shared/rest-types.js';
 
 export type { HistoryQuery, HistoryRow };
 

@@ -3,7 +3,8 @@ import type { CallStore } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
 import { restore } from '../machines/deliver.js';
 import { maskDigits, maskNumber } from '../shared/log.js';
-import type { AudioStatsSample, CallDetail, CallSummary, WrapUp } from '../shared/protocol.js';
+import type { WrapUp } from '../shared/protocol.js';
+import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/rest-types.js';
 
 const parseWrapUp = (raw: string | null | undefined): WrapUp | null => (raw ? (JSON.parse(raw) as WrapUp) : null);
 

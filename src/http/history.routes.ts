@@ -4,7 +4,8 @@ import { csvHeader, csvLine } from '../history/history.csv.js';
 import type { HistoryIndex } from '../history/history.index.js';
 import { BadRequestError } from '../shared/errors.js';
 import { AGENT_ID_RE } from '../shared/keys.js';
-import { type HistoryQuery, WRAP_UP_CODE_RE } from '../shared/protocol.js';
+import { WRAP_UP_CODE_RE } from '../shared/protocol.js';
+import type { HistoryQuery } from '../shared/rest-types.js';
 import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import { type AuthVariables, requireAuth, type TokenService } from './auth.js';
 

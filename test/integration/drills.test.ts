@@ -12,7 +12,7 @@ import { reportBothWays } from '../../src/audio/audio-peer.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import type { RoleProcess } from '../../src/cluster/process.js';
 import { nowMs } from '../../src/rtc/clock.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';

@@ -5,7 +5,7 @@
  * (nothing of the caller clipped after accept), and the caller's RFC 4733 keys become the call's DTMF.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { epochMs } from '../../src/testing/numbered-opus.js';

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import { KeypadCaller } from '../../src/sim/keypad-caller.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';

@@ -4,7 +4,7 @@
  * receiver. Bad input gets a clear ack error and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HistoryRow, WrapUpInfo } from '../../src/shared/protocol.js';
+import type { HistoryRow, WrapUpInfo } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';

@@ -10,7 +10,7 @@ import type {
   TodayStats,
   TransferTargets,
   WrapUpInfo,
-} from '../../../src/shared/protocol.js';
+} from '../../../src/shared/rest-types.js';
 
 export type { AgentRow, ConsoleConfig, HistoryRow, QueuesView, TodayStats, WrapUpInfo };
 

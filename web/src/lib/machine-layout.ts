@@ -1,4 +1,4 @@
-import type { MachineGraph } from '../../../src/shared/protocol.js';
+import type { MachineGraph } from '../../../src/shared/rest-types.js';
 
 /** A state placed on the picture: its box's centre, width and height. */
 export interface PlacedState {

@@ -1,6 +1,6 @@
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import type { AgentClient } from '../../../src/client/agent-client.js';
-import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/protocol.js';
+import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/rest-types.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';

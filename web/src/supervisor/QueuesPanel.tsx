@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { CallSummary } from '../../../src/shared/protocol.js';
+import type { CallSummary } from '../../../src/shared/rest-types.js';
 import type { Api, QueuesView } from '../lib/api.js';
 import { formatDuration, formatPercent, formatSeconds } from '../lib/format.js';
 
