@@ -90,7 +90,7 @@ export interface ApiDeps {
 }
 
 /** What GET /api/media-nodes reads: the node registry. */
-export interface MediaNodeList {
+interface MediaNodeList {
   list(): Promise<
     { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
   >;

@@ -8,7 +8,7 @@ import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/rest-t
 
 const parseWrapUp = (raw: string | null | undefined): WrapUp | null => (raw ? (JSON.parse(raw) as WrapUp) : null);
 
-export function summarize(id: string, state: string, ctx: CallContext): CallSummary {
+function summarize(id: string, state: string, ctx: CallContext): CallSummary {
   return {
     id,
     state,
@@ -99,7 +99,7 @@ export async function loadDetail(
 }
 
 /** The IVR choice, queue wait and hold time of a call (snapshots older than these fields give nulls and zero). */
-export function queueView(ctx: CallContext, now = Date.now()) {
+function queueView(ctx: CallContext, now = Date.now()) {
   const q = ctx.queue;
   const hold = ctx.hold;
   return {

@@ -10,7 +10,7 @@ import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import { type AuthVariables, requireAuth, type TokenService } from './auth.js';
 
 /** The most rows one CSV export carries; narrow the filters for more. */
-export const CSV_MAX_ROWS = 10_000;
+const CSV_MAX_ROWS = 10_000;
 
 /** A date as ms since epoch or anything `Date` parses (`2026-12-01`, `2026-12-01T10:00:00Z`). */
 const when = z

@@ -12,7 +12,7 @@ import type { Core } from '../runtime.js';
 import { PROJECT_ROOT } from '../shared/config.js';
 
 /** How long an agent whose connection dropped may take to come back before their ringing calls move on. */
-export const OFFLINE_GRACE_MS = 3000;
+const OFFLINE_GRACE_MS = 3000;
 
 export interface HttpRole {
   server: HttpServer;

@@ -17,7 +17,7 @@ export type { AgentRow, ConsoleConfig, HistoryRow, QueuesView, TodayStats, WrapU
 /** The history filters as the form holds them (empty string = not filtered). */
 export type HistoryFilters = Record<'number' | 'agent' | 'team' | 'outcome' | 'code' | 'from' | 'to', string>;
 
-export function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
+function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
   if (page) q.set('page', String(page));
