@@ -96,3 +96,20 @@ export async function fetchCall(baseUrl: string, token: string, id: string): Pro
   });
   return (await res.json()) as CallDetail;
 }
+
+/** Polls GET /api/calls/:id until the call is in `state`; resolves with that view of it. */
+export function waitForCallState(
+  baseUrl: string,
+  token: string,
+  id: string,
+  state: string,
+  timeoutMs = 15_000,
+): Promise<CallDetail> {
+  return waitUntil(
+    async () => {
+      const d = await fetchCall(baseUrl, token, id);
+      return d.state === state ? d : undefined;
+    },
+    { timeoutMs, what: `call ${id} to be ${state}` },
+  );
+}
