@@ -9,7 +9,7 @@ import { WebhookIngest } from '../http/ingest.js';
 import { createSignaling } from '../http/signaling.js';
 import { CALL_STATES } from '../machines/call.types.js';
 import type { Core } from '../runtime.js';
-import { PROJECT_ROOT } from '../shared/config.js';
+import { PROJECT_ROOT } from '../shared/config.fields.js';
 
 /** How long an agent whose connection dropped may take to come back before their ringing calls move on. */
 const OFFLINE_GRACE_MS = 3000;
