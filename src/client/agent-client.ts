@@ -203,9 +203,8 @@ export class AgentClient {
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
       const code = err.data?.code;
-      // A disabled account is refused like a bad token: retrying cannot succeed either.
+      // Refused by the auth middleware (a bad token, a disabled account): retrying with the same token cannot succeed.
       if (!socket.active || code?.startsWith('token-') || code === 'account-disabled') {
-        // Refused by the auth middleware: retrying with the same token cannot succeed.
         const message = err.data?.message ?? err.message;
         this.#setStatus('auth-failed', message);
         socket.disconnect();
@@ -324,9 +323,7 @@ export class AgentClient {
   /** Asks for the session again; a success is also emitted as `session`. */
   async sync(): Promise<AckResult<{ session: AgentSession }>> {
     const res = await this.#request<{ session: AgentSession }>('agent:sync', {});
-    if (res.ok) {
-      this.#acceptSession(res.session);
-    }
+    if (res.ok) this.#acceptSession(res.session);
     return res;
   }
 
