@@ -37,17 +37,19 @@ export interface OutboundConfig {
 /** Finished call recordings: a directory, or S3-compatible storage when a bucket is set. */
 export interface RecordingsConfig {
   dir: string;
-  s3:
-    | {
-        bucket: string;
-        prefix: string;
-        region: string;
-        endpoint: string | undefined;
-        accessKeyId: string | undefined;
-        secretAccessKey: string | undefined;
-        forcePathStyle: boolean;
-      }
-    | undefined;
+  s3: S3Options | undefined;
+}
+
+/** Where the S3 recording store puts recordings. */
+export interface S3Options {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint: string | undefined;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  /** Path-style URLs (MinIO and most S3-compatible servers): set with an endpoint. */
+  forcePathStyle: boolean;
 }
 
 /** Signed call events for outside systems; no URLs = none sent. */
