@@ -1,0 +1,176 @@
+/**
+ * Meta-side recording and transcription end to end, with the simulator as Meta: a number opted in (`metaCapture`)
+ * sends the opt-in with accept; after the hang-up Meta's webhooks name the files, a worker fetches them (two Graph
+ * steps, bearer token, sha256 and size checked) and supervisors (not agents) get the recording by byte range and the
+ * transcript. A FAILED result is recorded as failed, a repeated webhook fetches once, a webhook for an unknown call
+ * is answered 200 and its file kept, and a badly signed one is refused.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOggOpus } from '../../src/media/opus/ogg.js';
+import { recordingName } from '../../src/recording/recording.store.js';
+import { DEMO } from '../../src/shared/config.js';
+import { mediaItem } from '../../src/shared/meta-capture.js';
+import { createCallerFactory } from '../../src/sim/caller-factory.js';
+import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
+import { callsEnvelope, WebhookSender } from '../../src/sim/webhook-sender.js';
+import { TestAgent } from '../../src/testing/agent-harness.js';
+import {
+  BUSINESS,
+  type ChildService,
+  type InProcessService,
+  newSimulator,
+  spawnRole,
+  startInProcess,
+} from '../harness.js';
+import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+
+const OPT_IN = { recording: true, transcription: true, purpose: 'quality assurance', language: 'en_US' };
+
+describe('Meta-side recording and transcription', () => {
+  const prefix = testPrefix();
+  let dir: string;
+  let sim: WhatsAppSimulator;
+  let svc: InProcessService;
+  let media: ChildService;
+  let alice: TestAgent;
+  let sam: string;
+  let alicePw: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'meta-cap-'));
+    const routing = path.join(dir, 'routing.json');
+    writeFileSync(routing, JSON.stringify({ numbers: { [BUSINESS.phoneNumberId]: { metaCapture: OPT_IN } } }));
+    const env = { ROUTING_FILE: routing, RECORDINGS_DIR: path.join(dir, 'stored'), WRAP_UP_SECONDS: '0' };
+    sim = newSimulator({ callerFactory: createCallerFactory({ toneHz: 440 }) });
+    await sim.start();
+    svc = await startInProcess(prefix, sim, env);
+    media = await spawnRole('media', prefix, env);
+    alice = await TestAgent.connect(svc.url, 'alice');
+    sam = await loginToken(svc.url, 'sam', 'demo');
+    alicePw = await loginToken(svc.url, 'alice', 'demo');
+  }, 60_000);
+  afterAll(async () => {
+    alice?.close();
+    await media?.stop();
+    await svc?.stop();
+    await sim?.stop();
+    await cleanupPrefix(prefix);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const api = (callId: string, what: string, token: string, headers: Record<string, string> = {}) =>
+    fetch(`${svc.url}/api/calls/${encodeURIComponent(callId)}/${what}`, {
+      headers: { authorization: `Bearer ${token}`, ...headers },
+    });
+  const status = (callId: string, kind: string) =>
+    svc.redis.hget(svc.core.keys.call.metaCapture(callId), `${kind}:status`);
+
+  /** A call answered by alice, talked for a moment, hung up by the agent. */
+  const talk = async (): Promise<SimCall> => {
+    const { call } = await sim.placeCall({ name: 'Priya' });
+    await alice.offered(call.callId);
+    expect((await alice.client.accept(call.callId)).ok).toBe(true);
+    await alice.startMedia(call.callId, { toneHz: 660 });
+    await call.waitFor('accepted', 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await alice.client.hangup(call.callId)).ok).toBe(true);
+    await call.waitFor('ended', 10_000);
+    return call;
+  };
+
+  it('accept carries the opt-in; after the call both files are fetched once and served to supervisors only', async () => {
+    const call = await talk();
+    // The simulated Meta checked the opt-in objects strictly on accept and marked the call.
+    expect(call.capture).toEqual({ kinds: ['recording', 'transcription'], purpose: 'quality assurance' });
+
+    const full = await waitUntil(
+      async () => {
+        const res = await api(call.callId, 'meta-recording', sam);
+        return res.status === 200 ? res : undefined;
+      },
+      { what: "Meta's recording stored", timeoutMs: 20_000 },
+    );
+    expect(full.headers.get('content-type')).toBe('audio/ogg');
+    const file = new Uint8Array(await full.arrayBuffer());
+    const ogg = readOggOpus(file);
+    const seconds = ogg.endGranule / 48_000;
+    console.info(
+      `[meta-capture] recording ${file.length} bytes, ${seconds.toFixed(2)} s, ${ogg.packets.length} packets`,
+    );
+    expect(ogg.head.channels).toBe(1);
+    expect(seconds).toBeGreaterThan(1);
+    expect(existsSync(path.join(dir, 'stored', recordingName(call.callId, 'meta-recording')))).toBe(true);
+
+    const part = await api(call.callId, 'meta-recording', sam, { range: 'bytes=10-59' });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 10-59/${file.length}`);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(file.slice(10, 60));
+    expect((await api(call.callId, 'meta-recording', alicePw)).status).toBe(403);
+
+    const transcript = await waitUntil(
+      async () => {
+        const res = await api(call.callId, 'transcript', sam);
+        return res.status === 200
+          ? ((await res.json()) as { segments: { speaker: string; text: string }[] })
+          : undefined;
+      },
+      { what: "Meta's transcript stored", timeoutMs: 20_000 },
+    );
+    expect(transcript.segments.map((s) => s.text).join(' ')).toContain('quality assurance');
+    expect((await api(call.callId, 'transcript', alicePw)).status).toBe(403);
+
+    // Meta delivers the recording webhook again: answered 200, not fetched a second time.
+    const rec = sim.capture.sent.find((s) => s.callId === call.callId && s.kind === 'recording')!;
+    expect((await sim.capture.resend(call.callId, 'recording')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sim.capture.lookups.get(rec.mediaId)).toBe(1);
+    expect(await status(call.callId, 'recording')).toBe('stored');
+  }, 90_000);
+
+  it('a FAILED transcription is recorded as failed; the recording still arrives', async () => {
+    sim.capture.fail('transcription');
+    const call = await talk();
+    await waitUntil(async () => (await status(call.callId, 'transcription')) === 'failed', {
+      what: 'the transcription recorded as failed',
+      timeoutMs: 20_000,
+    });
+    const res = await api(call.callId, 'transcript', sam);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('meta-transcription-failed');
+    await waitUntil(async () => (await status(call.callId, 'recording')) === 'stored', {
+      what: 'the recording stored',
+      timeoutMs: 20_000,
+    });
+  }, 90_000);
+
+  it('a webhook for a call we do not know is answered 200 and its file kept; a badly signed one is refused', async () => {
+    const callId = 'wacid.unknown-to-us-0001';
+    const stranger = {
+      callId,
+      acceptedAt: Date.now() - 3000,
+      endedAt: Date.now(),
+      capture: { kinds: ['recording'], purpose: 'qa' },
+    };
+    sim.capture.ended(stranger as unknown as SimCall);
+    const sent = await waitUntil(() => sim.capture.sent.find((s) => s.callId === callId && s.answered), {
+      what: 'the webhook answered',
+      timeoutMs: 10_000,
+    });
+    expect(sent.answered).toBe(200);
+    await waitUntil(async () => (await status(callId, 'recording')) === 'stored', {
+      what: "the unknown call's recording stored",
+      timeoutMs: 20_000,
+    });
+
+    const body = callsEnvelope(BUSINESS, [
+      mediaItem({ callId, kind: 'transcription', mediaId: '999', status: 'AVAILABLE', errorCode: undefined }),
+    ]);
+    const forged = await new WebhookSender(`${svc.url}/webhooks/whatsapp`, `${DEMO.appSecret}-not`).send(body);
+    expect(forged.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await status(callId, 'transcription')).toBeNull();
+  }, 60_000);
+});
