@@ -8,8 +8,10 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOggOpus } from '../../src/media/opus/ogg.js';
+import { META_CAPTURE_QUEUE } from '../../src/meta-capture/capture.worker.js';
 import { recordingName } from '../../src/recording/recording.store.js';
 import { DEMO } from '../../src/shared/config.js';
 import { mediaItem } from '../../src/shared/meta-capture.js';
@@ -128,6 +130,38 @@ describe('Meta-side recording and transcription', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(sim.capture.lookups.get(rec.mediaId)).toBe(1);
     expect(await status(call.callId, 'recording')).toBe('stored');
+
+    // Both files go with the call at retention: one delayed deletion for the call.
+    const queue = new Queue(META_CAPTURE_QUEUE, { connection: svc.redis, prefix: svc.core.keys.bullPrefix });
+    try {
+      expect(await (await queue.getJob(`${call.callId}.meta-delete`))?.getState()).toBe('delayed');
+    } finally {
+      await queue.close();
+    }
+  }, 90_000);
+
+  it('a business-initiated call carries the opt-in in connect; its files arrive under our call id', async () => {
+    const to = '919800077001';
+    sim.business.addUser(to, { permission: 'temporary', answerAfterMs: 500 });
+    const res = await alice.client.dial(to);
+    expect(res).toMatchObject({ ok: true });
+    const callId = (res as { callId: string }).callId;
+    await alice.startMedia(callId, { toneHz: 660 });
+    await waitUntil(() => alice.live.includes(callId), { what: 'call:live', timeoutMs: 60_000 });
+    const simCall = [...sim.calls.values()].find((c) => c.to === to)!;
+    expect(simCall.capture).toEqual({ kinds: ['recording', 'transcription'], purpose: 'quality assurance' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await alice.client.hangup(callId)).ok).toBe(true);
+    // Meta names the call by its own id; the files are kept under ours.
+    expect(simCall.callId).not.toBe(callId);
+    await waitUntil(async () => (await api(callId, 'meta-recording', sam)).status === 200, {
+      what: "the outbound call's recording under our call id",
+      timeoutMs: 20_000,
+    });
+    await waitUntil(async () => (await api(callId, 'transcript', sam)).status === 200, {
+      what: "the outbound call's transcript under our call id",
+      timeoutMs: 20_000,
+    });
   }, 90_000);
 
   it('a FAILED transcription is recorded as failed; the recording still arrives', async () => {
