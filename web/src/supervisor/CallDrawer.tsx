@@ -6,6 +6,7 @@ import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
 import { MonitorMedia, type MonitorMode } from '../lib/monitor-media.js';
 import { MachineDiagram } from './MachineDiagram.js';
+import { MetaCapture } from './MetaCapture.js';
 
 /** One call's full story for a supervisor: outcome, state path, timeline with routing decisions, audio stats. */
 export function CallDrawer({
@@ -91,6 +92,7 @@ export function CallDrawer({
             )}
             {monitor && call.state === 'live' && <MonitorControls callId={callId} {...monitor} />}
             {call.state === 'ended' && <RecordingPlayer api={api} callId={callId} />}
+            {call.state === 'ended' && <MetaCapture api={api} callId={callId} />}
             <StatePath call={call} />
             {machine && (
               <section>
