@@ -10,13 +10,11 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { RecordingStore, StoredFile } from '../recording/recording.store.js';
+import type { StoredFile } from '../recording/recording.store.js';
 import { recordingName } from '../recording/recording.store.js';
+import type { StoredFilesDeps } from '../recording/recording.worker.js';
 import { errorMessage, GraphApiError } from '../shared/errors.js';
-import type { Keys } from '../shared/keys.js';
-import type { Logger } from '../shared/log.js';
 import type { CaptureKind, MediaResult } from '../shared/meta-capture.js';
-import type { RedisClient } from '../shared/redis.js';
 import { lockOptions } from '../workers/queues.js';
 import { downloadMedia, type MediaDownloadOptions } from './capture.fetch.js';
 
@@ -36,17 +34,10 @@ export const storedFileOf = (kind: CaptureKind): StoredFile =>
 /** What became of a media webhook. */
 export type IntakeOutcome = 'queued' | 'failed' | 'duplicate';
 
-export interface MetaCaptureDeps {
-  connection: RedisClient;
-  redis: RedisClient;
-  keys: Keys;
-  store: RecordingStore;
-  logger: Logger;
-  retentionMs: number;
+export interface MetaCaptureDeps extends StoredFilesDeps {
   download: MediaDownloadOptions;
   /** First retry after this; doubles each time. @default 1000 */
   backoffMs?: number;
-  lockMs?: number;
 }
 
 /**

@@ -33,16 +33,16 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     lockMs: config.workerLockMs,
     captureFor: (id) => core.routing.captureFor(id),
   });
-  const metaCapture = createMetaCapture({
-    connection: conn(),
+  // Our recordings and Meta's files: stored alike, deleted with the call.
+  const files = {
     redis: core.redis,
     keys,
     store: core.recordings,
     logger,
     retentionMs: config.calls.retentionMs,
-    download: { graph: config.graph },
     lockMs: config.workerLockMs,
-  });
+  };
+  const metaCapture = createMetaCapture({ ...files, connection: conn(), download: { graph: config.graph } });
   const timer = createTimerWorker({ connection: conn(), keys, deliverer, logger, lockMs: config.workerLockMs });
   const route = createRouteWorker({
     connection: conn(),
@@ -88,15 +88,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     consumerName: WORKER_NAME,
     claimIdleMs: config.workerLockMs,
   });
-  const recording = createRecordingWorker({
-    connection: conn(),
-    redis: core.redis,
-    keys,
-    store: core.recordings,
-    logger,
-    retentionMs: config.calls.retentionMs,
-    lockMs: config.workerLockMs,
-  });
+  const recording = createRecordingWorker({ ...files, connection: conn() });
   const events = createEventsWorker({
     connection: conn(),
     keys,

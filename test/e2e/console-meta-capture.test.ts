@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { BUSINESS } from '../harness.js';
 import { waitUntil } from '../helpers.js';
-import { type Stack, signIn, startConsoleRig } from './console-helpers.js';
+import { answeredCall, loadedDuration, type Stack, signIn, startConsoleRig } from './console-helpers.js';
 
 describe("Meta's recording and transcript in the supervisor drawer", () => {
   let browser: Browser;
@@ -36,13 +36,7 @@ describe("Meta's recording and transcript in the supervisor drawer", () => {
   it('the drawer plays the recording Meta made and shows its transcript', async () => {
     const alice = await TestAgent.connect(stack.url, 'alice');
     try {
-      const { call } = await stack.sim.placeCall({ name: 'Priya' });
-      await alice.offered(call.callId);
-      expect((await alice.client.accept(call.callId)).ok).toBe(true);
-      await alice.startMedia(call.callId, { toneHz: 660 });
-      await call.waitFor('accepted', 20_000);
-      await new Promise((r) => setTimeout(r, 3000));
-      await alice.client.hangup(call.callId);
+      const call = await answeredCall(stack, alice, 3000);
       const meta = stack.svc.core.keys.call.metaCapture(call.callId);
       await waitUntil(
         async () => {
@@ -55,15 +49,7 @@ describe("Meta's recording and transcript in the supervisor drawer", () => {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await signIn(stack.url, ctx, 'sam');
       await page.locator(`[data-testid="call-row"][data-call-id="${call.callId}"]`).click({ timeout: 15_000 });
-      const audio = page.getByTestId('meta-recording-audio');
-      await audio.waitFor({ state: 'attached', timeout: 15_000 });
-      const duration = await waitUntil(
-        async () => {
-          const d = await audio.evaluate((el) => (el as HTMLAudioElement).duration);
-          return Number.isFinite(d) && d > 0 ? d : undefined;
-        },
-        { what: "Meta's recording to load", timeoutMs: 15_000 },
-      );
+      const duration = await loadedDuration(page.getByTestId('meta-recording-audio'), "Meta's recording to load");
       expect(duration).toBeGreaterThan(2);
       await expect
         .poll(() => page.getByTestId('meta-transcript').textContent(), { timeout: 15_000 })
