@@ -27,6 +27,13 @@ interface SimMedia {
 
 const FRAME_SAMPLES = 960;
 
+/**
+ * Meta's announcement as the business hears it: the simulated caller's voice gives way to this tone for this long
+ * after accept (or after the user picks up a business-initiated call).
+ */
+export const ANNOUNCEMENT_HZ = 1800;
+export const ANNOUNCEMENT_MS = 2500;
+
 /** What the capture part borrows from the simulator. */
 export interface CaptureHost {
   readonly opts: { accessToken: string; business: BusinessNumber };
@@ -83,7 +90,9 @@ export class SimCaptureService {
             ? (reply.body as { calls?: { id: string }[] }).calls?.[0]?.id
             : (body.call_id as string | undefined);
         const call = id ? calls.get(id) : undefined;
-        if (call) call.capture = { kinds: optIn.kinds, purpose: optIn.purpose ?? '' };
+        if (!call) return;
+        call.capture = { kinds: optIn.kinds, purpose: optIn.purpose ?? '' };
+        if (action === 'accept') call.caller?.playTone?.(ANNOUNCEMENT_HZ, ANNOUNCEMENT_MS);
       },
     };
   }

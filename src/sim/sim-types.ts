@@ -11,6 +11,8 @@ export interface SimCaller {
   markAccepted?(): void;
   /** Whether audio from the business has reached the caller (media watchdog). */
   receivingAudio?(): boolean;
+  /** Sends `hz` instead of the caller's voice for `ms` (Meta's recording announcement, as the business hears it). */
+  playTone?(hz: number, ms: number): void;
   /** Presses keys (RFC 4733 telephone-events for the keypad caller; in-band tones for the wrtc caller). */
   sendDtmf?(digits: string): Promise<void>;
   close(): void | Promise<void>;

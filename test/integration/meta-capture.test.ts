@@ -1,6 +1,6 @@
 /**
  * Meta-side recording and transcription end to end, with the simulator as Meta: a number opted in (`metaCapture`)
- * sends the opt-in with accept; after the hang-up Meta's webhooks name the files, a worker fetches them (two Graph
+ * sends the opt-in with accept (or connect), the agent hears Meta's announcement before the caller; after the hang-up Meta's webhooks name the files, a worker fetches them (two Graph
  * steps, bearer token, sha256 and size checked) and supervisors (not agents) get the recording by byte range and the
  * transcript. A FAILED result is recorded as failed, a repeated webhook fetches once, a webhook for an unknown call
  * is answered 200 and its file kept, and a badly signed one is refused.
@@ -10,12 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { readOggOpus } from '../../src/media/opus/ogg.js';
 import { META_CAPTURE_QUEUE } from '../../src/meta-capture/capture.worker.js';
 import { recordingName } from '../../src/recording/recording.store.js';
 import { DEMO } from '../../src/shared/config.js';
 import { mediaItem } from '../../src/shared/meta-capture.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
+import { ANNOUNCEMENT_HZ, ANNOUNCEMENT_MS } from '../../src/sim/capture.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { callsEnvelope, WebhookSender } from '../../src/sim/webhook-sender.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
@@ -29,6 +31,7 @@ import {
 } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
+const CALLER_HZ = 440;
 const OPT_IN = { recording: true, transcription: true, purpose: 'quality assurance', language: 'en_US' };
 
 describe('Meta-side recording and transcription', () => {
@@ -46,7 +49,7 @@ describe('Meta-side recording and transcription', () => {
     const routing = path.join(dir, 'routing.json');
     writeFileSync(routing, JSON.stringify({ numbers: { [BUSINESS.phoneNumberId]: { metaCapture: OPT_IN } } }));
     const env = { ROUTING_FILE: routing, RECORDINGS_DIR: path.join(dir, 'stored'), WRAP_UP_SECONDS: '0' };
-    sim = newSimulator({ callerFactory: createCallerFactory({ toneHz: 440 }) });
+    sim = newSimulator({ callerFactory: createCallerFactory({ toneHz: CALLER_HZ }) });
     await sim.start();
     svc = await startInProcess(prefix, sim, env);
     media = await spawnRole('media', prefix, env);
@@ -70,14 +73,26 @@ describe('Meta-side recording and transcription', () => {
   const status = (callId: string, kind: string) =>
     svc.redis.hget(svc.core.keys.call.metaCapture(callId), `${kind}:status`);
 
-  /** A call answered by alice, talked for a moment, hung up by the agent. */
+  /** A call answered by alice: Meta's announcement, then the caller; alice hangs up. */
   const talk = async (): Promise<SimCall> => {
     const { call } = await sim.placeCall({ name: 'Priya' });
     await alice.offered(call.callId);
     expect((await alice.client.accept(call.callId)).ok).toBe(true);
-    await alice.startMedia(call.callId, { toneHz: 660 });
+    const peer = await alice.startMedia(call.callId, { toneHz: 660, watchHz: [ANNOUNCEMENT_HZ, CALLER_HZ] });
     await call.waitFor('accepted', 20_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, ANNOUNCEMENT_MS + 1500));
+    await drainAnalysis();
+    // Meta's announcement reached the business first (in place of the caller's voice), then the caller.
+    const tones = peer.report().inbound.tones;
+    const ann = tones[String(ANNOUNCEMENT_HZ)]!;
+    const voice = tones[String(CALLER_HZ)]!;
+    const at = (t: number | null) => (t === null ? null : Math.round(t - call.acceptedAt!));
+    console.info(
+      `[meta-capture] announcement heard ${at(ann.firstSeenAt)}..${at(ann.lastSeenAt)} ms after accept, caller until ${at(voice.lastSeenAt)} ms`,
+    );
+    expect(ann.lastSeenAt! - ann.firstSeenAt!).toBeGreaterThan(1000);
+    expect(at(ann.lastSeenAt)).toBeLessThan(ANNOUNCEMENT_MS + 1000);
+    expect(voice.lastSeenAt!).toBeGreaterThan(ann.lastSeenAt! + 500);
     expect((await alice.client.hangup(call.callId)).ok).toBe(true);
     await call.waitFor('ended', 10_000);
     return call;
@@ -146,11 +161,14 @@ describe('Meta-side recording and transcription', () => {
     const res = await alice.client.dial(to);
     expect(res).toMatchObject({ ok: true });
     const callId = (res as { callId: string }).callId;
-    await alice.startMedia(callId, { toneHz: 660 });
+    const peer = await alice.startMedia(callId, { toneHz: 660, watchHz: [ANNOUNCEMENT_HZ] });
     await waitUntil(() => alice.live.includes(callId), { what: 'call:live', timeoutMs: 60_000 });
     const simCall = [...sim.calls.values()].find((c) => c.to === to)!;
     expect(simCall.capture).toEqual({ kinds: ['recording', 'transcription'], purpose: 'quality assurance' });
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, ANNOUNCEMENT_MS + 500));
+    await drainAnalysis();
+    // The user picked up: Meta's announcement reached the business.
+    expect(peer.report().inbound.tones[String(ANNOUNCEMENT_HZ)]?.frames ?? 0).toBeGreaterThan(0);
     expect((await alice.client.hangup(callId)).ok).toBe(true);
     // Meta names the call by its own id; the files are kept under ours.
     expect(simCall.callId).not.toBe(callId);
