@@ -41,6 +41,8 @@ export interface CaptureHost {
   readonly logger: Logger;
   send(body: Record<string, unknown>): Promise<SendResult>;
   after(ms: number, fn: () => void): void;
+  /** An injected failure for `media` (the look-up `GET /{media-id}`), see WhatsAppSimulator.inject. */
+  takeInjection(action: string): { status: number; code: number; delayMs: number } | undefined;
 }
 
 export class SimCaptureService {
@@ -149,13 +151,19 @@ export class SimCaptureService {
       if (!m) return c.json(metaError(404, 100, 'Unknown media').body, 404);
       return c.body(new Uint8Array(m.data), 200, { 'content-type': m.mimeType });
     });
-    app.get('/:version/:mediaId', (c) => {
+    app.get('/:version/:mediaId', async (c) => {
       if (!/^v\d+\.\d+$/.test(c.req.param('version')))
         return c.json(metaError(400, 100, `Unknown API version ${c.req.param('version')}`).body, 400);
       if (!authorized(c.req.header('authorization')))
         return c.json(metaError(401, 190, 'Invalid OAuth access token').body, 401);
       const id = c.req.param('mediaId');
       this.lookups.set(id, (this.lookups.get(id) ?? 0) + 1);
+      const inj = this.host.takeInjection('media');
+      if (inj?.delayMs) await new Promise((r) => setTimeout(r, inj.delayMs));
+      if (inj && inj.status !== 200) {
+        const failed = metaError(inj.status, inj.code || 1, `injected failure ${inj.status}`);
+        return c.json(failed.body, inj.status as 500);
+      }
       const m = this.media.get(id);
       if (!m) return c.json(metaError(404, 100, `Unknown media id ${id}`).body, 404);
       return c.json(

@@ -100,6 +100,7 @@ export class WhatsAppSimulator {
       logger: this.opts.logger,
       send: (body) => sim.sender.send(body),
       after: (ms, fn) => this.#after(ms, fn),
+      takeInjection: (action) => this.takeInjection(action),
     });
   }
 

@@ -182,6 +182,23 @@ describe('Meta-side recording and transcription', () => {
     });
   }, 90_000);
 
+  it('a media look-up that fails twice (500) is retried and the file still arrives', async () => {
+    sim.inject({ action: 'media', status: 500, times: 2 });
+    const call = await talk();
+    await waitUntil(async () => (await status(call.callId, 'recording')) === 'stored', {
+      what: 'the recording stored after retries',
+      timeoutMs: 30_000,
+    });
+    await waitUntil(async () => (await status(call.callId, 'transcription')) === 'stored', {
+      what: 'the transcript stored',
+      timeoutMs: 30_000,
+    });
+    const ids = sim.capture.sent.filter((s) => s.callId === call.callId).map((s) => s.mediaId);
+    const lookups = ids.reduce((n, id) => n + (sim.capture.lookups.get(id) ?? 0), 0);
+    console.info(`[meta-capture] ${lookups} media look-ups for 2 files with 2 injected failures`);
+    expect(lookups).toBe(4);
+  }, 90_000);
+
   it('a FAILED transcription is recorded as failed; the recording still arrives', async () => {
     sim.capture.fail('transcription');
     const call = await talk();
