@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Options } from '../shared/config.outbound.js';
 
 /** Which file of a call: our own recording, or Meta's recording or transcript (docs/whatsapp-business-calls.md). */
 export type StoredFile = 'recording' | 'meta-recording' | 'meta-transcript';
@@ -62,17 +63,6 @@ export class DirRecordingStore implements RecordingStore {
   async delete(callId: string, file?: StoredFile): Promise<void> {
     await rm(path.join(this.dir, recordingName(callId, file)), { force: true });
   }
-}
-
-export interface S3Options {
-  bucket: string;
-  prefix: string;
-  region: string;
-  endpoint: string | undefined;
-  accessKeyId: string | undefined;
-  secretAccessKey: string | undefined;
-  /** Path-style URLs (MinIO and most S3-compatible servers). */
-  forcePathStyle: boolean;
 }
 
 export class S3RecordingStore implements RecordingStore {

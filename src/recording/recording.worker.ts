@@ -15,7 +15,7 @@ import type { RedisClient } from '../shared/redis.js';
 import { lockOptions } from '../workers/queues.js';
 import { type RecordingStore, recordingName } from './recording.store.js';
 
-export const RECORDING_QUEUE = 'recording';
+const RECORDING_QUEUE = 'recording';
 
 export type RecordingJob = { kind: 'store'; callId: string; paths: string[] } | { kind: 'delete'; callId: string };
 
@@ -39,7 +39,7 @@ export function addStoreJob(queue: Queue<RecordingJob>, callId: string, paths: s
   );
 }
 
-/** What a worker that stores call files needs (ours, and Meta's in src/meta-capture). */
+/** What a worker that stores call files needs (ours, and Meta's: meta-capture.worker.ts). */
 export interface StoredFilesDeps {
   connection: RedisClient;
   redis: RedisClient;

@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import { createMetaCapture } from '../meta-capture/capture.worker.js';
+import { createMetaCapture } from '../recording/meta-capture.worker.js';
 import { createRecordingWorker } from '../recording/recording.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';

@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { readOggOpus } from '../../src/media/opus/ogg.js';
-import { META_CAPTURE_QUEUE } from '../../src/meta-capture/capture.worker.js';
+import { META_CAPTURE_QUEUE } from '../../src/recording/meta-capture.worker.js';
 import { recordingName } from '../../src/recording/recording.store.js';
 import { DEMO } from '../../src/shared/config.js';
 import { mediaItem } from '../../src/shared/meta-capture.js';

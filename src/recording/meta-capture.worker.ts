@@ -10,13 +10,13 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { StoredFile } from '../recording/recording.store.js';
-import { recordingName } from '../recording/recording.store.js';
-import type { StoredFilesDeps } from '../recording/recording.worker.js';
 import { errorMessage, GraphApiError } from '../shared/errors.js';
 import type { CaptureKind, MediaResult } from '../shared/meta-capture.js';
 import { lockOptions } from '../workers/queues.js';
-import { downloadMedia, type MediaDownloadOptions } from './capture.fetch.js';
+import { downloadMedia, type MediaDownloadOptions } from './meta-capture.fetch.js';
+import type { StoredFile } from './recording.store.js';
+import { recordingName } from './recording.store.js';
+import type { StoredFilesDeps } from './recording.worker.js';
 
 export const META_CAPTURE_QUEUE = 'meta-capture';
 
