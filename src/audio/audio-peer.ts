@@ -95,6 +95,11 @@ export abstract class AudioPeer {
   abstract report(opts?: ReportWindow): { inbound: InboundAudioReport };
 
   /** Resolves when ICE and DTLS are up; rejects after `timeoutMs` or if the connection fails. */
+  /** Sends `hz` instead of this peer's tone for `ms` (see {@link AudioGenerator.playTone}). */
+  playTone(hz: number, ms: number): void {
+    this.generator.playTone(hz, ms);
+  }
+
   waitConnected(timeoutMs = 10_000): Promise<void> {
     return waitForConnected(this.pc, timeoutMs, this.#label);
   }

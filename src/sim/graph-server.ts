@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { BusinessCalls } from './business-calls.js';
+import type { SimCaptureService } from './capture.js';
 import type { CallActionHooks } from './graph-rules.js';
 import { checkGraphRequest, judgeUserCallAction } from './graph-rules.js';
 import { type GraphReply, metaError } from './meta-error.js';
@@ -18,6 +19,7 @@ export interface GraphHost {
   readonly calls: Map<string, SimCall>;
   readonly actions: SimAction[];
   readonly business: BusinessCalls;
+  readonly capture: SimCaptureService;
   readonly hooks: CallActionHooks;
   takeInjection(action: string): Required<Injection> | undefined;
   record(callId: string, action: string, status: number, error?: string): void;
@@ -87,17 +89,24 @@ export function createGraphApp(sim: GraphHost): Hono {
     const res = await serve({ callId, action }, () => {
       const refused = checkGraphRequest(req, expect(), body);
       if (refused) return refused;
-      if (action === 'connect') return sim.business.connect(body);
-      if (typeof body.call_id !== 'string') return metaError(400, 100, 'call_id is required');
-      const call = sim.calls.get(callId);
-      if (!call) return metaError(400, 100, `Invalid call_id ${callId}`);
-      if (call.direction === 'BUSINESS_INITIATED' && action !== 'terminate')
-        return metaError(400, 100, `${action} is not valid on a business-initiated call`);
-      return judgeUserCallAction(
-        call,
+      return sim.capture.judge(
         action,
-        body.session as { sdp_type?: unknown; sdp?: unknown } | undefined,
-        sim.hooks,
+        body,
+        () => {
+          if (action === 'connect') return sim.business.connect(body);
+          if (typeof body.call_id !== 'string') return metaError(400, 100, 'call_id is required');
+          const call = sim.calls.get(callId);
+          if (!call) return metaError(400, 100, `Invalid call_id ${callId}`);
+          if (call.direction === 'BUSINESS_INITIATED' && action !== 'terminate')
+            return metaError(400, 100, `${action} is not valid on a business-initiated call`);
+          return judgeUserCallAction(
+            call,
+            action,
+            body.session as { sdp_type?: unknown; sdp?: unknown } | undefined,
+            sim.hooks,
+          );
+        },
+        sim.calls,
       );
     });
     return c.json(res.body, res.status as 200);
@@ -175,6 +184,7 @@ export function createGraphApp(sim: GraphHost): Hono {
     }),
   );
   app.get('/_sim/actions', (c) => c.json({ actions: sim.actions }));
+  sim.capture.routes(app);
   app.all('*', (c) => c.json(metaError(400, 100, `Unsupported request ${c.req.method} ${c.req.path}`).body, 400));
   return app;
 }

@@ -6,6 +6,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type Logger, silentLogger } from '../shared/log.js';
 import { BusinessCalls } from './business-calls.js';
+import { SimCaptureService } from './capture.js';
 import type { CallActionHooks } from './graph-rules.js';
 import { createGraphApp } from './graph-server.js';
 import type { CallerFactory, Injection, SimAction, SimCall, SimCallState } from './sim-types.js';
@@ -59,6 +60,8 @@ export class WhatsAppSimulator {
   baseUrl = '';
   /** Business-initiated calls: users, permissions, `connect`. */
   readonly business: BusinessCalls;
+  /** Meta-side recording and transcription: opt-in checks, media webhooks, media downloads. */
+  readonly capture: SimCaptureService;
   /** What committed `/calls` actions do to a call. */
   readonly hooks: CallActionHooks = {
     setState: (call, state) => this.#setState(call, state),
@@ -88,6 +91,16 @@ export class WhatsAppSimulator {
       setState: (call, state) => this.#setState(call, state),
       end: (call, by) => this.#end(call, by),
       after: (ms, fn) => this.#after(ms, fn),
+    });
+    this.capture = new SimCaptureService({
+      opts: this.opts,
+      get baseUrl() {
+        return sim.baseUrl;
+      },
+      logger: this.opts.logger,
+      send: (body) => sim.sender.send(body),
+      after: (ms, fn) => this.#after(ms, fn),
+      takeInjection: (action) => this.takeInjection(action),
     });
   }
 
@@ -255,6 +268,7 @@ export class WhatsAppSimulator {
     call.endedBy = by;
     call.endedAt = Date.now();
     this.#setState(call, 'ended');
+    this.capture.ended(call);
     void Promise.resolve((call.caller ?? call.user)?.close()).catch(() => undefined);
   }
 
