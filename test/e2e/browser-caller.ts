@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { RelayedCaller } from '../../src/sim/relayed-caller.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
+import type { BrowserNet } from './console-helpers.js';
 
 /**
  * A WhatsApp caller that is a real headless Chromium page: its RTCPeerConnection offers like WhatsApp (Opus 111 +
@@ -88,8 +90,8 @@ export const pressKeys = (page: Page, keys: string) =>
 
 export const connectionState = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as InPage).caller.pc.connectionState);
-/** The address the page's selected ICE pair sends to (where its media goes), or undefined before it connects. */
-export const remoteAddress = (page: Page) =>
+/** The selected ICE pair's two ends as the page sees them (candidate type and address), once it has one. */
+const selectedPairNow = (page: Page) =>
   page.evaluate(async () => {
     const all: Record<string, unknown>[] = [];
     (await (globalThis as unknown as InPage).caller.pc.getStats()).forEach((s: Record<string, unknown>) => {
@@ -97,9 +99,27 @@ export const remoteAddress = (page: Page) =>
     });
     const transport = all.find((s) => s.type === 'transport');
     const pair = all.find((s) => s.id === transport?.selectedCandidatePairId);
-    const remote = all.find((s) => s.id === pair?.remoteCandidateId);
-    return remote ? String(remote.address ?? remote.ip) : undefined;
+    const side = (id: unknown) => {
+      const c = all.find((s) => s.id === id);
+      return c ? { type: String(c.candidateType), address: String(c.address ?? c.ip ?? '') } : undefined;
+    };
+    const local = side(pair?.localCandidateId);
+    const remote = side(pair?.remoteCandidateId);
+    return local && remote ? { local, remote } : undefined;
   });
+export const selectedPair = (page: Page, timeoutMs = 5000) =>
+  waitUntil(() => selectedPairNow(page), { timeoutMs, intervalMs: 50, what: "the page's selected ICE pair" });
+/**
+ * The page's selected pair is its end of the test's link and the service's end (getStats hides the address of a
+ * peer-reflexive remote candidate: then its own end is what shows the media stayed on the link).
+ */
+export function expectOnLink(
+  pair: { local: { address: string }; remote: { type: string; address: string } },
+  net: Pick<BrowserNet, 'hostIp' | 'nsIp'>,
+): void {
+  expect(pair.local.address).toBe(net.nsIp);
+  if (pair.remote.type !== 'prflx') expect(pair.remote.address).toBe(net.hostIp);
+}
 export const closeCaller = (page: Page) => page.evaluate(() => (globalThis as unknown as InPage).caller.pc.close());
 
 /** What the page heard: the strongest frequency (Hz) and its level (dBFS) every 40 ms, with the time (epoch ms). */

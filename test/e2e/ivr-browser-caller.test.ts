@@ -23,7 +23,15 @@ import {
   startInProcess,
 } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
-import { callFromPage, firstHeard, heardTimeline, pressKeys, remoteAddress, waitHeard } from './browser-caller.js';
+import {
+  callFromPage,
+  expectOnLink,
+  firstHeard,
+  heardTimeline,
+  pressKeys,
+  selectedPair,
+  waitHeard,
+} from './browser-caller.js';
 import { type BrowserNet, createBrowserNet, launchChromium } from './console-helpers.js';
 
 /** The prompts are tones, so the page can tell what it hears: greeting, menu, queue music. */
@@ -118,7 +126,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
         await call.waitFor('accepted', 10_000);
         expect((await detail(call.callId)).state).toBe('ivr');
         // Media goes over the test's own link only (the media node's end of it).
-        expect(await remoteAddress(page)).toBe(net.hostIp);
+        expectOnLink(await selectedPair(page), net);
 
         // The greeting, then the menu; no music while the menu waits for a key.
         const greetingAt = await waitHeard(page, GREETING_HZ);
