@@ -96,3 +96,14 @@ export async function fetchCall(baseUrl: string, token: string, id: string): Pro
   });
   return (await res.json()) as CallDetail;
 }
+
+/** Polls GET /api/calls/:id until the call is in `state`; returns that detail. */
+export function waitCallState(baseUrl: string, token: string, id: string, state: string, timeoutMs = 15_000) {
+  return waitUntil(
+    async () => {
+      const d = await fetchCall(baseUrl, token, id);
+      return d.state === state ? d : undefined;
+    },
+    { what: `call ${id.slice(0, 12)}… ${state}`, timeoutMs },
+  );
+}

@@ -6,14 +6,10 @@
  * and the call waits in that key's team queue, offered to an agent of that team only, while the page hears the
  * queue music. Two keys, two teams: a call cannot reach the right team by default.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallDetail, QueuesView } from '../../src/shared/protocol.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { encodeToneFile } from '../../src/testing/opus-fixtures.js';
 import {
   type ChildService,
   freePort,
@@ -22,7 +18,8 @@ import {
   spawnRole,
   startInProcess,
 } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, testPrefix, waitCallState, waitUntil } from '../helpers.js';
+import { toneRouting } from '../tone-routing.js';
 import {
   callFromPage,
   expectOnLink,
@@ -42,7 +39,7 @@ const MUSIC_HZ = 300;
 describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () => {
   const prefix = testPrefix();
   const sim = newSimulator({ mediaWatchdogMs: 0 });
-  let dir: string;
+  let routing: { file: string; remove(): void } | undefined;
   let net: BrowserNet;
   let browser: Browser;
   let svc: InProcessService;
@@ -51,35 +48,23 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
   const agents: Record<string, TestAgent> = {};
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ivr-browser-'));
-    const clip = async (name: string, hz: number, seconds: number) => {
-      const file = join(dir, `${name}.opus`);
-      writeFileSync(file, await encodeToneFile(hz, { seconds }));
-      return file;
-    };
-    const routing = join(dir, 'routing.json');
-    writeFileSync(
-      routing,
-      JSON.stringify({
-        default: {
-          answer: 'business',
-          policy: 'ring-all',
-          greeting: await clip('greeting', GREETING_HZ, 1),
-          ivr: {
-            prompt: await clip('menu', MENU_HZ, 1.5),
-            options: { '1': { teams: ['sales'] }, '2': { teams: ['support'] } },
-            timeoutSeconds: 8,
-            retries: 1,
-          },
-          queue: { music: await clip('music', MUSIC_HZ, 4), announceEverySeconds: 60, maxWaitSeconds: 120 },
-        },
-      }),
-    );
+    routing = await toneRouting(async (clip) => ({
+      answer: 'business',
+      policy: 'ring-all',
+      greeting: await clip('greeting', GREETING_HZ, 1),
+      ivr: {
+        prompt: await clip('menu', MENU_HZ, 1.5),
+        options: { '1': { teams: ['sales'] }, '2': { teams: ['support'] } },
+        timeoutSeconds: 8,
+        retries: 1,
+      },
+      queue: { music: await clip('music', MUSIC_HZ, 4), announceEverySeconds: 60, maxWaitSeconds: 120 },
+    }));
     // Chromium's namespace; the service listens on the link's host end and media may flow on loopback and the link.
     net = createBrowserNet();
     const env = {
       AGENTS_FILE: 'test/fixtures/agents.test.json',
-      ROUTING_FILE: routing,
+      ROUTING_FILE: routing.file,
       HOST: net.hostIp,
       PORT: String(await freePort()),
       DEMO_ALLOW_REMOTE: '1',
@@ -103,7 +88,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
     await sim.stop();
     await cleanupPrefix(prefix);
     net?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    routing?.remove();
   });
 
   const get = async <T>(path: string): Promise<T> => {
@@ -136,13 +121,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
         expect(await firstHeard(page, MUSIC_HZ)).toBeUndefined();
         expect(await pressKeys(page, key)).toBe(true);
 
-        const d = await waitUntil(
-          async () => {
-            const x = await detail(call.callId);
-            return x.state === 'queued' ? x : undefined;
-          },
-          { what: 'queued after the key' },
-        );
+        const d = await waitCallState(svc.url, boss, call.callId, 'queued');
         expect(d.ivrChoice).toBe(key);
         expect(d.queueTeams).toEqual([team]);
         expect(d.timeline.some((t) => t.event === 'MEDIA.DTMF' && t.to === 'queued')).toBe(true);
@@ -163,13 +142,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
         );
 
         await sim.hangup(call.callId);
-        await waitUntil(
-          async () => {
-            const x = await detail(call.callId);
-            return x.state === 'ended' ? x : undefined;
-          },
-          { what: 'ended' },
-        );
+        await waitCallState(svc.url, boss, call.callId, 'ended');
         expect(agents[no]!.offers.some((o) => o.callId === call.callId)).toBe(false);
         expect(sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual([
           'pre_accept:200',

@@ -8,7 +8,7 @@ import type { CallDetail } from '../../src/shared/protocol.js';
 import { KeypadCaller } from '../../src/sim/keypad-caller.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, testPrefix, waitCallState, waitUntil } from '../helpers.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/sim/cli.ts', ...args], {
@@ -74,13 +74,7 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
         expect(out.code, out.output).toBe(0);
         expect(out.output).toContain('"ok":true');
       }
-      const d = await waitUntil(
-        async () => {
-          const x = await detail(call.callId);
-          return x.state === 'queued' ? x : undefined;
-        },
-        { what: 'queued after the key' },
-      );
+      const d = await waitCallState(svc.url, boss, call.callId, 'queued');
       expect(d.ivrChoice).toBe(key);
       expect(d.queueTeams).toEqual(teams);
       expect(d.dtmf).toBe(key);
@@ -89,13 +83,7 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
       );
       await sim.hangup(call.callId);
       await call.waitFor('ended', 10_000);
-      const ended = await waitUntil(
-        async () => {
-          const x = await detail(call.callId);
-          return x.state === 'ended' ? x : undefined;
-        },
-        { what: 'ended' },
-      );
+      const ended = await waitCallState(svc.url, boss, call.callId, 'ended');
       expect(ended.reason).toBe('abandoned');
       // Nothing went to Meta after the caller hung up.
       expect(sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept']);

@@ -6,9 +6,6 @@
  * is ever offered a second call while one rings or is on. Then, with tones for prompts: the greeting runs straight
  * into the queue music, without the silence a round trip through the call's state used to leave.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
 import type { CallDetail } from '../../src/shared/protocol.js';
@@ -16,10 +13,10 @@ import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { encodeToneFile } from '../../src/testing/opus-fixtures.js';
 import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 import { autoAnswer } from '../queue-agents.js';
+import { toneRouting } from '../tone-routing.js';
 
 const CALLERS = Number(process.env.QUEUE_E2E_CALLERS ?? 20);
 const MAX_WAIT_MS = 120_000;
@@ -112,30 +109,18 @@ describe('business answer: the greeting runs straight into the queue music, forw
   const GREETING_HZ = 500;
   const MUSIC_HZ = 300;
   let prefix: string;
-  let dir: string;
+  let routing: { file: string; remove(): void } | undefined;
   let stack: TestStack;
 
   beforeAll(async () => {
     prefix = testPrefix();
-    dir = mkdtempSync(join(tmpdir(), 'queue-e2e-'));
-    const clip = async (name: string, hz: number, seconds: number) => {
-      const file = join(dir, `${name}.opus`);
-      writeFileSync(file, await encodeToneFile(hz, { seconds }));
-      return file;
-    };
-    const routing = join(dir, 'routing.json');
-    writeFileSync(
-      routing,
-      JSON.stringify({
-        default: {
-          answer: 'business',
-          teams: ['support'],
-          greeting: await clip('greeting', GREETING_HZ, 1),
-          queue: { music: await clip('music', MUSIC_HZ, 4), announceEverySeconds: 60, maxWaitSeconds: 120 },
-        },
-      }),
-    );
-    const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', ROUTING_FILE: routing };
+    routing = await toneRouting(async (clip) => ({
+      answer: 'business',
+      teams: ['support'],
+      greeting: await clip('greeting', GREETING_HZ, 1),
+      queue: { music: await clip('music', MUSIC_HZ, 4), announceEverySeconds: 60, maxWaitSeconds: 120 },
+    }));
+    const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', ROUTING_FILE: routing.file };
     stack = await startStack(prefix, {
       sim: { callerFactory: createCallerFactory({ watchHz: [GREETING_HZ, MUSIC_HZ] }), mediaWatchdogMs: 0 },
       env,
@@ -146,7 +131,7 @@ describe('business answer: the greeting runs straight into the queue music, forw
   afterAll(async () => {
     await stack?.stop();
     await cleanupPrefix(prefix);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    routing?.remove();
   });
 
   it('the caller hears no gap between the end of the greeting and the music (the media node goes on by itself)', async () => {
