@@ -28,7 +28,7 @@
 import { filterSdpCandidates, normalizeSdp, sdpLines } from '../media/sdp.js';
 import { NetworkFilter } from '../rtc/cidr.js';
 
-export const META_OPUS_FMTP =
+const META_OPUS_FMTP =
   'maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1';
 
 export interface MetaOfferOptions {

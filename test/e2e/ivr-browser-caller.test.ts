@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail, QueuesView } from '../../src/shared/protocol.js';
+import type { CallDetail, QueuesView } from '../../src/shared/rest-types.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import {
   type ChildService,
@@ -18,7 +18,7 @@ import {
   spawnRole,
   startInProcess,
 } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitCallState, waitUntil } from '../helpers.js';
+import { cleanupPrefix, loginToken, testPrefix, waitForCallState, waitUntil } from '../helpers.js';
 import { toneRouting } from '../tone-routing.js';
 import {
   callFromPage,
@@ -121,7 +121,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
         expect(await firstHeard(page, MUSIC_HZ)).toBeUndefined();
         expect(await pressKeys(page, key)).toBe(true);
 
-        const d = await waitCallState(svc.url, boss, call.callId, 'queued');
+        const d = await waitForCallState(svc.url, boss, call.callId, 'queued');
         expect(d.ivrChoice).toBe(key);
         expect(d.queueTeams).toEqual([team]);
         expect(d.timeline.some((t) => t.event === 'MEDIA.DTMF' && t.to === 'queued')).toBe(true);
@@ -142,7 +142,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
         );
 
         await sim.hangup(call.callId);
-        await waitCallState(svc.url, boss, call.callId, 'ended');
+        await waitForCallState(svc.url, boss, call.callId, 'ended');
         expect(agents[no]!.offers.some((o) => o.callId === call.callId)).toBe(false);
         expect(sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual([
           'pre_accept:200',
