@@ -9,7 +9,7 @@ import { BusinessCalls } from './business-calls.js';
 import { SimCaptureService } from './capture.js';
 import type { CallActionHooks } from './graph-rules.js';
 import { createGraphApp } from './graph-server.js';
-import type { CallerFactory, Injection, SimAction, SimCall, SimCallState } from './sim-types.js';
+import type { CallerFactory, Injection, SimAction, SimCall, SimCaller, SimCallState } from './sim-types.js';
 import {
   type BusinessNumber,
   callsEnvelope,
@@ -156,14 +156,16 @@ export class WhatsAppSimulator {
 
   /**
    * Places a call: a caller peer makes a real offer, then a signed `connect` webhook carries it to the service.
+   * `caller` is a caller made elsewhere instead of the factory's (a RelayedCaller for a browser page);
    * `sdp` overrides the offer (broken-SDP tests); `deliver: false` registers the call without sending the webhook.
    */
   async placeCall(
-    opts: { callId?: string; from?: string; name?: string; sdp?: string; deliver?: boolean } = {},
+    opts: { callId?: string; from?: string; name?: string; sdp?: string; caller?: SimCaller; deliver?: boolean } = {},
   ): Promise<{ call: SimCall; response: SendResult | undefined }> {
     const callId = opts.callId ?? `wacid.${randomBytes(24).toString('base64url')}`;
     const caller =
-      opts.sdp === undefined && this.opts.callerFactory ? await this.opts.callerFactory(callId) : undefined;
+      opts.caller ??
+      (opts.sdp === undefined && this.opts.callerFactory ? await this.opts.callerFactory(callId) : undefined);
     const sdp = opts.sdp ?? caller?.offerSdp;
     if (!sdp) throw new Error('placeCall needs a callerFactory or an sdp');
     const call = this.#register({
