@@ -44,6 +44,23 @@ async function get(url: string, token: string, timeoutMs: number, what: string):
   return res;
 }
 
+/**
+ * The access token goes only where Graph itself lives or over https (Meta's media URLs are https): a look-up answer
+ * naming a plain-http host elsewhere would hand the token to anyone on the path. Returns why, or undefined.
+ */
+export function unsafeMediaUrl(url: string, graphBaseUrl: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not a URL';
+  }
+  if (u.origin === new URL(graphBaseUrl).origin) return undefined;
+  if (u.protocol !== 'https:') return `${u.protocol} to ${u.host}, not https and not the Graph API's own host`;
+  if (u.username || u.password) return 'it carries credentials of its own';
+  return undefined;
+}
+
 /** Fetches the media to `toPath`; throws {@link GraphApiError} (retryable or not) and leaves no partial file. */
 export async function downloadMedia(
   opts: MediaDownloadOptions,
@@ -64,6 +81,11 @@ export async function downloadMedia(
   const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
   if (info.fileSize > maxBytes)
     throw new GraphApiError(`media of ${info.fileSize} bytes is over the ${maxBytes}-byte limit`, { retryable: false });
+  const refusal = unsafeMediaUrl(info.url, graph.baseUrl);
+  if (refusal)
+    throw new GraphApiError(`media look-up named a download URL we do not send the token to: ${refusal}`, {
+      retryable: false,
+    });
   const res = await get(info.url, graph.accessToken, opts.downloadTimeoutMs ?? 60_000, 'media download');
   if (!res.body) throw new GraphApiError('media download answered without a body', { retryable: true });
   const hash = createHash('sha256');
