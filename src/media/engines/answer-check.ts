@@ -1,6 +1,6 @@
 import type { NetworkFilter } from '../../rtc/cidr.js';
 import { MediaError } from '../errors.js';
-import { validateWhatsAppAnswer } from '../sdp.js';
+import { validateWhatsAppAnswer } from '../sdp/validate.js';
 
 /**
  * Throws when our answer to Meta's offer would be refused: `no-usable-candidates` when it carries no local candidate

@@ -8,14 +8,9 @@ import type { MediaLogger } from '../../../rtc/log.js';
 import { gatheringComplete } from '../../../rtc/ndc-gathering.js';
 import type { WrtcIceServer } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import {
-  audioSection,
-  filterCandidate,
-  filterSdpCandidates,
-  normalizeSdp,
-  parseCandidate,
-  parseSdp,
-} from '../../sdp.js';
+import { normalizeSdp } from '../../sdp/lines.js';
+import { audioSection, parseCandidate, parseSdp } from '../../sdp/parse.js';
+import { filterCandidate, filterSdpCandidates } from '../../sdp/rewrite.js';
 import { isRtcp } from './rtp.js';
 
 type Ndc = typeof nodeDataChannel;

@@ -15,17 +15,10 @@ import {
   wrtc,
 } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import {
-  addCandidates,
-  audioSection,
-  filterCandidate,
-  filterSdpCandidates,
-  normalizeSdp,
-  parseCandidate,
-  parseSdp,
-  sdpLogFields,
-  validateOffer,
-} from '../../sdp.js';
+import { normalizeSdp } from '../../sdp/lines.js';
+import { audioSection, parseCandidate, parseSdp, sdpLogFields } from '../../sdp/parse.js';
+import { addCandidates, filterCandidate, filterSdpCandidates } from '../../sdp/rewrite.js';
+import { validateOffer } from '../../sdp/validate.js';
 
 export type LegKind = 'whatsapp' | 'agent';
 
