@@ -188,3 +188,8 @@ export function mungeWhatsAppOffer(sdp: string, opts: WhatsAppAnswerOptions = {}
   const shaped = mungeWhatsAppAnswer(sdp, opts);
   return joinLines(sdpLines(shaped).map((l) => (l === 'a=setup:active' ? 'a=setup:actpass' : l)));
 }
+
+/** The description without its candidate lines: a trickle answer, whose candidates go out as events. */
+export function withoutCandidates(sdp: string): string {
+  return joinLines(sdpLines(sdp).filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates'));
+}
