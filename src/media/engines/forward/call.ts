@@ -1,4 +1,3 @@
-import { type CallLegOptions, type ResolvedCallOptions, resolveCallOptions } from '../../../rtc/call-options.js';
 import { nowMs } from '../../../rtc/clock.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
 import {
@@ -14,7 +13,6 @@ import {
   type RouteTable,
 } from '../../../rtc/engine.js';
 import { FrameClock } from '../../../rtc/frame-clock.js';
-import { bindAddressFor } from '../../../rtc/interfaces.js';
 import { emitLegDown, emitLegState, emitWaState } from '../../../rtc/leg-events.js';
 import { callLogger, type MediaLogger } from '../../../rtc/log.js';
 import { MediaError } from '../../errors.js';
@@ -22,7 +20,7 @@ import { OPUS_SILENCE_FRAME } from '../../opus/prompts.js';
 import { TelephoneEventDeduper } from '../../opus/telephone-event.js';
 import { mungeWhatsAppAnswer, mungeWhatsAppOffer } from '../../sdp/rewrite.js';
 import { assertBusinessOffer, assertMetaAnswer, assertOffer, assertWhatsAppAnswer } from '../sdp-checks.js';
-import { ForwardLeg } from './leg.js';
+import { ForwardLeg, type ResolvedForwardOptions, resolveForwardOptions } from './leg.js';
 import { ClipPlayer, LocalSource } from './player.js';
 import { checkRoutes, defaultRoutes, type Fanout, fanoutOf } from './routes.js';
 import { parseRtp } from './rtp.js';
@@ -42,7 +40,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
   readonly waAnswerSdp: string;
   readonly waOfferSdp: string | undefined;
   readonly #log: MediaLogger;
-  readonly #o: Resolved;
+  readonly #o: ResolvedForwardOptions;
   readonly #wa: Side;
   readonly #legs = new Map<string, Side>();
   readonly #pending = new Map<string, ForwardLeg>();
@@ -58,41 +56,43 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
   #recording: { caller: OpusPacketSink; agents: OpusPacketSink } | undefined;
   #closed = false;
 
-  static async create(opts: CallMediaOptions): Promise<ForwardCall> {
-    const o = resolve(opts);
-    const log = callLogger(o.logger, 'forward', opts.callId);
-    assertOffer(opts.offerSdp, 'whatsapp', { requireCandidates: true });
-    const leg = new ForwardLeg({ ...o.legOptions, id: CALLER, logger: log });
-    try {
-      const ssrc = randomSsrc();
-      const raw = await leg.answer(opts.offerSdp, {
-        complete: true,
-        gatherTimeoutMs: o.gatherTimeoutMs,
-        ssrcs: [ssrc],
-      });
-      const answer = mungeWhatsAppAnswer(raw, { allowedNetworks: o.networks, announcedIp: o.announcedIp });
-      assertWhatsAppAnswer(answer, o.networks, 'MEDIA_ALLOWED_NETWORKS');
-      return new ForwardCall(o, log, leg, ssrc, { answer });
-    } catch (err) {
-      leg.close();
-      throw err;
-    }
+  static create(opts: CallMediaOptions): Promise<ForwardCall> {
+    return ForwardCall.#build(opts, 'answer');
   }
 
   /**
    * Business-initiated call: the WhatsApp leg makes a complete offer (actpass, Opus 111, telephone-event 126, no
    * trickle); Meta's answer follows through {@link applyWaAnswer}. Meta's side is ICE-lite: we are controlling.
    */
-  static async createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<ForwardCall> {
-    const o = resolve({ ...opts, offerSdp: '' });
+  static createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<ForwardCall> {
+    return ForwardCall.#build({ ...opts, offerSdp: '' }, 'offer');
+  }
+
+  /** The WhatsApp leg and its description: the answer to Meta's offer, or our offer for `connect`. */
+  static async #build(opts: CallMediaOptions, role: 'answer' | 'offer'): Promise<ForwardCall> {
+    const o = resolveForwardOptions(opts);
     const log = callLogger(o.logger, 'forward', opts.callId);
+    if (role === 'answer') assertOffer(opts.offerSdp, 'whatsapp', { requireCandidates: true });
     const leg = new ForwardLeg({ ...o.legOptions, id: CALLER, logger: log });
     try {
       const ssrc = randomSsrc();
-      const raw = await leg.offer({ gatherTimeoutMs: o.outboundGatherTimeoutMs, ssrc });
-      const offer = mungeWhatsAppOffer(raw, { allowedNetworks: o.networks, announcedIp: o.announcedIp });
-      assertBusinessOffer(offer);
-      return new ForwardCall(o, log, leg, ssrc, { offer });
+      const shapeOptions = { allowedNetworks: o.networks, announcedIp: o.announcedIp };
+      if (role === 'offer') {
+        const offer = mungeWhatsAppOffer(
+          await leg.offer({ gatherTimeoutMs: o.outboundGatherTimeoutMs, ssrc }),
+          shapeOptions,
+        );
+        assertBusinessOffer(offer);
+        return new ForwardCall(o, log, leg, ssrc, { offer });
+      }
+      const raw = await leg.answer(opts.offerSdp, {
+        complete: true,
+        gatherTimeoutMs: o.gatherTimeoutMs,
+        ssrcs: [ssrc],
+      });
+      const answer = mungeWhatsAppAnswer(raw, shapeOptions);
+      assertWhatsAppAnswer(answer, o.networks, 'MEDIA_ALLOWED_NETWORKS');
+      return new ForwardCall(o, log, leg, ssrc, { answer });
     } catch (err) {
       leg.close();
       throw err;
@@ -108,7 +108,7 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
   }
 
   private constructor(
-    o: Resolved,
+    o: ResolvedForwardOptions,
     log: MediaLogger,
     leg: ForwardLeg,
     ssrc: number,
@@ -389,14 +389,4 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     }
     emitLegState(this, side.id, side.id === this.#o.agentLegId, state);
   }
-}
-
-interface Resolved extends ResolvedCallOptions {
-  legOptions: CallLegOptions & { bindAddress?: string };
-}
-
-function resolve(opts: CallMediaOptions): Resolved {
-  const common = resolveCallOptions(opts, 'ForwardCall.create');
-  const bindAddress = bindAddressFor(common.networks);
-  return { ...common, legOptions: { ...common.legOptions, ...(bindAddress ? { bindAddress } : {}) } };
 }

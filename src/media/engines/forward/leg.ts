@@ -1,8 +1,10 @@
 import nodeDataChannel from 'node-datachannel';
 import sdpTransform from 'sdp-transform';
+import { type CallLegOptions, type ResolvedCallOptions, resolveCallOptions } from '../../../rtc/call-options.js';
 import type { NetworkFilter } from '../../../rtc/cidr.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
-import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
+import type { CallMediaOptions, IceCandidateMessage, LegState } from '../../../rtc/engine.js';
+import { bindAddressFor } from '../../../rtc/interfaces.js';
 import type { MediaLogger } from '../../../rtc/log.js';
 import { gatheringComplete } from '../../../rtc/ndc-gathering.js';
 import type { WrtcIceServer } from '../../../rtc/wrtc.js';
@@ -27,6 +29,17 @@ export interface ForwardLegOptions {
   networks: NetworkFilter;
   announcedIp?: string;
   logger: MediaLogger;
+}
+
+/** A forwarding call's options, checked: its legs bind the one local address inside the allowed networks. */
+export interface ResolvedForwardOptions extends ResolvedCallOptions {
+  legOptions: CallLegOptions & { bindAddress?: string };
+}
+
+export function resolveForwardOptions(opts: CallMediaOptions): ResolvedForwardOptions {
+  const common = resolveCallOptions(opts, 'ForwardCall.create');
+  const bindAddress = bindAddressFor(common.networks);
+  return { ...common, legOptions: { ...common.legOptions, ...(bindAddress ? { bindAddress } : {}) } };
 }
 
 /** What the offer negotiated on one audio m-line. */

@@ -60,32 +60,8 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
    * `no-usable-candidates` (nothing reachable inside `allowedNetworks`, or no local candidate inside them),
    * `webrtc-failed`. Nothing is left open when it throws.
    */
-  static async create(opts: CallMediaOptions): Promise<CallBridge> {
-    const resolved = resolveOptions(opts);
-    const log = callLogger(resolved.logger, 'bridge', opts.callId);
-    assertOffer(opts.offerSdp, 'whatsapp', { requireCandidates: true });
-    const silence = new SilenceSource();
-    let wa: MediaLeg | undefined;
-    try {
-      wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
-      const started = nowMs();
-      const answer = await wa.answer(opts.offerSdp, {
-        complete: true,
-        gatherTimeoutMs: resolved.gatherTimeoutMs,
-        // With no STUN/TURN server only host candidates can come, and they all come at once.
-        ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
-        sendTrack: silence.track,
-        shape: (sdp) =>
-          mungeWhatsAppAnswer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
-      });
-      assertWhatsAppAnswer(answer, resolved.networks, 'allowedNetworks');
-      log.info({ answerMs: Math.round(nowMs() - started) }, 'WhatsApp answer ready');
-      return new CallBridge(resolved, log, wa, silence, { answer });
-    } catch (err) {
-      wa?.close();
-      silence.close();
-      throw err;
-    }
+  static create(opts: CallMediaOptions): Promise<CallBridge> {
+    return CallBridge.#build(opts, 'answer');
   }
 
   /**
@@ -94,24 +70,47 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
    * Meta's side is ICE-lite, so this leg is the controlling agent; Meta's `setup:active` makes it the DTLS server.
    * Throws {@link MediaError} like {@link create}; nothing is left open when it throws.
    */
-  static async createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallBridge> {
-    const resolved = resolveOptions({ ...opts, offerSdp: '' });
+  static createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallBridge> {
+    return CallBridge.#build({ ...opts, offerSdp: '' }, 'offer');
+  }
+
+  /** The WhatsApp leg and its description: the answer to Meta's offer, or our offer for `connect`. */
+  static async #build(opts: CallMediaOptions, role: 'answer' | 'offer'): Promise<CallBridge> {
+    const resolved = resolveOptions(opts);
     const log = callLogger(resolved.logger, 'bridge', opts.callId);
+    if (role === 'answer') assertOffer(opts.offerSdp, 'whatsapp', { requireCandidates: true });
     const silence = new SilenceSource();
     let wa: MediaLeg | undefined;
     try {
       wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
       const started = nowMs();
-      const offer = await wa.offer({
-        gatherTimeoutMs: resolved.outboundGatherTimeoutMs,
+      const shapeOptions = { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp };
+      const common = {
+        // With no STUN/TURN server only host candidates can come, and they all come at once.
         ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
         sendTrack: silence.track,
-        shape: (sdp) =>
-          mungeWhatsAppOffer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
-      });
-      assertBusinessOffer(offer);
-      log.info({ offerMs: Math.round(nowMs() - started) }, 'WhatsApp offer ready');
-      return new CallBridge(resolved, log, wa, silence, { offer });
+      };
+      let local: { answer?: string; offer?: string };
+      if (role === 'answer') {
+        const answer = await wa.answer(opts.offerSdp, {
+          ...common,
+          complete: true,
+          gatherTimeoutMs: resolved.gatherTimeoutMs,
+          shape: (sdp) => mungeWhatsAppAnswer(sdp, shapeOptions),
+        });
+        assertWhatsAppAnswer(answer, resolved.networks, 'allowedNetworks');
+        local = { answer };
+      } else {
+        const offer = await wa.offer({
+          ...common,
+          gatherTimeoutMs: resolved.outboundGatherTimeoutMs,
+          shape: (sdp) => mungeWhatsAppOffer(sdp, shapeOptions),
+        });
+        assertBusinessOffer(offer);
+        local = { offer };
+      }
+      log.info({ [`${role}Ms`]: Math.round(nowMs() - started) }, `WhatsApp ${role} ready`);
+      return new CallBridge(resolved, log, wa, silence, local);
     } catch (err) {
       wa?.close();
       silence.close();
