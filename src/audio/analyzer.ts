@@ -32,7 +32,7 @@ export interface ToneStats {
 }
 
 /** How long {@link drainAnalysis} waits. */
-export const ANALYSIS_DRAIN_MS = 500;
+const ANALYSIS_DRAIN_MS = 500;
 
 /**
  * Waits for frames already received to be analysed before a report is taken. The sink hands each frame to the event

@@ -7,9 +7,9 @@ import { type MarkerScheme, markerScheme, type SenderGap } from './markers.js';
 import { newSynthState, type SynthState, synthesizeFrame } from './synth.js';
 
 /** The PCM format every generator feeds wrtc: 48 kHz mono s16 in 10 ms frames. */
-export const GENERATOR_SAMPLE_RATE = 48_000;
-export const FRAME_MS = 10;
-export const FRAME_SAMPLES = (GENERATOR_SAMPLE_RATE * FRAME_MS) / 1000;
+const GENERATOR_SAMPLE_RATE = 48_000;
+const FRAME_MS = 10;
+const FRAME_SAMPLES = (GENERATOR_SAMPLE_RATE * FRAME_MS) / 1000;
 
 /**
  * A frame pushed this much after its nominal start counts as late: the receiver's jitter buffer has likely played

@@ -15,7 +15,7 @@ import {
   PermissionReplySchema,
 } from './webhook.schema.js';
 
-export type ParseOutcome = 'queued' | 'malformed' | 'skipped';
+type ParseOutcome = 'queued' | 'malformed' | 'skipped';
 
 export interface IngestReport {
   items: number;

@@ -12,7 +12,7 @@ import type { TokenService } from './auth.js';
 import { type AuthVariables, requireAuth } from './auth.js';
 
 /** One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; 'unsatisfiable' when it does not fit `size`. */
-export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined; // not one simple range: send the whole file

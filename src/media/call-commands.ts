@@ -22,7 +22,7 @@ export interface HostedCall {
 }
 
 /** What a call's commands need from the node. */
-export interface CallCommandDeps {
+interface CallCommandDeps {
   emitter: Emitter;
   logger: Logger;
   /** Loads a prompt name or an Ogg Opus path as a clip; none: call.play is refused. */

@@ -3,15 +3,15 @@ import type { CallMediaStats } from '../rtc/engine.js';
 import type { LegStats } from '../rtc/stats.js';
 import type { Keys } from '../shared/keys.js';
 import type { Metrics } from '../shared/metrics.js';
-import type { AudioStatsSample, LegStats as ProtocolLegStats } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { AudioStatsSample, LegStats as ProtocolLegStats } from '../shared/rest-types.js';
 import type { HostedCall } from './call-commands.js';
 
 const STATS_TIMELINE_EVERY = 6; // one timeline entry every 6 samples (30 s by default)
 /** The samples kept per call. */
 const STATS_KEPT = 200;
 
-export interface StatsDeps {
+interface StatsDeps {
   redis: RedisClient;
   keys: Keys;
   store: CallStore;

@@ -3,7 +3,7 @@ import type { Emitter } from '@socket.io/redis-emitter';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer, IncomingEvent } from '../machines/deliver.js';
 import type { CallMedia, MediaEngine, OpusClip, OpusPacketSink } from '../rtc/engine.js';
-import type { MediaConfig } from '../shared/config.js';
+import type { MediaConfig } from '../shared/config.media.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';

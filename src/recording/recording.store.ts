@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Options } from '../shared/config.outbound.js';
 
 /** A byte range (inclusive end), as asked by a `Range` header. */
 export interface ByteRange {
@@ -47,17 +48,6 @@ export class DirRecordingStore implements RecordingStore {
   async delete(callId: string): Promise<void> {
     await rm(path.join(this.dir, recordingName(callId)), { force: true });
   }
-}
-
-export interface S3Options {
-  bucket: string;
-  prefix: string;
-  region: string;
-  endpoint: string | undefined;
-  accessKeyId: string | undefined;
-  secretAccessKey: string | undefined;
-  /** Path-style URLs (MinIO and most S3-compatible servers). */
-  forcePathStyle: boolean;
 }
 
 export class S3RecordingStore implements RecordingStore {

@@ -15,7 +15,7 @@ import type { RedisClient } from '../shared/redis.js';
 import { lockOptions } from '../workers/queues.js';
 import { type RecordingStore, recordingName } from './recording.store.js';
 
-export const RECORDING_QUEUE = 'recording';
+const RECORDING_QUEUE = 'recording';
 
 export type RecordingJob = { kind: 'store'; callId: string; paths: string[] } | { kind: 'delete'; callId: string };
 

@@ -126,7 +126,7 @@ export function keys(prefix: string) {
 export type Keys = ReturnType<typeof keys>;
 
 /** The SCAN patterns that cover everything stored under a prefix: its own keys, BullMQ queues, Socket.IO channels. */
-export function prefixPatterns(prefix: string): string[] {
+function prefixPatterns(prefix: string): string[] {
   const k = keys(prefix);
   return [`${prefix}:*`, `${k.bullPrefix}*`, `${k.socketKey}*`, `{${prefix}-hist}*`];
 }

@@ -86,7 +86,7 @@ export class UserPeer extends AudioPeer {
 }
 
 /** Meta's answer to a business offer: ICE-lite, `setup:active`, UDP host candidates only, no trickle. */
-export function shapeAnswerLikeMeta(sdp: string, networks: NetworkFilter): string {
+function shapeAnswerLikeMeta(sdp: string, networks: NetworkFilter): string {
   const filtered = filterSdpCandidates(sdp, { allowedNetworks: networks, udpOnly: true });
   const out: string[] = [];
   for (const line of sdpLines(filtered)) {

@@ -45,7 +45,7 @@ const secondsToMs = (v: unknown): number | undefined => {
 };
 
 /** Reads Meta's call-permission answer defensively (unknown fields ignored, missing ones defaulted). */
-export function parseCallPermission(body: unknown): CallPermissionState {
+function parseCallPermission(body: unknown): CallPermissionState {
   const b = (body ?? {}) as {
     permission?: { status?: unknown; expiration_time?: unknown };
     actions?: { action_name?: unknown; can_perform_action?: unknown; limits?: unknown }[];

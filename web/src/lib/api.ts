@@ -1,4 +1,4 @@
-import { apiRequest } from '../../../src/client/agent-client.js';
+import { apiRequest } from '../../../src/client/api-request.js';
 import type {
   AgentRow,
   CallDetail,
@@ -10,14 +10,14 @@ import type {
   TodayStats,
   TransferTargets,
   WrapUpInfo,
-} from '../../../src/shared/protocol.js';
+} from '../../../src/shared/rest-types.js';
 
 export type { AgentRow, ConsoleConfig, HistoryRow, QueuesView, TodayStats, WrapUpInfo };
 
 /** The history filters as the form holds them (empty string = not filtered). */
 export type HistoryFilters = Record<'number' | 'agent' | 'team' | 'outcome' | 'code' | 'from' | 'to', string>;
 
-export function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
+function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
   if (page) q.set('page', String(page));
