@@ -3,6 +3,7 @@
  * presses 9 (RFC 4733 from the keypad caller): the call hears the confirmation and ends politely, a callback task
  * takes the caller's place; when an agent comes online it is offered, the agent accepts, and the system dials the
  * caller back (permission from the caller's own call: the business has callback permission on) with audio both ways.
+ * Without that permission the accepting agent is told a permission request went out, and the task keeps waiting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
@@ -87,4 +88,36 @@ describe('a callback from the queue', () => {
       alice.close();
     }
   }, 180_000);
+
+  it("without permission from the caller's call, the accepting agent is told a request went out, nothing is dialled, and the task keeps its place", async () => {
+    sim.business.callbackPermission = false;
+    const from = '447700900778';
+    sim.business.addUser(from, { answerAfterMs: 1000 });
+    const { call } = await sim.placeCall({ name: 'Caller Without Permission', from });
+    await call.waitFor('accepted', 15_000);
+    const caller = call.caller as KeypadCaller;
+    await waitUntil(() => caller.connected, { what: 'the caller leg' });
+    await waitUntil(async () => (await detail(call.callId)).state === 'queued', { what: 'queued' });
+    await caller.sendDtmf('9');
+    await call.waitFor('ended', 30_000);
+    const cbId = `cb.${call.callId}`;
+    await waitUntil(async () => (await detail(cbId)).state === 'callback-queued', { what: 'the callback task' });
+
+    const alice = await TestAgent.connect(svc.url, 'alice');
+    try {
+      await alice.offered(cbId, 30_000);
+      expect(await alice.client.accept(cbId)).toMatchObject({ ok: false, error: 'no-permission' });
+      // The request went out to the caller's number, no call was attempted, and the task still waits.
+      expect(sim.business.permissionRequests.filter((r) => r.to === from)).toHaveLength(1);
+      expect([...sim.calls.values()].some((c) => c.direction === 'BUSINESS_INITIATED' && c.to === from)).toBe(false);
+      expect((await detail(cbId)).state).toBe('callback-queued');
+    } finally {
+      alice.close();
+      await fetch(`${svc.url}/api/calls/${encodeURIComponent(cbId)}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sam}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    }
+  }, 120_000);
 });
