@@ -40,19 +40,24 @@ describe('a callback from the queue', () => {
 
   const detail = (id: string) => fetchCall(svc.url, sam, id);
 
-  it('the caller presses 9, hangs up politely, keeps their place, and an agent who comes online calls them back', async () => {
-    const from = '447700900777';
-    // The same person answers the callback on their phone: a 880 Hz voice, listening for the agent's 660 Hz.
-    sim.business.addUser(from, { toneHz: 880, watchHz: [660], answerAfterMs: 1000 });
-    const { call } = await sim.placeCall({ name: 'Waiting Caller', from });
+  /** A caller waits in the queue, presses 9 and hears the call end; the call is returned once it has ended. */
+  const askForCallback = async (name: string, from: string) => {
+    const { call } = await sim.placeCall({ name, from });
     await call.waitFor('accepted', 15_000);
     const caller = call.caller as KeypadCaller;
     await waitUntil(() => caller.connected, { what: 'the caller leg' });
     await waitUntil(async () => (await detail(call.callId)).state === 'queued', { what: 'queued' });
     await caller.sendDtmf('9');
-
-    // The call ends politely: the confirmation plays, then the business ends it.
     await call.waitFor('ended', 30_000);
+    return call;
+  };
+
+  it('the caller presses 9, hangs up politely, keeps their place, and an agent who comes online calls them back', async () => {
+    const from = '447700900777';
+    // The same person answers the callback on their phone: a 880 Hz voice, listening for the agent's 660 Hz.
+    sim.business.addUser(from, { toneHz: 880, watchHz: [660], answerAfterMs: 1000 });
+    // The call ends politely: the confirmation plays, then the business ends it.
+    const call = await askForCallback('Waiting Caller', from);
     expect(call.endedBy).toBe('business');
     const ended = await waitForCallState(svc.url, sam, call.callId, 'ended');
     expect(ended.reason).toBe('callback-requested');
@@ -93,13 +98,7 @@ describe('a callback from the queue', () => {
     sim.business.callbackPermission = false;
     const from = '447700900778';
     sim.business.addUser(from, { answerAfterMs: 1000 });
-    const { call } = await sim.placeCall({ name: 'Caller Without Permission', from });
-    await call.waitFor('accepted', 15_000);
-    const caller = call.caller as KeypadCaller;
-    await waitUntil(() => caller.connected, { what: 'the caller leg' });
-    await waitUntil(async () => (await detail(call.callId)).state === 'queued', { what: 'queued' });
-    await caller.sendDtmf('9');
-    await call.waitFor('ended', 30_000);
+    const call = await askForCallback('Caller Without Permission', from);
     const cbId = `cb.${call.callId}`;
     await waitUntil(async () => (await detail(cbId)).state === 'callback-queued', { what: 'the callback task' });
 
