@@ -54,6 +54,8 @@ export class AudioGenerator {
   #lastFrameStart: number | null = null;
   readonly #gaps: SenderGap[] = [];
   #dtmfPhases = [0, 0];
+  /** A tone that stands in for the base tone for a while (an announcement the far end plays over the caller). */
+  #overlay: { hz: number; startMs: number; endMs: number } | undefined;
 
   static create(opts: AudioGeneratorOptions = {}): AudioGenerator {
     return new AudioGenerator(opts);
@@ -116,6 +118,13 @@ export class AudioGenerator {
     this.track.stop();
   }
 
+  /** Plays `hz` instead of the tone (and markers) for `ms` from now; returns when it ends (epoch ms). */
+  playTone(hz: number, ms: number): number {
+    const startMs = nowMs();
+    this.#overlay = { hz, startMs, endMs: startMs + ms };
+    return startMs + ms;
+  }
+
   /**
    * Plays keys as in-band DTMF (dual tones, Q.23) instead of the tone: `toneMs` per key, `gapMs` of silence after
    * each; the tone resumes afterwards. Returns when the last key ends (epoch ms). This is in-band audio, not RFC 4733
@@ -137,16 +146,19 @@ export class AudioGenerator {
     while (this.#dtmf.length > 0 && (this.#dtmf[0]?.endMs ?? 0) + 100 <= frameStartMs) this.#dtmf.shift();
     const first = this.#dtmf[0];
     if (first && first.startMs - 100 < frameEnd) this.#dtmfFrame(buf, frameStartMs);
-    else
+    else {
+      const o = this.#overlay;
+      const over = o !== undefined && frameStartMs >= o.startMs && frameStartMs < o.endMs;
       synthesizeFrame(
         buf,
         frameStartMs,
         GENERATOR_SAMPLE_RATE,
-        this.toneHz,
+        over ? o.hz : this.toneHz,
         this.#amplitude,
-        this.markerScheme,
+        over ? undefined : this.markerScheme,
         this.#synth,
       );
+    }
     this.#source.onData({
       samples: buf,
       sampleRate: GENERATOR_SAMPLE_RATE,

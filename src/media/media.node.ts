@@ -381,19 +381,22 @@ export class MediaNode {
           const load = this.#o.clips;
           if (!load) throw new MediaError('unsupported', 'this media node has no Ogg Opus player');
           // A clip that cannot be loaded is skipped (logged): the rest plays, and PLAY_ENDED still comes.
-          const loaded = await Promise.all(
-            cmd.clips.map((c) =>
-              load(c).catch((err: unknown) => {
-                this.#o.logger.error({ callId: hosted.callId, clip: c, err: (err as Error).message }, 'clip skipped');
-                return undefined;
-              }),
-            ),
-          );
-          bridge.play(
-            cmd.playId,
-            loaded.filter((c): c is OpusClip => c !== undefined),
-            cmd.loop ?? false,
-          );
+          const loadAll = async (names: string[]) =>
+            (
+              await Promise.all(
+                names.map((c) =>
+                  load(c).catch((err: unknown) => {
+                    this.#o.logger.error(
+                      { callId: hosted.callId, clip: c, err: (err as Error).message },
+                      'clip skipped',
+                    );
+                    return undefined;
+                  }),
+                ),
+              )
+            ).filter((c): c is OpusClip => c !== undefined);
+          const [clips, thenLoop] = await Promise.all([loadAll(cmd.clips), loadAll(cmd.thenLoop ?? [])]);
+          bridge.play(cmd.playId, clips, cmd.loop ?? false, thenLoop.length ? thenLoop : undefined);
           return;
         }
         case 'call.stopPlay':

@@ -39,8 +39,12 @@ export class UserPeer extends AudioPeer {
     let analyzer: AudioAnalyzer | undefined;
     try {
       pc = new wrtc.RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      const offer = filterSdpCandidates(normalizeSdp(offerSdp), { allowedNetworks: networks, udpOnly: true });
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      // ICE-lite, like Meta's side: the business's candidates are left out, so this (full) agent never checks first
+      // and only answers the business's checks, which start once the business has this answer. A full agent that
+      // checks and starts DTLS before the business has the answer is not what WhatsApp does, and a libdatachannel
+      // offerer can lose that race ("DTLS alert: unknown CA", see offer-gate.ts).
+      const offer = sdpLines(offerSdp).filter((l) => !l.startsWith('a=candidate:'));
+      await pc.setRemoteDescription({ type: 'offer', sdp: normalizeSdp(offer.join('\r\n')) });
       const transceiver = pc.getTransceivers()[0];
       if (!transceiver) throw new MediaError('sdp-invalid', 'the business offer has no audio section');
       transceiver.direction = 'sendrecv';

@@ -6,7 +6,7 @@
  *
  * Shapes:
  * - `caller`: offers like WhatsApp: session `a=ice-lite`, `a=group:BUNDLE audio`, one `m=audio` with Opus 111 and
- *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (candidates inside, loopback only). It fits the
+ *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (its candidate a gate: offer-gate.ts). It fits the
  *   simulator's `SimCaller`. Like the wrtc caller it is really a full ICE agent (libjuice has no lite mode), so
  *   against a bridge the two agents settle the role conflict by RFC 8445's rule.
  * - `agent`: offers like the console's browser (`mid 0`, Opus 111, trickle): fits `TestAgent`'s peer (offerSdp,
@@ -21,6 +21,7 @@ import { DriftFreeTicker } from '../media/opus/ticker.js';
 import { normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
+import { OfferGate } from '../sim/offer-gate.js';
 import { epochMs, type NumberedReceiver, type NumberedReport, NumberedSender } from './numbered-opus.js';
 import { RigInbox } from './rig-inbox.js';
 
@@ -71,6 +72,9 @@ export class OpusRigPeer {
   readonly #ticker: DriftFreeTicker;
   readonly #networks = new NetworkFilter(LOOPBACK_NETWORKS);
   readonly #pendingEvents: { payload: Buffer; marker: boolean; timestamp: number; dueAt: number }[] = [];
+  /** An offerer's advertised address (see offer-gate.ts). */
+  #gate: OfferGate | undefined;
+  readonly #bindAddress: string;
   #offerSdp = '';
   #state = 'new';
   /** Every state the connection went through (for a clear error when it does not connect). */
@@ -122,6 +126,7 @@ export class OpusRigPeer {
       nodeDataChannel.initLogger('Fatal', () => {});
     }
     this.shape = shape;
+    this.#bindAddress = opts.bindAddress ?? '127.0.0.1';
     this.#iceLite = opts.iceLite ?? true;
     this.#opusPt = opts.opusPt ?? 111;
     this.#dtmfPt = opts.dtmfPt ?? 126;
@@ -131,7 +136,7 @@ export class OpusRigPeer {
     this.#pc = new nodeDataChannel.PeerConnection(opts.name ?? `rig-${shape}`, {
       iceServers: [],
       disableAutoNegotiation: true,
-      bindAddress: opts.bindAddress ?? '127.0.0.1',
+      bindAddress: this.#bindAddress,
     });
     this.#pc.onStateChange((s) => {
       this.#state = s;
@@ -139,7 +144,7 @@ export class OpusRigPeer {
     });
     this.#pc.onLocalCandidate((candidate, sdpMid) => {
       const c = { candidate, sdpMid, sdpMLineIndex: 0 };
-      if (this.#sink) this.#sink(c);
+      if (this.#sink) this.#sink(this.#gated(c));
       else this.#held.push(c);
     });
     const audio = new nodeDataChannel.Audio(mid, 'SendRecv');
@@ -175,7 +180,11 @@ export class OpusRigPeer {
   /** Sends local candidates (trickled after a complete offer they are duplicates, which ICE ignores). */
   trickle(sink: (c: IceCandidateMessage) => void): void {
     this.#sink = sink;
-    for (const c of this.#held.splice(0)) sink(c);
+    for (const c of this.#held.splice(0)) sink(this.#gated(c));
+  }
+
+  #gated(c: IceCandidateMessage): IceCandidateMessage {
+    return this.#gate ? { ...c, candidate: this.#gate.candidate(c.candidate, this.#bindAddress) } : c;
   }
 
   /**
@@ -288,6 +297,7 @@ export class OpusRigPeer {
     if (this.#closed) return;
     this.#closed = true;
     this.stopSending();
+    this.#gate?.close();
     try {
       this.#track.close();
     } catch {
@@ -303,10 +313,11 @@ export class OpusRigPeer {
   async #makeOffer(gatherTimeoutMs: number): Promise<void> {
     const gathered = this.#gathered(gatherTimeoutMs);
     this.#pc.setLocalDescription('offer');
+    this.#gate = await OfferGate.open(this.#bindAddress);
     await gathered;
     const sdp = this.#pc.localDescription()?.sdp;
     if (!sdp) throw new Error('no local offer after gathering');
-    this.#offerSdp = this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp;
+    this.#offerSdp = this.#gate.shape(this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp, this.#bindAddress);
   }
 
   #gathered(timeoutMs: number): Promise<void> {

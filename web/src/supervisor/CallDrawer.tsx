@@ -5,6 +5,7 @@ import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
 import { MachineDiagram } from './MachineDiagram.js';
+import { MetaCapture } from './MetaCapture.js';
 import { MonitorControls } from './MonitorControls.js';
 import { RecordingPlayer } from './RecordingPlayer.js';
 
@@ -92,6 +93,7 @@ export function CallDrawer({
             )}
             {monitor && call.state === 'live' && <MonitorControls callId={callId} {...monitor} />}
             {call.state === 'ended' && <RecordingPlayer api={api} callId={callId} />}
+            {call.state === 'ended' && <MetaCapture api={api} callId={callId} />}
             <StatePath call={call} />
             {machine && (
               <section>

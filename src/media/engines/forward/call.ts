@@ -69,6 +69,8 @@ interface Playing {
   playId: string;
   clips: OpusClip[];
   loop: boolean;
+  /** Looped once `clips` have played (from the next frame on). */
+  thenLoop: OpusClip[] | undefined;
   index: number;
   current: OpusFrameSource | undefined;
 }
@@ -328,11 +330,14 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
     this.#log.info({ routes: table }, 'routing table set');
   }
 
-  play(playId: string, clips: OpusClip[], loop: boolean): void {
+  play(playId: string, clips: OpusClip[], loop: boolean, thenLoop?: OpusClip[]): void {
     if (this.#closed) return;
     this.#stopPlaying();
-    this.#playing = { playId, clips, loop, index: 0, current: undefined };
-    this.#log.info({ playId, clips: clips.map((c) => c.name), loop }, 'playing');
+    this.#playing = { playId, clips, loop, thenLoop, index: 0, current: undefined };
+    this.#log.info(
+      { playId, clips: clips.map((c) => c.name), loop, thenLoop: thenLoop?.map((c) => c.name) },
+      'playing',
+    );
   }
 
   stopPlay(): void {
@@ -523,10 +528,12 @@ export class ForwardCall extends TypedEmitter<CallMediaEvents> implements CallMe
       p.index++;
       if (p.index >= p.clips.length && p.loop) p.index = 0;
     }
-    // Every clip played (or none could be opened).
-    this.#playing = undefined;
+    // Every clip played (or none could be opened); what follows starts in this same 20 ms slot.
+    this.#playing = p.thenLoop
+      ? { playId: `${p.playId}.then`, clips: p.thenLoop, loop: true, thenLoop: undefined, index: 0, current: undefined }
+      : undefined;
     this.safeEmit('play-ended', { playId: p.playId });
-    return null;
+    return this.#playing ? this.#nextPlayerFrame() : null;
   }
 
   #stopPlaying(): void {

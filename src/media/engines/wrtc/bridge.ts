@@ -314,7 +314,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
     if (!isDefault) throw unsupported('routing', 'a routing table other than caller ⇄ agent');
   }
 
-  play(_playId: string, _clips: OpusClip[], _loop: boolean): void {
+  play(_playId: string, _clips: OpusClip[], _loop: boolean, _thenLoop?: OpusClip[]): void {
     throw unsupported('player', 'playing prompts or music');
   }
 
