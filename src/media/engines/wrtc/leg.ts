@@ -133,7 +133,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     if (!audio) throw new MediaError('sdp-invalid', `the ${this.kind} offer produced no audio transceiver`);
     this.#transceiver = audio;
     for (const t of transceivers) if (t !== audio && !t.stopped) t.direction = 'inactive';
-    // sendrecv must be set before createAnswer, or the answer is recvonly (media-notes §2).
+    // sendrecv must be set before createAnswer, or the answer is recvonly.
     audio.direction = 'sendrecv';
     const shaped = await this.#describeLocal('answer', opts);
     this.#addQueuedRemote();
