@@ -136,20 +136,77 @@ export interface QueueInfo {
   announceSeq: number;
 }
 
+/**
+ * A call actor's data. The fields are grouped so that the top level stays small: every `assign` copies it, and V8
+ * keeps an object with more than about 19 properties copied that way in slow dictionary mode (see
+ * `call.context.test.ts`). A new field goes into the group it belongs to.
+ */
 export interface CallContext {
   callId: string;
+  line: CallLine;
+  caller: CallerInfo;
+  limits: CallLimits;
+  times: CallTimes;
+  routing: CallRouting;
+  agentId: string | undefined;
+  mediaNodeId: string | undefined;
+  bridge: BridgeFlags;
+  outcome: CallOutcome;
+  /** Set for `answer: "business"` calls; undefined = today's flow (answered when an agent accepts). */
+  flow: BusinessFlow | undefined;
+  /** The IVR: how many times the menu has been played, and the key chosen. */
+  ivr: { attempt: number; choice: string | undefined; choiceAt: number | undefined };
+  queue: QueueInfo | undefined;
+  live: LiveFeatures;
+  /** Business-initiated calls (and callback tasks) only. */
+  outbound: OutboundContext | undefined;
+}
+
+/** The WhatsApp line the call is on; fixed when the call is created. */
+export interface CallLine {
   phoneNumberId: string;
   /** The business number the caller dialled (display form, digits). */
   businessNumber: string;
-  caller: { waId: string | undefined; name: string | undefined };
-  createdAt: number;
-  answerDeadlineAt: number;
+  /** Who placed the call. */
+  direction: 'inbound' | 'outbound';
+}
+
+export interface CallerInfo {
+  waId: string | undefined;
+  name: string | undefined;
+  /** The keys the caller pressed (last 64). */
+  dtmf: string;
+}
+
+/** Durations fixed when the call is created (ms). */
+export interface CallLimits {
   ringTimeoutMs: number;
   acceptDeadlineMs: number;
   maxCallMs: number;
   agentGraceMs: number;
+  /** How long a bridged agent whose tab went away (pagehide) has to come back (a reload). */
+  leaveGraceMs: number;
+  holdAlertMs: number;
+}
+
+/** When things happened or must happen (epoch ms); undefined = not (yet). */
+export interface CallTimes {
+  createdAt: number;
+  answerDeadlineAt: number;
+  offeredAt: number | undefined;
+  acceptedAt: number | undefined;
+  acceptDeadlineAt: number | undefined;
+  /** When Meta's accept returned 200 for a business-answered call. */
+  answeredAt: number | undefined;
+  liveAt: number | undefined;
+  maxEndAt: number | undefined;
+  endedAt: number | undefined;
+}
+
+/** Who the call is offered to, and who it was. */
+export interface CallRouting {
   /** Increments with every routing request; answers carrying an older seq are stale. */
-  routingSeq: number;
+  seq: number;
   offer: CallOffer | undefined;
   /** Agents who declined this call: never offered it again. */
   declined: string[];
@@ -157,62 +214,50 @@ export interface CallContext {
   offeredAgents: string[];
   /** Agents already tried in this ring-one rotation. */
   tried: string[];
-  offeredAt: number | undefined;
-  agentId: string | undefined;
-  mediaNodeId: string | undefined;
-  acceptedAt: number | undefined;
-  acceptDeadlineAt: number | undefined;
+}
+
+/** How far connecting the caller to the agent has come. */
+export interface BridgeFlags {
   answerReady: boolean;
   preAcceptDone: boolean;
   waConnected: boolean;
   agentConnected: boolean;
   acceptRequested: boolean;
   acceptFallback: boolean;
-  liveAt: number | undefined;
-  maxEndAt: number | undefined;
   agentLegDown: boolean;
   /** The bridged agent's tab went away (pagehide): a reload comes back within leaveGraceMs, a closed tab does not. */
   agentLeft: boolean;
-  leaveGraceMs: number;
   graceSeq: number;
-  endedAt: number | undefined;
+}
+
+/** How the call ended (all undefined until it does). */
+export interface CallOutcome {
   reason: EndReason | undefined;
   endedBy: 'caller' | 'agent' | 'supervisor' | 'system' | 'meta' | undefined;
   errorCode: number | undefined;
   detail: string | undefined;
-  dtmf: string;
-  /** The transfer ringing now, if any (state `transferring`). */
-  transfer?: CallTransfer | undefined;
-  /** Every agent who was on the call, in order (transfers add to it). */
-  handledBy?: string[] | undefined;
-  /** Transfers so far; also the seq of the next one. */
-  transfers?: number | undefined;
-  /** A consultation in progress (state `consulting`): the first agent talks to `with` while the caller holds. */
-  consult?: { seq: number; from: string; with: string; connected: boolean; ringToken: string } | undefined;
-  /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
-  monitors?: Record<string, MonitorMode> | undefined;
-  /** Set for `answer: "business"` calls; undefined = today's flow (answered when an agent accepts). */
-  flow: BusinessFlow | undefined;
-  /** When Meta's accept returned 200 for a business-answered call. */
-  answeredAt: number | undefined;
-  /** The IVR: how many times the menu has been played, and the key chosen. */
-  ivr: { attempt: number; choice: string | undefined; choiceAt: number | undefined };
-  queue: QueueInfo | undefined;
   /** The call is playing its goodbye and ends when it is over (`reason` is the outcome to record). */
   leaving: EndReason | undefined;
-  hold: { since: number | undefined; totalMs: number; seq: number };
-  holdAlertMs: number;
-  /** Who placed the call; absent in calls stored before business-initiated calling existed (= inbound). */
-  direction?: 'inbound' | 'outbound' | undefined;
-  /** Business-initiated calls only. */
-  outbound?: OutboundContext | undefined;
-  /** A callback task (a business-initiated call waiting in the queue for an agent). */
-  callback?: CallbackContext | undefined;
-  /** Call recording (routing file `record`); absent = off. */
-  recording?: RecordingContext | undefined;
 }
 
-/** What a business-initiated call keeps beside the common context. */
+/** What agents and supervisors do on the connected call: hold, transfers, consultation, monitoring, recording. */
+export interface LiveFeatures {
+  hold: { since: number | undefined; totalMs: number; seq: number };
+  /** The transfer ringing now, if any (state `transferring`). */
+  transfer: CallTransfer | undefined;
+  /** Every agent who was on the call, in order (transfers add to it). */
+  handledBy: string[] | undefined;
+  /** Transfers so far; also the seq of the next one. */
+  transfers: number | undefined;
+  /** A consultation in progress (state `consulting`): the first agent talks to `with` while the caller holds. */
+  consult: { seq: number; from: string; with: string; connected: boolean; ringToken: string } | undefined;
+  /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
+  monitors: Record<string, MonitorMode> | undefined;
+  /** Call recording (routing file `record`); undefined = off. */
+  recording: RecordingContext | undefined;
+}
+
+/** Which calls are recorded (routing file `record`). */
 export type RecordPolicy = 'off' | 'all' | 'agent';
 
 /** Call recording (call.recording.ts). */
@@ -233,6 +278,7 @@ export interface CallbackContext {
   dialDeadlineMs: number;
 }
 
+/** What a business-initiated call keeps beside the common context. */
 export interface OutboundContext {
   /** The user called (digits). */
   to: string;
@@ -240,6 +286,8 @@ export interface OutboundContext {
   metaCallId: string | undefined;
   /** When the user's phone started ringing (RINGING). */
   ringingAt: number | undefined;
+  /** A callback task (a business-initiated call waiting in the queue for an agent). */
+  callback: CallbackContext | undefined;
 }
 
 export interface CallInput {
