@@ -10,6 +10,7 @@ import { monitor } from './call.monitor.js';
 import { outboundEntryEffects, outboundStates } from './call.outbound.js';
 import { businessBridging, businessLive, queuedState } from './call.queue.js';
 import { recordingEntry, recordingTransitions } from './call.recording.js';
+import { agentOfferedState, ringingState } from './call.ringing.js';
 import { startTransfer, transferringState } from './call.transfer.js';
 import {
   acceptConfirmTimer,
@@ -20,17 +21,12 @@ import {
   answeredGraph,
   assignOn,
   cancel,
-  endMissed,
   endSpecForTerminate,
   endWith,
-  isLastOffered,
   isTimer,
   leftWhileConnecting,
-  offerWithout,
   set,
   timer,
-  union,
-  withdraw,
 } from './call.transitions.js';
 import type { CallContext, CallEvent, CallInput, Ev } from './call.types.js';
 
@@ -102,205 +98,8 @@ export const callMachine = setup({
     queued: { ...queuedState, on: { ...queuedState.on, 'MEDIA.DTMF': callbackKeyTransition } },
     ...outboundStates,
     'callback-queued': callbackQueuedState,
-    ringing: {
-      entry: [
-        set(({ context }) => ({ routing: { seq: context.routing.seq + 1, offer: undefined } })),
-        { type: 'effect', params: ({ context }) => ({ type: 'routing.request', seq: context.routing.seq }) },
-      ],
-      on: {
-        'ROUTING.OFFER': {
-          guard: 'isCurrentRouting',
-          target: 'agent-offered',
-          actions: [
-            assignOn<'ROUTING.OFFER'>(({ context, event }) => {
-              const ringMs = event.ringTimeoutMs;
-              return {
-                routing: {
-                  offer: {
-                    seq: event.seq,
-                    agentIds: event.agentIds,
-                    policy: event.policy,
-                    tier: event.tier,
-                    expiresAt: ringMs ? Math.min(event.at + ringMs, context.times.answerDeadlineAt) : undefined,
-                  },
-                  offeredAgents: union(context.routing.offeredAgents, event.agentIds),
-                  tried: [...(event.resetTried ? [] : context.routing.tried), ...event.agentIds],
-                },
-                times: { offeredAt: context.times.offeredAt ?? event.at },
-              };
-            }),
-            {
-              type: 'effect',
-              params: ({ context, event }) => {
-                const offer = context.routing.offer!;
-                const deadlineAt = offer.expiresAt ?? context.times.answerDeadlineAt;
-                const effects: Effect[] = [{ type: 'agents.offer', agentIds: offer.agentIds, deadlineAt }];
-                if (offer.expiresAt !== undefined && offer.expiresAt < context.times.answerDeadlineAt) {
-                  effects.push(timer('ring-expired', offer.expiresAt - event.at, offer.seq));
-                }
-                return effects;
-              },
-            },
-          ],
-        },
-        'ROUTING.NO_AGENTS': {
-          guard: 'isCurrentRouting',
-          // Agents becoming available send CALL.REROUTE; this timer is the safety net.
-          actions: { type: 'effect', params: ({ event }) => timer('reroute', 5000, event.seq) },
-        },
-        'CALL.REROUTE': { target: 'ringing', reenter: true },
-        'TIMER.FIRED': [
-          {
-            guard: ({ context, event }) => event.timer === 'reroute' && event.token === String(context.routing.seq),
-            target: 'ringing',
-            reenter: true,
-          },
-          { guard: ({ event }) => isTimer(event, 'answer-deadline'), target: 'ended', actions: endMissed },
-        ],
-        'TIMER.SWEEP': {
-          guard: ({ context, event }) => event.at >= context.times.answerDeadlineAt,
-          target: 'ended',
-          actions: endMissed,
-        },
-        'WA.BAD_OFFER': {
-          target: 'ended',
-          actions: endWith(({ event }) => ({
-            reason: 'media-failed',
-            endedBy: 'system',
-            graph: 'reject',
-            detail: `unusable offer: ${(event as Ev<'WA.BAD_OFFER'>).reason}`.slice(0, 200),
-          })),
-        },
-      },
-    },
-    'agent-offered': {
-      on: {
-        'ROUTING.OFFER': {
-          // ring-all: agents who became available while it rings are added to the offer.
-          guard: ({ context, event }) =>
-            event.seq === context.routing.seq && context.routing.offer?.policy === 'ring-all',
-          actions: [
-            {
-              type: 'effect',
-              params: ({ context, event }) => {
-                const added = event.agentIds.filter((a) => !context.routing.offer?.agentIds.includes(a));
-                const deadlineAt = context.routing.offer?.expiresAt ?? context.times.answerDeadlineAt;
-                return added.length ? [{ type: 'agents.offer', agentIds: added, deadlineAt }] : [];
-              },
-            },
-            assignOn<'ROUTING.OFFER'>(({ context, event }) => ({
-              routing: {
-                offer: { ...context.routing.offer!, agentIds: union(context.routing.offer!.agentIds, event.agentIds) },
-                offeredAgents: union(context.routing.offeredAgents, event.agentIds),
-              },
-            })),
-          ],
-        },
-        'ROUTING.NO_AGENTS': {},
-        'CALL.REROUTE': {
-          guard: ({ context }) => context.routing.offer?.policy === 'ring-all',
-          actions: [
-            set(({ context }) => ({ routing: { seq: context.routing.seq + 1 } })),
-            { type: 'effect', params: ({ context }) => ({ type: 'routing.request', seq: context.routing.seq }) },
-          ],
-        },
-        'AGENT.ACCEPT': {
-          guard: 'isOffered',
-          target: 'bridging',
-          actions: [
-            {
-              type: 'effect',
-              params: ({ context, event }) => [
-                // The bridge first: it is on the critical path to the caller hearing the agent.
-                { type: 'media.createBridge', nodeId: event.mediaNodeId, agentId: event.agentId },
-                ...withdraw(context.routing.offer!.agentIds, 'taken', event.agentId),
-                cancel('answer-deadline', 'a'),
-                ...(context.routing.offer?.expiresAt !== undefined
-                  ? [cancel('ring-expired', context.routing.offer.seq)]
-                  : []),
-                { type: 'queue.leave' },
-                timer('accept-deadline', context.limits.acceptDeadlineMs, '1'),
-              ],
-            },
-            assignOn<'AGENT.ACCEPT'>(({ context, event }) => ({
-              agentId: event.agentId,
-              mediaNodeId: event.mediaNodeId,
-              // The offer is over: everyone offered got call:taken above.
-              routing: { offer: undefined },
-              times: { acceptedAt: event.at, acceptDeadlineAt: event.at + context.limits.acceptDeadlineMs },
-            })),
-          ],
-        },
-        'AGENT.DECLINE': [
-          {
-            guard: isLastOffered,
-            target: 'ringing',
-            actions: [
-              assignOn<'AGENT.DECLINE'>(({ context, event }) => ({
-                routing: { declined: [...context.routing.declined, event.agentId] },
-              })),
-              { type: 'effect', params: ({ event }) => withdraw([event.agentId], 'declined') },
-            ],
-          },
-          {
-            guard: 'isOffered',
-            actions: [
-              assignOn<'AGENT.DECLINE'>(({ context, event }) => ({
-                routing: {
-                  declined: [...context.routing.declined, event.agentId],
-                  offer: offerWithout(context, event.agentId),
-                },
-              })),
-              { type: 'effect', params: ({ event }) => withdraw([event.agentId], 'declined') },
-            ],
-          },
-        ],
-        'AGENT.UNAVAILABLE': [
-          {
-            guard: isLastOffered,
-            target: 'ringing',
-            actions: { type: 'effect', params: ({ event }) => withdraw([event.agentId], 'unavailable') },
-          },
-          {
-            guard: 'isOffered',
-            actions: [
-              assignOn<'AGENT.UNAVAILABLE'>(({ context, event }) => ({
-                routing: { offer: offerWithout(context, event.agentId) },
-              })),
-              { type: 'effect', params: ({ event }) => withdraw([event.agentId], 'unavailable') },
-            ],
-          },
-        ],
-        'TIMER.FIRED': [
-          {
-            guard: ({ context, event }) =>
-              isTimer(event, 'ring-expired') && event.token === String(context.routing.offer?.seq),
-            target: 'ringing',
-            actions: {
-              type: 'effect',
-              params: ({ context }) => withdraw(context.routing.offer?.agentIds ?? [], 'expired'),
-            },
-          },
-          { guard: ({ event }) => isTimer(event, 'answer-deadline'), target: 'ended', actions: endMissed },
-        ],
-        'TIMER.SWEEP': [
-          {
-            guard: ({ context, event }) => event.at >= context.times.answerDeadlineAt,
-            target: 'ended',
-            actions: endMissed,
-          },
-          {
-            guard: ({ context, event }) =>
-              context.routing.offer?.expiresAt !== undefined && event.at >= context.routing.offer.expiresAt,
-            target: 'ringing',
-            actions: {
-              type: 'effect',
-              params: ({ context }) => withdraw(context.routing.offer?.agentIds ?? [], 'expired'),
-            },
-          },
-        ],
-      },
-    },
+    ringing: ringingState,
+    'agent-offered': agentOfferedState,
     bridging: {
       always: businessLive,
       on: {

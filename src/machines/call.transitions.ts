@@ -122,6 +122,9 @@ export const set = (f: (a: Args) => ContextPatch) =>
 export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 /** {@link Args} for one event type. */
 export type ArgsOf<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+/** {@link fx} for a transition on one event type. */
+export const fxOn = <T extends CallEvent['type']>(f: (a: ArgsOf<T>) => Effect | Effect[]) =>
+  fx(f as unknown as (a: Args) => Effect | Effect[]);
 /** `assign` typed for the call machine, so fragments defined with it fit any of its transitions. */
 export const assignOn = <T extends CallEvent['type']>(fn: (a: ArgsOf<T>) => ContextPatch) =>
   set(fn as unknown as (a: Args) => ContextPatch);
