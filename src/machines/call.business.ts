@@ -5,7 +5,7 @@
  */
 import type { Effect } from './call.effects.js';
 import { ANSWER_TOKEN } from './call.timers.js';
-import { type Args, agentLeg, endWith, fx, isTimer, set, timer } from './call.transitions.js';
+import { type Args, agentLeg, endWith, fx, isTimer, rejectBadOffer, set, timer } from './call.transitions.js';
 import type { BusinessFlow, CallContext, EndReason, Ev } from './call.types.js';
 
 /** The goodbye prompt reports its end; if it does not, the call is terminated after this long. */
@@ -49,15 +49,7 @@ export const answering = {
     guard: ({ context }: Args) => !context.bridge.answerReady,
     actions: [set(() => ({ bridge: { answerReady: true } })), fx(() => ({ type: 'graph.preAccept' }))],
   },
-  'WA.BAD_OFFER': {
-    target: 'ended' as const,
-    actions: endWith(({ event }) => ({
-      reason: 'media-failed',
-      endedBy: 'system',
-      graph: 'reject',
-      detail: `unusable offer: ${(event as Ev<'WA.BAD_OFFER'>).reason}`.slice(0, 200),
-    })),
-  },
+  'WA.BAD_OFFER': rejectBadOffer,
 };
 
 export const answerDeadline = ({ context, event }: Args) =>

@@ -22,7 +22,7 @@ import {
   set,
   timer,
 } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
+import type { CallContext, Ev } from './call.types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // on-hold: the caller hears music and the agent's microphone is not forwarded; Meta never learns of it.

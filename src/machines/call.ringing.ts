@@ -10,12 +10,12 @@ import {
   assignOn,
   cancel,
   endMissed,
-  endWith,
   fx,
   fxOn,
   isLastOffered,
   isTimer,
   offerWithout,
+  rejectBadOffer,
   set,
   timer,
   union,
@@ -82,15 +82,7 @@ export const ringingState = {
       { guard: answerDeadlineFired, target: 'ended' as const, actions: endMissed },
     ],
     'TIMER.SWEEP': { guard: passedAnswerDeadline, target: 'ended' as const, actions: endMissed },
-    'WA.BAD_OFFER': {
-      target: 'ended' as const,
-      actions: endWith(({ event }) => ({
-        reason: 'media-failed',
-        endedBy: 'system',
-        graph: 'reject',
-        detail: `unusable offer: ${(event as ArgsOf<'WA.BAD_OFFER'>['event']).reason}`.slice(0, 200),
-      })),
-    },
+    'WA.BAD_OFFER': rejectBadOffer,
   },
 };
 

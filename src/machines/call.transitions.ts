@@ -161,6 +161,17 @@ export const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' | undefi
 
 export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject' });
 
+/** Meta's offer cannot be answered (broken SDP): the call is rejected before anyone hears anything. */
+export const rejectBadOffer = {
+  target: 'ended' as const,
+  actions: endWith(({ event }) => ({
+    reason: 'media-failed',
+    endedBy: 'system',
+    graph: 'reject',
+    detail: `unusable offer: ${(event as Ev<'WA.BAD_OFFER'>).reason}`.slice(0, 200),
+  })),
+};
+
 export const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
 
 const endMaxDuration = endWith({ reason: 'max-duration', endedBy: 'system', graph: 'terminate' });
