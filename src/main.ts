@@ -64,7 +64,12 @@ async function main(): Promise<void> {
     const redis = await resolveRedis(config.redis, logger);
     embedded = redis.embedded;
     const { startRoles } = await import('./roles/start.js');
-    stop = await startRoles(config, logger, redis.url, { embeddedRedis: embedded !== undefined });
+    // Demo mode: the WhatsApp simulator plays Meta in this process; only the entry point brings it in.
+    const startDemo = config.demo ? (await import('./sim/demo.js')).startDemoSimulator : undefined;
+    stop = await startRoles(config, logger, redis.url, {
+      embeddedRedis: embedded !== undefined,
+      ...(startDemo ? { startDemo } : {}),
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

@@ -18,7 +18,8 @@ import { DirRecordingStore, type RecordingStore, S3RecordingStore } from './reco
 import { QueueDispatcher } from './routing/queue.dispatch.js';
 import { QueueStore } from './routing/queue.store.js';
 import { RoutingConfig } from './routing/routing.config.js';
-import { type Config, REQUIRED_WRAP_UP_MAX_MS } from './shared/config.js';
+import { REQUIRED_WRAP_UP_MAX_MS } from './shared/config.calls.js';
+import type { Config } from './shared/config.js';
 import { type Keys, keys as makeKeys } from './shared/keys.js';
 import type { Logger } from './shared/log.js';
 import { Metrics } from './shared/metrics.js';

@@ -7,8 +7,11 @@ import { startWorkerRole, type WorkerRole } from '../src/roles/worker.role.js';
 import { type Core, createCore } from '../src/runtime.js';
 import { type Config, DEMO } from '../src/shared/config.js';
 import { createLogger, silentLogger } from '../src/shared/log.js';
+import { KeypadCaller } from '../src/sim/keypad-caller.js';
 import { type CallerFactory, WhatsAppSimulator } from '../src/sim/simulator.js';
-import { cleanupPrefix, redisUrl, testConfig, testEnv, testPrefix } from './helpers.js';
+import { TestAgent } from '../src/testing/agent-harness.js';
+import { EventsReceiver } from '../src/testing/events-receiver.js';
+import { cleanupPrefix, loginToken, redisUrl, testConfig, testEnv, testPrefix, waitUntil } from './helpers.js';
 
 export const BUSINESS = {
   phoneNumberId: DEMO.phoneNumberId,
@@ -187,4 +190,120 @@ export async function startTestCluster(
   });
   sim.setWebhookUrl(`${cluster.url}/webhooks/whatsapp`);
   return cluster;
+}
+
+/**
+ * The stack with keypad callers (they press keys as RFC 4733 telephone-events) and a forward-engine media node, both
+ * roles on `env` (the service also on `svcEnv`); resolves once the media node takes calls.
+ */
+export async function startKeypadStack(
+  prefix: string,
+  opts: { env: Record<string, string>; svcEnv?: Record<string, string> },
+): Promise<TestStack> {
+  const stack = await startStack(prefix, {
+    sim: { callerFactory: () => KeypadCaller.create() },
+    env: { ...opts.env, ...opts.svcEnv },
+    mediaEnv: { ...opts.env, MEDIA_ENGINE: 'forward' },
+  });
+  try {
+    await waitUntil(async () => (await stack.svc.core.nodes.place()) !== undefined, { what: 'a media node' });
+    return stack;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+/** {@link startStack} with agents alice and bob connected, sam's supervisor token and a call-events receiver. */
+export interface AgentsStack extends TestStack {
+  alice: TestAgent;
+  bob: TestAgent;
+  /** sam's (supervisor) bearer token. */
+  sam: string;
+  receiver: EventsReceiver;
+  /** Closes the agents, stops the stack and the receiver, and removes the prefix's keys. */
+  stop(): Promise<void>;
+}
+
+/** Starts an {@link AgentsStack} on a fresh prefix; call events go to its receiver, signed with `eventsSecret`. */
+export async function startAgentsStack(opts: {
+  sim: Parameters<typeof newSimulator>[0];
+  env: Record<string, string>;
+  mediaEnv: Record<string, string>;
+  eventsSecret: string;
+}): Promise<AgentsStack> {
+  const prefix = testPrefix();
+  const receiver = await new EventsReceiver(opts.eventsSecret).start();
+  const agents: TestAgent[] = [];
+  let stack: TestStack | undefined;
+  const stop = async () => {
+    for (const a of agents) a.close();
+    await stack?.stop();
+    await receiver.stop();
+    await cleanupPrefix(prefix);
+  };
+  try {
+    stack = await startStack(prefix, {
+      sim: opts.sim,
+      env: { EVENTS_WEBHOOK_URL: receiver.url, EVENTS_WEBHOOK_SECRET: opts.eventsSecret, ...opts.env },
+      mediaEnv: opts.mediaEnv,
+    });
+    const { url } = stack.svc;
+    for (const id of ['alice', 'bob']) agents.push(await TestAgent.connect(url, id));
+    const sam = await loginToken(url, 'sam', 'demo');
+    return { ...stack, alice: agents[0]!, bob: agents[1]!, sam, receiver, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** A drill's cluster ({@link startTestCluster}) with its simulator, boss's supervisor token and the agents it connects. */
+export interface DrillCluster {
+  prefix: string;
+  sim: WhatsAppSimulator;
+  cluster: Cluster;
+  /** boss's (supervisor) bearer token. */
+  boss: string;
+  /** Connects agent `id` (password `pw`) through the balancer; it is closed on {@link stop}. */
+  agent(id: string): Promise<TestAgent>;
+  /** The agents connected so far. */
+  agents: readonly TestAgent[];
+  /** Closes the agents, stops the cluster and the simulator, and removes the prefix's keys. */
+  stop(): Promise<void>;
+}
+
+/** Starts the simulator (`sim`) and role processes behind the balancer on a fresh prefix. */
+export async function startDrillCluster(opts: {
+  sim: Parameters<typeof newSimulator>[0];
+  http: number;
+  worker: number;
+  media: number;
+  env: Record<string, string>;
+}): Promise<DrillCluster> {
+  const prefix = testPrefix();
+  const sim = newSimulator(opts.sim);
+  const agents: TestAgent[] = [];
+  let cluster: Cluster | undefined;
+  const stop = async () => {
+    for (const a of agents) a.close();
+    await cluster?.stop();
+    await sim.stop();
+    await cleanupPrefix(prefix);
+  };
+  try {
+    await sim.start();
+    cluster = await startTestCluster(prefix, sim, opts);
+    const url = cluster.url;
+    const boss = await loginToken(url, 'boss', 'pw');
+    const agent = async (id: string) => {
+      const a = await TestAgent.connect(url, id, { password: 'pw' });
+      agents.push(a);
+      return a;
+    };
+    return { prefix, sim, cluster, boss, agent, agents, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@ import type { CallContext } from '../src/machines/call.types.js';
 import type { EffectDispatcher } from '../src/machines/ports.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
 import { deletePrefix } from '../src/shared/keys.js';
-import type { CallDetail } from '../src/shared/protocol.js';
+import type { CallDetail } from '../src/shared/rest-types.js';
 
 export function redisUrl(): string {
   return inject('redisUrl');
@@ -95,4 +95,21 @@ export async function fetchCall(baseUrl: string, token: string, id: string): Pro
     headers: { authorization: `Bearer ${token}` },
   });
   return (await res.json()) as CallDetail;
+}
+
+/** Polls GET /api/calls/:id until the call is in `state`; resolves with that view of it. */
+export function waitForCallState(
+  baseUrl: string,
+  token: string,
+  id: string,
+  state: string,
+  timeoutMs = 15_000,
+): Promise<CallDetail> {
+  return waitUntil(
+    async () => {
+      const d = await fetchCall(baseUrl, token, id);
+      return d.state === state ? d : undefined;
+    },
+    { timeoutMs, what: `call ${id} to be ${state}` },
+  );
 }

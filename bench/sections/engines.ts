@@ -480,7 +480,7 @@ async function measureWaiting(
           const callId = `bench-wait-${++callSeq}`;
           const caller = await OpusRigPeer.offer('caller', { frames: frames.caller, name: callId });
           try {
-            caller.expectClip(music.frames);
+            caller.inbox.expectClip(music.frames);
             await caller.applyAnswer((await host.request({ op: 'create', callId, offerSdp: caller.offerSdp })) ?? '');
             await caller.waitConnected(10_000);
             await host.request({ op: 'wait', callId });
@@ -537,7 +537,7 @@ async function measureWaiting(
 }
 
 function snapshot(c: OpusRigPeer): { received: number; lost: number } {
-  const clip = c.clipReceiver;
+  const clip = c.inbox.clipReceiver;
   return { received: clip?.received ?? 0, lost: clip?.lost ?? 0 };
 }
 

@@ -46,9 +46,6 @@ export function offeredPayload(callId: string, ctx: CallContext, deadlineAt: num
   };
 }
 
-/** Reacts to agents becoming available: calls waiting in the queue are routed again (oldest first). */
-export type AvailabilityHook = (agentId: string) => Promise<void>;
-
 /**
  * The agent-facing effects: ringing, withdrawal, end of call, presence changes. Redis holds who is offered what,
  * so a reloaded tab on any replica gets its offers back.

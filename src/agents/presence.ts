@@ -1,7 +1,7 @@
 import type { Keys } from '../shared/keys.js';
-import type { AgentRow, PresenceState } from '../shared/protocol.js';
-
+import type { PresenceState } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { AgentRow } from '../shared/rest-types.js';
 import type { AgentDirectory } from './directory.js';
 
 export type { AgentRow };

@@ -16,7 +16,7 @@ import {
 const Password = z.string().min(8, 'at least 8 characters').max(256);
 
 /** `POST /api/agents`. */
-export const NewAgentSchema = z.strictObject({
+const NewAgentSchema = z.strictObject({
   id: z.string().regex(AGENT_ID_RE, 'letters, digits, . _ - (max 64)'),
   name: z.string().trim().min(1).max(100),
   password: Password,
@@ -28,7 +28,7 @@ export const NewAgentSchema = z.strictObject({
 export type NewAgent = z.input<typeof NewAgentSchema>;
 
 /** `PATCH /api/agents/:id`: any of these, at least one. */
-export const AgentPatchSchema = z
+const AgentPatchSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(100),
     password: Password,
@@ -185,7 +185,7 @@ export class AgentStore {
   }
 }
 
-export class AgentExistsError extends AppError {
+class AgentExistsError extends AppError {
   constructor(id: string) {
     super('agent-exists', `An agent with id ${id} exists already: PATCH /api/agents/${id} changes them.`, {
       status: 409,

@@ -29,10 +29,16 @@ export interface ToneStats {
   firstSeenAt: number | null;
   lastSeenAt: number | null;
   frames: number;
+  /**
+   * Where the tone was first and last heard, counted in frames received (the audio's own time: a delivery delay in
+   * this process does not change it, so the silence between two tones can be told to the frame).
+   */
+  firstFrame: number | null;
+  lastFrame: number | null;
 }
 
 /** How long {@link drainAnalysis} waits. */
-export const ANALYSIS_DRAIN_MS = 500;
+const ANALYSIS_DRAIN_MS = 500;
 
 /**
  * Waits for frames already received to be analysed before a report is taken. The sink hands each frame to the event
@@ -103,7 +109,12 @@ export class AudioAnalyzer {
     this.#silenceRms = opts.silenceRms ?? 100;
     this.#minShare = opts.minShare ?? 0.5;
     this.#historyMs = opts.historyMs ?? 1000;
-    this.#watch = new Map((opts.watchHz ?? []).map((hz) => [hz, { firstSeenAt: null, lastSeenAt: null, frames: 0 }]));
+    this.#watch = new Map(
+      (opts.watchHz ?? []).map((hz) => [
+        hz,
+        { firstSeenAt: null, lastSeenAt: null, frames: 0, firstFrame: null, lastFrame: null },
+      ]),
+    );
     const scheme = markerScheme(opts.markers);
     this.#detector = scheme ? new MarkerDetector(scheme) : undefined;
     this.#sink = new wrtc.nonstandard.RTCAudioSink(track);
@@ -140,7 +151,7 @@ export class AudioAnalyzer {
 
   tone(hz: number): ToneStats {
     const s = this.#watch.get(hz);
-    return s ? { ...s } : { firstSeenAt: null, lastSeenAt: null, frames: 0 };
+    return s ? { ...s } : { firstSeenAt: null, lastSeenAt: null, frames: 0, firstFrame: null, lastFrame: null };
   }
 
   markerDetections(): MarkerDetection[] {
@@ -176,6 +187,8 @@ export class AudioAnalyzer {
       if (toneShare(frame, hz, rate) >= this.#minShare) {
         stats.firstSeenAt ??= at;
         stats.lastSeenAt = at;
+        stats.firstFrame ??= this.#framesReceived;
+        stats.lastFrame = this.#framesReceived;
         stats.frames++;
       }
     }

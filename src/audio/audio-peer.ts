@@ -1,4 +1,5 @@
 import type { NetworkFilter } from '../rtc/cidr.js';
+import { nowMs } from '../rtc/clock.js';
 import type { MediaLogger } from '../rtc/log.js';
 import {
   type WrtcConnectionState,
@@ -7,7 +8,7 @@ import {
   waitForConnected,
   wrtc,
 } from '../rtc/wrtc.js';
-import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from './analyzer.js';
+import { AudioAnalyzer, drainAnalysis, type InboundAudioReport, type ReportWindow } from './analyzer.js';
 import { AudioGenerator } from './generator.js';
 import type { MarkerScheme } from './markers.js';
 
@@ -94,6 +95,11 @@ export abstract class AudioPeer {
   abstract report(opts?: ReportWindow): { inbound: InboundAudioReport };
 
   /** Resolves when ICE and DTLS are up; rejects after `timeoutMs` or if the connection fails. */
+  /** Sends `hz` instead of this peer's tone for `ms` (see {@link AudioGenerator.playTone}). */
+  playTone(hz: number, ms: number): void {
+    this.generator.playTone(hz, ms);
+  }
+
   waitConnected(timeoutMs = 10_000): Promise<void> {
     return waitForConnected(this.pc, timeoutMs, this.#label);
   }
@@ -127,4 +133,37 @@ export function reportBothWays(
     atAgent: agent.report({ since, until, settleMs, senderGaps: caller.generator.gaps() }).inbound,
     atCaller: caller.report({ since, until, settleMs, senderGaps: agent.generator.gaps() }).inbound,
   };
+}
+
+/**
+ * {@link reportBothWays} over a window from `since` that grows until each direction holds at least `minExpected`
+ * markers its sender pushed on time. Under load the measuring process's own event loop stalls, and what its
+ * generators did not push on time is left out (see SenderGap), so a fixed window can hold too few markers to judge
+ * anything; this one is measured again every `stepMs` until it holds enough, `maxMs` after `since` at most. Waits
+ * `firstMs` first. What is asserted about the markers that count is unchanged. `longestStallMs` is the longest
+ * stretch either generator did not push on time within the window: the measuring process's own stall.
+ */
+export async function measureBothWays(
+  caller: AudioPeer,
+  agent: AudioPeer,
+  opts: { since: number; minExpected: number; firstMs: number; stepMs?: number; maxMs?: number },
+): Promise<{ atAgent: InboundAudioReport; atCaller: InboundAudioReport; until: number; longestStallMs: number }> {
+  const maxMs = opts.maxMs ?? 15_000;
+  let waitMs = opts.firstMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, waitMs));
+    const until = nowMs();
+    await drainAnalysis();
+    const both = reportBothWays(caller, agent, { since: opts.since, until });
+    const counted = Math.min(both.atAgent.markers?.expected ?? 0, both.atCaller.markers?.expected ?? 0);
+    if (counted >= opts.minExpected || until - opts.since >= maxMs) {
+      const gaps = [...caller.generator.gaps(), ...agent.generator.gaps()];
+      const longestStallMs = Math.max(
+        0,
+        ...gaps.map((g) => Math.min(g.toMs, until) - Math.max(g.fromMs, opts.since)).filter((ms) => ms > 0),
+      );
+      return { ...both, until, longestStallMs };
+    }
+    waitMs = opts.stepMs ?? 500;
+  }
 }

@@ -1,6 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
 import type {
-  AckError,
   AgentSession,
   AgentToServer,
   CallOffered,
@@ -9,124 +8,18 @@ import type {
   ServerToAgent,
   WrapUp,
 } from '../shared/protocol.js';
+import { ACK_MESSAGES, type AckResult, normalizeAck } from './acks.js';
 
 /**
  * A typed client for the agent protocol (Socket.IO namespace `/agents`) and the REST API, for the browser console
  * and for Node tests alike. It depends only on socket.io-client and the protocol's types (type-only imports keep
  * zod out of browser bundles); it touches no DOM API.
+ * The REST calls are in api-request.ts, the acknowledgement results in acks.ts.
  * @see src/shared/protocol.ts
  */
 
 /** Mirrors `AGENT_NAMESPACE` in protocol.ts (a value import would bundle zod into the console). */
-export const AGENT_NAMESPACE_PATH = '/agents';
-
-/** An agent or supervisor as the API returns them. */
-export interface AgentIdentity {
-  id: string;
-  name: string;
-  teams: string[];
-  role: 'agent' | 'supervisor';
-}
-
-export interface LoginResult {
-  token: string;
-  /** ms since epoch */
-  expiresAt: number;
-  agent: AgentIdentity;
-}
-
-/** An API error as the server words it (`{error: {code, message}}`), or a network failure (`status` 0). */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface RequestOptions {
-  token?: string | undefined;
-  method?: 'GET' | 'POST' | 'PATCH';
-  body?: unknown;
-  /** @default 10_000 */
-  timeoutMs?: number;
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch;
-}
-
-/** One REST call: JSON in, JSON out, server errors thrown as {@link ApiError} carrying the server's message. */
-export async function apiRequest<T>(baseUrl: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const doFetch = opts.fetch ?? globalThis.fetch;
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await doFetch(`${baseUrl}${path}`, {
-      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
-      headers,
-      body: opts.body === undefined ? null : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-    });
-  } catch (err) {
-    const timedOut = (err as Error).name === 'TimeoutError';
-    throw new ApiError(
-      0,
-      timedOut ? 'timeout' : 'network',
-      timedOut
-        ? 'The server did not answer in time; check your connection and try again.'
-        : 'Cannot reach the server; check your connection and try again.',
-    );
-  }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!res.ok) {
-    const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-    throw new ApiError(
-      res.status,
-      typeof e?.code === 'string' ? e.code : `http-${res.status}`,
-      typeof e?.message === 'string' ? e.message : `The server answered ${res.status} ${res.statusText}.`,
-    );
-  }
-  return json as T;
-}
-
-/** POST /api/login. Throws {@link ApiError} with the server's message (e.g. "Wrong username or password."). */
-export function login(
-  baseUrl: string,
-  username: string,
-  password: string,
-  opts: Pick<RequestOptions, 'fetch' | 'timeoutMs'> = {},
-): Promise<LoginResult> {
-  return apiRequest<LoginResult>(baseUrl, '/api/login', { ...opts, method: 'POST', body: { username, password } });
-}
-
-// ---- acknowledgements -----------------------------------------------------------------------------------------
-
-/** Every ack error the server can send, plus the client's own: no answer in time, or no connection. */
-export type ClientAckError = AckError | 'timeout' | 'disconnected';
-
-export type AckFailure = {
-  ok: false;
-  error: ClientAckError;
-  message: string;
-  /** When trying again can succeed (epoch ms), e.g. a `limit-reached` dial. */
-  retryAt?: number;
-};
-export type AckResult<T extends object = object> = ({ ok: true } & T) | AckFailure;
-
-const ACK_MESSAGES: Record<'timeout' | 'disconnected', string> = {
-  timeout: 'The server did not answer in time; try again.',
-  disconnected: 'Not connected to the server; wait for the connection to come back and try again.',
-};
+const AGENT_NAMESPACE_PATH = '/agents';
 
 // ---- connection status and events -----------------------------------------------------------------------------
 
@@ -310,9 +203,8 @@ export class AgentClient {
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
       const code = err.data?.code;
-      // A disabled account is refused like a bad token: retrying cannot succeed either.
+      // Refused by the auth middleware (a bad token, a disabled account): retrying with the same token cannot succeed.
       if (!socket.active || code?.startsWith('token-') || code === 'account-disabled') {
-        // Refused by the auth middleware: retrying with the same token cannot succeed.
         const message = err.data?.message ?? err.message;
         this.#setStatus('auth-failed', message);
         socket.disconnect();
@@ -377,7 +269,6 @@ export class AgentClient {
     return this.#request('call:resume', { callId });
   }
 
-  /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
   /** Consult transfer: ask `agentId` first while the caller holds; then {@link consultComplete} or cancel. */
   consult(callId: string, agentId: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('call:consult', { callId, to: { agentId } });
@@ -415,6 +306,7 @@ export class AgentClient {
     return this.#request('call:wrapup', notes === undefined ? { callId, code } : { callId, code, notes });
   }
 
+  /** Sends the browser's offer for the agent leg; a repeated offer replaces the leg (after a reload). */
   sendOffer(callId: string, sdp: string): Promise<AckResult<{ state?: string }>> {
     return this.#request('rtc:offer', { callId, sdp });
   }
@@ -431,9 +323,7 @@ export class AgentClient {
   /** Asks for the session again; a success is also emitted as `session`. */
   async sync(): Promise<AckResult<{ session: AgentSession }>> {
     const res = await this.#request<{ session: AgentSession }>('agent:sync', {});
-    if (res.ok) {
-      this.#acceptSession(res.session);
-    }
+    if (res.ok) this.#acceptSession(res.session);
     return res;
   }
 
@@ -506,42 +396,5 @@ export class AgentClient {
   #stopHeartbeat(): void {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-  }
-}
-
-/** Turns whatever the server acknowledged into an {@link AckResult} (a malformed ack becomes `internal`). */
-function normalizeAck<T extends object>(res: unknown): AckResult<T> {
-  if (res && typeof res === 'object' && 'ok' in res) {
-    const r = res as { ok: unknown; error?: unknown; message?: unknown; retryAt?: unknown };
-    if (r.ok === true) return res as AckResult<T>;
-    const error = (typeof r.error === 'string' ? r.error : 'internal') as ClientAckError;
-    return {
-      ok: false,
-      error,
-      message: typeof r.message === 'string' ? r.message : describeAckError(error),
-      ...(typeof r.retryAt === 'number' ? { retryAt: r.retryAt } : {}),
-    };
-  }
-  return { ok: false, error: 'internal', message: 'The server sent an unexpected answer.' };
-}
-
-/** Words for an ack error the server sent without a message. */
-export function describeAckError(error: ClientAckError): string {
-  switch (error) {
-    case 'timeout':
-    case 'disconnected':
-      return ACK_MESSAGES[error];
-    case 'already-taken':
-      return 'Another agent answered this call first.';
-    case 'call-ended':
-      return 'That call has already ended.';
-    case 'unknown-call':
-      return 'That call does not exist (any more).';
-    case 'busy':
-      return 'You are already on another call.';
-    case 'token-expired':
-      return 'Your session has expired: log in again.';
-    default:
-      return `The server refused (${error}).`;
   }
 }

@@ -35,7 +35,7 @@ export interface QualitySample {
 }
 
 /** Past these, the console shows a warning. */
-export const QUALITY_THRESHOLDS = { rttMs: 400, jitterMs: 30, lossPct: 3, mos: 3.5 } as const;
+const QUALITY_THRESHOLDS = { rttMs: 400, jitterMs: 30, lossPct: 3, mos: 3.5 } as const;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -89,7 +89,7 @@ export function summarizeStats(report: Iterable<StatsEntry>, previous?: QualityC
   };
 }
 
-export function qualityWarnings(q: {
+function qualityWarnings(q: {
   rttMs: number | null;
   jitterMs: number | null;
   lossPct: number | null;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { PROJECT_ROOT } from '../shared/config.js';
+import { PROJECT_ROOT } from '../shared/config.fields.js';
 import { freePort } from '../shared/embedded-redis.js';
 
 export { freePort };

@@ -1,6 +1,6 @@
-import type { HistoryRow } from '../shared/protocol.js';
+import type { HistoryRow } from '../shared/rest-types.js';
 
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'call_id',
   'started_at',
   'answered_at',

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { CallContext } from '../machines/call.types.js';
 import type { Keys } from '../shared/keys.js';
 import { maskNumber } from '../shared/log.js';
-import type { HistoryQuery, HistoryRow, WrapUp } from '../shared/protocol.js';
+import type { WrapUp } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { HistoryQuery, HistoryRow } from '../shared/rest-types.js';
 
 export type { HistoryQuery, HistoryRow };
 
 /** Fields of the call's own hash (its `{callId}` slot, expiring with the call) that history reads. */
-export const HISTORY_FIELD = 'history';
+const HISTORY_FIELD = 'history';
 export const WRAP_UP_FIELD = 'wrapUp';
 
 interface StoredRow {
@@ -26,7 +27,7 @@ interface StoredRow {
 }
 
 /** Digits only: how numbers are indexed and searched (`+44 7700-900123` finds `447700900123`). */
-export const normalizeNumber = (n: string) => n.replace(/\D/g, '');
+const normalizeNumber = (n: string) => n.replace(/\D/g, '');
 
 /**
  * Ended calls, searchable by supervisors: a sorted set of every ended call and one per agent, team, outcome, wrap-up

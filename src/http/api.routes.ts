@@ -16,8 +16,9 @@ import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } fro
 import { CALL_ID_RE } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
-import { type ConsoleConfig, type MachineGraph, PROTOCOL_VERSION, type TodayStats } from '../shared/protocol.js';
+import { PROTOCOL_VERSION } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { ConsoleConfig, MachineGraph, TodayStats } from '../shared/rest-types.js';
 import { type AuthVariables, type LoginLimiter, requireAuth, type TokenService } from './auth.js';
 import { readBodyCapped } from './body.js';
 import { loadDetail, loadSummaries } from './call-view.js';
@@ -89,7 +90,7 @@ export interface ApiDeps {
 }
 
 /** What GET /api/media-nodes reads: the node registry. */
-export interface MediaNodeList {
+interface MediaNodeList {
   list(): Promise<
     { id: string; engine: string | null; capacity: number; calls: number; draining: boolean; expiresAt: number }[]
   >;

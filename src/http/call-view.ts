@@ -3,11 +3,12 @@ import type { CallStore } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
 import { readable, restore } from '../machines/deliver.js';
 import { maskDigits, maskNumber } from '../shared/log.js';
-import type { AudioStatsSample, CallDetail, CallSummary, WrapUp } from '../shared/protocol.js';
+import type { WrapUp } from '../shared/protocol.js';
+import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/rest-types.js';
 
 const parseWrapUp = (raw: string | null | undefined): WrapUp | null => (raw ? (JSON.parse(raw) as WrapUp) : null);
 
-export function summarize(id: string, state: string, ctx: CallContext): CallSummary {
+function summarize(id: string, state: string, ctx: CallContext): CallSummary {
   return {
     id,
     state,
@@ -99,7 +100,7 @@ export async function loadDetail(
 }
 
 /** The IVR choice, queue wait and hold time of a call (snapshots older than these fields give nulls and zero). */
-export function queueView(ctx: CallContext, now = Date.now()) {
+function queueView(ctx: CallContext, now = Date.now()) {
   const q = ctx.queue;
   const hold = ctx.live.hold;
   return {

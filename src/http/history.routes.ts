@@ -4,12 +4,13 @@ import { csvHeader, csvLine } from '../history/history.csv.js';
 import type { HistoryIndex } from '../history/history.index.js';
 import { BadRequestError } from '../shared/errors.js';
 import { AGENT_ID_RE } from '../shared/keys.js';
-import { type HistoryQuery, WRAP_UP_CODE_RE } from '../shared/protocol.js';
+import { WRAP_UP_CODE_RE } from '../shared/protocol.js';
+import type { HistoryQuery } from '../shared/rest-types.js';
 import type { WrapUpService } from '../wrapup/wrapup.service.js';
 import { type AuthVariables, requireAuth, type TokenService } from './auth.js';
 
 /** The most rows one CSV export carries; narrow the filters for more. */
-export const CSV_MAX_ROWS = 10_000;
+const CSV_MAX_ROWS = 10_000;
 
 /** A date as ms since epoch or anything `Date` parses (`2026-12-01`, `2026-12-01T10:00:00Z`). */
 const when = z

@@ -1,6 +1,7 @@
 import type { IngestEvent } from '../shared/ingest-event.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
+import { isMediaEvent, parseMediaItem } from '../shared/meta-capture.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
 import {
@@ -15,7 +16,7 @@ import {
   PermissionReplySchema,
 } from './webhook.schema.js';
 
-export type ParseOutcome = 'queued' | 'malformed' | 'skipped';
+type ParseOutcome = 'queued' | 'malformed' | 'skipped';
 
 export interface IngestReport {
   items: number;
@@ -139,6 +140,16 @@ function parseWebhook(
             receivedAt,
           });
           count('terminate', 'queued');
+        } else if (isMediaEvent(event)) {
+          const parsed = parseMediaItem(rawCall);
+          if (!parsed.ok) {
+            logger.warn({ problem: issuesOf(parsed.error) }, 'malformed recording/transcription item; skipped');
+            count('meta-media', 'malformed');
+            continue;
+          }
+          const { kind, ...r } = parsed.result;
+          events.push({ kind: 'meta-media', ...r, media: kind, receivedAt });
+          count('meta-media', 'queued');
         } else {
           logger.warn({ event: String(event).slice(0, 40) }, 'unknown call event; skipped');
           count('call', 'malformed');

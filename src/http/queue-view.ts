@@ -3,7 +3,7 @@ import { readable } from '../machines/deliver.js';
 import { queueFigures } from '../routing/figures.js';
 import type { QueueStore } from '../routing/queue.store.js';
 import { maskNumber } from '../shared/log.js';
-import type { QueuesView } from '../shared/protocol.js';
+import type { QueuesView } from '../shared/rest-types.js';
 
 /** The supervisor's queue view: who waits where, in order, for how long, after which IVR key; and today's figures. */
 export async function loadQueues(

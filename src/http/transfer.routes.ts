@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { PresenceService } from '../agents/presence.js';
-import type { TransferTargets } from '../shared/protocol.js';
+import type { TransferTargets } from '../shared/rest-types.js';
 import { type AuthVariables, requireAuth, type TokenService } from './auth.js';
 
 /** `GET /api/transfer-targets`: who an agent can transfer a call to (agents with presence, and teams). */

@@ -97,8 +97,6 @@ export const EnvelopeSchema = z.object({
   entry: z.array(z.object({ id: z.string().optional(), changes: z.array(z.unknown()).max(1000) })).max(1000),
 });
 
-export type Contact = z.infer<typeof ContactSchema>;
-
 /** A short description of why an item failed to parse, for logs (paths and messages only, no values). */
 export function issuesOf(err: z.ZodError): string {
   return err.issues

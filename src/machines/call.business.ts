@@ -14,7 +14,12 @@ const GOODBYE_DEADLINE_MS = 15_000;
 export const PROMPT_DEADLINE_MS = 60_000;
 export const flowOf = (ctx: CallContext): BusinessFlow => ctx.flow!;
 export const node = (ctx: CallContext) => ctx.mediaNodeId!;
-export const play = (ctx: CallContext, playId: string, clips: string[], loop = false): Effect => ({
+export const play = (
+  ctx: CallContext,
+  playId: string,
+  clips: string[],
+  loop = false,
+): Extract<Effect, { type: 'media.play' }> => ({
   type: 'media.play',
   nodeId: node(ctx),
   playId,
@@ -28,6 +33,14 @@ export const hearPlayer = (ctx: CallContext): Effect => ({
   routes: { caller: ['player'] },
 });
 export const music = (ctx: CallContext) => play(ctx, 'music', [flowOf(ctx).queue.music], true);
+/**
+ * A prompt that runs straight into the queue music: the media node starts the loop itself in the frame after the
+ * prompt's last (a PLAY_ENDED → music round trip left the caller about 450 ms of silence).
+ */
+export const promptThenMusic = (ctx: CallContext, playId: string, clips: string[]): Effect => ({
+  ...play(ctx, playId, clips),
+  thenLoop: [flowOf(ctx).queue.music],
+});
 
 export const isBusiness = ({ context }: Args) => context.flow !== undefined;
 export const answered = ({ context }: Args) => context.times.answeredAt !== undefined;

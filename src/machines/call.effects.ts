@@ -75,8 +75,11 @@ export type Effect =
    * the business (the caller hears the player until an agent is routed in).
    */
   | { type: 'media.createBridge'; nodeId: string; agentId?: string }
-  /** The call's player plays these clips (replacing what it played); MEDIA.PLAY_ENDED when a non-loop ends. */
-  | { type: 'media.play'; nodeId: string; playId: string; clips: string[]; loop?: boolean }
+  /**
+   * The call's player plays these clips (replacing what it played); MEDIA.PLAY_ENDED when a non-loop ends. With
+   * `thenLoop`, the media node then loops those clips itself (a prompt runs into the music with no round trip).
+   */
+  | { type: 'media.play'; nodeId: string; playId: string; clips: string[]; loop?: boolean; thenLoop?: string[] }
   | { type: 'media.stopPlay'; nodeId: string }
   /** The whole routing table of who hears what (sink → sources), replacing the previous one. */
   | { type: 'media.route'; nodeId: string; routes: Record<string, string[]> }
@@ -87,8 +90,8 @@ export type Effect =
   | { type: 'queue.exit'; teams: string[] }
   /** Agents were freed (ring-all losers, an ended offer): offer the queue heads to free agents again. */
   | { type: 'queue.pump' }
-  /** Play the caller's position and expected wait (computed from the queues), then MEDIA.PLAY_ENDED. */
-  | { type: 'queue.announce'; nodeId: string; playId: string; teams: string[] }
+  /** Play the caller's position and expected wait (computed from the queues), then MEDIA.PLAY_ENDED and `thenLoop`. */
+  | { type: 'queue.announce'; nodeId: string; playId: string; teams: string[]; thenLoop?: string[] }
   /** The caller has been on hold a long time: tell the agent. */
   | { type: 'agents.holdAlert'; agentId: string; heldMs: number }
   /** The caller asked to be called back: a callback task takes their place in the queue (`cb.<callId>`). */

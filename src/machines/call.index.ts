@@ -1,6 +1,6 @@
 import type { Keys } from '../shared/keys.js';
-import type { DailyFigures } from '../shared/protocol.js';
 import type { RedisClient } from '../shared/redis.js';
+import type { DailyFigures } from '../shared/rest-types.js';
 import type { CallContext } from './call.types.js';
 
 export type { DailyFigures };

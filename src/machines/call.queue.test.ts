@@ -84,17 +84,18 @@ describe('business answer: the call is answered at once and Meta hears one accep
     expect(graphOf(effects[2]!)).toEqual(['graph.accept']);
   });
 
-  it('without an IVR the call goes straight to queued and hears the greeting, then music', () => {
+  it('without an IVR the call goes straight to queued and hears the greeting, running straight into the music', () => {
     const { snap: s0, effects: e0 } = start(flow({ ivr: undefined }));
     expect(s0.value).toBe('queued');
     expect(e0).toContainEqual({ type: 'timer.schedule', timer: 'max-wait', delayMs: 120_000, token: '1' });
-    const { snap, effects } = drive([...ANSWER, { type: 'MEDIA.PLAY_ENDED', playId: 'greeting' }], s0);
+    const { snap, effects } = drive(ANSWER, s0);
     expect(snap.value).toBe('queued');
-    expect(plays(effects[3]!)).toEqual([{ type: 'media.play', nodeId: 'm1', playId: 'greeting', clips: ['greeting'] }]);
-    expect(types(effects[3]!)).toContain('routing.request');
-    expect(plays(effects[4]!)).toEqual([
-      { type: 'media.play', nodeId: 'm1', playId: 'music', clips: ['music'], loop: true },
+    // The media node goes on to the music itself: the greeting's end asks for nothing (no gap for a round trip).
+    expect(plays(effects[3]!)).toEqual([
+      { type: 'media.play', nodeId: 'm1', playId: 'greeting', clips: ['greeting'], thenLoop: ['music'] },
     ]);
+    expect(types(effects[3]!)).toContain('routing.request');
+    expect(step(snap, { type: 'MEDIA.PLAY_ENDED', playId: 'greeting', at: T0 + 5000 }).handled).toBe(false);
   });
 
   it('the WhatsApp leg never connecting ends the call media-failed with a terminate', () => {
@@ -256,19 +257,18 @@ describe('queued', () => {
     expect(types(x.effects[1]!)).toContain('agents.withdraw');
   });
 
-  it('announcements come every announceEverySeconds and the music resumes after each', () => {
+  it('announcements come every announceEverySeconds and the media node resumes the music after each', () => {
     const { snap: q } = queuedAfterKey2();
-    const { effects } = drive([fired('announce', '0'), { type: 'MEDIA.PLAY_ENDED', playId: 'announce.0' }], q);
+    const { snap, effects } = drive([fired('announce', '0')], q);
     expect(effects[0]).toContainEqual({
       type: 'queue.announce',
       nodeId: 'm1',
       playId: 'announce.0',
       teams: ['support'],
+      thenLoop: ['music'],
     });
     expect(effects[0]).toContainEqual({ type: 'timer.schedule', timer: 'announce', delayMs: 30_000, token: '1' });
-    expect(plays(effects[1]!)).toEqual([
-      { type: 'media.play', nodeId: 'm1', playId: 'music', clips: ['music'], loop: true },
-    ]);
+    expect(step(snap, { type: 'MEDIA.PLAY_ENDED', playId: 'announce.0', at: T0 + 5000 }).handled).toBe(false);
   });
 
   it('maxWaitSeconds with overflow teams moves the caller to them, keeping their entry time', () => {

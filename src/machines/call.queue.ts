@@ -13,7 +13,7 @@ import {
   leg,
   music,
   node,
-  play,
+  promptThenMusic,
   talking,
 } from './call.business.js';
 import type { Effect } from './call.effects.js';
@@ -117,7 +117,7 @@ export const queuedState = {
           hearPlayer(context),
           ...(flowOf(context).greeting.length
             ? [
-                play(context, 'greeting', flowOf(context).greeting),
+                promptThenMusic(context, 'greeting', flowOf(context).greeting),
                 timer('announce', flowOf(context).queue.announceEveryMs, context.queue!.announceSeq),
               ]
             : startWaiting(context)),
@@ -125,14 +125,8 @@ export const queuedState = {
         ...nextRouting,
       ],
     },
-    'MEDIA.PLAY_ENDED': [
-      leavingTransitions['MEDIA.PLAY_ENDED'],
-      {
-        // After the greeting or an announcement, the music again.
-        guard: (a: Args) => waiting(a) && /^(greeting|announce\.\d+)$/.test((a.event as Ev<'MEDIA.PLAY_ENDED'>).playId),
-        actions: fx(({ context }) => music(context)),
-      },
-    ],
+    // After the greeting or an announcement the media node is already back on the music (promptThenMusic).
+    'MEDIA.PLAY_ENDED': leavingTransitions['MEDIA.PLAY_ENDED'],
     'ROUTING.OFFER': {
       guard: (a: Args) =>
         waiting(a) && !a.context.routing.offer && (a.event as Ev<'ROUTING.OFFER'>).seq === a.context.routing.seq,
@@ -203,6 +197,8 @@ export const queuedState = {
               nodeId: node(context),
               playId: `announce.${context.queue!.announceSeq}`,
               teams: context.queue!.teams,
+              // The media node goes back to the music itself when the announcement ends.
+              thenLoop: [flowOf(context).queue.music],
             },
             timer('announce', flowOf(context).queue.announceEveryMs, context.queue!.announceSeq + 1),
           ]),

@@ -1,5 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import type { MachineGraph } from '../shared/protocol.js';
+import type { MachineGraph } from '../shared/rest-types.js';
 
 /** The top-level state a state node belongs to (the machine's own children are its states). */
 function topLevel(node: AnyStateNode, root: AnyStateNode): AnyStateNode {

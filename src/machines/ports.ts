@@ -39,7 +39,14 @@ export interface MediaCommander {
   startAgentAudio(nodeId: string, callId: string): Promise<void>;
   close(nodeId: string, callId: string, reason: string): Promise<void>;
   /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played). */
-  play(nodeId: string, callId: string, playId: string, clips: string[], loop?: boolean): Promise<void>;
+  play(
+    nodeId: string,
+    callId: string,
+    playId: string,
+    clips: string[],
+    loop?: boolean,
+    thenLoop?: string[],
+  ): Promise<void>;
   stopPlay(nodeId: string, callId: string): Promise<void>;
   /** Replaces the call's routing table: sink (`caller`, `agent:<id>`, `sup:<id>`) → sources (those or `player`). */
   route(nodeId: string, callId: string, routes: Record<string, string[]>): Promise<void>;
@@ -77,7 +84,7 @@ export interface CallQueuePort {
   enter(callId: string, teams: string[], priority: number, enteredAt: number): Promise<void>;
   exit(callId: string, teams: string[]): Promise<void>;
   /** Plays the caller's position and expected wait. */
-  announce(callId: string, nodeId: string, playId: string, teams: string[]): Promise<void>;
+  announce(callId: string, nodeId: string, playId: string, teams: string[], thenLoop?: string[]): Promise<void>;
   /** Records the outcome of a call that waited in a queue (supervisor figures). */
   ended(callId: string, ctx: CallContext): Promise<void>;
 }

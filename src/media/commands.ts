@@ -16,8 +16,11 @@ export type MediaCommand =
   | { type: 'bridge.createOutbound'; callId: string; agentId: string }
   /** Business-initiated: Meta's answer (from the connect webhook) for the WhatsApp leg. */
   | { type: 'bridge.applyAnswer'; callId: string; sdp: string }
-  /** Plays prompt names or absolute Ogg Opus paths in order (replacing what played); MEDIA.PLAY_ENDED unless looped. */
-  | { type: 'call.play'; callId: string; playId: string; clips: string[]; loop?: boolean }
+  /**
+   * Plays prompt names or absolute Ogg Opus paths in order (replacing what played); MEDIA.PLAY_ENDED unless looped.
+   * `thenLoop`: when the clips end, the player goes straight on to loop these (a prompt, then the music, no gap).
+   */
+  | { type: 'call.play'; callId: string; playId: string; clips: string[]; loop?: boolean; thenLoop?: string[] }
   | { type: 'call.stopPlay'; callId: string }
   /** The whole routing table (sink → sources), replacing the previous one. */
   | { type: 'call.route'; callId: string; routes: Record<string, string[]> }
@@ -52,8 +55,22 @@ export class RedisMediaCommander implements MediaCommander {
   createBridge(nodeId: string, callId: string, agentId?: string): Promise<void> {
     return this.send(nodeId, { type: 'bridge.create', callId, ...(agentId !== undefined ? { agentId } : {}) });
   }
-  play(nodeId: string, callId: string, playId: string, clips: string[], loop = false): Promise<void> {
-    return this.send(nodeId, { type: 'call.play', callId, playId, clips, loop });
+  play(
+    nodeId: string,
+    callId: string,
+    playId: string,
+    clips: string[],
+    loop = false,
+    thenLoop?: string[],
+  ): Promise<void> {
+    return this.send(nodeId, {
+      type: 'call.play',
+      callId,
+      playId,
+      clips,
+      loop,
+      ...(thenLoop?.length ? { thenLoop } : {}),
+    });
   }
   stopPlay(nodeId: string, callId: string): Promise<void> {
     return this.send(nodeId, { type: 'call.stopPlay', callId });

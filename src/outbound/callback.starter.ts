@@ -4,10 +4,10 @@ import type { Config } from '../shared/config.js';
 import { type Logger, maskNumber } from '../shared/log.js';
 
 /** A callback task may wait this long in the queue for an agent. */
-export const CALLBACK_WAIT_MS = 4 * 3600_000;
+const CALLBACK_WAIT_MS = 4 * 3600_000;
 
 /** The callback task's id for the call it came from (replaying the effect creates nothing new). */
-export const callbackId = (callId: string) => `cb.${callId}`.slice(0, 256);
+const callbackId = (callId: string) => `cb.${callId}`.slice(0, 256);
 
 /**
  * Creates the callback task a caller asked for (`callback.create`): a business-initiated call actor that waits in

@@ -43,7 +43,7 @@ const DIAL_LOCK_MS = 15_000;
 const ASK_TTL_MS = 7 * 86_400_000;
 
 /** `+91 98000-12345` → `919800012345`; undefined unless 8 to 15 digits remain. */
-export function normalizeNumber(raw: string): string | undefined {
+function normalizeNumber(raw: string): string | undefined {
   const digits = raw
     .trim()
     .replace(/^\+/, '')

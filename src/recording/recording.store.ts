@@ -7,6 +7,21 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Options } from '../shared/config.outbound.js';
+
+/** Which file of a call: our own recording, or Meta's recording or transcript (docs/whatsapp-business-calls.md). */
+export type StoredFile = 'recording' | 'meta-recording' | 'meta-transcript';
+
+const SUFFIX: Record<StoredFile, string> = {
+  recording: '.ogg',
+  'meta-recording': '.meta.ogg',
+  'meta-transcript': '.meta-transcript.json',
+};
+const CONTENT_TYPE: Record<StoredFile, string> = {
+  recording: 'audio/ogg',
+  'meta-recording': 'audio/ogg',
+  'meta-transcript': 'application/json',
+};
 
 /** A byte range (inclusive end), as asked by a `Range` header. */
 export interface ByteRange {
@@ -16,48 +31,38 @@ export interface ByteRange {
 
 export interface RecordingStore {
   readonly kind: 'dir' | 's3';
-  /** Stores the file at `localPath` as the call's recording; returns its size. */
-  put(callId: string, localPath: string): Promise<{ bytes: number }>;
-  /** The recording's bytes (the whole file or `range`), or undefined when there is none. */
-  read(callId: string, range?: ByteRange): Promise<Readable | undefined>;
-  delete(callId: string): Promise<void>;
+  /** Stores the file at `localPath` as the call's recording (or `file`); returns its size. */
+  put(callId: string, localPath: string, file?: StoredFile): Promise<{ bytes: number }>;
+  /** The file's bytes (the whole file or `range`), or undefined when there is none. */
+  read(callId: string, range?: ByteRange, file?: StoredFile): Promise<Readable | undefined>;
+  delete(callId: string, file?: StoredFile): Promise<void>;
 }
 
 /** Call ids may carry `/` and `+` (Meta's base64): file and object names use a safe form. */
-export const recordingName = (callId: string) => `${Buffer.from(callId).toString('base64url')}.ogg`;
+export const recordingName = (callId: string, file: StoredFile = 'recording') =>
+  `${Buffer.from(callId).toString('base64url')}${SUFFIX[file]}`;
 
 export class DirRecordingStore implements RecordingStore {
   readonly kind = 'dir' as const;
   constructor(readonly dir: string) {}
 
-  async put(callId: string, localPath: string): Promise<{ bytes: number }> {
+  async put(callId: string, localPath: string, file?: StoredFile): Promise<{ bytes: number }> {
     await mkdir(this.dir, { recursive: true });
-    const target = path.join(this.dir, recordingName(callId));
+    const target = path.join(this.dir, recordingName(callId, file));
     await writeFile(target, await readFile(localPath));
     return { bytes: (await stat(target)).size };
   }
 
-  async read(callId: string, range?: ByteRange): Promise<Readable | undefined> {
-    const file = path.join(this.dir, recordingName(callId));
-    const exists = await stat(file).catch(() => undefined);
+  async read(callId: string, range?: ByteRange, file?: StoredFile): Promise<Readable | undefined> {
+    const full = path.join(this.dir, recordingName(callId, file));
+    const exists = await stat(full).catch(() => undefined);
     if (!exists) return undefined;
-    return createReadStream(file, range ? { start: range.start, end: range.end } : {});
+    return createReadStream(full, range ? { start: range.start, end: range.end } : {});
   }
 
-  async delete(callId: string): Promise<void> {
-    await rm(path.join(this.dir, recordingName(callId)), { force: true });
+  async delete(callId: string, file?: StoredFile): Promise<void> {
+    await rm(path.join(this.dir, recordingName(callId, file)), { force: true });
   }
-}
-
-export interface S3Options {
-  bucket: string;
-  prefix: string;
-  region: string;
-  endpoint: string | undefined;
-  accessKeyId: string | undefined;
-  secretAccessKey: string | undefined;
-  /** Path-style URLs (MinIO and most S3-compatible servers). */
-  forcePathStyle: boolean;
 }
 
 export class S3RecordingStore implements RecordingStore {
@@ -74,24 +79,29 @@ export class S3RecordingStore implements RecordingStore {
     });
   }
 
-  #key(callId: string): string {
-    return `${this.opts.prefix}${recordingName(callId)}`;
+  #key(callId: string, file?: StoredFile): string {
+    return `${this.opts.prefix}${recordingName(callId, file)}`;
   }
 
-  async put(callId: string, localPath: string): Promise<{ bytes: number }> {
+  async put(callId: string, localPath: string, file: StoredFile = 'recording'): Promise<{ bytes: number }> {
     const body = await readFile(localPath);
     await this.#s3.send(
-      new PutObjectCommand({ Bucket: this.opts.bucket, Key: this.#key(callId), Body: body, ContentType: 'audio/ogg' }),
+      new PutObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: this.#key(callId, file),
+        Body: body,
+        ContentType: CONTENT_TYPE[file],
+      }),
     );
     return { bytes: body.length };
   }
 
-  async read(callId: string, range?: ByteRange): Promise<Readable | undefined> {
+  async read(callId: string, range?: ByteRange, file?: StoredFile): Promise<Readable | undefined> {
     try {
       const res = await this.#s3.send(
         new GetObjectCommand({
           Bucket: this.opts.bucket,
-          Key: this.#key(callId),
+          Key: this.#key(callId, file),
           ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
         }),
       );
@@ -102,7 +112,7 @@ export class S3RecordingStore implements RecordingStore {
     }
   }
 
-  async delete(callId: string): Promise<void> {
-    await this.#s3.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.#key(callId) }));
+  async delete(callId: string, file?: StoredFile): Promise<void> {
+    await this.#s3.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.#key(callId, file) }));
   }
 }

@@ -15,7 +15,7 @@ import type { RedisClient } from '../shared/redis.js';
 import { lockOptions } from '../workers/queues.js';
 import { type RecordingStore, recordingName } from './recording.store.js';
 
-export const RECORDING_QUEUE = 'recording';
+const RECORDING_QUEUE = 'recording';
 
 export type RecordingJob = { kind: 'store'; callId: string; paths: string[] } | { kind: 'delete'; callId: string };
 
@@ -39,15 +39,22 @@ export function addStoreJob(queue: Queue<RecordingJob>, callId: string, paths: s
   );
 }
 
-export function createRecordingWorker(deps: {
+/** What a worker that stores call files needs (ours, and Meta's: meta-capture.worker.ts). */
+export interface StoredFilesDeps {
   connection: RedisClient;
   redis: RedisClient;
   keys: Keys;
   store: RecordingStore;
   logger: Logger;
+  /** The files go with the call after this. */
   retentionMs: number;
-  lockMs?: number;
-}): { worker: Worker<RecordingJob>; queue: Queue<RecordingJob> } {
+  lockMs?: number | undefined;
+}
+
+export function createRecordingWorker(deps: StoredFilesDeps): {
+  worker: Worker<RecordingJob>;
+  queue: Queue<RecordingJob>;
+} {
   const { redis, keys, store, logger } = deps;
   const queue = recordingQueue(deps.connection, keys);
   const process = async (job: Job<RecordingJob>) => {

@@ -9,10 +9,10 @@ import { WebhookIngest } from '../http/ingest.js';
 import { createSignaling } from '../http/signaling.js';
 import { CALL_STATES } from '../machines/call.types.js';
 import type { Core } from '../runtime.js';
-import { PROJECT_ROOT } from '../shared/config.js';
+import { PROJECT_ROOT } from '../shared/config.fields.js';
 
 /** How long an agent whose connection dropped may take to come back before their ringing calls move on. */
-export const OFFLINE_GRACE_MS = 3000;
+const OFFLINE_GRACE_MS = 3000;
 
 export interface HttpRole {
   server: HttpServer;

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../shared/config.js';
 
 /** Roles without live media (http, worker, all-in-one) stop within this. */
-export const SHORT_STOP_MS = 30_000;
+const SHORT_STOP_MS = 30_000;
 /** What a media node may take on top of its drain: ending the calls left over and leaving the registry. */
 const AFTER_DRAIN_MS = 15_000;
 

@@ -4,16 +4,36 @@ import path from 'node:path';
 import { ensureConsoleBuilt } from '../http/console-build.js';
 import { createCallInspector } from '../machines/inspect.js';
 import { createCore } from '../runtime.js';
-import { type Config, PROJECT_ROOT } from '../shared/config.js';
+import { PROJECT_ROOT } from '../shared/config.fields.js';
+import type { Config } from '../shared/config.js';
 import { keys as makeKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { RedisFactory, waitReady } from '../shared/redis.js';
-import { startDemoSimulator } from '../sim/demo.js';
 import { startHttpRole } from './http.role.js';
 import { type MediaRole, startMediaRole } from './media.role.js';
 import { flushQueue } from './shutdown.js';
 import { startWorkerRole } from './worker.role.js';
+
+/** The embedded demo's stand-in for Meta (the WhatsApp simulator), as the roles use it. */
+export interface DemoSimulator {
+  baseUrl: string;
+  placeCall(): Promise<{ callId: string }>;
+  /** The caller of a demo call presses keys (the menu: 1 for sales, 2 for support). */
+  pressKeys(callId: string, digits: string): Promise<{ ok: true } | { ok: false; error: string }>;
+  setWebhookUrl(url: string): void;
+  stop(): Promise<void>;
+}
+
+export interface StartRolesOptions {
+  /** A redis-server was started for this process (said in the banner). */
+  embeddedRedis?: boolean;
+  /**
+   * Starts the simulator that plays Meta in demo mode; the entry point passes it in, so that no role imports test
+   * tooling. Without it, demo mode expects GRAPH_API_BASE_URL to name a running simulator.
+   */
+  startDemo?: (config: Config, logger: Logger) => Promise<DemoSimulator>;
+}
 
 /**
  * Starts the roles `config.role` asks for on one Redis and returns a function that stops them in order: stop
@@ -23,7 +43,7 @@ export async function startRoles(
   config: Config,
   logger: Logger,
   redisUrl: string,
-  opts: { embeddedRedis?: boolean } = {},
+  opts: StartRolesOptions = {},
 ): Promise<() => Promise<void>> {
   const role = config.role;
   const runHttp = role === 'http' || role === 'all';
@@ -32,7 +52,7 @@ export async function startRoles(
 
   // Demo mode: an embedded simulator plays Meta (Graph API + webhooks + callers with audio), unless
   // GRAPH_API_BASE_URL names one already running (npm run cluster runs it as its own process).
-  const demo = config.demo && runHttp && !config.graphBaseUrlSet ? await startDemoSimulator(config, logger) : undefined;
+  const demo = config.demo && runHttp && !config.graphBaseUrlSet ? await opts.startDemo?.(config, logger) : undefined;
   // The embedded demo answers as the business (greeting → menu → queue) where the engine can play prompts.
   const demoRouting =
     demo && !config.calls.routingFile && config.media.engine === 'forward'

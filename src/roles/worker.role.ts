@@ -1,4 +1,5 @@
 import type { Worker } from 'bullmq';
+import { createMetaCapture } from '../recording/meta-capture.worker.js';
 import { createRecordingWorker } from '../recording/recording.worker.js';
 import { createRouteWorker } from '../routing/route.worker.js';
 import type { Core } from '../runtime.js';
@@ -30,7 +31,18 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     metrics: core.metrics,
     retentionMs: config.calls.retentionMs,
     lockMs: config.workerLockMs,
+    captureFor: (id) => core.routing.captureFor(id),
   });
+  // Our recordings and Meta's files: stored alike, deleted with the call.
+  const files = {
+    redis: core.redis,
+    keys,
+    store: core.recordings,
+    logger,
+    retentionMs: config.calls.retentionMs,
+    lockMs: config.workerLockMs,
+  };
+  const metaCapture = createMetaCapture({ ...files, connection: conn(), download: { graph: config.graph } });
   const timer = createTimerWorker({ connection: conn(), keys, deliverer, logger, lockMs: config.workerLockMs });
   const route = createRouteWorker({
     connection: conn(),
@@ -66,6 +78,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       businessFlow: (id) => core.routing.flowFor(id),
       media: core.nodes,
       onPermissionReply: (e) => core.dial.onPermissionReply(e),
+      onMetaMedia: (e) => metaCapture.intake(e),
       recordFor: (id) => core.routing.recordFor(id),
     }),
     redis: core.redis,
@@ -75,15 +88,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     consumerName: WORKER_NAME,
     claimIdleMs: config.workerLockMs,
   });
-  const recording = createRecordingWorker({
-    connection: conn(),
-    redis: core.redis,
-    keys,
-    store: core.recordings,
-    logger,
-    retentionMs: config.calls.retentionMs,
-    lockMs: config.workerLockMs,
-  });
+  const recording = createRecordingWorker({ ...files, connection: conn() });
   const events = createEventsWorker({
     connection: conn(),
     keys,
@@ -92,7 +97,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     timeoutMs: config.events.timeoutMs,
     lockMs: config.workerLockMs,
   });
-  const workers = [graph, timer, route, events, recording.worker];
+  const workers = [graph, timer, route, events, recording.worker, metaCapture.worker];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   await ingest.start();
   maintenance.start();
@@ -107,6 +112,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
       // close() waits for running jobs to finish; a job cut off by a crash is retried by another worker.
       await Promise.all(workers.map((w) => w.close()));
       await recording.queue.close();
+      await metaCapture.queue.close();
     },
   };
 }

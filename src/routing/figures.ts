@@ -1,5 +1,5 @@
 /** Supervisor figures for calls that waited in a queue. Pure: computed from recorded outcomes. */
-import type { QueuesView } from '../shared/protocol.js';
+import type { QueuesView } from '../shared/rest-types.js';
 
 /** One call that waited in a queue, as recorded when it ended. */
 export interface QueueOutcome {

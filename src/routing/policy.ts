@@ -1,7 +1,7 @@
 import type { RoutingPolicy } from '../machines/call.types.js';
 
 export const TIERS = ['assigned', 'team', 'anyone'] as const;
-export type Tier = (typeof TIERS)[number];
+type Tier = (typeof TIERS)[number];
 
 /** How calls to one business number are routed. */
 export interface NumberRouting {

@@ -76,12 +76,12 @@ export class QueueStore implements CallQueuePort {
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : (this.deps.defaultHandleMs ?? 180_000);
   }
 
-  async announce(callId: string, nodeId: string, playId: string, teams: string[]): Promise<void> {
+  async announce(callId: string, nodeId: string, playId: string, teams: string[], thenLoop?: string[]): Promise<void> {
     const position = await this.position(callId, teams);
     if (position === undefined) return; // left the queue meanwhile
     const [agents, handleMs] = await Promise.all([this.deps.agentsServing(teams), this.avgHandleMs(teams)]);
     const clips = positionAnnouncement(position, expectedWaitMs(position, agents, handleMs) / 1000);
-    await this.deps.media.play(nodeId, callId, playId, clips);
+    await this.deps.media.play(nodeId, callId, playId, clips, false, thenLoop);
   }
 
   /** Records how a call that waited ended, once (a replayed effect is recognised by a marker in the call's slot). */

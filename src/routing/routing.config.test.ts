@@ -118,3 +118,25 @@ describe('duplicateKeys', () => {
     expect(duplicateKeys('{"a": {"a": {"a": 1}}, "b": [], "c": {}}')).toEqual([]);
   });
 });
+
+describe('routing file: metaCapture', () => {
+  const optIn = { recording: true, transcription: false, purpose: 'quality assurance', language: 'en_US' };
+
+  it('gives each number its opt-in, the default one underneath, and none when both are off', () => {
+    const cfg = new RoutingConfig(defaults, {
+      default: { metaCapture: optIn },
+      numbers: { '100': {}, '200': { metaCapture: { ...optIn, recording: false } } },
+    });
+    expect(cfg.captureFor('100')).toEqual(optIn);
+    expect(cfg.captureFor('999')).toEqual(optIn);
+    expect(cfg.captureFor('200')).toBeUndefined();
+    expect(new RoutingConfig(defaults, {}).captureFor('100')).toBeUndefined();
+  });
+
+  it('refuses a bad value, a bad language and an unknown key with a line naming it', () => {
+    const bad = (metaCapture: unknown) => () => new RoutingConfig(defaults, { numbers: { '100': { metaCapture } } });
+    expect(bad({ ...optIn, recording: 'yes' })).toThrow(/^ROUTING_FILE: numbers\.100\.metaCapture\.recording: /);
+    expect(bad({ ...optIn, language: 'English' })).toThrow(/metaCapture\.language: a language such as "en_US"/);
+    expect(bad({ ...optIn, transcribe: true })).toThrow(/numbers\.100\.metaCapture: .*transcribe/);
+  });
+});

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { BusinessFlow } from '../machines/call.types.js';
 import { resolvePrompt } from '../media/opus/prompts.js';
 import { ConfigError, errorMessage } from '../shared/errors.js';
+import type { CaptureOptIn } from '../shared/meta-capture.js';
 import { duplicateKeys } from './json-duplicates.js';
 import { type NumberRouting, TIERS } from './policy.js';
 
@@ -39,6 +40,16 @@ const NumberSchema = z.object({
   queue: QueueSchema.optional(),
   /** Call recording: none, every call (announced), or when the agent starts it. @default 'off' */
   record: z.enum(['off', 'all', 'agent']).optional(),
+  /** Meta-side recording and transcription, asked for with every accept and connect (both parties hear it). */
+  metaCapture: z
+    .object({
+      recording: z.boolean(),
+      transcription: z.boolean(),
+      purpose: z.string().min(1).max(200),
+      language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'a language such as "en_US"'),
+    })
+    .strict()
+    .optional(),
 });
 type NumberFile = z.infer<typeof NumberSchema>;
 
@@ -75,6 +86,8 @@ const DEFAULT_QUEUE = { music: 'music', announceEverySeconds: 30, maxWaitSeconds
 export class RoutingConfig {
   readonly #record = new Map<string, 'off' | 'all' | 'agent'>();
   #recordDefault: 'off' | 'all' | 'agent' = 'off';
+  readonly #capture = new Map<string, CaptureOptIn | undefined>();
+  #captureDefault: CaptureOptIn | undefined;
   readonly #defaults: NumberRouting;
   readonly #numbers = new Map<string, NumberRouting>();
   readonly #flows = new Map<string, BusinessFlow | undefined>();
@@ -121,6 +134,10 @@ export class RoutingConfig {
     this.#assignments = new Map(Object.entries(f.assignments ?? {}));
     this.#recordDefault = f.default?.record ?? 'off';
     for (const [id, n] of Object.entries(f.numbers ?? {})) this.#record.set(id, n.record ?? this.#recordDefault);
+    const optIn = (c: NumberFile['metaCapture']) => (c && (c.recording || c.transcription) ? { ...c } : undefined);
+    this.#captureDefault = optIn(f.default?.metaCapture);
+    for (const [id, n] of Object.entries(f.numbers ?? {}))
+      this.#capture.set(id, n.metaCapture ? optIn(n.metaCapture) : this.#captureDefault);
     this.stickyAgent = f.stickyAgent ?? true;
   }
 
@@ -163,6 +180,11 @@ export class RoutingConfig {
   /** The number's recording policy (`record`). */
   recordFor(phoneNumberId: string): 'off' | 'all' | 'agent' {
     return this.#record.get(phoneNumberId) ?? this.#recordDefault;
+  }
+
+  /** The number's Meta-side recording / transcription opt-in (`metaCapture`), or undefined when off. */
+  captureFor(phoneNumberId: string): CaptureOptIn | undefined {
+    return this.#capture.has(phoneNumberId) ? this.#capture.get(phoneNumberId) : this.#captureDefault;
   }
 
   assignedAgent(waId: string | undefined): string | undefined {

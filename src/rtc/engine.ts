@@ -135,8 +135,11 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   closeLeg(legId: string): void;
   /** Replaces the whole routing table. */
   setRoutes(routes: RouteTable): void;
-  /** Plays the clips in order on the player (replacing what it played); 'play-ended' when done unless looped. */
-  play(playId: string, clips: OpusClip[], loop: boolean): void;
+  /**
+   * Plays the clips in order on the player (replacing what it played); 'play-ended' when done unless looped. Then
+   * `thenLoop`, if given, loops from the very next frame (no gap between a prompt and the music after it).
+   */
+  play(playId: string, clips: OpusClip[], loop: boolean, thenLoop?: OpusClip[]): void;
   stopPlay(): void;
   /** Starts (with sinks) or pauses (null) the recording tap. */
   record(sinks: { caller: OpusPacketSink; agents: OpusPacketSink } | null): void;

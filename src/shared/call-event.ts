@@ -1,5 +1,5 @@
 /** The shape of a call event sent to outside systems (`{id, type, at, call}`), shared by the dispatcher's port and the events room. */
-export const CALL_EVENT_TYPES = [
+const CALL_EVENT_TYPES = [
   /** Meta's connect arrived: the call exists. */
   'call.received',
   /** The call rings for these agents (`call.offer.agentIds`). */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
 
-export const REDIS_INSTALL_HINT =
+const REDIS_INSTALL_HINT =
   'Redis is not running and redis-server is not on PATH: install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL to a running Redis.';
 
 /** Answers whether a Redis at `url` replies to PING within `timeoutMs` (raw RESP, no client library). */
@@ -60,7 +60,7 @@ export interface EmbeddedRedis {
  * Starts a throwaway `redis-server` on a free loopback port in a temporary directory (nothing persisted).
  * Throws a {@link ConfigError} carrying the install hint when there is no `redis-server` on PATH.
  */
-export async function startEmbeddedRedis(logger: Logger, opts: { timeoutMs?: number } = {}): Promise<EmbeddedRedis> {
+async function startEmbeddedRedis(logger: Logger, opts: { timeoutMs?: number } = {}): Promise<EmbeddedRedis> {
   const bin = findOnPath('redis-server');
   if (!bin) throw new ConfigError(REDIS_INSTALL_HINT);
   const port = await freePort();

@@ -1,3 +1,5 @@
+import type { CaptureKind } from './meta-capture.js';
+
 /**
  * One thing Meta told us, validated and ready for a call actor. Queued in a Redis stream by the http role (the
  * 200 goes out once it is there: durable) and applied by the worker role's ingest consumer.
@@ -33,5 +35,16 @@ export type IngestEvent =
       response: 'accept' | 'reject';
       permanent: boolean;
       expiresAt: number | undefined;
+      receivedAt: number;
+    }
+  /** Meta's recording or transcript of a call is ready (`AVAILABLE`, with its media id) or could not be made. */
+  | {
+      kind: 'meta-media';
+      callId: string;
+      media: CaptureKind;
+      mediaId: string;
+      status: 'AVAILABLE' | 'FAILED';
+      errorCode: number | undefined;
+      errorTitle: string | undefined;
       receivedAt: number;
     };

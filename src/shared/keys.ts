@@ -30,6 +30,10 @@ export function keys(prefix: string) {
       stats: (id: string) => `${call(id)}:stats`,
       /** hash: the call's stored recording (bytes, storedAt, store); expires with the call */
       recording: (id: string) => `${call(id)}:rec`,
+      /** hash: Meta-side recording and transcript (`<kind>:status|mediaId|bytes|mime|error`); expires with the call */
+      metaCapture: (id: string) => `${call(id)}:meta`,
+      /** string: set once per Meta media id, so a repeated webhook fetches once */
+      metaMediaSeen: (id: string, mediaId: string) => `${call(id)}:meta:${mediaId}`,
       /** string lock held while a sweeper dispatches this call's outbox */
       sweepLock: (id: string) => `${call(id)}:sweep`,
     },
@@ -126,7 +130,7 @@ export function keys(prefix: string) {
 export type Keys = ReturnType<typeof keys>;
 
 /** The SCAN patterns that cover everything stored under a prefix: its own keys, BullMQ queues, Socket.IO channels. */
-export function prefixPatterns(prefix: string): string[] {
+function prefixPatterns(prefix: string): string[] {
   const k = keys(prefix);
   return [`${prefix}:*`, `${k.bullPrefix}*`, `${k.socketKey}*`, `{${prefix}-hist}*`];
 }

@@ -5,8 +5,9 @@
  * speaks), rejects (REJECTED, terminate) or lets it ring out (terminate). Limits and error codes are Meta's.
  */
 import { randomBytes } from 'node:crypto';
-import { validateBusinessOffer } from '../media/sdp-outbound.js';
+import { validateBusinessOffer } from '../media/sdp/validate.js';
 import type { Logger } from '../shared/log.js';
+import { ANNOUNCEMENT_HZ, ANNOUNCEMENT_MS } from './capture.js';
 import { type GraphReply, metaError } from './meta-error.js';
 import { SimPermissions, type SimUser, type SimUserOptions } from './permissions.js';
 import type { SimCall, SimCallState } from './sim-types.js';
@@ -231,6 +232,7 @@ export class BusinessCalls {
         return;
       }
       peer.pickUp();
+      if (call.capture) peer.playTone(ANNOUNCEMENT_HZ, ANNOUNCEMENT_MS);
       call.acceptedAt = Date.now();
       this.permissions.recordConnected(user);
       this.#host.setState(call, 'accepted');

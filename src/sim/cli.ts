@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEMO } from '../shared/config.js';
 import { errorMessage } from '../shared/errors.js';
@@ -11,6 +12,8 @@ const HELP = `WhatsApp simulator — plays Meta for this service (loopback only)
 
   npm run sim [-- serve]       run a simulator: Graph API on --port, webhooks to --webhook
   npm run sim -- call          place a call on a running simulator (the demo one by default)
+  npm run sim -- call --offer <file>   the caller is a peer of yours (a browser page): the simulator relays its
+                    offer (complete, Opus 111 + telephone-event/8000 126 only) and prints the business's answer
   npm run sim -- hangup <id>   the caller hangs up
   npm run sim -- keys <id> <digits>   the caller presses keys (RFC 4733 with --caller keypad)
   npm run sim -- list          calls the simulator knows and their state
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       webhook: { type: 'string', default: 'http://127.0.0.1:3000/webhooks/whatsapp' },
       name: { type: 'string' },
       from: { type: 'string' },
+      offer: { type: 'string' },
       permission: { type: 'string', default: 'temporary' },
       caller: { type: 'string', default: 'tone' },
       help: { type: 'boolean', short: 'h' },
@@ -68,9 +72,18 @@ async function main(): Promise<void> {
     return json;
   };
   switch (cmd) {
-    case 'call':
-      console.log(JSON.stringify(await call('POST', '/_sim/calls', { name: values.name, from: values.from })));
+    case 'call': {
+      const sdp = values.offer === undefined ? undefined : readFileSync(values.offer, 'utf8');
+      const placed = (await call('POST', '/_sim/calls', { name: values.name, from: values.from, sdp })) as {
+        callId: string;
+      };
+      console.log(JSON.stringify(placed));
+      if (sdp !== undefined) {
+        const answered = await call('GET', `/_sim/calls/${encodeURIComponent(placed.callId)}/answer?waitMs=30000`);
+        console.log((answered as { sdp: string }).sdp);
+      }
       return;
+    }
     case 'hangup':
       if (!arg) throw new Error('usage: npm run sim -- hangup <callId>');
       console.log(JSON.stringify(await call('POST', `/_sim/calls/${encodeURIComponent(arg)}/hangup`)));

@@ -1,18 +1,10 @@
+import type { DemoSimulator } from '../roles/start.js';
 import type { Config } from '../shared/config.js';
 import { DEMO } from '../shared/config.js';
 import type { Logger } from '../shared/log.js';
 import { createCallerFactory } from './caller-factory.js';
 import { KeypadCaller } from './keypad-caller.js';
 import { WhatsAppSimulator } from './simulator.js';
-
-export interface DemoSimulator {
-  baseUrl: string;
-  placeCall(): Promise<{ callId: string }>;
-  /** The caller of a demo call presses keys (the menu: 1 for sales, 2 for support). */
-  pressKeys(callId: string, digits: string): Promise<{ ok: true } | { ok: false; error: string }>;
-  setWebhookUrl(url: string): void;
-  stop(): Promise<void>;
-}
 
 /**
  * The embedded default's stand-in for Meta: Graph API on SIM_PORT (default PORT+1), callers that send a tone and

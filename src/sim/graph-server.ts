@@ -5,10 +5,12 @@
  */
 import { Hono } from 'hono';
 import type { BusinessCalls } from './business-calls.js';
+import type { SimCaptureService } from './capture.js';
 import type { CallActionHooks } from './graph-rules.js';
 import { checkGraphRequest, judgeUserCallAction } from './graph-rules.js';
 import { type GraphReply, metaError } from './meta-error.js';
-import type { Injection, SimAction, SimCall } from './sim-types.js';
+import { RelayedCaller } from './relayed-caller.js';
+import type { Injection, SimAction, SimCall, SimCaller } from './sim-types.js';
 import type { SendResult } from './webhook-sender.js';
 
 /** What the HTTP face needs of the simulator (declared here, where it is used). */
@@ -18,10 +20,11 @@ export interface GraphHost {
   readonly calls: Map<string, SimCall>;
   readonly actions: SimAction[];
   readonly business: BusinessCalls;
+  readonly capture: SimCaptureService;
   readonly hooks: CallActionHooks;
   takeInjection(action: string): Required<Injection> | undefined;
   record(callId: string, action: string, status: number, error?: string): void;
-  placeCall(opts: { from?: string | undefined; name?: string | undefined }): Promise<{
+  placeCall(opts: { from?: string | undefined; name?: string | undefined; caller?: SimCaller }): Promise<{
     call: SimCall;
     response: SendResult | undefined;
   }>;
@@ -87,17 +90,24 @@ export function createGraphApp(sim: GraphHost): Hono {
     const res = await serve({ callId, action }, () => {
       const refused = checkGraphRequest(req, expect(), body);
       if (refused) return refused;
-      if (action === 'connect') return sim.business.connect(body);
-      if (typeof body.call_id !== 'string') return metaError(400, 100, 'call_id is required');
-      const call = sim.calls.get(callId);
-      if (!call) return metaError(400, 100, `Invalid call_id ${callId}`);
-      if (call.direction === 'BUSINESS_INITIATED' && action !== 'terminate')
-        return metaError(400, 100, `${action} is not valid on a business-initiated call`);
-      return judgeUserCallAction(
-        call,
+      return sim.capture.judge(
         action,
-        body.session as { sdp_type?: unknown; sdp?: unknown } | undefined,
-        sim.hooks,
+        body,
+        () => {
+          if (action === 'connect') return sim.business.connect(body);
+          if (typeof body.call_id !== 'string') return metaError(400, 100, 'call_id is required');
+          const call = sim.calls.get(callId);
+          if (!call) return metaError(400, 100, `Invalid call_id ${callId}`);
+          if (call.direction === 'BUSINESS_INITIATED' && action !== 'terminate')
+            return metaError(400, 100, `${action} is not valid on a business-initiated call`);
+          return judgeUserCallAction(
+            call,
+            action,
+            body.session as { sdp_type?: unknown; sdp?: unknown } | undefined,
+            sim.hooks,
+          );
+        },
+        sim.calls,
       );
     });
     return c.json(res.body, res.status as 200);
@@ -133,10 +143,34 @@ export function createGraphApp(sim: GraphHost): Hono {
   });
 
   // Control API for `npm run sim -- call|hangup|list|user` (loopback only, like the whole simulator).
+  // With `sdp`, the caller is a peer outside the simulator (a browser page): its offer goes to the business, and
+  // the business's answer waits at /_sim/calls/:id/answer.
   app.post('/_sim/calls', async (c) => {
-    const opts = ((await json(c)) ?? {}) as { from?: string; name?: string };
-    const { call, response } = await sim.placeCall({ from: opts.from, name: opts.name ?? 'Demo Caller' });
+    const opts = ((await json(c)) ?? {}) as { from?: string; name?: string; sdp?: unknown };
+    let caller: RelayedCaller | undefined;
+    if (opts.sdp !== undefined) {
+      try {
+        caller = new RelayedCaller(opts.sdp as string);
+      } catch (err) {
+        return c.json({ error: (err as Error).message }, 400);
+      }
+    }
+    const { call, response } = await sim.placeCall({
+      from: opts.from,
+      name: opts.name ?? 'Demo Caller',
+      ...(caller ? { caller } : {}),
+    });
     return c.json({ callId: call.callId, webhookStatus: response?.status });
+  });
+  app.get('/_sim/calls/:id/answer', async (c) => {
+    const caller = sim.calls.get(c.req.param('id'))?.caller;
+    if (!(caller instanceof RelayedCaller)) return c.json({ error: 'no relayed caller on this call' }, 404);
+    const waitMs = Math.min(Math.max(Number(c.req.query('waitMs') ?? 10_000) || 0, 0), 60_000);
+    try {
+      return c.json({ sdp: await caller.answer(waitMs) });
+    } catch (err) {
+      return c.json({ error: (err as Error).message }, 408);
+    }
   });
   app.post('/_sim/calls/:id/hangup', async (c) => {
     if (!sim.calls.has(c.req.param('id'))) return c.json({ error: 'unknown call' }, 404);
@@ -175,6 +209,7 @@ export function createGraphApp(sim: GraphHost): Hono {
     }),
   );
   app.get('/_sim/actions', (c) => c.json({ actions: sim.actions }));
+  sim.capture.routes(app);
   app.all('*', (c) => c.json(metaError(400, 100, `Unsupported request ${c.req.method} ${c.req.path}`).body, 400));
   return app;
 }

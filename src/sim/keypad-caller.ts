@@ -4,6 +4,7 @@ import { buildRtp, OPUS_FRAME_TICKS } from '../media/engines/forward/rtp.js';
 import { OPUS_SILENCE_FRAME } from '../media/opus/prompts.js';
 import { keyPressPackets } from '../media/opus/telephone-event.js';
 import { gatheringComplete } from '../rtc/ndc-gathering.js';
+import { OfferGate } from './offer-gate.js';
 import type { SimCaller } from './simulator.js';
 
 const OPUS_PT = 111;
@@ -23,6 +24,7 @@ export class KeypadCaller implements SimCaller {
   readonly offerSdp: string;
   readonly #pc: PeerConnection;
   readonly #track: Track;
+  readonly #gate: OfferGate;
   #seq = randomInt(0, 0xffff);
   #ts = randomInt(0, 2 ** 31);
   #clock: NodeJS.Timeout | undefined;
@@ -30,9 +32,10 @@ export class KeypadCaller implements SimCaller {
   #pending: { payload: Buffer; marker: boolean; timestamp: number }[] = [];
   #closed = false;
 
-  private constructor(pc: PeerConnection, track: Track, offerSdp: string) {
+  private constructor(pc: PeerConnection, track: Track, gate: OfferGate, offerSdp: string) {
     this.#pc = pc;
     this.#track = track;
+    this.#gate = gate;
     this.offerSdp = offerSdp;
   }
 
@@ -40,9 +43,10 @@ export class KeypadCaller implements SimCaller {
     // A random port: libjuice otherwise takes the lowest free one, and a caller that just hung up leaves the same
     // address to a media leg that may still be closing (its DTLS would then reach the new caller).
     const port = randomInt(20_000, 60_000);
+    const bindAddress = opts.bindAddress ?? '127.0.0.1';
     const pc = new nodeDataChannel.PeerConnection('keypad-caller', {
       iceServers: [],
-      bindAddress: opts.bindAddress ?? '127.0.0.1',
+      bindAddress,
       portRangeBegin: port,
       portRangeEnd: port + 100,
     });
@@ -54,12 +58,22 @@ export class KeypadCaller implements SimCaller {
     const track = pc.addTrack(audio);
     const gathered = gatheringComplete(pc, opts.gatherTimeoutMs ?? 5000);
     pc.setLocalDescription('offer');
-    await gathered;
-    const local = pc.localDescription()?.sdp;
-    if (!local) throw new Error('keypad caller: no offer');
-    // Like Meta's offer: the business is the controlling ICE agent (without it both sides may claim that role).
-    const sdp = local.replace(/\r\nm=audio/, '\r\na=ice-lite\r\nm=audio');
-    const caller = new KeypadCaller(pc, track, sdp);
+    let sdp: string;
+    let gate: OfferGate | undefined;
+    try {
+      gate = await OfferGate.open(bindAddress);
+      await gathered;
+      const local = pc.localDescription()?.sdp;
+      if (!local) throw new Error('keypad caller: no offer');
+      // Like Meta's offer: the business is the controlling ICE agent (without it both sides may claim that role).
+      // Its candidate is a gate that answers nothing: the business reaches it once it has the answer (offer-gate.ts).
+      sdp = gate.shape(local.replace(/\r\nm=audio/, '\r\na=ice-lite\r\nm=audio'), bindAddress);
+    } catch (err) {
+      gate?.close();
+      pc.close();
+      throw err;
+    }
+    const caller = new KeypadCaller(pc, track, gate, sdp);
     caller.#startClock(ssrc);
     return caller;
   }
@@ -111,6 +125,7 @@ export class KeypadCaller implements SimCaller {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#clock);
+    this.#gate.close();
     try {
       this.#track.close();
       this.#pc.close();

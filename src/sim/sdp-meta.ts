@@ -25,10 +25,11 @@
  *   the caller (16 kHz, 20 kbit/s), while the caller's own encoder follows the bridge's answer.
  */
 
-import { filterSdpCandidates, normalizeSdp, sdpLines } from '../media/sdp.js';
+import { normalizeSdp, sdpLines } from '../media/sdp/lines.js';
+import { filterSdpCandidates } from '../media/sdp/rewrite.js';
 import { NetworkFilter } from '../rtc/cidr.js';
 
-export const META_OPUS_FMTP =
+const META_OPUS_FMTP =
   'maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1';
 
 export interface MetaOfferOptions {

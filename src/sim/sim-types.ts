@@ -1,4 +1,5 @@
 /** The simulator's shared shapes: a simulated call, its caller, recorded requests, injected failures. */
+import type { CaptureKind } from '../shared/meta-capture.js';
 import type { UserPeer } from './user-peer.js';
 
 /** The caller's side of a simulated call: a real WebRTC peer (see caller-peer.ts) or anything shaped like one. */
@@ -10,6 +11,8 @@ export interface SimCaller {
   markAccepted?(): void;
   /** Whether audio from the business has reached the caller (media watchdog). */
   receivingAudio?(): boolean;
+  /** Sends `hz` instead of the caller's voice for `ms` (Meta's recording announcement, as the business hears it). */
+  playTone?(hz: number, ms: number): void;
   /** Presses keys (RFC 4733 telephone-events for the keypad caller; in-band tones for the wrtc caller). */
   sendDtmf?(digits: string): Promise<void>;
   close(): void | Promise<void>;
@@ -26,6 +29,12 @@ export interface SimAction {
   status: number;
   ok: boolean;
   error?: string;
+}
+
+/** What a call was opted into at the simulated Meta (the opt-in objects of accept or connect). */
+export interface SimCapture {
+  kinds: CaptureKind[];
+  purpose: string;
 }
 
 export interface SimCall {
@@ -45,6 +54,8 @@ export interface SimCall {
   createdAt: number;
   acceptedAt: number | undefined;
   endedAt: number | undefined;
+  /** Meta-side recording / transcription the business opted into (accept or connect). */
+  capture?: SimCapture | undefined;
   /** How the call ended, from Meta's point of view. */
   endedBy: 'caller' | 'business' | 'rejected' | 'not-answered' | 'media-timeout' | undefined;
   /** Resolves when the call reaches a state. */

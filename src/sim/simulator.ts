@@ -6,9 +6,10 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { type Logger, silentLogger } from '../shared/log.js';
 import { BusinessCalls } from './business-calls.js';
+import { SimCaptureService } from './capture.js';
 import type { CallActionHooks } from './graph-rules.js';
 import { createGraphApp } from './graph-server.js';
-import type { CallerFactory, Injection, SimAction, SimCall, SimCallState } from './sim-types.js';
+import type { CallerFactory, Injection, SimAction, SimCall, SimCaller, SimCallState } from './sim-types.js';
 import {
   type BusinessNumber,
   callsEnvelope,
@@ -59,6 +60,8 @@ export class WhatsAppSimulator {
   baseUrl = '';
   /** Business-initiated calls: users, permissions, `connect`. */
   readonly business: BusinessCalls;
+  /** Meta-side recording and transcription: opt-in checks, media webhooks, media downloads. */
+  readonly capture: SimCaptureService;
   /** What committed `/calls` actions do to a call. */
   readonly hooks: CallActionHooks = {
     setState: (call, state) => this.#setState(call, state),
@@ -88,6 +91,16 @@ export class WhatsAppSimulator {
       setState: (call, state) => this.#setState(call, state),
       end: (call, by) => this.#end(call, by),
       after: (ms, fn) => this.#after(ms, fn),
+    });
+    this.capture = new SimCaptureService({
+      opts: this.opts,
+      get baseUrl() {
+        return sim.baseUrl;
+      },
+      logger: this.opts.logger,
+      send: (body) => sim.sender.send(body),
+      after: (ms, fn) => this.#after(ms, fn),
+      takeInjection: (action) => this.takeInjection(action),
     });
   }
 
@@ -143,14 +156,16 @@ export class WhatsAppSimulator {
 
   /**
    * Places a call: a caller peer makes a real offer, then a signed `connect` webhook carries it to the service.
+   * `caller` is a caller made elsewhere instead of the factory's (a RelayedCaller for a browser page);
    * `sdp` overrides the offer (broken-SDP tests); `deliver: false` registers the call without sending the webhook.
    */
   async placeCall(
-    opts: { callId?: string; from?: string; name?: string; sdp?: string; deliver?: boolean } = {},
+    opts: { callId?: string; from?: string; name?: string; sdp?: string; caller?: SimCaller; deliver?: boolean } = {},
   ): Promise<{ call: SimCall; response: SendResult | undefined }> {
     const callId = opts.callId ?? `wacid.${randomBytes(24).toString('base64url')}`;
     const caller =
-      opts.sdp === undefined && this.opts.callerFactory ? await this.opts.callerFactory(callId) : undefined;
+      opts.caller ??
+      (opts.sdp === undefined && this.opts.callerFactory ? await this.opts.callerFactory(callId) : undefined);
     const sdp = opts.sdp ?? caller?.offerSdp;
     if (!sdp) throw new Error('placeCall needs a callerFactory or an sdp');
     const call = this.#register({
@@ -255,6 +270,7 @@ export class WhatsAppSimulator {
     call.endedBy = by;
     call.endedAt = Date.now();
     this.#setState(call, 'ended');
+    this.capture.ended(call);
     void Promise.resolve((call.caller ?? call.user)?.close()).catch(() => undefined);
   }
 

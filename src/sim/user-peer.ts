@@ -3,7 +3,8 @@ import { AudioAnalyzer } from '../audio/analyzer.js';
 import { AudioPeer, type AudioPeerParts } from '../audio/audio-peer.js';
 import { AudioGenerator } from '../audio/generator.js';
 import { MediaError } from '../media/errors.js';
-import { filterSdpCandidates, normalizeSdp, sdpLines } from '../media/sdp.js';
+import { normalizeSdp, sdpLines } from '../media/sdp/lines.js';
+import { filterSdpCandidates } from '../media/sdp/rewrite.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
 import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';
 import { type WrtcPeerConnection, waitForGatheringComplete, whatsAppCodecCapabilities, wrtc } from '../rtc/wrtc.js';
@@ -39,8 +40,12 @@ export class UserPeer extends AudioPeer {
     let analyzer: AudioAnalyzer | undefined;
     try {
       pc = new wrtc.RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      const offer = filterSdpCandidates(normalizeSdp(offerSdp), { allowedNetworks: networks, udpOnly: true });
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      // ICE-lite, like Meta's side: the business's candidates are left out, so this (full) agent never checks first
+      // and only answers the business's checks, which start once the business has this answer. A full agent that
+      // checks and starts DTLS before the business has the answer is not what WhatsApp does, and a libdatachannel
+      // offerer can lose that race ("DTLS alert: unknown CA", see offer-gate.ts).
+      const offer = sdpLines(offerSdp).filter((l) => !l.startsWith('a=candidate:'));
+      await pc.setRemoteDescription({ type: 'offer', sdp: normalizeSdp(offer.join('\r\n')) });
       const transceiver = pc.getTransceivers()[0];
       if (!transceiver) throw new MediaError('sdp-invalid', 'the business offer has no audio section');
       transceiver.direction = 'sendrecv';
@@ -85,7 +90,7 @@ export class UserPeer extends AudioPeer {
 }
 
 /** Meta's answer to a business offer: ICE-lite, `setup:active`, UDP host candidates only, no trickle. */
-export function shapeAnswerLikeMeta(sdp: string, networks: NetworkFilter): string {
+function shapeAnswerLikeMeta(sdp: string, networks: NetworkFilter): string {
   const filtered = filterSdpCandidates(sdp, { allowedNetworks: networks, udpOnly: true });
   const out: string[] = [];
   for (const line of sdpLines(filtered)) {

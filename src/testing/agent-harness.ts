@@ -1,4 +1,5 @@
-import { AgentClient, login } from '../client/agent-client.js';
+import { AgentClient } from '../client/agent-client.js';
+import { login } from '../client/api-request.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
 import type { CallOffered, CallPermissionNews, CallProgress } from '../shared/protocol.js';
 import { NodeAgentPeer, type NodeAgentPeerOptions } from './node-agent-peer.js';

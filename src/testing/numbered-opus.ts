@@ -58,7 +58,7 @@ export function readMarker(payload: Uint8Array): NumberedMarker | null {
 }
 
 /** Whether a numbered payload carries exactly `base`'s Opus frame (byte for byte). */
-export function carriesFrame(payload: Uint8Array, base: Uint8Array): boolean {
+function carriesFrame(payload: Uint8Array, base: Uint8Array): boolean {
   const frameLen = payload.length - 3 - MARKER_BYTES;
   if (frameLen !== base.length - 1 || ((payload[0] as number) & 0xfc) !== (base[0] as number)) return false;
   for (let i = 0; i < frameLen; i++) if (payload[3 + i] !== base[1 + i]) return false;

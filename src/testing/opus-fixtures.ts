@@ -91,7 +91,7 @@ export async function decodeOggOpus(file: Uint8Array): Promise<DecodedAudio> {
 }
 
 /** A 16-bit PCM WAV file's samples per channel. */
-export function parseWav(data: Buffer): DecodedAudio {
+function parseWav(data: Buffer): DecodedAudio {
   if (data.toString('latin1', 0, 4) !== 'RIFF' || data.toString('latin1', 8, 12) !== 'WAVE') {
     throw new Error('not a WAV file');
   }

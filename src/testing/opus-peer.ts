@@ -6,7 +6,7 @@
  *
  * Shapes:
  * - `caller`: offers like WhatsApp: session `a=ice-lite`, `a=group:BUNDLE audio`, one `m=audio` with Opus 111 and
- *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (candidates inside, loopback only). It fits the
+ *   telephone-event/8000 126, `a=setup:actpass`, a complete offer (its candidate a gate: offer-gate.ts). It fits the
  *   simulator's `SimCaller`. Like the wrtc caller it is really a full ICE agent (libjuice has no lite mode), so
  *   against a bridge the two agents settle the role conflict by RFC 8445's rule.
  * - `agent`: offers like the console's browser (`mid 0`, Opus 111, trickle): fits `TestAgent`'s peer (offerSdp,
@@ -15,20 +15,16 @@
  */
 import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
-import { keyPressPackets, TelephoneEventDeduper } from '../media/opus/telephone-event.js';
+import { buildRtp } from '../media/engines/forward/rtp.js';
+import { keyPressPackets } from '../media/opus/telephone-event.js';
 import { DriftFreeTicker } from '../media/opus/ticker.js';
-import { normalizeSdp, validateWhatsAppAnswer } from '../media/sdp.js';
+import { normalizeSdp } from '../media/sdp/lines.js';
+import { validateWhatsAppAnswer } from '../media/sdp/validate.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
-import type { CallerFactory } from '../sim/simulator.js';
-import {
-  ClipReceiver,
-  epochMs,
-  NumberedReceiver,
-  type NumberedReport,
-  NumberedSender,
-  readMarker,
-} from './numbered-opus.js';
+import { OfferGate } from '../sim/offer-gate.js';
+import { epochMs, type NumberedReceiver, type NumberedReport, NumberedSender } from './numbered-opus.js';
+import { RigInbox } from './rig-inbox.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Track = ReturnType<PeerConnection['addTrack']>;
@@ -65,6 +61,8 @@ let loggerSet = false;
 /** One rig peer; see the file comment. `close()` is idempotent and stops its timer subscription. */
 export class OpusRigPeer {
   readonly sender: NumberedSender;
+  /** What this peer received: numbered streams, clips, digits, counters. */
+  readonly inbox: RigInbox;
   readonly shape: RigShape | 'answer';
   readonly #pc: PeerConnection;
   readonly #track: Track;
@@ -74,10 +72,10 @@ export class OpusRigPeer {
   readonly #dtmfPt: number;
   readonly #ticker: DriftFreeTicker;
   readonly #networks = new NetworkFilter(LOOPBACK_NETWORKS);
-  readonly #receivers = new Map<number, NumberedReceiver>();
-  readonly #dtmf = new TelephoneEventDeduper();
   readonly #pendingEvents: { payload: Buffer; marker: boolean; timestamp: number; dueAt: number }[] = [];
-  #clip: ClipReceiver | undefined;
+  /** An offerer's advertised address (see offer-gate.ts). */
+  #gate: OfferGate | undefined;
+  readonly #bindAddress: string;
   #offerSdp = '';
   #state = 'new';
   /** Every state the connection went through (for a clear error when it does not connect). */
@@ -92,16 +90,6 @@ export class OpusRigPeer {
   #answer: string | undefined;
   #queued: IceCandidateMessage[] = [];
   #acceptedAt: number | null = null;
-  #lastPacketAt = 0;
-  /** Packets received that carry no marker of a known sender: silence, prompts, music. */
-  unnumbered = 0;
-  /** Telephone-event packets received (a bridge must never forward them as audio). */
-  eventPackets = 0;
-  /** Numbered packets from streams no receiver was registered for. */
-  unknownStreams = 0;
-  rtcpReceived = 0;
-  readonly digits: string[] = [];
-
   /** A peer that offers in `shape` (see the file comment). */
   static async offer(shape: RigShape, opts: OpusRigPeerOptions): Promise<OpusRigPeer> {
     const peer = new OpusRigPeer(shape, opts, shape === 'caller' ? 'audio' : '0');
@@ -139,15 +127,17 @@ export class OpusRigPeer {
       nodeDataChannel.initLogger('Fatal', () => {});
     }
     this.shape = shape;
+    this.#bindAddress = opts.bindAddress ?? '127.0.0.1';
     this.#iceLite = opts.iceLite ?? true;
     this.#opusPt = opts.opusPt ?? 111;
     this.#dtmfPt = opts.dtmfPt ?? 126;
+    this.inbox = new RigInbox(this.#dtmfPt);
     this.#ticker = opts.ticker ?? DriftFreeTicker.shared;
     this.sender = new NumberedSender(opts.stream ?? randomInt(1, 0xffff_ffff), opts.frames);
     this.#pc = new nodeDataChannel.PeerConnection(opts.name ?? `rig-${shape}`, {
       iceServers: [],
       disableAutoNegotiation: true,
-      bindAddress: opts.bindAddress ?? '127.0.0.1',
+      bindAddress: this.#bindAddress,
     });
     this.#pc.onStateChange((s) => {
       this.#state = s;
@@ -155,7 +145,7 @@ export class OpusRigPeer {
     });
     this.#pc.onLocalCandidate((candidate, sdpMid) => {
       const c = { candidate, sdpMid, sdpMLineIndex: 0 };
-      if (this.#sink) this.#sink(c);
+      if (this.#sink) this.#sink(this.#gated(c));
       else this.#held.push(c);
     });
     const audio = new nodeDataChannel.Audio(mid, 'SendRecv');
@@ -164,7 +154,9 @@ export class OpusRigPeer {
     if (shape === 'caller') audio.addSSRC(this.#ssrc, 'WhatsAppAudioStream1', 'WhatsAppStream', 'WhatsAppTrack1');
     else audio.addSSRC(this.#ssrc, `rig-${this.sender.stream}`, 'rig', `rig-track-${this.sender.stream}`);
     this.#track = this.#pc.addTrack(audio);
-    this.#track.onMessage((msg) => this.#onPacket(msg));
+    this.#track.onMessage((msg) => {
+      if (!this.#closed) this.inbox.take(msg);
+    });
     if (opts.send ?? true) this.startSending();
   }
 
@@ -189,7 +181,11 @@ export class OpusRigPeer {
   /** Sends local candidates (trickled after a complete offer they are duplicates, which ICE ignores). */
   trickle(sink: (c: IceCandidateMessage) => void): void {
     this.#sink = sink;
-    for (const c of this.#held.splice(0)) sink(c);
+    for (const c of this.#held.splice(0)) sink(this.#gated(c));
+  }
+
+  #gated(c: IceCandidateMessage): IceCandidateMessage {
+    return this.#gate ? { ...c, candidate: this.#gate.candidate(c.candidate, this.#bindAddress) } : c;
   }
 
   /**
@@ -278,25 +274,9 @@ export class OpusRigPeer {
     await new Promise((r) => setTimeout(r, Math.max(0, at - epochMs())));
   }
 
-  /** Counts and checks the numbered packets of `sender` from now on. */
+  /** Counts and checks the numbered packets of `sender` from now on (see {@link RigInbox.expect}). */
   expect(sender: NumberedSender): NumberedReceiver {
-    let r = this.#receivers.get(sender.stream);
-    if (!r) {
-      r = new NumberedReceiver(sender);
-      this.#receivers.set(sender.stream, r);
-    }
-    return r;
-  }
-
-  /** Checks that a looped clip (music) arrives frame by frame, in order. */
-  expectClip(frames: readonly Buffer[]): ClipReceiver {
-    this.#clip = new ClipReceiver(frames);
-    return this.#clip;
-  }
-
-  /** The clip check set by {@link expectClip}, if any. */
-  get clipReceiver(): ClipReceiver | undefined {
-    return this.#clip;
+    return this.inbox.expect(sender);
   }
 
   /** What arrived from `sender` over a window (see NumberedReceiver.report). */
@@ -311,13 +291,14 @@ export class OpusRigPeer {
 
   /** Packets (silence included) arrived in the last 2 s: what WhatsApp's no-media watchdog looks at. */
   receivingAudio(): boolean {
-    return this.#lastPacketAt > 0 && epochMs() - this.#lastPacketAt < 2000;
+    return this.inbox.receivingAudio();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.stopSending();
+    this.#gate?.close();
     try {
       this.#track.close();
     } catch {
@@ -333,10 +314,11 @@ export class OpusRigPeer {
   async #makeOffer(gatherTimeoutMs: number): Promise<void> {
     const gathered = this.#gathered(gatherTimeoutMs);
     this.#pc.setLocalDescription('offer');
+    this.#gate = await OfferGate.open(this.#bindAddress);
     await gathered;
     const sdp = this.#pc.localDescription()?.sdp;
     if (!sdp) throw new Error('no local offer after gathering');
-    this.#offerSdp = this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp;
+    this.#offerSdp = this.#gate.shape(this.shape === 'caller' ? likeMeta(sdp, this.#iceLite) : sdp, this.#bindAddress);
   }
 
   #gathered(timeoutMs: number): Promise<void> {
@@ -364,57 +346,14 @@ export class OpusRigPeer {
     }
   }
 
-  #send(marker: boolean, pt: number, timestamp: number, payload: Buffer): void {
-    const out = Buffer.allocUnsafe(12 + payload.length);
-    out[0] = 0x80;
-    out[1] = (marker ? 0x80 : 0) | pt;
-    out.writeUInt16BE(this.#seq, 2);
+  #send(marker: boolean, payloadType: number, timestamp: number, payload: Buffer): void {
+    const sequence = this.#seq;
     this.#seq = (this.#seq + 1) & 0xffff;
-    out.writeUInt32BE(timestamp >>> 0, 4);
-    out.writeUInt32BE(this.#ssrc, 8);
-    payload.copy(out, 12);
     try {
-      this.#track.sendMessageBinary(out);
+      this.#track.sendMessageBinary(buildRtp({ marker, payloadType, sequence, timestamp, ssrc: this.#ssrc }, payload));
     } catch {
       // The track closed between the check and the send.
     }
-  }
-
-  #onPacket(msg: Buffer): void {
-    if (this.#closed || msg.length < 12) return;
-    const b1 = msg[1] as number;
-    if (b1 >= 192 && b1 <= 223) {
-      this.rtcpReceived++;
-      return;
-    }
-    const b0 = msg[0] as number;
-    if (b0 >> 6 !== 2) return;
-    let offset = 12 + (b0 & 0x0f) * 4;
-    if (b0 & 0x10) {
-      if (msg.length < offset + 4) return;
-      offset += 4 + msg.readUInt16BE(offset + 2) * 4;
-    }
-    let end = msg.length;
-    if (b0 & 0x20) end -= msg[msg.length - 1] as number;
-    if (end < offset) return;
-    const payload = msg.subarray(offset, end);
-    const now = epochMs();
-    this.#lastPacketAt = now;
-    const pt = b1 & 0x7f;
-    if (pt === this.#dtmfPt) {
-      this.eventPackets++;
-      for (const d of this.#dtmf.push(payload, msg.readUInt32BE(4))) this.digits.push(d.digit);
-      return;
-    }
-    const marker = readMarker(payload);
-    if (!marker) {
-      this.unnumbered++;
-      this.#clip?.take(payload);
-      return;
-    }
-    const r = this.#receivers.get(marker.stream);
-    if (r) r.take(payload, marker, now);
-    else this.unknownStreams++;
   }
 }
 
@@ -432,26 +371,4 @@ function likeMeta(sdp: string, iceLite: boolean): string {
     out.push(l);
   }
   return `${out.join('\r\n')}\r\n`;
-}
-
-/**
- * Simulated WhatsApp callers for the simulator that do not decode: each call's caller is a rig peer sending
- * `frames` numbered (see {@link OpusRigPeer}). The peers are kept in `peers` by call id for the test to check.
- */
-export function createRigCallerFactory(
-  frames: readonly Buffer[],
-  opts: { iceLite?: boolean } = {},
-): {
-  factory: CallerFactory;
-  peers: Map<string, OpusRigPeer>;
-} {
-  const peers = new Map<string, OpusRigPeer>();
-  return {
-    peers,
-    factory: async (callId) => {
-      const peer = await OpusRigPeer.offer('caller', { frames, name: callId.slice(0, 16), ...opts });
-      peers.set(callId, peer);
-      return peer;
-    },
-  };
 }

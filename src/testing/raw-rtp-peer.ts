@@ -8,6 +8,7 @@ import nodeDataChannel from 'node-datachannel';
 import { parseRtp } from '../media/engines/forward/rtp.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
 import { gatheringComplete } from '../rtc/ndc-gathering.js';
+import { OfferGate } from '../sim/offer-gate.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Track = ReturnType<PeerConnection['addTrack']>;
@@ -41,6 +42,7 @@ export class RawRtpPeer {
   readonly rtcp: Buffer[] = [];
   readonly #pc: PeerConnection;
   readonly #tracks: Track[];
+  readonly #gate: OfferGate;
   /** The SSRC we send with (declared in the offer). */
   readonly ssrc: number;
   #seq = Math.floor(Math.random() * 0x8000);
@@ -51,8 +53,9 @@ export class RawRtpPeer {
   #answered = false;
   #early: IceCandidateMessage[] = [];
 
-  private constructor(pc: PeerConnection, tracks: Track[], offerSdp: string, ssrc: number) {
+  private constructor(pc: PeerConnection, tracks: Track[], gate: OfferGate, offerSdp: string, ssrc: number) {
     this.#pc = pc;
+    this.#gate = gate;
     this.ssrc = ssrc;
     this.#tracks = tracks;
     this.offerSdp = offerSdp;
@@ -104,10 +107,12 @@ export class RawRtpPeer {
     }
     const gathered = gatheringComplete(pc, 3000);
     pc.setLocalDescription('offer');
+    // The offer's address answers nothing until the answer is applied (see offer-gate.ts).
+    const gate = await OfferGate.open();
     await gathered;
-    let sdp = pc.localDescription()?.sdp ?? '';
+    let sdp = gate.shape(pc.localDescription()?.sdp ?? '');
     if (opts.iceLite) sdp = sdp.replace(/\r\nt=0 0\r\n/, '\r\nt=0 0\r\na=ice-lite\r\n');
-    return new RawRtpPeer(pc, tracks, sdp, ssrc);
+    return new RawRtpPeer(pc, tracks, gate, sdp, ssrc);
   }
 
   get state(): string {
@@ -205,6 +210,7 @@ export class RawRtpPeer {
 
   close(): void {
     this.stop();
+    this.#gate.close();
     try {
       this.#pc.close();
     } catch {

@@ -118,7 +118,7 @@ export class Dispatcher implements EffectDispatcher {
         await media.createBridge(effect.nodeId, callId, effect.agentId);
         return;
       case 'media.play':
-        await media.play(effect.nodeId, callId, effect.playId, effect.clips, effect.loop);
+        await media.play(effect.nodeId, callId, effect.playId, effect.clips, effect.loop, effect.thenLoop);
         return;
       case 'media.stopPlay':
         await media.stopPlay(effect.nodeId, callId);
@@ -139,7 +139,7 @@ export class Dispatcher implements EffectDispatcher {
         await queues.addPump(callId);
         return;
       case 'queue.announce':
-        await callQueue.announce(callId, effect.nodeId, effect.playId, effect.teams);
+        await callQueue.announce(callId, effect.nodeId, effect.playId, effect.teams, effect.thenLoop);
         return;
       case 'agents.holdAlert':
         await agents.holdAlert(callId, effect.agentId, effect.heldMs);

@@ -1,6 +1,7 @@
 import type { GraphAction } from '../machines/call.effects.js';
 import type { GraphConfig } from '../shared/config.js';
 import { errorMessage, GraphApiError } from '../shared/errors.js';
+import { type CaptureOptIn, optInBody } from '../shared/meta-capture.js';
 
 export interface GraphCallAction {
   phoneNumberId: string;
@@ -8,6 +9,8 @@ export interface GraphCallAction {
   action: GraphAction;
   /** Our answer, for pre_accept and accept. */
   sdp?: string | undefined;
+  /** Meta-side recording / transcription, asked for with accept. */
+  capture?: CaptureOptIn | undefined;
 }
 
 export interface OutboundConnect {
@@ -18,6 +21,8 @@ export interface OutboundConnect {
   sdp: string;
   /** Echoed back by Meta in the call's webhooks (max 512 characters). */
   bizOpaque?: string | undefined;
+  /** Meta-side recording / transcription of the call. */
+  capture?: CaptureOptIn | undefined;
 }
 
 /** One of Meta's limits on an action (`actions[].limits[]`). */
@@ -45,7 +50,7 @@ const secondsToMs = (v: unknown): number | undefined => {
 };
 
 /** Reads Meta's call-permission answer defensively (unknown fields ignored, missing ones defaulted). */
-export function parseCallPermission(body: unknown): CallPermissionState {
+function parseCallPermission(body: unknown): CallPermissionState {
   const b = (body ?? {}) as {
     permission?: { status?: unknown; expiration_time?: unknown };
     actions?: { action_name?: unknown; can_perform_action?: unknown; limits?: unknown }[];
@@ -105,6 +110,8 @@ export class HttpGraphClient implements GraphClient {
       if (!input.sdp) throw new GraphApiError(`${input.action} needs our answer SDP`, { retryable: false });
       body.session = { sdp_type: 'answer', sdp: input.sdp };
     }
+    // The opt-in goes with accept only (pre_accept does not take it).
+    if (input.action === 'accept') Object.assign(body, optInBody(input.capture));
     const res = (await this.#request('POST', `${encodeURIComponent(input.phoneNumberId)}/calls`, body)) as {
       success?: boolean;
     };
@@ -123,6 +130,7 @@ export class HttpGraphClient implements GraphClient {
       to: input.to,
       action: 'connect',
       session: { sdp_type: 'offer', sdp: input.sdp },
+      ...optInBody(input.capture),
     };
     if (input.bizOpaque) body.biz_opaque_callback_data = input.bizOpaque.slice(0, 512);
     const res = (await this.#request('POST', `${encodeURIComponent(input.phoneNumberId)}/calls`, body)) as {

@@ -4,6 +4,7 @@ import { type Deliverer, restore } from '../machines/deliver.js';
 import { errorMessage, GraphApiError } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
+import type { CaptureOptIn } from '../shared/meta-capture.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
 import type { GraphClient } from './graph.client.js';
@@ -17,6 +18,8 @@ export interface GraphWorkerDeps {
   logger: Logger;
   metrics?: Metrics | undefined;
   retentionMs: number;
+  /** The number's Meta-side recording / transcription opt-in (routing file `metaCapture`), sent with accept and connect. */
+  captureFor?: ((phoneNumberId: string) => CaptureOptIn | undefined) | undefined;
   /** @default 16 */
   concurrency?: number;
   /** BullMQ lock; a job whose worker died is taken over after this. @default 10000 */
@@ -65,6 +68,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
         phoneNumberId: ctx.line.phoneNumberId,
         to: ctx.outbound.to,
         sdp: offer,
+        capture: deps.captureFor?.(ctx.line.phoneNumberId),
       }));
       metrics?.graphRequests.inc({ action: 'connect', result: 'ok', code: '' });
     } catch (err) {
@@ -134,7 +138,8 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     const sentBefore = (await store.redis.hsetnx(graphKey, `${action}:sent`, String(Date.now()))) === 0;
     const started = performance.now();
     try {
-      await client.callAction({ phoneNumberId: ctx.line.phoneNumberId, callId: metaId, action, sdp });
+      const capture = action === 'accept' ? deps.captureFor?.(ctx.line.phoneNumberId) : undefined;
+      await client.callAction({ phoneNumberId: ctx.line.phoneNumberId, callId: metaId, action, sdp, capture });
       metrics?.graphRequests.inc({ action, result: 'ok', code: '' });
     } catch (err) {
       const e =

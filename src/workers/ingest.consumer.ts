@@ -1,11 +1,12 @@
 import type { BusinessFlow } from '../machines/call.types.js';
 import type { Deliverer, DeliverOutcome } from '../machines/deliver.js';
-import { validateWhatsAppOffer } from '../media/sdp.js';
+import { validateWhatsAppOffer } from '../media/sdp/validate.js';
 import type { Config } from '../shared/config.js';
 import { errorMessage } from '../shared/errors.js';
 import type { IngestEvent } from '../shared/ingest-event.js';
 import type { Keys } from '../shared/keys.js';
 import { type Logger, maskNumber } from '../shared/log.js';
+import type { MediaResult } from '../shared/meta-capture.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
 
@@ -15,7 +16,15 @@ const GROUP = 'ingest';
 /** An entry that failed this many times goes to the dead-letter stream. */
 const MAX_DELIVERIES = 5;
 
-export type IngestOutcome = DeliverOutcome['status'] | 'early-terminate' | 'permission-reply';
+export type IngestOutcome =
+  | DeliverOutcome['status']
+  | 'early-terminate'
+  | 'permission-reply'
+  | 'meta-media'
+  | 'meta-media-unhandled';
+
+/** Takes Meta's recording / transcript webhook (`known`: the call exists here). */
+export type MetaMediaHandler = (e: MediaResult & { known: boolean }) => Promise<unknown>;
 
 /** Told when a user answers a call-permission request (the outbound dialer tells the agent who asked). */
 export type PermissionReplyHandler = (e: Extract<IngestEvent, { kind: 'permission-reply' }>) => Promise<void>;
@@ -38,6 +47,7 @@ export class IngestProcessor {
       metrics?: Metrics | undefined;
       calls: Config['calls'];
       onPermissionReply?: PermissionReplyHandler | undefined;
+      onMetaMedia?: MetaMediaHandler | undefined;
       /** The number's recording policy (routing file `record`). */
       recordFor?: ((phoneNumberId: string) => 'off' | 'all' | 'agent') | undefined;
       /** `answer: "business"` numbers: the flow their calls take (undefined = answered by an agent). */
@@ -68,6 +78,9 @@ export class IngestProcessor {
       case 'permission-reply':
         await this.deps.onPermissionReply?.(e);
         out = 'permission-reply';
+        break;
+      case 'meta-media':
+        out = await this.#media(e);
         break;
     }
     this.deps.metrics?.ingestEvents.inc({ kind: e.kind, outcome: out });
@@ -165,6 +178,19 @@ export class IngestProcessor {
     await redis.set(keys.call.tombstone(e.callId), JSON.stringify(event), 'EX', TOMBSTONE_TTL_S);
     const again = await deliverer.deliver(e.callId, event);
     return again.status === 'unknown-call' ? 'early-terminate' : again.status;
+  }
+
+  /** Meta's file of a call that has usually ended: taken whether or not the call is known here (nothing is lost). */
+  async #media(e: Extract<IngestEvent, { kind: 'meta-media' }>): Promise<IngestOutcome> {
+    if (!this.deps.onMetaMedia) {
+      this.deps.logger.warn({ callId: e.callId }, 'Meta media webhook but Meta capture is not set up here; skipped');
+      return 'meta-media-unhandled';
+    }
+    const callId = await this.#ours(e.callId);
+    const known = (await this.deps.deliverer.store.load(callId)) !== null;
+    const { media, receivedAt: _, kind: __, ...rest } = e;
+    await this.deps.onMetaMedia({ ...rest, callId, kind: media, known });
+    return 'meta-media';
   }
 
   async #status(e: Extract<IngestEvent, { kind: 'status' }>): Promise<IngestOutcome> {

@@ -9,7 +9,7 @@ import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
 import { lockOptions, QUEUE, type Queues } from './queues.js';
 
-export interface WrapUpJob {
+interface WrapUpJob {
   agentId: string;
 }
 

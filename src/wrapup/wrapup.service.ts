@@ -5,7 +5,8 @@ import type { CallStore } from '../machines/call.store.js';
 import { restore } from '../machines/deliver.js';
 import type { CallEventSink } from '../machines/ports.js';
 import type { Logger } from '../shared/log.js';
-import { type AckError, WRAP_UP_NOTES_MAX, type WrapUp, type WrapUpInfo } from '../shared/protocol.js';
+import { type AckError, WRAP_UP_NOTES_MAX, type WrapUp } from '../shared/protocol.js';
+import type { WrapUpInfo } from '../shared/rest-types.js';
 import type { TeamsConfig } from './teams.config.js';
 
 export type WrapUpResult = { ok: true; wrapUp: WrapUp } | { ok: false; error: AckError; message: string };

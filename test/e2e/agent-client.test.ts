@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentClient, ApiError, login } from '../../src/client/agent-client.js';
+import { AgentClient } from '../../src/client/agent-client.js';
+import { ApiError, login } from '../../src/client/api-request.js';
 import type { AgentSession, CallOffered } from '../../src/shared/protocol.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';

@@ -13,9 +13,10 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
-import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
+import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
+import type { TestAgent } from '../../src/testing/agent-harness.js';
 import {
   type ChildService,
   freePort,
@@ -533,4 +534,29 @@ export async function startConsoleRig(
   if (s.status === 'fulfilled') await s.value.stop().catch(() => undefined);
   net.close();
   throw b.status === 'rejected' ? b.reason : (s as PromiseRejectedResult).reason;
+}
+
+/** `agent` answers a new simulated call, speaks a 660 Hz tone for `talkMs`, then hangs up; returns the call. */
+export async function answeredCall(stack: Stack, agent: TestAgent, talkMs: number): Promise<SimCall> {
+  const { call } = await stack.sim.placeCall({ name: 'Priya' });
+  await agent.offered(call.callId);
+  const accepted = await agent.client.accept(call.callId);
+  if (!accepted.ok) throw new Error(`accept failed: ${JSON.stringify(accepted)}`);
+  await agent.startMedia(call.callId, { toneHz: 660 });
+  await call.waitFor('accepted', 20_000);
+  await new Promise((r) => setTimeout(r, talkMs));
+  await agent.client.hangup(call.callId);
+  return call;
+}
+
+/** The length an `<audio>` element reports once it has loaded its file. */
+export async function loadedDuration(audio: Locator, what: string): Promise<number> {
+  await audio.waitFor({ state: 'attached', timeout: 15_000 });
+  return waitUntil(
+    async () => {
+      const d = await audio.evaluate((el) => (el as HTMLAudioElement).duration);
+      return Number.isFinite(d) && d > 0 ? d : undefined;
+    },
+    { what, timeoutMs: 15_000 },
+  );
 }

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { MachineGraph } from '../../src/shared/protocol.js';
+import type { MachineGraph } from '../../src/shared/rest-types.js';
 import { META_OFFER } from '../helpers.js';
 import {
   asSupervisor,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { BUSINESS } from '../harness.js';
 import { waitUntil } from '../helpers.js';
-import { type Stack, signIn, startConsoleRig } from './console-helpers.js';
+import { answeredCall, loadedDuration, type Stack, signIn, startConsoleRig } from './console-helpers.js';
 
 describe('recording playback in the supervisor drawer', () => {
   let browser: Browser;
@@ -40,13 +40,7 @@ describe('recording playback in the supervisor drawer', () => {
   it('the drawer plays the recorded call and seeks to a chosen second', async () => {
     const alice = await TestAgent.connect(stack.url, 'alice');
     try {
-      const { call } = await stack.sim.placeCall({ name: 'Priya' });
-      await alice.offered(call.callId);
-      expect((await alice.client.accept(call.callId)).ok).toBe(true);
-      await alice.startMedia(call.callId, { toneHz: 660 });
-      await call.waitFor('accepted', 20_000);
-      await new Promise((r) => setTimeout(r, 7000)); // the notice, then ≈ 4 s recorded
-      await alice.client.hangup(call.callId);
+      const call = await answeredCall(stack, alice, 7000); // the notice, then ≈ 4 s recorded
       await waitUntil(
         async () => (await stack.svc.redis.exists(stack.svc.core.keys.call.recording(call.callId))) === 1,
         {
@@ -59,14 +53,7 @@ describe('recording playback in the supervisor drawer', () => {
       const page = await signIn(stack.url, ctx, 'sam');
       await page.locator(`[data-testid="call-row"][data-call-id="${call.callId}"]`).click({ timeout: 15_000 });
       const audio = page.getByTestId('recording-audio');
-      await audio.waitFor({ state: 'attached', timeout: 15_000 });
-      const duration = await waitUntil(
-        async () => {
-          const d = await audio.evaluate((el) => (el as HTMLAudioElement).duration);
-          return Number.isFinite(d) && d > 0 ? d : undefined;
-        },
-        { what: 'the recording to load', timeoutMs: 15_000 },
-      );
+      const duration = await loadedDuration(audio, 'the recording to load');
       expect(duration).toBeGreaterThan(2);
       const landed = await audio.evaluate(
         (el, at) =>

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/client/agent-client.js';
-import type { AgentRow } from '../../src/shared/protocol.js';
+import type { AgentRow } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';

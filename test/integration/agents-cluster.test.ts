@@ -5,7 +5,7 @@
 import { sign } from 'hono/jwt';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, newSimulator, spawnRole } from '../harness.js';

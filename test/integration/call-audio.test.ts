@@ -4,16 +4,17 @@
  * markers, in both directions, on each media engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drainAnalysis } from '../../src/audio/analyzer.js';
-import { reportBothWays } from '../../src/audio/audio-peer.js';
-import { nowMs } from '../../src/rtc/clock.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import { measureBothWays } from '../../src/audio/audio-peer.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+
+/** A stall of this process this long or longer (both rig peers live here) makes a call's figures the rig's. */
+const RIG_STALL_MS = 300;
 
 const near = (hz: number | null | undefined, want: number) =>
   hz !== null && hz !== undefined && Math.abs(hz - want) <= 25;
@@ -67,10 +68,11 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
   it('relays the caller to the agent and the agent to the caller, then the agent hangs up', async () => {
     const { call, caller, peer } = await connectCall();
     await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
-    await new Promise((r) => setTimeout(r, 2500));
-    const until = nowMs();
-    await drainAnalysis();
-    const { atAgent, atCaller } = reportBothWays(caller, peer, { since: call.acceptedAt!, until });
+    const { atAgent, atCaller } = await measureBothWays(caller, peer, {
+      since: call.acceptedAt!,
+      firstMs: 2500,
+      minExpected: 15,
+    });
     expect(near(atAgent.dominantHz, 440)).toBe(true);
     expect(near(atCaller.dominantHz, 660)).toBe(true);
     expect(atAgent.markers?.missing).toEqual([]);
@@ -143,37 +145,48 @@ describe.each(['forward', 'wrtc'] as const)('a bridged call with audio both ways
     const rows: string[] = [];
     let expected = 0;
     const lost: string[] = [];
-    for (let i = 0; i < 20; i++) {
+    let judged = 0;
+    for (let n = 1; judged < 20; n++) {
+      // A call during which this process (both rig peers) stalled for long is not judged: its peers' jitter buffers
+      // and analysers resync for a while after such a stall. Another call is placed instead, 10 at most.
+      const skipped = n - 1 - judged;
+      expect(skipped, `this process stalled for ${RIG_STALL_MS} ms or more in ${skipped} calls`).toBeLessThanOrEqual(
+        10,
+      );
       const { call, caller, peer } = await connectCall();
-      await new Promise((r) => setTimeout(r, 1200));
-      const until = nowMs();
-      await drainAnalysis();
-      const both = reportBothWays(caller, peer, { since: call.acceptedAt!, until });
+      // Markers the rig itself did not send on time (its event loop stalled) are not expected: the window then
+      // grows until each direction holds at least 5 that were.
+      const both = await measureBothWays(caller, peer, { since: call.acceptedAt!, firstMs: 1200, minExpected: 5 });
       const inCaller = both.atCaller;
       const atAgent = both.atAgent.markers!;
       const atCaller = inCaller.markers!;
-      // Nothing clipped: in both directions the very first marker after accept arrives.
-      expect(atAgent.leadingMissing, `call ${i}: caller→agent clipped after accept`).toBe(0);
-      expect(atCaller.leadingMissing, `call ${i}: agent→caller clipped after accept`).toBe(0);
       const at = (k: number) => `${Math.round(k * 100 - call.acceptedAt!)} ms after accept`;
-      for (const k of atAgent.missing) lost.push(`call ${i + 1} caller→agent ${at(k)}`);
-      for (const k of atCaller.missing) lost.push(`call ${i + 1} agent→caller ${at(k)}`);
-      expect(atAgent.expected).toBeGreaterThanOrEqual(5);
-      expect(atCaller.expected).toBeGreaterThanOrEqual(5);
-      expected += atAgent.expected + atCaller.expected;
       const side = (m: typeof atAgent) =>
-        `${m.received}/${m.expected}${m.notSentOnTime ? ` (+${m.notSentOnTime} the sender stalled on)` : ''}`;
-      rows.push(
-        `${i + 1}: caller→agent ${side(atAgent)}, agent→caller ${side(atCaller)}; agent audio at the caller ${Math.round(inCaller.timeToFirstAudioMs ?? -1)} ms after accept`,
-      );
+        `${m.received}/${m.expected}${m.notSentOnTime ? ` (+${m.notSentOnTime} the sender stalled on)` : ''}` +
+        (m.missing.length ? ` missing ${m.missing.map(at).join(', ')}` : '');
+      const row = `${n}: caller→agent ${side(atAgent)}, agent→caller ${side(atCaller)}; agent audio at the caller ${Math.round(inCaller.timeToFirstAudioMs ?? -1)} ms after accept`;
       await alice.client.hangup(call.callId);
       await call.waitFor('ended', 10_000);
+      if (both.longestStallMs >= RIG_STALL_MS) {
+        rows.push(`${row} (not judged: this process stalled for ${Math.round(both.longestStallMs)} ms)`);
+        continue;
+      }
+      judged++;
+      // Nothing clipped: in both directions the very first marker after accept arrives.
+      expect(atAgent.leadingMissing, `caller→agent clipped after accept: ${row}`).toBe(0);
+      expect(atCaller.leadingMissing, `agent→caller clipped after accept: ${row}`).toBe(0);
+      for (const k of atAgent.missing) lost.push(`call ${n} caller→agent ${at(k)}`);
+      for (const k of atCaller.missing) lost.push(`call ${n} agent→caller ${at(k)}`);
+      expect(atAgent.expected, row).toBeGreaterThanOrEqual(5);
+      expect(atCaller.expected, row).toBeGreaterThanOrEqual(5);
+      expected += atAgent.expected + atCaller.expected;
+      rows.push(row);
     }
     console.info(
-      `[call-audio] 20 calls, ${lost.length} of ${expected} markers lost after accept${lost.length ? ` (${lost.join(', ')})` : ''}:\n${rows.join('\n')}`,
+      `[call-audio] 20 calls judged, ${lost.length} of ${expected} markers lost after accept${lost.length ? ` (${lost.join(', ')})` : ''}:\n${rows.join('\n')}`,
     );
     // Later in the call, a single marker is now and then lost when the whole test suite loads this 2-core machine
     // (about one in 300-600; none when the file runs alone): within the media criterion of < 1 % loss.
     expect(lost.length / expected).toBeLessThan(0.01);
-  }, 300_000);
+  }, 420_000);
 });

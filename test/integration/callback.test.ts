@@ -7,12 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
 import { nowMs } from '../../src/rtc/clock.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
-import { KeypadCaller } from '../../src/sim/keypad-caller.js';
+import type { KeypadCaller } from '../../src/sim/keypad-caller.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { type InProcessService, startKeypadStack, type TestStack } from '../harness.js';
+import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitForCallState, waitUntil } from '../helpers.js';
 
 const near = (hz: number | null | undefined, want: number) =>
   hz !== null && hz !== undefined && Math.abs(hz - want) <= 25;
@@ -21,33 +20,24 @@ describe('a callback from the queue', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let sam: string;
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: () => KeypadCaller.create() });
+    stack = await startKeypadStack(prefix, {
+      env: { ROUTING_FILE: 'test/fixtures/routing.queue.json', WRAP_UP_SECONDS: '0' },
+    });
+    ({ sim, svc } = stack);
     sim.business.callbackPermission = true;
-    await sim.start();
-    const env = { ROUTING_FILE: 'test/fixtures/routing.queue.json', WRAP_UP_SECONDS: '0' };
-    svc = await startInProcess(prefix, sim, env);
-    media = await spawnRole('media', prefix, { ...env, MEDIA_ENGINE: 'forward' });
-    await waitUntil(async () => (await svc.core.nodes.place()) !== undefined, { what: 'a media node' });
     sam = await loginToken(svc.url, 'sam', 'demo');
   });
   afterAll(async () => {
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
 
-  const detail = async (id: string) => {
-    const res = await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, {
-      headers: { authorization: `Bearer ${sam}` },
-    });
-    return (await res.json()) as CallDetail;
-  };
+  const detail = (id: string) => fetchCall(svc.url, sam, id);
 
   it('the caller presses 9, hangs up politely, keeps their place, and an agent who comes online calls them back', async () => {
     const from = '447700900777';
@@ -63,13 +53,7 @@ describe('a callback from the queue', () => {
     // The call ends politely: the confirmation plays, then the business ends it.
     await call.waitFor('ended', 30_000);
     expect(call.endedBy).toBe('business');
-    const ended = await waitUntil(
-      async () => {
-        const d = await detail(call.callId);
-        return d.state === 'ended' ? d : undefined;
-      },
-      { what: 'ended' },
-    );
+    const ended = await waitForCallState(svc.url, sam, call.callId, 'ended');
     expect(ended.reason).toBe('callback-requested');
     expect(ended.timeline.some((t) => t.event === 'MEDIA.PLAY_ENDED' && t.detail?.includes('goodbye'))).toBe(true);
 

@@ -12,21 +12,22 @@ import { reportBothWays } from '../../src/audio/audio-peer.js';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import type { RoleProcess } from '../../src/cluster/process.js';
 import { nowMs } from '../../src/rtc/clock.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { callsEnvelope, connectCall, terminateCall } from '../../src/sim/webhook-sender.js';
-import { TestAgent } from '../../src/testing/agent-harness.js';
-import { BUSINESS, newSimulator, startTestCluster } from '../harness.js';
-import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import type { TestAgent } from '../../src/testing/agent-harness.js';
+import { BUSINESS, type DrillCluster, startDrillCluster } from '../harness.js';
+import { META_OFFER, waitForCallState, waitUntil } from '../helpers.js';
 
 describe('failure drills on the cluster topology', () => {
+  let drill: DrillCluster;
   let prefix: string;
   let sim: WhatsAppSimulator;
   let cluster: Cluster;
   let boss: string;
-  const agents: TestAgent[] = [];
+  let agents: readonly TestAgent[];
 
   const api = async <T>(path: string, init: RequestInit = {}) => {
     const res = await fetch(`${cluster.url}${path}`, {
@@ -36,19 +37,8 @@ describe('failure drills on the cluster topology', () => {
     return { status: res.status, body: (await res.json()) as T };
   };
   const detail = async (id: string) => (await api<CallDetail>(`/api/calls/${encodeURIComponent(id)}`)).body;
-  const ended = (id: string, timeoutMs = 20_000) =>
-    waitUntil(
-      async () => {
-        const d = await detail(id);
-        return d.state === 'ended' ? d : undefined;
-      },
-      { timeoutMs, what: `call ${id} to end` },
-    );
-  const agent = async (id: string) => {
-    const a = await TestAgent.connect(cluster.url, id, { password: 'pw' });
-    agents.push(a);
-    return a;
-  };
+  const ended = (id: string, timeoutMs = 20_000) => waitForCallState(cluster.url, boss, id, 'ended', timeoutMs);
+  const agent = (id: string) => drill.agent(id);
   /** Places a call with audio and markers; `a` accepts and opens media; resolves once live. */
   const liveCall = async (a: TestAgent) => {
     const { call } = await sim.placeCall({ name: 'Drill' });
@@ -63,13 +53,8 @@ describe('failure drills on the cluster topology', () => {
   const byPid = (procs: RoleProcess[], pid: number) => procs.find((p) => p.proc.pid === pid);
 
   beforeAll(async () => {
-    prefix = testPrefix();
-    sim = newSimulator({
-      callerFactory: createCallerFactory({ markers: true, watchHz: [660] }),
-      answerWindowMs: 120_000,
-    });
-    await sim.start();
-    cluster = await startTestCluster(prefix, sim, {
+    drill = await startDrillCluster({
+      sim: { callerFactory: createCallerFactory({ markers: true, watchHz: [660] }), answerWindowMs: 120_000 },
       http: 2,
       worker: 2,
       media: 2,
@@ -80,14 +65,9 @@ describe('failure drills on the cluster topology', () => {
         LOG_LEVEL: 'info',
       },
     });
-    boss = await loginToken(cluster.url, 'boss', 'pw');
+    ({ prefix, sim, cluster, boss, agents } = drill);
   }, 180_000);
-  afterAll(async () => {
-    for (const a of agents) a.close();
-    await cluster?.stop();
-    await sim?.stop();
-    await cleanupPrefix(prefix);
-  }, 120_000);
+  afterAll(() => drill?.stop(), 120_000);
 
   it('SIGKILL the http replica holding a live agent socket: the agent reconnects to the other and the call goes on', async () => {
     const a1 = await agent('a1');

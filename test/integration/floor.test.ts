@@ -4,7 +4,7 @@
  * http process died) had no test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentRow, CallDetail, TodayStats } from '../../src/shared/protocol.js';
+import type { AgentRow, CallDetail, TodayStats } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';

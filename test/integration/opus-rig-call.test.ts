@@ -5,12 +5,13 @@
  * (nothing of the caller clipped after accept), and the caller's RFC 4733 keys become the call's DTMF.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { epochMs } from '../../src/testing/numbered-opus.js';
 import { encodeToneFrames } from '../../src/testing/opus-fixtures.js';
-import { createRigCallerFactory, OpusRigPeer } from '../../src/testing/opus-peer.js';
+import { OpusRigPeer } from '../../src/testing/opus-peer.js';
+import { createRigCallerFactory } from '../../src/testing/rig-caller.js';
 import { type InProcessService, startStack, type TestStack } from '../harness.js';
 import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
@@ -74,7 +75,7 @@ describe('a call through the service with peers that do not decode (forward engi
     const atCallerAfter = caller.report(agent.sender, { since: acceptedAt + 100, until });
     expect(atCallerAfter.expected).toBeGreaterThan(80);
     expect(atCallerAfter).toMatchObject({ lost: 0, corrupted: 0, duplicates: 0 });
-    expect(agent.eventPackets).toBe(0);
+    expect(agent.inbox.eventPackets).toBe(0);
     expect(caller.receivingAudio()).toBe(true);
     const d = await waitUntil(
       async () => {

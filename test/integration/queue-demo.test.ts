@@ -4,7 +4,7 @@
  * the supervisor API (RFC 4733), and the call waits in the sales queue, visible in the supervisor's queue view.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail, QueuesView } from '../../src/shared/protocol.js';
+import type { CallDetail, QueuesView } from '../../src/shared/rest-types.js';
 import { type ChildService, freePort, spawnRole, testPrefix } from '../harness.js';
 import { cleanupPrefix, loginToken, waitUntil } from '../helpers.js';
 

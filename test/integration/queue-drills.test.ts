@@ -5,33 +5,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/cluster/cluster.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
-import { TestAgent } from '../../src/testing/agent-harness.js';
-import { newSimulator, startTestCluster } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { type DrillCluster, startDrillCluster } from '../harness.js';
+import { fetchCall, waitUntil } from '../helpers.js';
 import { autoAnswer } from '../queue-agents.js';
 
 describe('queue drills on the cluster topology', () => {
-  let prefix: string;
+  let drill: DrillCluster;
   let sim: WhatsAppSimulator;
   let cluster: Cluster;
   let boss: string;
-  const agents: TestAgent[] = [];
 
-  const detail = async (id: string) => {
-    const res = await fetch(`${cluster.url}/api/calls/${encodeURIComponent(id)}`, {
-      headers: { authorization: `Bearer ${boss}` },
-    });
-    return (await res.json()) as CallDetail;
-  };
+  const detail = (id: string) => fetchCall(cluster.url, boss, id);
 
   beforeAll(async () => {
-    prefix = testPrefix();
-    sim = newSimulator({ callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 0 });
-    await sim.start();
-    cluster = await startTestCluster(prefix, sim, {
+    drill = await startDrillCluster({
+      sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 0 },
       http: 2,
       worker: 2,
       media: 1,
@@ -42,14 +32,9 @@ describe('queue drills on the cluster topology', () => {
         LOG_LEVEL: 'info',
       },
     });
-    boss = await loginToken(cluster.url, 'boss', 'pw');
+    ({ sim, cluster, boss } = drill);
   }, 180_000);
-  afterAll(async () => {
-    for (const a of agents) a.close();
-    await cluster?.stop();
-    await sim?.stop();
-    await cleanupPrefix(prefix);
-  }, 120_000);
+  afterAll(() => drill?.stop(), 120_000);
 
   it('SIGKILL an http replica and a worker while callers wait: none is lost and they are served in order', async () => {
     const calls: SimCall[] = [];
@@ -76,11 +61,7 @@ describe('queue drills on the cluster topology', () => {
 
     const violations: string[] = [];
     const served: string[] = [];
-    for (const id of ['a1', 'a2']) {
-      const agent = await TestAgent.connect(cluster.url, id, { password: 'pw' });
-      autoAnswer(agent, violations, served);
-      agents.push(agent);
-    }
+    for (const id of ['a1', 'a2']) autoAnswer(await drill.agent(id), violations, served);
     for (const c of calls) await c.waitFor('ended', 90_000);
     const details = await Promise.all(calls.map((c) => detail(c.callId)));
     expect(violations).toEqual([]);

@@ -4,11 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/shared/protocol.js';
-import { KeypadCaller } from '../../src/sim/keypad-caller.js';
+import type { KeypadCaller } from '../../src/sim/keypad-caller.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
-import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { type InProcessService, startKeypadStack, type TestStack } from '../harness.js';
+import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitForCallState, waitUntil } from '../helpers.js';
 
 function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/sim/cli.ts', ...args], {
@@ -28,33 +27,23 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let media: ChildService;
+  let stack: TestStack;
   let boss: string;
 
   beforeAll(async () => {
     prefix = testPrefix();
-    sim = newSimulator({ callerFactory: () => KeypadCaller.create(), mediaWatchdogMs: 0 });
-    await sim.start();
-    const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', ROUTING_FILE: 'test/fixtures/routing.ivr.json' };
-    // SHOW_DTMF: the keys are what this test checks (the call view masks them by default).
-    svc = await startInProcess(prefix, sim, { ...env, SHOW_DTMF: '1' });
-    media = await spawnRole('media', prefix, { ...env, MEDIA_ENGINE: 'forward' });
-    await waitUntil(async () => (await svc.core.nodes.place()) !== undefined, { what: 'a media node' });
+    stack = await startKeypadStack(prefix, {
+      env: { AGENTS_FILE: 'test/fixtures/agents.test.json', ROUTING_FILE: 'test/fixtures/routing.ivr.json' },
+      // SHOW_DTMF: the keys are what this test checks (the call view masks them by default).
+      svcEnv: { SHOW_DTMF: '1' },
+    });
+    ({ sim, svc } = stack);
     boss = await loginToken(svc.url, 'boss', 'pw');
   });
   afterAll(async () => {
-    await media?.stop();
-    await svc?.stop();
-    await sim?.stop();
+    await stack?.stop();
     await cleanupPrefix(prefix);
   });
-
-  const detail = async (id: string) => {
-    const res = await fetch(`${svc.url}/api/calls/${encodeURIComponent(id)}`, {
-      headers: { authorization: `Bearer ${boss}` },
-    });
-    return (await res.json()) as CallDetail;
-  };
 
   it.each([
     ['1', ['sales'], 'the caller'],
@@ -66,7 +55,7 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
       await call.waitFor('accepted', 15_000);
       const caller = call.caller as KeypadCaller;
       await waitUntil(() => caller.connected, { what: 'the caller leg' });
-      expect((await detail(call.callId)).state).toBe('ivr');
+      expect((await fetchCall(svc.url, boss, call.callId)).state).toBe('ivr');
       if (via === 'the caller') await caller.sendDtmf(key);
       else {
         // The simulator's CLI, as a user would run it against a running simulator.
@@ -74,13 +63,7 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
         expect(out.code, out.output).toBe(0);
         expect(out.output).toContain('"ok":true');
       }
-      const d = await waitUntil(
-        async () => {
-          const x = await detail(call.callId);
-          return x.state === 'queued' ? x : undefined;
-        },
-        { what: 'queued after the key' },
-      );
+      const d = await waitForCallState(svc.url, boss, call.callId, 'queued');
       expect(d.ivrChoice).toBe(key);
       expect(d.queueTeams).toEqual(teams);
       expect(d.dtmf).toBe(key);
@@ -89,13 +72,7 @@ describe('IVR key press (RFC 4733) on the forward engine', () => {
       );
       await sim.hangup(call.callId);
       await call.waitFor('ended', 10_000);
-      const ended = await waitUntil(
-        async () => {
-          const x = await detail(call.callId);
-          return x.state === 'ended' ? x : undefined;
-        },
-        { what: 'ended' },
-      );
+      const ended = await waitForCallState(svc.url, boss, call.callId, 'ended');
       expect(ended.reason).toBe('abandoned');
       // Nothing went to Meta after the caller hung up.
       expect(sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept']);

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BusinessFlow, CallInput } from '../../src/machines/call.types.js';
-import type { QueuesView } from '../../src/shared/protocol.js';
+import type { QueuesView } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { type InProcessService, newSimulator, startInProcess } from '../harness.js';
 import { cleanupPrefix, loginToken, META_OFFER, testPrefix } from '../helpers.js';

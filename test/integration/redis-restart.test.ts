@@ -14,7 +14,7 @@ import { type Cluster, startCluster } from '../../src/cluster/cluster.js';
 import { freePort } from '../../src/cluster/process.js';
 import { nowMs } from '../../src/rtc/clock.js';
 import { redisAnswers } from '../../src/shared/embedded-redis.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';

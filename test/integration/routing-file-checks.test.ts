@@ -53,4 +53,12 @@ describe('routing file checks at start', () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toContain('ROUTING_FILE: default.ivr.options.1 is given twice');
   });
+
+  it('a bad metaCapture value stops the start with a line naming it', async () => {
+    const bad = await start(
+      '{"numbers": {"123": {"metaCapture": {"recording": "yes", "transcription": false, "purpose": "qa", "language": "en_US"}}}}',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ROUTING_FILE: numbers.123.metaCapture.recording:');
+  });
 });

@@ -23,7 +23,7 @@ import { ClientAddress } from '../../src/http/client-address.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { type InProcessService, newSimulator, startInProcess } from '../harness.js';
 import { cleanupPrefix, fetchCall, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
-import { TestAgent } from '../../src/testing/agent-harness.js';
-import { EventsReceiver } from '../../src/testing/events-receiver.js';
+import type { TestAgent } from '../../src/testing/agent-harness.js';
+import type { EventsReceiver } from '../../src/testing/events-receiver.js';
 import type { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';
-import { type InProcessService, startStack, type TestStack } from '../harness.js';
-import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { type AgentsStack, type InProcessService, startAgentsStack } from '../harness.js';
+import { fetchCall, waitUntil } from '../helpers.js';
 
 const CALLER_HZ = 440;
 const ALICE_HZ = 660;
@@ -19,10 +19,9 @@ const BOB_HZ = 880;
 const near = (hz: number | null | undefined, want: number) => hz != null && Math.abs(hz - want) <= 25;
 
 describe('blind transfer (real calls, media node, agents over Socket.IO)', () => {
-  let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let stack: TestStack;
+  let stack: AgentsStack;
   let alice: TestAgent;
   let bob: TestAgent;
   let sam: string;
@@ -64,34 +63,19 @@ describe('blind transfer (real calls, media node, agents over Socket.IO)', () =>
   };
 
   beforeAll(async () => {
-    prefix = testPrefix();
-    receiver = await new EventsReceiver('events-secret-for-tests-0123').start();
     // Transfers need browser legs by id and the routing table: the forwarding engine.
-    stack = await startStack(prefix, {
+    stack = await startAgentsStack({
       sim: {
         callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [ALICE_HZ, BOB_HZ] }),
         mediaWatchdogMs: 30_000,
       },
-      env: {
-        WRAP_UP_SECONDS: '0',
-        AGENT_RING_TIMEOUT_SECONDS: '4',
-        EVENTS_WEBHOOK_URL: receiver.url,
-        EVENTS_WEBHOOK_SECRET: 'events-secret-for-tests-0123',
-      },
+      env: { WRAP_UP_SECONDS: '0', AGENT_RING_TIMEOUT_SECONDS: '4' },
       mediaEnv: { MEDIA_ENGINE: 'forward' },
+      eventsSecret: 'events-secret-for-tests-0123',
     });
-    ({ sim, svc } = stack);
-    alice = await TestAgent.connect(svc.url, 'alice');
-    bob = await TestAgent.connect(svc.url, 'bob');
-    sam = await loginToken(svc.url, 'sam', 'demo');
+    ({ sim, svc, alice, bob, sam, receiver } = stack);
   });
-  afterAll(async () => {
-    alice?.close();
-    bob?.close();
-    await stack?.stop();
-    await receiver?.stop();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => stack?.stop());
 
   it('alice transfers to bob: the caller hears alice, then bob; bob hears the caller; Meta hears nothing of it', async () => {
     const { call, caller, peer: alicePeer } = await aliceOnCall();

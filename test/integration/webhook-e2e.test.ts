@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/http/webhook.routes.js';
 import { timerJobId } from '../../src/machines/call.effects.js';
-import type { CallDetail } from '../../src/shared/protocol.js';
+import type { CallDetail } from '../../src/shared/rest-types.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { callsEnvelope, connectCall } from '../../src/sim/webhook-sender.js';
 import { BUSINESS, type InProcessService, newSimulator, startInProcess } from '../harness.js';

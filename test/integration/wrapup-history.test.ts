@@ -4,21 +4,20 @@
  * receiver. Bad input gets a clear ack error and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HistoryRow, WrapUpInfo } from '../../src/shared/protocol.js';
+import type { HistoryRow, WrapUpInfo } from '../../src/shared/rest-types.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
-import { TestAgent } from '../../src/testing/agent-harness.js';
-import { EventsReceiver } from '../../src/testing/events-receiver.js';
-import { type InProcessService, startStack, type TestStack } from '../harness.js';
-import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import type { TestAgent } from '../../src/testing/agent-harness.js';
+import type { EventsReceiver } from '../../src/testing/events-receiver.js';
+import { type AgentsStack, type InProcessService, startAgentsStack } from '../harness.js';
+import { fetchCall, loginToken, waitUntil } from '../helpers.js';
 
 const SECRET = 'events-secret-for-tests-0123';
 
 describe('wrap-up and call history (real calls, agents over Socket.IO, the history API)', () => {
-  let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let stack: TestStack;
+  let stack: AgentsStack;
   let alice: TestAgent;
   let bob: TestAgent;
   let sam: string;
@@ -42,31 +41,16 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
       ?.presence;
 
   beforeAll(async () => {
-    prefix = testPrefix();
-    receiver = await new EventsReceiver(SECRET).start();
     // The wrtc engine on purpose: wrap-up and history do not depend on it, and a transfer there is refused.
-    stack = await startStack(prefix, {
+    stack = await startAgentsStack({
       sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 },
-      env: {
-        WRAP_UP_SECONDS: '120',
-        EVENTS_WEBHOOK_URL: receiver.url,
-        EVENTS_WEBHOOK_SECRET: SECRET,
-        EVENTS_WEBHOOK_BACKOFF_MS: '100',
-      },
+      env: { WRAP_UP_SECONDS: '120', EVENTS_WEBHOOK_BACKOFF_MS: '100' },
       mediaEnv: { MEDIA_ENGINE: 'wrtc' },
+      eventsSecret: SECRET,
     });
-    ({ sim, svc } = stack);
-    alice = await TestAgent.connect(svc.url, 'alice');
-    bob = await TestAgent.connect(svc.url, 'bob');
-    sam = await loginToken(svc.url, 'sam', 'demo');
+    ({ sim, svc, alice, bob, sam, receiver } = stack);
   });
-  afterAll(async () => {
-    alice?.close();
-    bob?.close();
-    await stack?.stop();
-    await receiver?.stop();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => stack?.stop());
 
   it('an agent stays busy after a call until they submit the wrap-up; bad submissions change nothing', async () => {
     const { call } = await sim.placeCall({ name: 'Priya', from: '447700900123' });
@@ -191,30 +175,25 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
 });
 
 describe('WRAP_UP_REQUIRED: the agent stays busy until they submit', () => {
-  let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let stack: TestStack;
+  let stack: AgentsStack;
   let alice: TestAgent;
+  let sam: string;
 
   beforeAll(async () => {
-    prefix = testPrefix();
     // WRAP_UP_SECONDS is short on purpose: with WRAP_UP_REQUIRED it does not free the agent.
-    stack = await startStack(prefix, {
+    stack = await startAgentsStack({
       sim: { callerFactory: createCallerFactory({ watchHz: [660] }), mediaWatchdogMs: 20_000 },
       env: { WRAP_UP_SECONDS: '1', WRAP_UP_REQUIRED: '1' },
+      mediaEnv: {},
+      eventsSecret: SECRET,
     });
-    ({ sim, svc } = stack);
-    alice = await TestAgent.connect(svc.url, 'alice');
+    ({ sim, svc, alice, sam } = stack);
   });
-  afterAll(async () => {
-    alice?.close();
-    await stack?.stop();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => stack?.stop());
 
   it('past WRAP_UP_SECONDS the agent is still busy, and free right after submitting', async () => {
-    const sam = await loginToken(svc.url, 'sam', 'demo');
     const presence = async () => {
       const res = await fetch(`${svc.url}/api/agents`, { headers: { authorization: `Bearer ${sam}` } });
       return ((await res.json()) as { agents: { id: string; presence: string }[] }).agents.find((a) => a.id === 'alice')

@@ -5,25 +5,24 @@
  * as tones (src/media/engines/wrtc/DTMF.md); and that the forward engine reads the same packets directly, each key
  * exactly once. Skipped where /usr/bin/chromium is absent.
  *
- * Loopback: Chromium's own candidates (eth0 or mDNS) are stripped before wrtc sees the offer; Chromium receives
- * only wrtc's loopback candidates and connects to those (wrtc then answers Chromium's host-local source address).
+ * Chromium runs in a network namespace of the test's own (createBrowserNet): its offer carries its address on the
+ * test's veth link, wrtc and the forward engine use only candidates on that link, so no packet touches the
+ * machine's interface address; each test checks the pair Chromium selected is the link's host end.
  */
 import { existsSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
-import { chromium } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForwardCall } from '../../src/media/engines/forward/call.js';
 import { DtmfTap } from '../../src/media/engines/wrtc/dtmf-tap.js';
-import { filterSdpCandidates, summarizeSdp } from '../../src/media/sdp.js';
-import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
+import { summarizeSdp } from '../../src/media/sdp/parse.js';
+import { filterSdpCandidates } from '../../src/media/sdp/rewrite.js';
 import { silentMediaLogger } from '../../src/rtc/log.js';
 import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';
+import { applyAnswer, expectOnLink, pageOffer, pressKeys, selectedPair } from '../e2e/browser-caller.js';
+import { type BrowserNet, createBrowserNet, launchChromium } from '../e2e/console-helpers.js';
 import { waitUntil } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-// Chromium never gathers loopback candidates: it reaches wrtc's loopback candidates from a socket bound to an
-// interface address, so it needs one (inside a loopback-only network namespace it cannot connect at all).
-const HAS_INTERFACE = Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal));
 
 function isSubsequence(heard: string, sent: string): boolean {
   let i = 0;
@@ -31,84 +30,43 @@ function isSubsequence(heard: string, sent: string): boolean {
   return i === heard.length;
 }
 
-/** Runs in the page: a silent track, Opus + telephone-event/8000 only (like WhatsApp), a complete offer. */
-async function pageOffer(): Promise<string> {
-  // A running (autoplay flag) context feeding zeros: Chromium sends telephone-events on a live audio stream only.
-  const ctx = new AudioContext();
-  const osc = ctx.createOscillator();
-  const mute = ctx.createGain();
-  mute.gain.value = 0;
-  const dest = ctx.createMediaStreamDestination();
-  osc.connect(mute).connect(dest);
-  osc.start();
-  const pc = new RTCPeerConnection();
-  (globalThis as unknown as { pc: RTCPeerConnection }).pc = pc;
-  const track = dest.stream.getAudioTracks()[0];
-  if (!track) throw new Error('no track');
-  const t = pc.addTransceiver(track, { direction: 'sendrecv' });
-  const codecs = RTCRtpSender.getCapabilities('audio')?.codecs ?? [];
-  t.setCodecPreferences(
-    codecs.filter(
-      (c) => c.mimeType === 'audio/opus' || (c.mimeType === 'audio/telephone-event' && c.clockRate === 8000),
-    ),
-  );
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise<void>((resolve) => {
-    if (pc.iceGatheringState === 'complete') resolve();
-    pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
-    setTimeout(resolve, 3000);
-  });
-  return pc.localDescription?.sdp ?? '';
-}
+let net: BrowserNet;
+let browser: Browser;
 
-/** Headless Chromium that may connect peers over loopback and play audio without a gesture. */
-const launchChromium = () =>
-  chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+describe.skipIf(!existsSync(CHROMIUM))('RFC 4733 DTMF from Chromium', () => {
+  beforeAll(async () => {
+    net = createBrowserNet();
+    browser = await launchChromium({ net, device: false });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    net?.close();
   });
 
-describe.skipIf(!existsSync(CHROMIUM) || !HAS_INTERFACE)('RFC 4733 DTMF from Chromium', () => {
   it('DtmfTap hears the keys Chromium sends as telephone-events', async () => {
-    const browser = await launchChromium();
     const pc = new wrtc.RTCPeerConnection();
+    const page = await browser.newPage();
     let tap: DtmfTap | undefined;
     try {
-      const page = await browser.newPage();
       const offer = await page.evaluate(pageOffer);
       expect(summarizeSdp(offer).payloadTypes).toEqual([111, 126]);
-      const loop = { allowedNetworks: LOOPBACK_NETWORKS };
-      await pc.setRemoteDescription({ type: 'offer', sdp: filterSdpCandidates(offer, loop) });
+      const link = { allowedNetworks: [net.cidr] };
+      await pc.setRemoteDescription({ type: 'offer', sdp: filterSdpCandidates(offer, link) });
       const transceiver = pc.getTransceivers()[0];
       if (!transceiver) throw new Error('no transceiver');
       transceiver.direction = 'sendrecv';
       await pc.setLocalDescription(await pc.createAnswer());
       await waitForGatheringComplete(pc, 2000);
-      const answer = filterSdpCandidates(pc.localDescription?.sdp ?? '', loop);
-      await page.evaluate(async (sdp) => {
-        await (globalThis as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription({ type: 'answer', sdp });
-      }, answer);
+      await applyAnswer(page, filterSdpCandidates(pc.localDescription?.sdp ?? '', link));
       await waitForConnected(pc, 10_000, 'wrtc');
+      expectOnLink(await selectedPair(page), net);
 
       const keys: string[] = [];
       tap = new DtmfTap(transceiver.receiver.track, (e) => keys.push(e.digit), silentMediaLogger);
       await new Promise((r) => setTimeout(r, 300));
-      const canInsert = await page.evaluate(() => {
-        const sender = (globalThis as unknown as { pc: RTCPeerConnection }).pc.getSenders()[0];
-        sender?.dtmf?.insertDTMF('1590#*', 120, 80); // RFC 4733: PT 126, 120 ms per key, 80 ms apart
-        return sender?.dtmf?.canInsertDTMF ?? false;
-      });
-      expect(canInsert).toBe(true);
       const sent = '1590#*';
+      // RFC 4733: PT 126, 120 ms per key, 80 ms apart.
+      expect(await pressKeys(page, sent)).toBe(true);
       // Rendered events come out shorter and smeared (DTMF.md); on this 2-core box about one run in three loses
       // one of the six keys. What must hold: keys arrive, in order, and nothing is invented.
       await waitUntil(() => keys.length >= sent.length, 3000, 'all keys').catch(() => undefined);
@@ -118,45 +76,33 @@ describe.skipIf(!existsSync(CHROMIUM) || !HAS_INTERFACE)('RFC 4733 DTMF from Chr
     } finally {
       tap?.close();
       pc.close();
-      await browser.close();
+      await page.close();
     }
   });
 
   it('the forward engine reads the keys Chromium sends as RFC 4733 events, each exactly once', async () => {
-    const browser = await launchChromium();
+    const page = await browser.newPage();
     let call: ForwardCall | undefined;
     try {
-      const page = await browser.newPage();
+      // A complete offer, like WhatsApp's: Chromium's candidate is its end of the link.
       const offer = await page.evaluate(pageOffer);
-      // Chromium signals no loopback candidate, and the WhatsApp leg wants a complete offer: its interface
-      // candidates are stripped and a loopback discard-port candidate stands in (checks to it go nowhere). Chromium
-      // reaches the bridge's loopback candidate and is learned as a peer-reflexive one, as in the test above.
-      const stripped = filterSdpCandidates(offer, { allowedNetworks: LOOPBACK_NETWORKS });
-      const completed = stripped.replace(/(a=mid:[^\r]*\r\n)/, '$1a=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n');
-      call = await ForwardCall.create({ offerSdp: completed, allowedNetworks: LOOPBACK_NETWORKS });
+      call = await ForwardCall.create({ offerSdp: offer, allowedNetworks: [net.cidr] });
       const keys: string[] = [];
       call.on('dtmf', (e) => keys.push(e.digit));
-      const answer = call.waAnswerSdp;
-      await page.evaluate(async (sdp) => {
-        await (globalThis as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription({ type: 'answer', sdp });
-      }, answer);
+      await applyAnswer(page, call.waAnswerSdp);
       const c = call;
       await waitUntil(() => c.waState === 'connected', 10_000, 'the WhatsApp leg connected');
+      expectOnLink(await selectedPair(page), net);
       await new Promise((r) => setTimeout(r, 300));
       const sent = '1590#*';
-      const canInsert = await page.evaluate((tones) => {
-        const sender = (globalThis as unknown as { pc: RTCPeerConnection }).pc.getSenders()[0];
-        sender?.dtmf?.insertDTMF(tones, 100, 70);
-        return sender?.dtmf?.canInsertDTMF ?? false;
-      }, sent);
-      expect(canInsert).toBe(true);
+      expect(await pressKeys(page, sent)).toBe(true);
       await waitUntil(() => keys.length >= sent.length, 5000, 'all keys');
       await new Promise((r) => setTimeout(r, 300));
       expect(keys.join('')).toBe(sent);
       console.info(`[media] RFC 4733 from Chromium on forward: sent ${sent}, read ${keys.join('')}`);
     } finally {
       call?.close();
-      await browser.close();
+      await page.close();
     }
   });
 });

@@ -55,7 +55,7 @@ describe('opus rig peers', () => {
         expect(r).toMatchObject({ lost: 0, clippedMs: 0, corrupted: 0, duplicates: 0 });
         expect(r.latencyP50Ms).not.toBeNull();
       }
-      expect(agent.digits).toEqual(['4', '7', '#']);
+      expect(agent.inbox.digits).toEqual(['4', '7', '#']);
     } finally {
       caller.close();
       agent.close();
@@ -75,7 +75,7 @@ describe('opus rig peers', () => {
 
       // Waiting in the queue: music only.
       const music = await ClipCache.shared.load('music');
-      const atCaller = caller.expectClip(music.frames);
+      const atCaller = caller.inbox.expectClip(music.frames);
       bridge.setRoutes({ caller: ['player'] });
       bridge.play('wait-1', [music], true);
       await waitUntil(() => atCaller.received >= 50, 5000, 'music at the caller');
@@ -114,7 +114,7 @@ describe('opus rig peers', () => {
         expect(r).toMatchObject({ lost: 0, clippedMs: 0, corrupted: 0, duplicates: 0 });
       }
       expect(digits).toEqual(['9', '1']);
-      expect(a.eventPackets).toBe(0);
+      expect(a.inbox.eventPackets).toBe(0);
       const paths = await tap.close();
       expect(paths).toHaveLength(2);
       for (const p of paths) {

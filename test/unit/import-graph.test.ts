@@ -1,8 +1,9 @@
 /**
- * The import graph of `src` stays a layering: no module imports itself back through others, and no two rooms
- * (top-level folders: machines, workers, http, …) import each other, directly or around a loop. Imports are read
- * from the sources (static `import`/`export … from` and dynamic `import()`), types included: a type-only cycle still
- * ties two rooms together.
+ * The import graph of `src` stays a layering: no module imports itself back through others, no two rooms
+ * (top-level folders: machines, workers, http, …) import each other, directly or around a loop, and every import
+ * goes down the layers below (never up, never sideways), while product code never imports the test tooling. Imports
+ * are read from the sources (static `import`/`export … from` and dynamic `import()`), types included: a type-only
+ * import still ties two rooms together.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -95,6 +96,53 @@ function explain(graph: Map<string, Set<string>>, rooms: string[]): string[] {
   );
 }
 
+/**
+ * The layers of the product, lowest first. A room may import its own files and the rooms of lower layers only; a
+ * new room must be given a layer here (the test says so).
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['shared'], // config, errors, keys, logging, Redis, the agent protocol's shapes
+  ['rtc', 'client'], // peer connections, ICE, RTP clocks; the typed agent client (browser and tests)
+  ['audio'], // tones, markers, DTMF: analysis and synthesis
+  ['machines'], // the call machine: pure transitions, the store, deliver()
+  ['media'], // media nodes and engines
+  ['agents', 'events', 'history'], // agent directory and presence, call events out, call history
+  ['workers'], // BullMQ queues and workers
+  ['outbound', 'recording', 'routing', 'supervision', 'transfer', 'wrapup'], // contact-center features
+  ['http'], // Hono routes, Socket.IO signaling
+  ['runtime'], // wires one process's parts together
+  ['roles'], // http | worker | media | all
+  ['main'], // the entry point
+];
+
+/** Test and operations tooling: it may import anything, and product code imports none of it. */
+const TOOLING = ['testing', 'sim', 'cluster'];
+
+/**
+ * The one door from product code into tooling: demo mode runs the WhatsApp simulator in-process, and only the entry
+ * point brings it in (the roles receive it as a function).
+ */
+const TOOLING_ALLOWED = new Set([`main.ts → ${path.join('sim', 'demo.ts')}`]);
+
+const layerOf = (room: string) => LAYERS.findIndex((rooms) => rooms.includes(room));
+
+/** Every import that goes up or sideways between layers, into tooling from product code, or from an unknown room. */
+function layerViolations(graph: Map<string, Set<string>>): string[] {
+  return [...graph].flatMap(([file, targets]) => {
+    const from = roomOf(file);
+    if (TOOLING.includes(from)) return [];
+    if (layerOf(from) < 0) return [`${file}: the room "${from}" has no layer`];
+    return [...targets]
+      .filter((t) => roomOf(t) !== from)
+      .filter((t) => {
+        const to = roomOf(t);
+        if (TOOLING.includes(to)) return !TOOLING_ALLOWED.has(`${file} → ${t}`);
+        return !(layerOf(to) >= 0 && layerOf(to) < layerOf(from));
+      })
+      .map((t) => `${file} → ${t}`);
+  });
+}
+
 describe('the import graph of src', () => {
   const graph = importGraph(sourceFiles(SRC));
 
@@ -111,6 +159,29 @@ describe('the import graph of src', () => {
   it('has no cycle between rooms (top-level folders)', () => {
     const found = cycles(roomGraph(graph));
     expect(found.map((c) => ({ rooms: c.join(' ↔ '), imports: explain(graph, c) }))).toEqual([]);
+  });
+
+  it('imports only down the layers, and product code imports no tooling', () => {
+    expect(layerViolations(graph)).toEqual([]);
+  });
+
+  it('gives every room a layer or calls it tooling', () => {
+    const rooms = new Set([...graph.keys()].map(roomOf));
+    expect([...rooms].filter((r) => layerOf(r) < 0 && !TOOLING.includes(r))).toEqual([]);
+  });
+
+  it('finds an upward, a sideways and a tooling import (the layer check can fail)', () => {
+    const g = new Map([
+      [path.join('machines', 'a.ts'), new Set([path.join('http', 'b.ts'), path.join('shared', 'c.ts')])],
+      [path.join('agents', 'd.ts'), new Set([path.join('events', 'e.ts')])],
+      [path.join('http', 'f.ts'), new Set([path.join('testing', 'g.ts')])],
+      [path.join('testing', 'h.ts'), new Set([path.join('http', 'f.ts')])],
+    ]);
+    expect(layerViolations(g)).toEqual([
+      `${path.join('machines', 'a.ts')} → ${path.join('http', 'b.ts')}`,
+      `${path.join('agents', 'd.ts')} → ${path.join('events', 'e.ts')}`,
+      `${path.join('http', 'f.ts')} → ${path.join('testing', 'g.ts')}`,
+    ]);
   });
 
   it('finds a cycle when there is one (the check can fail)', () => {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { LoginResult } from '../../src/client/agent-client.js';
+import type { LoginResult } from '../../src/client/api-request.js';
 import { ConsoleShell } from './components/ConsoleShell.js';
 import { LoginView } from './components/LoginView.js';
 import { type ConsoleConfig, fetchConfig } from './lib/api.js';

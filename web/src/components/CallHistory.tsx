@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import type { CallSummary } from '../../../src/shared/protocol.js';
+import type { CallSummary } from '../../../src/shared/rest-types.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatWhen, outcomeText, stateLabel } from '../lib/format.js';

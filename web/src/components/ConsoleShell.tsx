@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { LoginResult } from '../../../src/client/agent-client.js';
+import type { LoginResult } from '../../../src/client/api-request.js';
 import { useAgentClient } from '../hooks/useAgentClient.js';
 import { useAgentConsole } from '../hooks/useAgentConsole.js';
 import { useRingtone } from '../hooks/useRingtone.js';

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { ApiError, type LoginResult, login } from '../../../src/client/agent-client.js';
+import { ApiError, type LoginResult, login } from '../../../src/client/api-request.js';
 
 export function LoginView({ onLogin, notice }: { onLogin: (r: LoginResult) => void; notice: string | null }) {
   const [username, setUsername] = useState('');

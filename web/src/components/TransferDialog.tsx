@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { TransferTargets } from '../../../src/shared/protocol.js';
+import type { TransferTargets } from '../../../src/shared/rest-types.js';
 import type { Api } from '../lib/api.js';
 
 export type TransferTo = { agentId: string } | { team: string };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { WrapUpInfo } from '../../../src/shared/protocol.js';
+import type { WrapUpInfo } from '../../../src/shared/rest-types.js';
 import type { Api } from '../lib/api.js';
 import { formatDuration } from '../lib/format.js';
 

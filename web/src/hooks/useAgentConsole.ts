@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import type { AckFailure, AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
+import type { AckFailure } from '../../../src/client/acks.js';
+import type { AgentClient, ConnectionStatus } from '../../../src/client/agent-client.js';
 import type { CallOffered, CallTransferStatus } from '../../../src/shared/protocol.js';
 import type { Api } from '../lib/api.js';
 import {

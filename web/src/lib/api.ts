@@ -1,4 +1,4 @@
-import { apiRequest } from '../../../src/client/agent-client.js';
+import { apiRequest } from '../../../src/client/api-request.js';
 import type {
   AgentRow,
   CallDetail,
@@ -10,14 +10,14 @@ import type {
   TodayStats,
   TransferTargets,
   WrapUpInfo,
-} from '../../../src/shared/protocol.js';
+} from '../../../src/shared/rest-types.js';
 
 export type { AgentRow, ConsoleConfig, HistoryRow, QueuesView, TodayStats, WrapUpInfo };
 
 /** The history filters as the form holds them (empty string = not filtered). */
 export type HistoryFilters = Record<'number' | 'agent' | 'team' | 'outcome' | 'code' | 'from' | 'to', string>;
 
-export function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
+function historyQuery(f: Partial<HistoryFilters>, page?: number, pageSize?: number): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
   if (page) q.set('page', String(page));
@@ -83,14 +83,23 @@ export function createApi(token: string) {
         `/api/history?${historyQuery(f, page, pageSize)}`,
       ),
     /** The CSV export, fetched with the bearer token (a plain link could not send it). */
-    /** The call's recording as a blob (supervisors), or null when it has none. */
-    recording: async (id: string): Promise<Blob | null> => {
-      const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/recording`, {
+    /** The call's recording (ours, or Meta's) as a blob (supervisors), or null when it has none. */
+    recording: async (id: string, which: 'recording' | 'meta-recording' = 'recording'): Promise<Blob | null> => {
+      const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/${which}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       if (res.status === 404) return null;
       if (!res.ok) throw new Error(`The recording could not be loaded (${res.status}).`);
       return res.blob();
+    },
+    /** Meta's transcript of the call (supervisors), or null when it has none. */
+    transcript: async (id: string): Promise<Transcript | null> => {
+      const res = await fetch(`${origin()}/api/calls/${encodeURIComponent(id)}/transcript`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status === 404) return null;
+      if (!res.ok) throw new Error(`The transcript could not be loaded (${res.status}).`);
+      return (await res.json()) as Transcript;
     },
     historyCsv: async (f: Partial<HistoryFilters>): Promise<Blob> => {
       const res = await fetch(`${origin()}/api/history.csv?${historyQuery(f)}`, {
@@ -102,6 +111,12 @@ export function createApi(token: string) {
   };
 }
 export type Api = ReturnType<typeof createApi>;
+
+/** Meta's transcript: its segments when in the expected shape, and the document as Meta sent it. */
+export interface Transcript {
+  segments: { speaker: string; startMs?: number; text: string }[] | null;
+  document: unknown;
+}
 
 export function fetchConfig(): Promise<ConsoleConfig> {
   return apiRequest<ConsoleConfig>(origin(), '/api/config');

@@ -1,4 +1,4 @@
-import type { LoginResult } from '../../../src/client/agent-client.js';
+import type { LoginResult } from '../../../src/client/api-request.js';
 
 const KEY = 'wacc.auth';
 

@@ -66,7 +66,7 @@ export async function acquireMicrophone(processing: AudioProcessing = DEFAULT_PR
   }
 }
 
-export type MediaPhase = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+type MediaPhase = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
 export interface MediaSnapshot {
   phase: MediaPhase;

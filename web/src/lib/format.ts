@@ -77,7 +77,7 @@ const ENDED_BY: Record<string, string> = {
   meta: 'by WhatsApp',
 };
 
-export function endedByText(endedBy: string | null | undefined): string {
+function endedByText(endedBy: string | null | undefined): string {
   return endedBy ? (ENDED_BY[endedBy] ?? `by ${endedBy}`) : '';
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MachineGraph } from '../../../src/shared/protocol.js';
+import type { MachineGraph } from '../../../src/shared/rest-types.js';
 import { callPath, layoutMachine } from './machine-layout.js';
 
 const graph: MachineGraph = {

@@ -1,7 +1,7 @@
-import type { MachineGraph } from '../../../src/shared/protocol.js';
+import type { MachineGraph } from '../../../src/shared/rest-types.js';
 
 /** A state placed on the picture: its box's centre, width and height. */
-export interface PlacedState {
+interface PlacedState {
   name: string;
   final: boolean;
   layer: number;
@@ -12,7 +12,7 @@ export interface PlacedState {
 }
 
 /** A transition drawn as an SVG path; `back` edges lead to an earlier layer, `long` ones skip layers. */
-export interface PlacedEdge {
+interface PlacedEdge {
   from: string;
   to: string;
   events: string[];

@@ -30,7 +30,7 @@ export interface Notice {
   text: string;
 }
 
-export interface PendingAction {
+interface PendingAction {
   kind: 'accepting' | 'declining';
   offer: CallOffered;
 }

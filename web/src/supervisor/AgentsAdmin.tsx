@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type ChangeEvent, type FormEvent, useCallback, useEffect, useState } from 'react';
 import type { AgentPatchInput, AgentRow, Api } from '../lib/api.js';
 
 type Role = 'agent' | 'supervisor';
@@ -116,6 +116,102 @@ export function AgentsAdmin({ api }: { api: Api }) {
   );
 }
 
+/** Which form a field is in: it names the field's test id, `admin-<form>-<field>`. */
+type FormKind = 'new' | 'edit';
+
+/** The fields both forms edit; teams as typed (comma-separated). */
+interface AgentFields {
+  name: string;
+  teamText: string;
+  role: Role;
+  takesCalls: boolean;
+  password: string;
+}
+
+function useAgentFields(initial: AgentFields) {
+  const [fields, setFields] = useState(initial);
+  const set =
+    <K extends keyof AgentFields>(key: K) =>
+    (value: AgentFields[K]) =>
+      setFields((f) => ({ ...f, [key]: value }));
+  return { fields, set, reset: () => setFields(initial) };
+}
+
+function TextField({
+  form,
+  field,
+  label,
+  value,
+  onChange,
+  type = 'text',
+  placeholder,
+  required,
+}: {
+  form: FormKind;
+  field: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  type?: 'text' | 'password';
+  placeholder?: string;
+  required?: boolean;
+}) {
+  return (
+    <input
+      aria-label={label}
+      type={type}
+      placeholder={placeholder}
+      minLength={type === 'password' ? 8 : undefined}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      required={required}
+      data-testid={`admin-${form}-${field}`}
+    />
+  );
+}
+
+function RoleSelect({ form, value, onChange }: { form: FormKind; value: Role; onChange: (r: Role) => void }) {
+  return (
+    <select
+      aria-label="Role"
+      value={value}
+      onChange={(e) => onChange(e.target.value as Role)}
+      data-testid={`admin-${form}-role`}
+    >
+      <option value="agent">agent</option>
+      <option value="supervisor">supervisor</option>
+    </select>
+  );
+}
+
+/** Whether the agent takes calls: with a visible `caption` (the new-agent form) or only an accessible `label`. */
+function TakesCallsBox({
+  form,
+  checked,
+  onChange,
+  label,
+  caption,
+}: {
+  form: FormKind;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  label?: string;
+  caption?: string;
+}) {
+  const box = {
+    checked,
+    onChange: (e: ChangeEvent<HTMLInputElement>) => onChange(e.target.checked),
+    'data-testid': `admin-${form}-takes-calls`,
+  };
+  if (!caption) return <input aria-label={label} type="checkbox" {...box} />;
+  return (
+    <label className="check">
+      <input type="checkbox" {...box} />
+      {caption}
+    </label>
+  );
+}
+
 function NewAgentForm({
   teams,
   onCreate,
@@ -131,73 +227,53 @@ function NewAgentForm({
   }) => Promise<boolean>;
 }) {
   const [id, setId] = useState('');
-  const [name, setName] = useState('');
-  const [password, setPassword] = useState('');
-  const [teamText, setTeamText] = useState('');
-  const [role, setRole] = useState<Role>('agent');
-  const [takesCalls, setTakesCalls] = useState(true);
+  const { fields, set, reset } = useAgentFields({
+    name: '',
+    teamText: '',
+    role: 'agent',
+    takesCalls: true,
+    password: '',
+  });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    const { name, password, teamText, role, takesCalls } = fields;
     if (await onCreate({ id: id.trim(), name: name.trim(), password, teams: splitTeams(teamText), role, takesCalls })) {
       setId('');
-      setName('');
-      setPassword('');
-      setTeamText('');
+      reset();
     }
   };
   return (
     <form className="admin-form" onSubmit={(e) => void submit(e)} data-testid="admin-new-agent">
-      <input
-        aria-label="Username"
-        placeholder="username"
-        value={id}
-        onChange={(e) => setId(e.target.value)}
-        required
-        data-testid="admin-new-id"
-      />
-      <input
-        aria-label="Name"
+      <TextField form="new" field="id" label="Username" placeholder="username" value={id} onChange={setId} required />
+      <TextField
+        form="new"
+        field="name"
+        label="Name"
         placeholder="name"
-        value={name}
-        onChange={(e) => setName(e.target.value)}
+        value={fields.name}
+        onChange={set('name')}
         required
-        data-testid="admin-new-name"
       />
-      <input
-        aria-label="Password"
+      <TextField
+        form="new"
+        field="password"
+        label="Password"
         type="password"
         placeholder="password (8+)"
-        minLength={8}
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
+        value={fields.password}
+        onChange={set('password')}
         required
-        data-testid="admin-new-password"
       />
-      <input
-        aria-label="Teams"
+      <TextField
+        form="new"
+        field="teams"
+        label="Teams"
         placeholder={teams.length ? `teams (${teams.join(', ')})` : 'teams, comma-separated'}
-        value={teamText}
-        onChange={(e) => setTeamText(e.target.value)}
-        data-testid="admin-new-teams"
+        value={fields.teamText}
+        onChange={set('teamText')}
       />
-      <select
-        aria-label="Role"
-        value={role}
-        onChange={(e) => setRole(e.target.value as Role)}
-        data-testid="admin-new-role"
-      >
-        <option value="agent">agent</option>
-        <option value="supervisor">supervisor</option>
-      </select>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={takesCalls}
-          onChange={(e) => setTakesCalls(e.target.checked)}
-          data-testid="admin-new-takes-calls"
-        />
-        takes calls
-      </label>
+      <RoleSelect form="new" value={fields.role} onChange={set('role')} />
+      <TakesCallsBox form="new" caption="takes calls" checked={fields.takesCalls} onChange={set('takesCalls')} />
       <button type="submit" className="btn btn-primary" data-testid="admin-new-submit">
         Add agent
       </button>
@@ -214,12 +290,15 @@ function EditRow({
   onSave: (patch: AgentPatchInput) => Promise<void>;
   onCancel: () => void;
 }) {
-  const [name, setName] = useState(agent.name);
-  const [teamText, setTeamText] = useState(agent.teams.join(', '));
-  const [role, setRole] = useState<Role>(agent.role === 'supervisor' ? 'supervisor' : 'agent');
-  const [takesCalls, setTakesCalls] = useState(agent.takesCalls ?? agent.role === 'agent');
-  const [password, setPassword] = useState('');
+  const { fields, set } = useAgentFields({
+    name: agent.name,
+    teamText: agent.teams.join(', '),
+    role: agent.role === 'supervisor' ? 'supervisor' : 'agent',
+    takesCalls: agent.takesCalls ?? agent.role === 'agent',
+    password: '',
+  });
   const save = () => {
+    const { name, teamText, role, takesCalls, password } = fields;
     const patch: AgentPatchInput = { name: name.trim(), teams: splitTeams(teamText), role, takesCalls };
     if (password) patch.password = password;
     void onSave(patch);
@@ -227,46 +306,27 @@ function EditRow({
   return (
     <tr data-testid="admin-edit-row" data-agent-id={agent.id}>
       <td>
-        <input aria-label="Name" value={name} onChange={(e) => setName(e.target.value)} data-testid="admin-edit-name" />
+        <TextField form="edit" field="name" label="Name" value={fields.name} onChange={set('name')} />
         <div className="cell-sub">{agent.id}</div>
       </td>
       <td>
-        <select
-          aria-label="Role"
-          value={role}
-          onChange={(e) => setRole(e.target.value as Role)}
-          data-testid="admin-edit-role"
-        >
-          <option value="agent">agent</option>
-          <option value="supervisor">supervisor</option>
-        </select>
+        <RoleSelect form="edit" value={fields.role} onChange={set('role')} />
       </td>
       <td>
-        <input
-          aria-label="Teams"
-          value={teamText}
-          onChange={(e) => setTeamText(e.target.value)}
-          data-testid="admin-edit-teams"
-        />
+        <TextField form="edit" field="teams" label="Teams" value={fields.teamText} onChange={set('teamText')} />
       </td>
       <td>
-        <input
-          aria-label="Takes calls"
-          type="checkbox"
-          checked={takesCalls}
-          onChange={(e) => setTakesCalls(e.target.checked)}
-          data-testid="admin-edit-takes-calls"
-        />
+        <TakesCallsBox form="edit" label="Takes calls" checked={fields.takesCalls} onChange={set('takesCalls')} />
       </td>
       <td>
-        <input
-          aria-label="New password"
+        <TextField
+          form="edit"
+          field="password"
+          label="New password"
           type="password"
           placeholder="new password (ends their sessions)"
-          minLength={8}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          data-testid="admin-edit-password"
+          value={fields.password}
+          onChange={set('password')}
         />
       </td>
       <td className="nowrap">

@@ -1,11 +1,13 @@
-import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useState } from 'react';
 import type { AgentClient } from '../../../src/client/agent-client.js';
-import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/protocol.js';
+import type { AudioStatsSample, CallDetail, LegStats, MachineGraph } from '../../../src/shared/rest-types.js';
 import { usePolling } from '../hooks/usePolling.js';
 import type { Api } from '../lib/api.js';
 import { callerLabel, formatDuration, formatTime, outcomeText, stateLabel } from '../lib/format.js';
-import { MonitorMedia, type MonitorMode } from '../lib/monitor-media.js';
 import { MachineDiagram } from './MachineDiagram.js';
+import { MetaCapture } from './MetaCapture.js';
+import { MonitorControls } from './MonitorControls.js';
+import { RecordingPlayer } from './RecordingPlayer.js';
 
 /** One call's full story for a supervisor: outcome, state path, timeline with routing decisions, audio stats. */
 export function CallDrawer({
@@ -91,6 +93,7 @@ export function CallDrawer({
             )}
             {monitor && call.state === 'live' && <MonitorControls callId={callId} {...monitor} />}
             {call.state === 'ended' && <RecordingPlayer api={api} callId={callId} />}
+            {call.state === 'ended' && <MetaCapture api={api} callId={callId} />}
             <StatePath call={call} />
             {machine && (
               <section>
@@ -106,128 +109,6 @@ export function CallDrawer({
         )}
       </aside>
     </div>
-  );
-}
-
-/** Listen (hear both sides), whisper (the agent hears you too, the caller never does), stop. */
-function MonitorControls({
-  callId,
-  client,
-  supervisorId,
-  iceServers,
-}: {
-  callId: string;
-  client: AgentClient;
-  supervisorId: string;
-  iceServers: RTCIceServer[];
-}) {
-  const [mode, setMode] = useState<MonitorMode | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const media = useRef<MonitorMedia | null>(null);
-  useEffect(
-    () => () => {
-      media.current?.close();
-      if (media.current) void client.monitor(callId, 'stop');
-    },
-    [client, callId],
-  );
-
-  const set = async (next: MonitorMode | 'stop') => {
-    setError(null);
-    const res = await client.monitor(callId, next);
-    if (!res.ok) {
-      setError(res.message);
-      return;
-    }
-    if (next === 'stop') {
-      media.current?.close();
-      media.current = null;
-      setMode(null);
-      return;
-    }
-    if (!media.current) {
-      try {
-        media.current = await MonitorMedia.open({ callId, supervisorId, client, iceServers });
-      } catch (err) {
-        setError((err as Error).message);
-        await client.monitor(callId, 'stop');
-        return;
-      }
-    }
-    setMode(next);
-  };
-
-  return (
-    <div className="actions" data-testid="monitor-controls" data-mode={mode ?? 'off'}>
-      <button
-        type="button"
-        className={`btn btn-secondary ${mode === 'listen' ? 'is-on' : ''}`}
-        onClick={() => void set('listen')}
-        data-testid="monitor-listen"
-      >
-        Listen
-      </button>
-      <button
-        type="button"
-        className={`btn btn-secondary ${mode === 'whisper' ? 'is-on' : ''}`}
-        onClick={() => void set('whisper')}
-        data-testid="monitor-whisper"
-      >
-        Whisper
-      </button>
-      {mode && (
-        <button type="button" className="btn btn-ghost" onClick={() => void set('stop')} data-testid="monitor-stop">
-          Stop
-        </button>
-      )}
-      {mode && (
-        <span className="cell-sub" data-testid="monitor-status">
-          {mode === 'listen' ? 'Listening to both sides' : 'Whispering: only the agent hears you'}
-        </span>
-      )}
-      {error && (
-        <span className="banner banner-error" data-testid="monitor-error">
-          {error}
-        </span>
-      )}
-    </div>
-  );
-}
-
-/** Plays the call's recording with seeking (caller on the left, what the caller heard on the right). */
-function RecordingPlayer({ api, callId }: { api: Api; callId: string }) {
-  const [url, setUrl] = useState<string | null>(null);
-  const [status, setStatus] = useState<'loading' | 'none' | 'error' | 'ready'>('loading');
-  useEffect(() => {
-    let cancelled = false;
-    let made: string | null = null;
-    api
-      .recording(callId)
-      .then((blob) => {
-        if (cancelled) return;
-        if (!blob) return setStatus('none');
-        made = URL.createObjectURL(blob);
-        setUrl(made);
-        setStatus('ready');
-      })
-      .catch(() => !cancelled && setStatus('error'));
-    return () => {
-      cancelled = true;
-      if (made) URL.revokeObjectURL(made);
-    };
-  }, [api, callId]);
-  if (status === 'none') return null;
-  return (
-    <section className="recording" data-testid="recording">
-      <h3>Recording</h3>
-      {status === 'loading' && <p className="muted">Loading the recording…</p>}
-      {status === 'error' && <p className="banner banner-error">The recording could not be loaded.</p>}
-      {url && (
-        // biome-ignore lint/a11y/useMediaCaption: a call recording has no captions
-        <audio controls preload="metadata" src={url} data-testid="recording-audio" />
-      )}
-      <p className="cell-sub">Left: the caller. Right: what the caller heard.</p>
-    </section>
   );
 }
 

@@ -1,4 +1,4 @@
-import type { CallSummary } from '../../../src/shared/protocol.js';
+import type { CallSummary } from '../../../src/shared/rest-types.js';
 import { outcomeOf, talkTime } from '../components/CallHistory.js';
 import { formatDuration, formatWhen, reasonText, stateLabel } from '../lib/format.js';
 import { CallerCell, CallRow } from './CallRow.js';

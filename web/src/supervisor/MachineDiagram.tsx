@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { MachineGraph } from '../../../src/shared/protocol.js';
+import type { MachineGraph } from '../../../src/shared/rest-types.js';
 import { callPath, layoutMachine } from '../lib/machine-layout.js';
 
 /**

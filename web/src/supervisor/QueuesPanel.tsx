@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { CallSummary } from '../../../src/shared/protocol.js';
+import type { CallSummary } from '../../../src/shared/rest-types.js';
 import type { Api, QueuesView } from '../lib/api.js';
 import { formatDuration, formatPercent, formatSeconds } from '../lib/format.js';
 
@@ -123,7 +123,7 @@ export function QueuesPanel({
 }
 
 /** The demo's simulated caller presses a key (RFC 4733), e.g. while the menu plays. */
-export function DemoKeys({ api, callId }: { api: Api; callId: string }) {
+function DemoKeys({ api, callId }: { api: Api; callId: string }) {
   const [note, setNote] = useState<string | null>(null);
   const press = (digit: string) =>
     api
