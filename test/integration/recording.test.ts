@@ -96,7 +96,7 @@ function stack(record: 'all' | 'off') {
     });
   const recState = async (callId: string) => {
     const stored = await s.svc.core.store.load(callId);
-    return stored ? restore(stored.snapshot).context.recording?.state : undefined;
+    return stored ? restore(stored.snapshot).context.live.recording?.state : undefined;
   };
   const connect = async () => {
     const { call } = await s.sim.placeCall({ name: 'Priya' });
