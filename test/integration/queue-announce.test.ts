@@ -19,14 +19,13 @@ interface Played {
 
 /** The parts of an ended call the queue store reads. */
 function endedCall(callId: string, teams: string[], liveAt: number, endedAt: number): CallContext {
-  const ended: Pick<CallContext, 'callId' | 'queue' | 'liveAt' | 'endedAt' | 'reason'> = {
+  const ended = {
     callId,
     queue: { teams, priority: 0, enteredAt: liveAt - 5_000, leftAt: liveAt, overflowed: false, announceSeq: 0 },
-    liveAt,
-    endedAt,
-    reason: 'completed',
+    times: { liveAt, endedAt },
+    outcome: { reason: 'completed' },
   };
-  return ended as CallContext;
+  return ended as unknown as CallContext;
 }
 
 describe('queue announcements', () => {
