@@ -4,9 +4,9 @@ import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { checkContext, UnreadableSnapshotError } from './call.context.js';
 import { actionsToEffects, type Effect } from './call.effects.js';
+import { summarizeEvent } from './call.event-summary.js';
 import { callMachine } from './call.machine.js';
 import type { CallStore, OutboxItem, SaveOutcome, TimelineEntry } from './call.store.js';
-
 import type { CallContext, CallEvent, CallInput, CallState } from './call.types.js';
 import type { EffectDispatcher } from './ports.js';
 import { pureInitialTransition, pureTransition } from './pure-transition.js';
@@ -52,10 +52,19 @@ const MAX_RETRY_MS = 10_000;
 /** How many calls' last written snapshots a deliverer keeps (the calls this process works on; a few KB each). */
 const KNOWN_MAX = 2_000;
 
+/**
+ * A write with effects indexes its call in the pending-outbox set, unless this process did so for the call less than
+ * this long ago: the entry is then known to be there (the sweep drops one only once the call's outbox is empty and
+ * the entry is 30 s old). The sweep may take up such effects this much sooner after their write (its minimum age, 3 s).
+ */
+const MARK_FRESH_MS = 500;
+
 /** A call's snapshot and the version it is stored under. */
 interface Known {
   version: number;
   snapshot: CallSnapshot;
+  /** When this process last indexed the call in the pending-outbox set (performance.now()), if it did. */
+  markedAt?: number | undefined;
 }
 
 /** The state name of a snapshot (the machine is flat, so the value is a string). */
@@ -120,40 +129,6 @@ function changed(a: CallSnapshot, b: CallSnapshot): boolean {
   return false;
 }
 
-const SAFE_FIELDS = [
-  'status',
-  'errorCode',
-  'policy',
-  'tier',
-  'agentIds',
-  'agentId',
-  'mediaNodeId',
-  'action',
-  'metaCode',
-  'httpStatus',
-  'timer',
-  'reason',
-  'by',
-  'note',
-  'digit',
-  'mode',
-  'playId',
-  'legId',
-] as const;
-
-/** A one-line, log-safe summary of an event for the timeline. */
-function summarizeEvent(event: CallEvent): string | undefined {
-  const parts: string[] = [];
-  const e = event as Record<string, unknown>;
-  for (const f of SAFE_FIELDS) {
-    const v = e[f];
-    if (v === undefined) continue;
-    parts.push(`${f}=${Array.isArray(v) ? v.join(',') : String(v).slice(0, 120)}`);
-  }
-  if (typeof e.message === 'string') parts.push(`message=${e.message.slice(0, 160)}`);
-  return parts.length ? parts.join(' ') : undefined;
-}
-
 /**
  * The one place where pure and impure code meet: transition → compare-and-set (snapshot + outbox) → dispatch. Safe
  * to call from any process; a version conflict retries on what is stored, so every call sees one ordering of its
@@ -204,7 +179,7 @@ export class Deliverer {
       return { status: 'duplicate' };
     }
     const version = savedVersion(saved);
-    this.#remember(input.callId, { version, snapshot });
+    this.#remember(input.callId, { version, snapshot, markedAt: effects.length > 0 ? performance.now() : undefined });
     this.#d.metrics?.event('WA.CONNECT', 'created');
     this.#d.metrics?.transition('none', state);
     this.#d.onTransition?.(input.callId, entry, snapshot);
@@ -262,6 +237,7 @@ export class Deliverer {
       const to = stateOf(next);
       const entry: TimelineEntry = { at: event.at, event: event.type, from, to, detail: summarizeEvent(event) };
       const acks = this.#takeAcks(callId);
+      const markedAt = effects.length > 0 ? this.#markDue(known) : known.markedAt;
       let saved: SaveOutcome;
       try {
         saved = await this.#d.store.save({
@@ -274,7 +250,7 @@ export class Deliverer {
           expireMs: to === 'ended' ? this.#d.retentionMs : undefined,
           at: event.at,
           acks,
-          markPendingAt: effects.length > 0 ? this.#now() : undefined,
+          markPendingAt: markedAt !== known.markedAt ? this.#now() : undefined,
         });
       } catch (err) {
         // Whether the write landed is unknown: read the call again next time.
@@ -295,13 +271,22 @@ export class Deliverer {
       }
       if (saved.status === 'missing') return this.#unknown(callId, event);
       const version = savedVersion(saved);
-      this.#remember(callId, { version, snapshot: next });
+      this.#remember(callId, { version, snapshot: next, markedAt });
       this.#d.metrics?.event(event.type, 'applied');
       if (from !== to) this.#d.metrics?.transition(from, to);
       this.#d.onTransition?.(callId, entry, next);
       await this.#dispatchOwn(callId, version, effects, next.context);
       return { status: 'applied', state: to, version, effects, context: next.context };
     }
+  }
+
+  /**
+   * When the call's pending-outbox entry is to be (re)made for a write with effects: now, unless this process made it
+   * less than {@link MARK_FRESH_MS} ago (then the entry is known to exist and the previous time is kept).
+   */
+  #markDue(known: Known): number {
+    const now = performance.now();
+    return known.markedAt !== undefined && now - known.markedAt < MARK_FRESH_MS ? known.markedAt : now;
   }
 
   #unknown(callId: string, event: CallEvent): DeliverOutcome {

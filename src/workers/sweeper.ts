@@ -24,7 +24,10 @@ export interface SweeperOptions {
   intervalMs?: number;
   /** Outbox entries younger than this are left to the process that wrote them. @default 3000 */
   minAgeMs?: number;
-  /** An empty outbox's index entry is dropped after this. @default 30000 */
+  /**
+   * An empty outbox's index entry is dropped after this. Deliverers skip re-indexing a call they indexed less than
+   * half a second ago (deliver.ts), so in service this stays far above that. @default 30000
+   */
   forgetAfterMs?: number;
   /** How often every active call is checked for a passed deadline. @default 10000 */
   strandedEveryMs?: number;
