@@ -153,6 +153,29 @@ describe('call store on real Redis', () => {
     expect(await conns[0]!.zscore(keys.outboxPending, callId)).toBeNull();
   });
 
+  it('a call is in the pending-outbox index after every write with effects, re-indexed at most twice a second', async () => {
+    const callId = 'wacid.indexed';
+    const keys = makeKeys(prefix);
+    const d = deliverers[0]!;
+    expect((await d.create(input(callId), 'v=0\r\n')).status).toBe('created');
+    const first = await conns[0]!.zscore(keys.outboxPending, callId);
+    expect(first).not.toBeNull();
+    const out = await d.deliver(callId, {
+      type: 'ROUTING.OFFER',
+      seq: 1,
+      agentIds: ['a1'],
+      policy: 'ring-all',
+      tier: 'anyone',
+    });
+    expect(out.status === 'applied' && out.effects.length > 0).toBe(true);
+    // Written right after the create: the entry made then is still there and is left as it is.
+    expect(await conns[0]!.zscore(keys.outboxPending, callId)).toBe(first);
+    await new Promise((r) => setTimeout(r, 600));
+    const accept = await d.deliver(callId, { type: 'AGENT.ACCEPT', agentId: 'a1', mediaNodeId: 'n1' });
+    expect(accept.status === 'applied' && accept.effects.length > 0).toBe(true);
+    expect(Number(await conns[0]!.zscore(keys.outboxPending, callId))).toBeGreaterThan(Number(first));
+  });
+
   it('a duplicate create (Meta delivering connect twice) is a no-op', async () => {
     const callId = 'wacid.dup';
     const outcomes = await Promise.all(deliverers.map((d) => d.create(input(callId), 'v=0\r\n')));
