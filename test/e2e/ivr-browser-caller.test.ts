@@ -29,7 +29,7 @@ import {
   selectedPair,
   waitHeard,
 } from './browser-caller.js';
-import { type BrowserNet, createBrowserNet, launchChromium } from './console-helpers.js';
+import { type BrowserNet, createBrowserNet, launchChromium } from './browser-net.js';
 
 /** The prompts are tones, so the page can tell what it hears: greeting, menu, queue music. */
 const GREETING_HZ = 500;
