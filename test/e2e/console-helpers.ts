@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type { CallDetail } from '../../src/shared/rest-types.js';
+import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
 
 /**
@@ -83,39 +84,63 @@ export function selectedPair(page: Page): Promise<SelectedPair | null> {
 }
 
 /**
- * The strongest frequency (Hz) in what the page's remote-audio element plays, from a WebAudio AnalyserNode the test
- * attaches to the element's stream (the console's own meter reads the same stream); null without audio.
+ * The spectrum (dBFS per bin of `binHz`) of what an `<audio>` element of the page plays, from a WebAudio
+ * AnalyserNode the test attaches to the element's stream (the console's own meter reads the same stream); null
+ * without audio. Test-side only: the console is not changed.
  */
-export function heardHz(page: Page, callId: string): Promise<{ hz: number; db: number } | null> {
-  return page.evaluate(async (id) => {
-    const el = document.querySelector<HTMLAudioElement>(`audio[data-testid="remote-audio"][data-call-id="${id}"]`);
+function spectrum(page: Page, selector: string): Promise<{ binHz: number; bins: number[] } | null> {
+  return page.evaluate(async (selector) => {
+    const el = document.querySelector<HTMLAudioElement>(selector);
     const stream = el?.srcObject;
     if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return null;
     type Probe = { stream: MediaStream; ctx: AudioContext; analyser: AnalyserNode };
-    const w = window as unknown as { __e2eProbe?: Probe };
-    if (w.__e2eProbe?.stream !== stream) {
-      void w.__e2eProbe?.ctx.close();
+    const w = window as unknown as { __e2eProbes?: Record<string, Probe> };
+    w.__e2eProbes ??= {};
+    let probe = w.__e2eProbes[selector];
+    if (probe?.stream !== stream) {
+      void probe?.ctx.close();
       const ctx = new AudioContext();
       await ctx.resume();
       const analyser = ctx.createAnalyser();
       analyser.fftSize = 8192;
       analyser.smoothingTimeConstant = 0.5;
       ctx.createMediaStreamSource(stream).connect(analyser);
-      w.__e2eProbe = { stream, ctx, analyser };
+      probe = { stream, ctx, analyser };
+      w.__e2eProbes[selector] = probe;
       await new Promise((r) => setTimeout(r, 400));
     }
-    const { ctx, analyser } = w.__e2eProbe;
-    const bins = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(bins);
-    const binHz = ctx.sampleRate / analyser.fftSize;
-    let best = -1;
-    for (let i = Math.floor(100 / binHz); i < Math.min(bins.length, Math.ceil(4000 / binHz)); i++) {
-      if (best < 0 || (bins[i] ?? -Infinity) > (bins[best] ?? -Infinity)) best = i;
-    }
-    const db = bins[best] ?? -Infinity;
-    // Below about -70 dBFS the bins hold only the noise floor: nothing is heard.
-    return best < 0 || db < -70 ? null : { hz: Math.round(best * binHz), db: Math.round(db) };
-  }, callId);
+    const bins = new Float32Array(probe.analyser.frequencyBinCount);
+    probe.analyser.getFloatFrequencyData(bins);
+    return { binHz: probe.ctx.sampleRate / probe.analyser.fftSize, bins: Array.from(bins) };
+  }, selector);
+}
+
+/** The strongest frequency (Hz) in what the page's remote-audio element for `callId` plays; null without audio. */
+export async function heardHz(page: Page, callId: string): Promise<{ hz: number; db: number } | null> {
+  const s = await spectrum(page, `audio[data-testid="remote-audio"][data-call-id="${callId}"]`);
+  if (!s) return null;
+  const { binHz, bins } = s;
+  let best = -1;
+  for (let i = Math.floor(100 / binHz); i < Math.min(bins.length, Math.ceil(4000 / binHz)); i++) {
+    if (best < 0 || (bins[i] ?? -Infinity) > (bins[best] ?? -Infinity)) best = i;
+  }
+  const db = bins[best] ?? -Infinity;
+  // Below about -70 dBFS the bins hold only the noise floor: nothing is heard.
+  return best < 0 || db < -70 ? null : { hz: Math.round(best * binHz), db: Math.round(db) };
+}
+
+/**
+ * The level (dBFS) at each frequency in what the `<audio>` element at `selector` plays; -Infinity for a frequency
+ * that is not there; null without audio.
+ */
+export async function levelsAt(page: Page, selector: string, freqs: number[]): Promise<number[] | null> {
+  const s = await spectrum(page, selector);
+  if (!s) return null;
+  const { binHz, bins } = s;
+  return freqs.map((f) => {
+    const i = Math.round(f / binHz);
+    return Math.max(bins[i - 1] ?? -Infinity, bins[i] ?? -Infinity, bins[i + 1] ?? -Infinity);
+  });
 }
 
 /** Polls {@link heardHz} until it is near `want`; returns the last reading. */
@@ -175,6 +200,23 @@ export async function shot(page: Page, name: string, opts: { doc?: boolean } = {
 
 export const incomingCard = (page: Page, callId: string) =>
   page.locator(`[data-testid="incoming-call"][data-call-id="${callId}"]`);
+
+/** Waits until the console's call-quality meter says the call's media is connected. */
+export const waitConnected = (page: Page): Promise<string> =>
+  waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+
+/**
+ * A new simulated call from `name`, accepted in the console on `page`; resolves once Meta accepted, the media is
+ * connected and the agent hears the caller's {@link CALLER_HZ}.
+ */
+export async function acceptInConsole(sim: WhatsAppSimulator, page: Page, name: string): Promise<SimCall> {
+  const { call } = await sim.placeCall({ name });
+  await incomingCard(page, call.callId).getByTestId('accept-call').click();
+  await call.waitFor('accepted', 20_000);
+  await waitConnected(page);
+  await waitHeard(page, call.callId, CALLER_HZ);
+  return call;
+}
 
 /**
  * A page signed in as `username` (password 'demo') on the console, its socket connected. Through the login form by

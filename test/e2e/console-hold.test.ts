@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
-import { CALLER_HZ, incomingCard, MIC_HZ, near, shot, signIn, waitAttr, waitHeard } from './console-helpers.js';
+import { CALLER_HZ, incomingCard, MIC_HZ, near, shot, signIn, waitConnected, waitHeard } from './console-helpers.js';
 import { useConsoleRig } from './console-rig.js';
 
 // A business-answered call taken from the queue in the console (Chromium, fake microphone at 660 Hz), on the forward
@@ -28,7 +28,7 @@ describe('hold and resume from the console', () => {
     // Answered by the business before any agent.
     await call.waitFor('accepted', 10_000);
     await incomingCard(alice, call.callId).getByTestId('accept-call').click();
-    await waitAttr(alice.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitConnected(alice);
     await waitHeard(alice, call.callId, CALLER_HZ);
     await waitCallerHears(call, (hz) => near(hz, MIC_HZ), 'the agent');
 

@@ -6,6 +6,7 @@ import type { SimCall } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
 import { onTestLink } from './browser-net.js';
 import {
+  acceptInConsole,
   CALLER_HZ,
   heardHz,
   incomingCard,
@@ -16,6 +17,7 @@ import {
   shot,
   signIn,
   waitAttr,
+  waitConnected,
   waitGone,
   waitHeard,
   waitText,
@@ -44,7 +46,6 @@ describe('agent console media in Chromium, end to end', () => {
       },
       { timeoutMs, intervalMs: 100, what: `the caller to hear ${hz ?? 'silence'} (hears ${callerHears(call)})` },
     );
-  const live = (page: Page) => waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
   /**
    * Media flows over the test's own link (Chromium's namespace ↔ the host end), nowhere else. Chromium hides the
    * address of a peer-reflexive remote candidate (''): the node's checks reached it before its candidates did. The
@@ -61,11 +62,7 @@ describe('agent console media in Chromium, end to end', () => {
 
   /** alice (signed in on `page`) takes a real call; resolves once Meta accepted and audio flows both ways. */
   const takeCall = async (page: Page, name: string) => {
-    const { call } = await rig.stack.sim.placeCall({ name });
-    await incomingCard(page, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await live(page);
-    await waitHeard(page, call.callId, CALLER_HZ);
+    const call = await acceptInConsole(rig.stack.sim, page, name);
     await waitCallerHears(call, MIC_HZ);
     return call;
   };
@@ -102,7 +99,7 @@ describe('agent console media in Chromium, end to end', () => {
 
     // Meta accepted once the media node bridged the caller to alice's browser.
     await call.waitFor('accepted', 20_000);
-    await live(alice);
+    await waitConnected(alice);
     const pair = await expectLoopback(alice);
 
     // The caller's 440 Hz plays in alice's page (through the <audio> element) …
@@ -192,7 +189,7 @@ describe('agent console media in Chromium, end to end', () => {
     await alice.reload();
     // The pagehide beacon said "leave"; the reloaded page finds the call in its session and offers again.
     await waitText(alice.locator(`[data-testid="active-call"][data-call-id="${call.callId}"]`), /./);
-    await live(alice);
+    await waitConnected(alice);
     const backMs = Date.now() - reloadedAt;
     await expectLoopback(alice);
     const heard = await waitHeard(alice, call.callId, CALLER_HZ);
@@ -266,7 +263,7 @@ describe('agent console media in Chromium, end to end', () => {
     expect(mediaLog()).not.toMatch(/agent leg replaced/); // opening a tab took nothing away
 
     await tab2.getByTestId('take-over').click();
-    await live(tab2);
+    await waitConnected(tab2);
     await expectLoopback(tab2);
     await tab1.getByTestId('call-elsewhere').waitFor({ timeout: 5_000 });
     await waitGone(tab1.locator('audio[data-testid="remote-audio"]'));

@@ -1,15 +1,16 @@
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import { waitUntil } from '../helpers.js';
 import {
+  acceptInConsole,
   asSupervisor,
   CALLER_HZ,
   incomingCard,
+  levelsAt,
   MIC_HZ,
   near,
   shot,
-  waitAttr,
+  waitConnected,
   waitGone,
   waitHeard,
 } from './console-helpers.js';
@@ -18,43 +19,6 @@ import { useConsoleRig } from './console-rig.js';
 // Transfer and after-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
 // agent answers a real call in the console, hangs up, stays busy until the wrap-up form is submitted; the
 // supervisor finds the call in the history by its code and sees the wrap-up in the drawer.
-/**
- * The level (dBFS) at each frequency in what an `<audio>` element of the page plays, from an AnalyserNode the test
- * attaches to the element's stream; -Infinity for a frequency that is not there.
- */
-function levelsAt(page: Page, selector: string, freqs: number[]): Promise<number[] | null> {
-  return page.evaluate(
-    async ({ selector, freqs }) => {
-      const el = document.querySelector<HTMLAudioElement>(selector);
-      const stream = el?.srcObject;
-      if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return null;
-      type Probe = { stream: MediaStream; ctx: AudioContext; analyser: AnalyserNode };
-      const w = window as unknown as { __levels?: Record<string, Probe> };
-      w.__levels ??= {};
-      let probe = w.__levels[selector];
-      if (probe?.stream !== stream) {
-        void probe?.ctx.close();
-        const ctx = new AudioContext();
-        await ctx.resume();
-        const analyser = ctx.createAnalyser();
-        analyser.fftSize = 8192;
-        analyser.smoothingTimeConstant = 0.5;
-        ctx.createMediaStreamSource(stream).connect(analyser);
-        probe = { stream, ctx, analyser };
-        w.__levels[selector] = probe;
-        await new Promise((r) => setTimeout(r, 400));
-      }
-      const bins = new Float32Array(probe.analyser.frequencyBinCount);
-      probe.analyser.getFloatFrequencyData(bins);
-      const binHz = probe.ctx.sampleRate / probe.analyser.fftSize;
-      return freqs.map((f) => {
-        const i = Math.round(f / binHz);
-        return Math.max(bins[i - 1] ?? -Infinity, bins[i] ?? -Infinity, bins[i + 1] ?? -Infinity);
-      });
-    },
-    { selector, freqs },
-  );
-}
 /** Clearly there: well above the analyser's noise floor (about -70 dBFS). */
 const AUDIBLE_DB = -55;
 
@@ -76,11 +40,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
   it('alice transfers a live call to bob from the console; bob hears the caller, the caller hears bob; bob wraps up', async () => {
     const alicePage = await rig.signIn('alice');
     const bobPage = await rig.signIn('bob');
-    const { call } = await rig.stack.sim.placeCall({ name: 'Ravi' });
-    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
-    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    const call = await acceptInConsole(rig.stack.sim, alicePage, 'Ravi');
     await waitGone(incomingCard(bobPage, call.callId), 10_000);
 
     await alicePage.getByTestId('transfer-call').click();
@@ -99,7 +59,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     const aliceEnded = alicePage.locator(`[data-testid="call-ended"][data-call-id="${call.callId}"]`);
     await aliceEnded.waitFor({ timeout: 10_000 });
     expect(await aliceEnded.getAttribute('data-reason')).toBe('transferred');
-    await waitAttr(bobPage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitConnected(bobPage);
     await waitHeard(bobPage, call.callId, CALLER_HZ);
     // Both browsers' fake microphones play MIC_HZ; alice's page has closed its connection, so this is bob.
     await waitUntil(() => near((call.caller as CallerPeer).report().inbound.dominantHz, MIC_HZ) || undefined, {
@@ -168,11 +128,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
 
   it('the supervisor listens from the drawer (both sides, mixed in the browser) and whispers to the agent only', async () => {
     const alicePage = await rig.signIn('alice');
-    const { call } = await rig.stack.sim.placeCall({ name: 'Mina' });
-    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
-    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    const call = await acceptInConsole(rig.stack.sim, alicePage, 'Mina');
 
     const sup = await rig.signIn('sam');
     const row = sup.locator(`[data-testid="supervisor-live-calls"] [data-call-id="${call.callId}"]`);
@@ -232,11 +188,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
 
   it('the agent wraps up from the console, is free at once, and the supervisor finds the call by its code', async () => {
     const page = await rig.signIn('alice');
-    const { call } = await rig.stack.sim.placeCall({ name: 'Priya' });
-    await incomingCard(page, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
-    await waitHeard(page, call.callId, CALLER_HZ);
+    const call = await acceptInConsole(rig.stack.sim, page, 'Priya');
     await page.getByTestId('hangup').click();
     await call.waitFor('ended', 10_000);
 
