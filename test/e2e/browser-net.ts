@@ -103,6 +103,17 @@ export function createBrowserNet(): BrowserNet {
   };
 }
 
+/**
+ * The service's env for Chromium in `net`: it listens on the link's host end at `port` (the demo's loopback-only
+ * rule is lifted for it) and media is allowed on loopback (the simulated callers) and the link.
+ */
+export const linkEnv = (net: BrowserNet, port: number): Record<string, string> => ({
+  HOST: net.hostIp,
+  PORT: String(port),
+  DEMO_ALLOW_REMOTE: '1',
+  MEDIA_ALLOWED_NETWORKS: `127.0.0.0/8,::1/128,${net.cidr}`,
+});
+
 /** Is `address` one end of the test's own link (where all of Chromium's media must flow)? */
 export const onTestLink = (net: BrowserNet, address: string): boolean => address === net.hostIp || address === net.nsIp;
 

@@ -16,7 +16,7 @@ import {
   startInProcess,
 } from '../harness.js';
 import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
-import { type BrowserNet, createBrowserNet, launchChromium } from './browser-net.js';
+import { type BrowserNet, createBrowserNet, launchChromium, linkEnv } from './browser-net.js';
 import { ARTIFACTS, CALLER_HZ, callDetail, MIC_HZ, ROOT, settleSockets, signIn } from './console-helpers.js';
 
 /**
@@ -130,18 +130,11 @@ export async function startConsoleRig(
   opts: { micPrompt?: 'accept' | 'deny'; env?: Record<string, string> } = {},
 ): Promise<{ browser: Browser; stack: Stack }> {
   buildConsole();
-  // Chromium runs in a network namespace of its own; the service listens on the link's host end (the demo's
-  // loopback-only rule is lifted for it) and media is allowed on loopback (the simulated callers) and the link.
+  // Chromium runs in a network namespace of its own, the service on its link (linkEnv).
   const net = createBrowserNet();
   const port = await freePort();
   const origin = `http://${net.hostIp}:${port}`;
-  const env = {
-    HOST: net.hostIp,
-    PORT: String(port),
-    DEMO_ALLOW_REMOTE: '1',
-    MEDIA_ALLOWED_NETWORKS: `127.0.0.0/8,::1/128,${net.cidr}`,
-    ...opts.env,
-  };
+  const env = { ...linkEnv(net, port), ...opts.env };
   const [b, s] = await Promise.allSettled([
     launchChromium({ micPrompt: opts.micPrompt ?? 'accept', net, origin }),
     startStack(env, net),
