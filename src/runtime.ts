@@ -126,7 +126,7 @@ export function createCore(
     retentionMs: config.calls.retentionMs,
     teamsOf: (ctx) => [
       ...new Set([
-        ...(routing.forNumber(ctx.phoneNumberId).teams ?? []),
+        ...(routing.forNumber(ctx.line.phoneNumberId).teams ?? []),
         ...(ctx.agentId ? (directory.get(ctx.agentId)?.teams ?? []) : []),
       ]),
     ],

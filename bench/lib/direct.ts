@@ -1,6 +1,6 @@
 import { AudioAnalyzer, drainAnalysis } from '../../src/audio/analyzer.js';
 import { AudioGenerator } from '../../src/audio/generator.js';
-import { filterSdpCandidates } from '../../src/media/sdp.js';
+import { filterSdpCandidates } from '../../src/media/sdp/rewrite.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../../src/rtc/cidr.js';
 import { nowMs } from '../../src/rtc/clock.js';
 import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';

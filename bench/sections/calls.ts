@@ -44,7 +44,7 @@ export interface SetupCall {
   webhookMs: number;
   offeredMs: number;
   acceptSentMs: number;
-  seedAcceptSentMs: number;
+  fixedAcceptSentMs: number;
   preAcceptAfterClickMs: number;
   callerAudioAtAgentMs: number | null;
   agentAudioAtCallerMs: number | null;
@@ -64,7 +64,7 @@ export interface SetupResult {
   webhookMs: Summary;
   offeredMs: Summary;
   acceptSentMs: Summary;
-  seedAcceptSentMs: Summary;
+  fixedAcceptSentMs: Summary;
   callerAudioAtAgentMs: Summary;
   agentAudioAtCallerMs: Summary;
   clippedCallerToAgentMs: Summary;
@@ -296,7 +296,7 @@ async function setupCalls(
         webhookMs: l.webhookDone - l.t0,
         offeredMs: l.offeredAt - l.t0,
         acceptSentMs: acc.at - l.clickAt,
-        seedAcceptSentMs: pre.at + 1000 - l.clickAt,
+        fixedAcceptSentMs: pre.at + 1000 - l.clickAt,
         preAcceptAfterClickMs: pre.at - l.clickAt,
         callerAudioAtAgentMs: atAgent.timeToFirstAudioMs,
         agentAudioAtCallerMs: atCaller.timeToFirstAudioMs,
@@ -337,7 +337,7 @@ async function setupCalls(
     webhookMs: pick((c) => c.webhookMs),
     offeredMs: pick((c) => c.offeredMs),
     acceptSentMs: pick((c) => c.acceptSentMs),
-    seedAcceptSentMs: pick((c) => c.seedAcceptSentMs),
+    fixedAcceptSentMs: pick((c) => c.fixedAcceptSentMs),
     callerAudioAtAgentMs: pick((c) => c.callerAudioAtAgentMs),
     agentAudioAtCallerMs: pick((c) => c.agentAudioAtCallerMs),
     clippedCallerToAgentMs: pick((c) => c.clippedCallerToAgentMs),
@@ -347,7 +347,7 @@ async function setupCalls(
     otherPct,
   };
   log(
-    `  offered p50 ${r.offeredMs.p50} ms, accept sent p50 ${r.acceptSentMs.p50} ms (seed ${r.seedAcceptSentMs.p50}), caller audio at agent p50 ${r.callerAudioAtAgentMs.p50?.toFixed(0)} ms, clipped max ${r.clippedCallerToAgentMs.max}/${r.clippedAgentToCallerMs.max} ms, failures ${failures.length}`,
+    `  offered p50 ${r.offeredMs.p50} ms, accept sent p50 ${r.acceptSentMs.p50} ms (fixed 1 s: ${r.fixedAcceptSentMs.p50}), caller audio at agent p50 ${r.callerAudioAtAgentMs.p50?.toFixed(0)} ms, clipped max ${r.clippedCallerToAgentMs.max}/${r.clippedAgentToCallerMs.max} ms, failures ${failures.length}`,
   );
   return r;
 }

@@ -594,7 +594,7 @@ export async function runEngines(opts: EnginesOptions): Promise<EnginesResult> {
   return { forward, wrtc, service, failures };
 }
 
-/** Goals from the forwarding-engine issue. */
+/** The forward engine's goals (the README's Performance table shows them). */
 export const ENGINE_GOALS = {
   forwardCallsPerCore: 100,
   forwardCpuPerCallPct: 1,

@@ -64,14 +64,14 @@ export class AgentActions {
     if ((call.state === 'transferring' || call.state === 'consulting') && this.deps.transfers) {
       return this.deps.transfers.accept(agentId, callId, this.deps.claimTtlMs);
     }
-    if (!OFFERED_STATES.includes(call.state) || (call.state !== 'agent-offered' && !call.ctx.offer)) {
+    if (!OFFERED_STATES.includes(call.state) || (call.state !== 'agent-offered' && !call.ctx.routing.offer)) {
       if (call.ctx.agentId === agentId) return { ok: true, state: call.state };
       return call.ctx.agentId
         ? fail('already-taken', 'Another agent answered this call first.')
         : fail('wrong-state', 'This call is not ringing for anyone right now.');
     }
-    if (!call.ctx.offer?.agentIds.includes(agentId)) {
-      return call.ctx.offeredAgents.includes(agentId)
+    if (!call.ctx.routing.offer?.agentIds.includes(agentId)) {
+      return call.ctx.routing.offeredAgents.includes(agentId)
         ? fail('not-offered', 'This call is no longer offered to you.')
         : fail('not-offered', 'This call was never offered to you.');
     }
@@ -174,12 +174,12 @@ export class AgentActions {
   /** Pauses, resumes or (where the number allows) starts the call's recording. */
   async record(agentId: string, callId: string, on: boolean): Promise<ActionResult> {
     const out = await this.deps.deliverer.deliver(callId, { type: 'AGENT.RECORD', agentId, on });
-    if (out.status === 'applied') return { ok: true, state: out.context.recording?.state ?? 'off' };
+    if (out.status === 'applied') return { ok: true, state: out.context.live.recording?.state ?? 'off' };
     if (out.status === 'unknown-call') return fail('unknown-call', 'That call does not exist (any more).');
     if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');
     if (out.status === 'ignored' && out.context.agentId !== agentId)
       return fail('not-your-call', 'You are not on this call.');
-    const rec = out.status === 'ignored' ? out.context.recording : undefined;
+    const rec = out.status === 'ignored' ? out.context.live.recording : undefined;
     if (!rec || rec.policy === 'off' || (rec.policy === 'agent' && rec.state === 'off' && !on))
       return fail('wrong-state', 'Calls to this number are not recorded.');
     if (rec.state === 'announcing')
@@ -217,7 +217,7 @@ export class AgentActions {
     if (!call) return fail('unknown-call', 'That call does not exist (any more).');
     if (call.state === 'ended') return fail('call-ended', 'That call has already ended.');
     // The agent being consulted is on the call too (their own leg).
-    const consulted = call.ctx.consult?.with === agentId && call.ctx.consult.connected;
+    const consulted = call.ctx.live.consult?.with === agentId && call.ctx.live.consult.connected;
     if (call.ctx.agentId !== agentId && !consulted) return fail('not-your-call', 'You are not on this call.');
     if (!ON_CALL_STATES.includes(call.state) || !call.ctx.mediaNodeId)
       return fail('wrong-state', 'This call has no media yet.');

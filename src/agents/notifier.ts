@@ -42,7 +42,7 @@ export function offeredPayload(callId: string, ctx: CallContext, deadlineAt: num
     callId,
     from: { name: ctx.caller.name ?? null, number: maskNumber(ctx.caller.waId) },
     deadlineAt,
-    createdAt: ctx.createdAt,
+    createdAt: ctx.times.createdAt,
   };
 }
 
@@ -108,7 +108,7 @@ export class SocketAgentNotifier implements AgentNotifier {
     const ctx = stored ? (JSON.parse(stored) as { context: CallContext }).context : undefined;
     emitTo(broadcaster, [agentRoom(agentId), supervisorsRoom], 'call:live', {
       callId,
-      liveAt: ctx?.liveAt ?? Date.now(),
+      liveAt: ctx?.times.liveAt ?? Date.now(),
     });
     if (ctx?.caller.waId) {
       await redis.set(keys.callerAgent(ctx.caller.waId), agentId, 'PX', 30 * 86_400_000);

@@ -1,6 +1,7 @@
 import { nowMs } from '../rtc/clock.js';
+import { ClockedTrack } from '../rtc/clocked-track.js';
 import { FrameClock } from '../rtc/frame-clock.js';
-import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../rtc/wrtc.js';
+import type { WrtcTrack } from '../rtc/wrtc.js';
 import { type DtmfSegment, dtmfFrequencies, dtmfSchedule } from './dtmf.js';
 import { type MarkerScheme, markerScheme, type SenderGap } from './markers.js';
 import { newSynthState, type SynthState, synthesizeFrame } from './synth.js';
@@ -37,19 +38,16 @@ export interface AudioGeneratorOptions {
  * signal has no clicks for Opus to smear.
  */
 export class AudioGenerator {
-  readonly track: WrtcTrack;
   readonly toneHz: number;
   readonly markerScheme: MarkerScheme | undefined;
-  readonly #source: WrtcAudioSource;
+  readonly #feed: ClockedTrack;
   readonly #clock: FrameClock;
   readonly #amplitude: number;
   // onData copies the samples synchronously into libwebrtc, so one buffer is reused for every frame.
   readonly #buffer = new Int16Array(FRAME_SAMPLES);
   readonly #synth: SynthState = newSynthState();
-  #unsubscribe: (() => void) | undefined;
   #framesSent = 0;
   #startedAt: number | null = null;
-  #closed = false;
   #dtmf: DtmfSegment[] = [];
   #lastFrameStart: number | null = null;
   readonly #gaps: SenderGap[] = [];
@@ -66,17 +64,21 @@ export class AudioGenerator {
     this.#amplitude = Math.round(32767 * Math.min(1, Math.max(0, opts.amplitude ?? 0.25)));
     this.markerScheme = markerScheme(opts.markers);
     this.#clock = opts.clock ?? FrameClock.shared({ frameMs: FRAME_MS });
-    this.#source = new wrtc.nonstandard.RTCAudioSource();
-    this.track = this.#source.createTrack();
+    this.#feed = new ClockedTrack(this.#clock, (t) => this.#pushFrame(t));
     if (opts.autoStart ?? true) this.start();
   }
 
+  /** What to add to a peer connection. */
+  get track(): WrtcTrack {
+    return this.#feed.track;
+  }
+
   get closed(): boolean {
-    return this.#closed;
+    return this.#feed.closed;
   }
 
   get running(): boolean {
-    return this.#unsubscribe !== undefined;
+    return this.#feed.running;
   }
 
   get framesSent(): number {
@@ -98,24 +100,20 @@ export class AudioGenerator {
   }
 
   start(): void {
-    if (this.#closed || this.#unsubscribe) return;
+    if (!this.#feed.startable) return;
     this.#startedAt = null;
     this.#lastFrameStart = null;
-    this.#unsubscribe = this.#clock.subscribe((t) => this.#pushFrame(t));
+    this.#feed.start();
   }
 
   /** Stops pushing frames (the track stays live and silent: wrtc then sends no RTP at all). */
   stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#feed.stop();
   }
 
   /** Stops the clock subscription and the track. Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.stop();
-    this.track.stop();
+    this.#feed.close();
   }
 
   /** Plays `hz` instead of the tone (and markers) for `ms` from now; returns when it ends (epoch ms). */
@@ -138,7 +136,7 @@ export class AudioGenerator {
   }
 
   #pushFrame(frameStartMs: number): void {
-    if (this.#closed) return;
+    if (this.#feed.closed) return;
     this.#startedAt ??= frameStartMs;
     this.#noteTiming(frameStartMs);
     const buf = this.#buffer;
@@ -159,7 +157,7 @@ export class AudioGenerator {
         this.#synth,
       );
     }
-    this.#source.onData({
+    this.#feed.source.onData({
       samples: buf,
       sampleRate: GENERATOR_SAMPLE_RATE,
       bitsPerSample: 16,

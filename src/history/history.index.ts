@@ -52,22 +52,22 @@ export class HistoryIndex {
     const row: StoredRow = {
       callerName: ctx.caller.name ?? null,
       waId: ctx.caller.waId ?? null,
-      businessNumber: ctx.businessNumber,
+      businessNumber: ctx.line.businessNumber,
       agentId: ctx.agentId ?? null,
       teams: this.deps.teamsOf(ctx),
-      outcome: ctx.reason ?? 'unknown',
-      endedBy: ctx.endedBy ?? null,
-      createdAt: ctx.createdAt,
-      liveAt: ctx.liveAt ?? null,
-      endedAt: ctx.endedAt ?? null,
-      offeredAgents: ctx.offeredAgents,
+      outcome: ctx.outcome.reason ?? 'unknown',
+      endedBy: ctx.outcome.endedBy ?? null,
+      createdAt: ctx.times.createdAt,
+      liveAt: ctx.times.liveAt ?? null,
+      endedAt: ctx.times.endedAt ?? null,
+      offeredAgents: ctx.routing.offeredAgents,
     };
     await redis.hset(keys.call.state(callId), HISTORY_FIELD, JSON.stringify(row));
     const h = keys.history;
     const sets = [h.all, h.by('outcome', row.outcome), ...row.teams.map((t) => h.by('team', t))];
     if (row.agentId) sets.push(h.by('agent', row.agentId));
     if (row.waId) sets.push(h.by('number', normalizeNumber(row.waId)));
-    await this.#add(callId, ctx.createdAt, sets);
+    await this.#add(callId, ctx.times.createdAt, sets);
   }
 
   /** The call's wrap-up was submitted: findable by its code. */

@@ -161,7 +161,9 @@ export function apiRoutes(deps: ApiDeps): Hono<{ Variables: AuthVariables }> {
     // Agents see the calls they were offered or answered; supervisors see everything.
     const ids = await deps.index.recent(mine ? limit * 4 : limit, before);
     const rows = await loadSummaries(deps.store, ids);
-    const visible = rows.filter(({ ctx }) => !mine || ctx.agentId === agent.id || ctx.offeredAgents.includes(agent.id));
+    const visible = rows.filter(
+      ({ ctx }) => !mine || ctx.agentId === agent.id || ctx.routing.offeredAgents.includes(agent.id),
+    );
     return c.json({ calls: visible.slice(0, limit).map((r) => r.summary) });
   });
 

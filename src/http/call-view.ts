@@ -1,7 +1,7 @@
 import { WRAP_UP_FIELD } from '../history/history.index.js';
 import type { CallStore } from '../machines/call.store.js';
 import type { CallContext } from '../machines/call.types.js';
-import { restore } from '../machines/deliver.js';
+import { readable, restore } from '../machines/deliver.js';
 import { maskDigits, maskNumber } from '../shared/log.js';
 import type { WrapUp } from '../shared/protocol.js';
 import type { AudioStatsSample, CallDetail, CallSummary } from '../shared/rest-types.js';
@@ -12,19 +12,19 @@ function summarize(id: string, state: string, ctx: CallContext): CallSummary {
   return {
     id,
     state,
-    reason: ctx.reason ?? null,
-    endedBy: ctx.endedBy ?? null,
+    reason: ctx.outcome.reason ?? null,
+    endedBy: ctx.outcome.endedBy ?? null,
     caller: { name: ctx.caller.name ?? null, number: maskNumber(ctx.caller.waId) },
-    businessNumber: ctx.businessNumber,
+    businessNumber: ctx.line.businessNumber,
     agentId: ctx.agentId ?? null,
     mediaNodeId: ctx.mediaNodeId ?? null,
-    createdAt: ctx.createdAt,
-    offeredAt: ctx.offeredAt ?? null,
-    acceptedAt: ctx.acceptedAt ?? null,
-    liveAt: ctx.liveAt ?? null,
-    endedAt: ctx.endedAt ?? null,
-    errorCode: ctx.errorCode ?? null,
-    detail: ctx.detail ?? null,
+    createdAt: ctx.times.createdAt,
+    offeredAt: ctx.times.offeredAt ?? null,
+    acceptedAt: ctx.times.acceptedAt ?? null,
+    liveAt: ctx.times.liveAt ?? null,
+    endedAt: ctx.times.endedAt ?? null,
+    errorCode: ctx.outcome.errorCode ?? null,
+    detail: ctx.outcome.detail ?? null,
   };
 }
 
@@ -39,8 +39,9 @@ export async function loadSummaries(
   ]);
   const out: { summary: CallSummary; ctx: CallContext }[] = [];
   loaded.forEach((s, i) => {
-    if (!s) return;
-    const snap = restore(s.snapshot);
+    const snap = s && readable(s.snapshot);
+    if (!s || !snap) return;
+
     const summary = summarize(ids[i]!, s.state, snap.context);
     summary.wrapUp = parseWrapUp(wrapUps[i]);
     out.push({ summary, ctx: snap.context });
@@ -69,24 +70,24 @@ export async function loadDetail(
     ...summarize(id, s.state, ctx),
     wrapUp: parseWrapUp(wrapUp),
     version: s.version,
-    offer: ctx.offer
+    offer: ctx.routing.offer
       ? {
-          agentIds: ctx.offer.agentIds,
-          policy: ctx.offer.policy,
-          tier: ctx.offer.tier,
-          expiresAt: ctx.offer.expiresAt ?? null,
+          agentIds: ctx.routing.offer.agentIds,
+          policy: ctx.routing.offer.policy,
+          tier: ctx.routing.offer.tier,
+          expiresAt: ctx.routing.offer.expiresAt ?? null,
         }
       : null,
-    declined: ctx.declined,
-    offeredAgents: ctx.offeredAgents,
-    answerDeadlineAt: ctx.answerDeadlineAt,
+    declined: ctx.routing.declined,
+    offeredAgents: ctx.routing.offeredAgents,
+    answerDeadlineAt: ctx.times.answerDeadlineAt,
     flags: {
-      preAcceptDone: ctx.preAcceptDone,
-      waConnected: ctx.waConnected,
-      agentConnected: ctx.agentConnected,
-      acceptFallback: ctx.acceptFallback,
+      preAcceptDone: ctx.bridge.preAcceptDone,
+      waConnected: ctx.bridge.waConnected,
+      agentConnected: ctx.bridge.agentConnected,
+      acceptFallback: ctx.bridge.acceptFallback,
     },
-    dtmf: opts.showDtmf ? ctx.dtmf : maskDigits(ctx.dtmf),
+    dtmf: opts.showDtmf ? ctx.caller.dtmf : maskDigits(ctx.caller.dtmf),
     ...queueView(ctx),
     timeline: timeline.map(({ version: _v, ...t }) => {
       const entry = t as CallDetail['timeline'][number];
@@ -101,11 +102,11 @@ export async function loadDetail(
 /** The IVR choice, queue wait and hold time of a call (snapshots older than these fields give nulls and zero). */
 function queueView(ctx: CallContext, now = Date.now()) {
   const q = ctx.queue;
-  const hold = ctx.hold;
+  const hold = ctx.live.hold;
   return {
     ivrChoice: ctx.ivr?.choice ?? null,
-    waitMs: q ? (q.leftAt ?? ctx.endedAt ?? now) - q.enteredAt : null,
+    waitMs: q ? (q.leftAt ?? ctx.times.endedAt ?? now) - q.enteredAt : null,
     queueTeams: q?.teams ?? null,
-    holdMs: hold ? hold.totalMs + (hold.since !== undefined ? (ctx.endedAt ?? now) - hold.since : 0) : 0,
+    holdMs: hold ? hold.totalMs + (hold.since !== undefined ? (ctx.times.endedAt ?? now) - hold.since : 0) : 0,
   };
 }

@@ -1,5 +1,5 @@
 import type { CallStore } from '../machines/call.store.js';
-import { restore } from '../machines/deliver.js';
+import { readable } from '../machines/deliver.js';
 import { queueFigures } from '../routing/figures.js';
 import type { QueueStore } from '../routing/queue.store.js';
 import { maskNumber } from '../shared/log.js';
@@ -17,8 +17,9 @@ export async function loadQueues(
       const loaded = await Promise.all(entries.map((e) => deps.store.load(e.callId)));
       const waiting = entries.flatMap((e, i) => {
         const s = loaded[i];
-        if (!s) return [];
-        const ctx = restore(s.snapshot).context;
+        const ctx = s && readable(s.snapshot)?.context;
+        if (!s || !ctx) return [];
+
         return [
           {
             callId: e.callId,
@@ -27,7 +28,7 @@ export async function loadQueues(
             caller: { name: ctx.caller.name ?? null, number: maskNumber(ctx.caller.waId) },
             waitMs: ctx.queue ? now - ctx.queue.enteredAt : 0,
             ivrChoice: ctx.ivr?.choice ?? null,
-            offeredTo: ctx.offer?.agentIds ?? [],
+            offeredTo: ctx.routing.offer?.agentIds ?? [],
           },
         ];
       });

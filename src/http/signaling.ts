@@ -119,8 +119,8 @@ export function createSignaling(deps: SignalingDeps): Signaling {
       const stored = await deps.store.load(callId);
       const ctx = stored ? restore(stored.snapshot).context : undefined;
       const ringing = stored?.state === 'agent-offered' || stored?.state === 'transferring';
-      if (ringing && ctx?.offer?.agentIds.includes(agent.id)) {
-        offers.push(offeredPayload(callId, ctx, ctx.offer.expiresAt ?? ctx.answerDeadlineAt));
+      if (ringing && ctx?.routing.offer?.agentIds.includes(agent.id)) {
+        offers.push(offeredPayload(callId, ctx, ctx.routing.offer.expiresAt ?? ctx.times.answerDeadlineAt));
         rooms.push(callRoom(callId));
       } else {
         await presence.dropOffer(agent.id, callId);
@@ -137,8 +137,8 @@ export function createSignaling(deps: SignalingDeps): Signaling {
           callId: claimed,
           state: stored.state,
           from: { name: ctx.caller.name ?? null, number: maskNumber(ctx.caller.waId) },
-          acceptedAt: ctx.acceptedAt ?? null,
-          liveAt: ctx.liveAt ?? null,
+          acceptedAt: ctx.times.acceptedAt ?? null,
+          liveAt: ctx.times.liveAt ?? null,
         };
       }
     }

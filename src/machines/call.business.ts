@@ -5,7 +5,7 @@
  */
 import type { Effect } from './call.effects.js';
 import { ANSWER_TOKEN } from './call.timers.js';
-import { type Args, agentLeg, endWith, fx, isTimer, set, timer } from './call.transitions.js';
+import { type Args, agentLeg, endWith, fx, isTimer, rejectBadOffer, set, timer } from './call.transitions.js';
 import type { BusinessFlow, CallContext, EndReason, Ev } from './call.types.js';
 
 /** The goodbye prompt reports its end; if it does not, the call is terminated after this long. */
@@ -43,14 +43,14 @@ export const promptThenMusic = (ctx: CallContext, playId: string, clips: string[
 });
 
 export const isBusiness = ({ context }: Args) => context.flow !== undefined;
-export const answered = ({ context }: Args) => context.answeredAt !== undefined;
+export const answered = ({ context }: Args) => context.times.answeredAt !== undefined;
 
 /** What the root entry does for a business call: the bridge at once, with a deadline for Meta's accept. */
 export function businessStartEffects(ctx: CallContext): Effect[] {
   return [
     { type: 'media.createBridge', nodeId: node(ctx) },
     { type: 'call.created' },
-    timer('accept-deadline', ctx.acceptDeadlineMs, ANSWER_TOKEN),
+    timer('accept-deadline', ctx.limits.acceptDeadlineMs, ANSWER_TOKEN),
   ];
 }
 
@@ -59,57 +59,57 @@ export function businessStartEffects(ctx: CallContext): Effect[] {
 
 export const answering = {
   'MEDIA.WA_ANSWER': {
-    guard: ({ context }: Args) => !context.answerReady,
-    actions: [set(() => ({ answerReady: true })), fx(() => ({ type: 'graph.preAccept' }))],
+    guard: ({ context }: Args) => !context.bridge.answerReady,
+    actions: [set(() => ({ bridge: { answerReady: true } })), fx(() => ({ type: 'graph.preAccept' }))],
   },
-  'WA.BAD_OFFER': {
-    target: 'ended' as const,
-    actions: endWith(({ event }) => ({
-      reason: 'media-failed',
-      endedBy: 'system',
-      graph: 'reject',
-      detail: `unusable offer: ${(event as Ev<'WA.BAD_OFFER'>).reason}`.slice(0, 200),
-    })),
-  },
+  'WA.BAD_OFFER': rejectBadOffer,
 };
 
 export const answerDeadline = ({ context, event }: Args) =>
-  context.answeredAt === undefined &&
+  context.times.answeredAt === undefined &&
   isTimer(event, 'accept-deadline') &&
   (event as Ev<'TIMER.FIRED'>).token === ANSWER_TOKEN;
 export const answerSweep = ({ context, event }: Args) =>
-  context.answeredAt === undefined && event.at >= context.createdAt + context.acceptDeadlineMs;
+  context.times.answeredAt === undefined && event.at >= context.times.createdAt + context.limits.acceptDeadlineMs;
 
 /** Meta's accept, exactly once: pre_accept's 200 is in and the WhatsApp leg is connected. */
 export const acceptOnce = {
   guard: ({ context }: Args) =>
-    !context.acceptRequested && context.preAcceptDone && context.waConnected && context.answerReady,
-  actions: [set(() => ({ acceptRequested: true })), fx(() => ({ type: 'graph.accept' }))],
+    !context.bridge.acceptRequested &&
+    context.bridge.preAcceptDone &&
+    context.bridge.waConnected &&
+    context.bridge.answerReady,
+  actions: [set(() => ({ bridge: { acceptRequested: true } })), fx(() => ({ type: 'graph.accept' }))],
 };
 
 export const isAcceptDone = ({ context, event }: Args) =>
-  event.type === 'GRAPH.DONE' && event.action === 'accept' && context.answeredAt === undefined;
+  event.type === 'GRAPH.DONE' && event.action === 'accept' && context.times.answeredAt === undefined;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Goodbye: a polite prompt, then terminate. Shared by ivr (no choice) and queued (waited too long).
 
 export function goodbye(reason: EndReason, clips: (ctx: CallContext) => string[]) {
   return [
-    set(() => ({ leaving: reason })),
+    set(() => ({ outcome: { leaving: reason } })),
+
     fx(({ context }) => [play(context, 'goodbye', clips(context)), timer('goodbye', GOODBYE_DEADLINE_MS, '1')]),
   ];
 }
 
 const goodbyeOver = {
   target: 'ended' as const,
-  actions: endWith(({ context }) => ({ reason: context.leaving!, endedBy: 'system', graph: 'terminate' })),
+  actions: endWith(({ context }) => ({ reason: context.outcome.leaving!, endedBy: 'system', graph: 'terminate' })),
 };
 export const leavingTransitions = {
   'MEDIA.PLAY_ENDED': {
-    guard: ({ context, event }: Args) => !!context.leaving && (event as Ev<'MEDIA.PLAY_ENDED'>).playId === 'goodbye',
+    guard: ({ context, event }: Args) =>
+      !!context.outcome.leaving && (event as Ev<'MEDIA.PLAY_ENDED'>).playId === 'goodbye',
     ...goodbyeOver,
   },
-  timer: { guard: ({ context, event }: Args) => !!context.leaving && isTimer(event, 'goodbye'), ...goodbyeOver },
+  timer: {
+    guard: ({ context, event }: Args) => !!context.outcome.leaving && isTimer(event, 'goodbye'),
+    ...goodbyeOver,
+  },
 };
 
 /** The agent's browser leg on the call's bridge. */

@@ -24,14 +24,16 @@ export const callbackKeyTransition = {
   guard: ({ context, event }: Args) =>
     event.type === 'MEDIA.DTMF' &&
     (event as Ev<'MEDIA.DTMF'>).digit === CALLBACK_KEY &&
-    context.answeredAt !== undefined &&
-    !context.leaving &&
+    context.times.answeredAt !== undefined &&
+    !context.outcome.leaving &&
     !!context.queue &&
     !!context.caller.waId,
   actions: [
     fx(({ context }) => [
-      ...withdraw(context.offer?.agentIds ?? [], 'expired'),
-      ...(context.offer ? [cancel('ring-expired', context.offer.seq), { type: 'queue.pump' } as Effect] : []),
+      ...withdraw(context.routing.offer?.agentIds ?? [], 'expired'),
+      ...(context.routing.offer
+        ? [cancel('ring-expired', context.routing.offer.seq), { type: 'queue.pump' } as Effect]
+        : []),
       { type: 'queue.exit', teams: context.queue!.teams },
       { type: 'queue.leave' },
       { type: 'callback.create' },
@@ -46,9 +48,9 @@ export const callbackKeyTransition = {
       timer('goodbye', GOODBYE_DEADLINE_MS, '1'),
     ]),
     set(({ context, event }) => ({
-      offer: undefined,
-      leaving: 'callback-requested' as const,
-      dtmf: (context.dtmf + (event as Ev<'MEDIA.DTMF'>).digit).slice(-64),
+      routing: { offer: undefined },
+      outcome: { leaving: 'callback-requested' as const },
+      caller: { dtmf: (context.caller.dtmf + (event as Ev<'MEDIA.DTMF'>).digit).slice(-64) },
     })),
   ],
 };
@@ -58,7 +60,7 @@ export function callbackEntryEffects(ctx: CallContext): Effect[] {
   const q = ctx.queue!;
   return [
     { type: 'call.created' },
-    timer('answer-deadline', ctx.answerDeadlineAt - ctx.createdAt, 'a'),
+    timer('answer-deadline', ctx.times.answerDeadlineAt - ctx.times.createdAt, 'a'),
     { type: 'queue.enter', teams: q.teams, priority: q.priority, enteredAt: q.enteredAt },
     { type: 'queue.join' },
     { type: 'queue.pump' },
@@ -66,36 +68,42 @@ export function callbackEntryEffects(ctx: CallContext): Effect[] {
 }
 
 const offered = ({ context, event }: Args) =>
-  'agentId' in event && !!context.offer?.agentIds.includes((event as { agentId: string }).agentId);
+  'agentId' in event && !!context.routing.offer?.agentIds.includes((event as { agentId: string }).agentId);
 
 /** The offer ended without an accept: look again (the dispatcher offers the queue heads). */
 const offerOver = (reason: 'declined' | 'unavailable' | 'expired') => [
   fx(({ context, event }) => [
     ...withdraw(
-      reason === 'expired' ? (context.offer?.agentIds ?? []) : [(event as { agentId: string }).agentId],
+      reason === 'expired' ? (context.routing.offer?.agentIds ?? []) : [(event as { agentId: string }).agentId],
       reason,
     ),
-    ...(reason !== 'expired' && context.offer ? [cancel('ring-expired', context.offer.seq)] : []),
+    ...(reason !== 'expired' && context.routing.offer ? [cancel('ring-expired', context.routing.offer.seq)] : []),
     { type: 'queue.pump' } as Effect,
   ]),
-  set(({ context, event }) => ({
-    offer: undefined,
-    routingSeq: context.routingSeq + 1,
-    declined: reason === 'declined' ? [...context.declined, (event as { agentId: string }).agentId] : context.declined,
-  })),
+  set(({ context, event }) => {
+    const declined = context.routing.declined;
+    return {
+      routing: {
+        offer: undefined,
+        seq: context.routing.seq + 1,
+        declined: reason === 'declined' ? [...declined, (event as { agentId: string }).agentId] : declined,
+      },
+    };
+  }),
 ];
 
 /** Waits in the queue for a free agent; the callback task's only state before it dials. */
 export const callbackQueuedState = {
   on: {
     'ROUTING.OFFER': {
-      guard: ({ context, event }: Args) => !context.offer && (event as Ev<'ROUTING.OFFER'>).seq === context.routingSeq,
+      guard: ({ context, event }: Args) =>
+        !context.routing.offer && (event as Ev<'ROUTING.OFFER'>).seq === context.routing.seq,
       actions: queueOfferActions(false),
     },
     'ROUTING.NO_AGENTS': {},
     // An agent became free: the queue pump offers the heads (this task when its turn has come).
     'CALL.REROUTE': {
-      guard: ({ context }: Args) => !context.offer,
+      guard: ({ context }: Args) => !context.routing.offer,
       actions: fx(() => ({ type: 'queue.pump' })),
     },
     'AGENT.DECLINE': { guard: offered, actions: offerOver('declined') },
@@ -107,15 +115,15 @@ export const callbackQueuedState = {
         fx(({ context, event }) => {
           const e = event as Ev<'AGENT.ACCEPT'>;
           return [
-            ...withdraw(context.offer!.agentIds, 'taken', e.agentId),
-            cancel('ring-expired', context.offer!.seq),
+            ...withdraw(context.routing.offer!.agentIds, 'taken', e.agentId),
+            cancel('ring-expired', context.routing.offer!.seq),
             cancel('answer-deadline', 'a'),
             { type: 'queue.exit', teams: context.queue!.teams },
             { type: 'queue.leave' },
-            timer('answer-deadline', context.callback!.dialDeadlineMs, CALLBACK_DIAL_TOKEN),
+            timer('answer-deadline', context.outbound!.callback!.dialDeadlineMs, CALLBACK_DIAL_TOKEN),
             { type: 'media.createOutbound', nodeId: e.mediaNodeId, agentId: e.agentId },
             { type: 'agents.progress', agentId: e.agentId, status: 'dialing' },
-            ...(context.offer!.agentIds.length > 1 ? [{ type: 'queue.pump' } as Effect] : []),
+            ...(context.routing.offer!.agentIds.length > 1 ? [{ type: 'queue.pump' } as Effect] : []),
           ];
         }),
         set(({ context, event }) => {
@@ -123,8 +131,8 @@ export const callbackQueuedState = {
           return {
             agentId: e.agentId,
             mediaNodeId: e.mediaNodeId,
-            offer: undefined,
-            answerDeadlineAt: e.at + context.callback!.dialDeadlineMs,
+            routing: { offer: undefined },
+            times: { answerDeadlineAt: e.at + context.outbound!.callback!.dialDeadlineMs },
           };
         }),
       ],
@@ -132,7 +140,7 @@ export const callbackQueuedState = {
     'TIMER.FIRED': [
       {
         guard: ({ context, event }: Args) =>
-          isTimer(event, 'ring-expired') && (event as Ev<'TIMER.FIRED'>).token === String(context.offer?.seq),
+          isTimer(event, 'ring-expired') && (event as Ev<'TIMER.FIRED'>).token === String(context.routing.offer?.seq),
         actions: offerOver('expired'),
       },
       {

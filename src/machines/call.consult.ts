@@ -29,7 +29,7 @@ import type { CallContext } from './call.types.js';
  * caller and A.
  */
 const consultRoutes = (ctx: CallContext, from: string, withAgent: string, connected: boolean) => {
-  const routes = routesFor(from, ctx.monitors);
+  const routes = routesFor(from, ctx.live.monitors);
   routes.caller = ['player'];
   routes[agentLeg(from)] = connected ? [agentLeg(withAgent)] : [];
   if (connected) routes[agentLeg(withAgent)] = [agentLeg(from)];
@@ -42,26 +42,30 @@ export const startConsult = {
   target: 'consulting' as const,
   actions: [
     assignOn<'AGENT.CONSULT'>(({ context, event }) => {
-      const seq = (context.transfers ?? 0) + 1;
+      const seq = (context.live.transfers ?? 0) + 1;
       return {
-        transfers: seq,
-        consult: { seq, from: event.agentId, with: event.to, connected: false, ringToken: `c${seq}` },
-        offer: {
-          seq,
-          agentIds: [event.to],
-          policy: 'ring-all',
-          tier: 'consult',
-          expiresAt: event.at + context.ringTimeoutMs,
+        live: {
+          transfers: seq,
+          consult: { seq, from: event.agentId, with: event.to, connected: false, ringToken: `c${seq}` },
+          handledBy: context.live.handledBy ?? [event.agentId],
         },
-        offeredAgents: union(context.offeredAgents, [event.to]),
-        handledBy: context.handledBy ?? [event.agentId],
+        routing: {
+          offer: {
+            seq,
+            agentIds: [event.to],
+            policy: 'ring-all',
+            tier: 'consult',
+            expiresAt: event.at + context.limits.ringTimeoutMs,
+          },
+          offeredAgents: union(context.routing.offeredAgents, [event.to]),
+        },
       };
     }),
     fx(({ context }: Args): Effect[] => {
-      const c = context.consult!;
+      const c = context.live.consult!;
       return [
-        { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.offer!.expiresAt! },
-        timer('consult-ring', context.ringTimeoutMs, c.ringToken),
+        { type: 'agents.offer', agentIds: [c.with], deadlineAt: context.routing.offer!.expiresAt! },
+        timer('consult-ring', context.limits.ringTimeoutMs, c.ringToken),
         { type: 'media.route', nodeId: context.mediaNodeId!, routes: consultRoutes(context, c.from, c.with, false) },
         playHoldMusic(context, `consult-${c.seq}`),
         { type: 'agents.transferStatus', agentId: c.from, status: 'ringing', targets: [c.with] },
@@ -75,7 +79,7 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
   target: 'live' as const,
   actions: [
     fx(({ context }: Args): Effect[] => {
-      const c = context.consult!;
+      const c = context.live.consult!;
       return [
         ...(c.connected
           ? [
@@ -83,12 +87,12 @@ const backToFirst = (why: 'expired' | 'declined' | 'cancelled') => ({
               { type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: agentLeg(c.with) },
             ]
           : [cancel('consult-ring', c.ringToken), ...withdraw([c.with], why === 'cancelled' ? 'ended' : why)]),
-        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.monitors) },
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.from, context.live.monitors) },
         { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
         { type: 'agents.transferStatus', agentId: c.from, status: 'returned', targets: [] },
       ];
     }),
-    assignOn(() => ({ consult: undefined, offer: undefined })),
+    assignOn(() => ({ live: { consult: undefined }, routing: { offer: undefined } })),
   ],
 });
 
@@ -97,29 +101,26 @@ const complete = {
   target: 'live' as const,
   actions: [
     fx(({ context }: Args): Effect[] => {
-      const c = context.consult!;
+      const c = context.live.consult!;
       return [
         { type: 'agents.handover', from: c.from, to: c.with, target: { agentId: c.with } },
-        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.monitors) },
+        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(c.with, context.live.monitors) },
         { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
         { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(c.from) },
       ];
     }),
     assignOn(({ context }) => ({
-      agentId: context.consult!.with,
-      consult: undefined,
+      agentId: context.live.consult!.with,
+      live: { consult: undefined, handledBy: union(context.live.handledBy ?? [], [context.live.consult!.with]) },
       // B's leg has been up since the consultation started.
-      agentConnected: true,
-      agentLegDown: false,
-      agentLeft: false,
-      handledBy: union(context.handledBy ?? [], [context.consult!.with]),
+      bridge: { agentConnected: true, agentLegDown: false, agentLeft: false },
     })),
   ],
 };
 
-const byFrom = ({ context, event }: Args) => 'agentId' in event && event.agentId === context.consult?.from;
-const byWith = ({ context, event }: Args) => 'agentId' in event && event.agentId === context.consult?.with;
-const connected = ({ context }: Args) => !!context.consult?.connected;
+const byFrom = ({ context, event }: Args) => 'agentId' in event && event.agentId === context.live.consult?.from;
+const byWith = ({ context, event }: Args) => 'agentId' in event && event.agentId === context.live.consult?.with;
+const connected = ({ context }: Args) => !!context.live.consult?.connected;
 
 export const consultingState = {
   on: {
@@ -127,7 +128,7 @@ export const consultingState = {
       guard: (a: Args) => byWith(a) && !connected(a),
       actions: [
         fx(({ context }: Args): Effect[] => {
-          const c = context.consult!;
+          const c = context.live.consult!;
           return [
             cancel('consult-ring', c.ringToken),
             { type: 'agents.live', agentId: c.with },
@@ -138,7 +139,10 @@ export const consultingState = {
             },
           ];
         }),
-        assignOn(({ context }) => ({ consult: { ...context.consult!, connected: true }, offer: undefined })),
+        assignOn(({ context }) => ({
+          live: { consult: { ...context.live.consult!, connected: true } },
+          routing: { offer: undefined },
+        })),
       ],
     },
     'AGENT.CONSULT_COMPLETE': { guard: (a: Args) => byFrom(a) && connected(a), ...complete },
@@ -153,8 +157,8 @@ export const consultingState = {
         guard: ({ context, event }: Args) =>
           isTimer(event, 'consult-ring') &&
           event.type === 'TIMER.FIRED' &&
-          event.token === context.consult?.ringToken &&
-          !context.consult.connected,
+          event.token === context.live.consult?.ringToken &&
+          !context.live.consult.connected,
         ...backToFirst('expired'),
       },
       maxDurationFired,

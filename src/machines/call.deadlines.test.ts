@@ -15,7 +15,7 @@ const input = callInput({ callId: 'wacid.DEADLINES', at: T0, agentGraceMs: 20_00
 
 function drive(events: E[], from?: CallSnapshot) {
   const snap = from ?? initialTransition(callMachine, input)[0];
-  return driveFrom(snap, events, snap.context.endedAt ?? T0);
+  return driveFrom(snap, events, snap.context.times.endedAt ?? T0);
 }
 
 const TO_PRE_ACCEPTED: E[] = [
@@ -34,7 +34,7 @@ describe('call machine: deadlines after the accept request', () => {
   it('a live call reached by a fallback accept with no agent leg ends agent-disconnected after the agent grace', () => {
     const { snap, effects } = drive([...FALLBACK, { type: 'GRAPH.DONE', action: 'accept' }]);
     expect(snap.value).toBe('live');
-    expect(snap.context.agentLegDown).toBe(true);
+    expect(snap.context.bridge.agentLegDown).toBe(true);
     expect(effects.at(-1)).toContainEqual({
       type: 'timer.schedule',
       timer: 'agent-grace',
@@ -44,13 +44,13 @@ describe('call machine: deadlines after the accept request', () => {
     expect(effects.at(-1)).toContainEqual({ type: 'timer.cancel', timer: 'accept-deadline', token: 'confirm' });
     const ended = drive([{ type: 'TIMER.FIRED', timer: 'agent-grace', token: '1' }], snap);
     expect(ended.snap.value).toBe('ended');
-    expect(ended.snap.context.reason).toBe('agent-disconnected');
+    expect(ended.snap.context.outcome.reason).toBe('agent-disconnected');
     expect(ended.effects[0]!.map((e) => e.type)).toContain('graph.terminate');
   });
 
   it('a fallback-accepted call whose agent leg arrives in time stays live', () => {
     const { snap } = drive([...FALLBACK, { type: 'GRAPH.DONE', action: 'accept' }, { type: 'MEDIA.AGENT_CONNECTED' }]);
-    expect(snap.context.agentLegDown).toBe(false);
+    expect(snap.context.bridge.agentLegDown).toBe(false);
     expect(step(snap, { type: 'TIMER.FIRED', timer: 'agent-grace', token: '1', at: T0 + 30_000 }).handled).toBe(false);
     expect(snap.value).toBe('live');
   });
@@ -78,17 +78,17 @@ describe('call machine: deadlines after the accept request', () => {
     expect(effects.at(-1)).toContainEqual(confirmTimer);
     const ended = drive([{ type: 'TIMER.FIRED', timer: 'accept-deadline', token: 'confirm' }], snap);
     expect(ended.snap.value).toBe('ended');
-    expect(ended.snap.context.reason).toBe('graph-failed');
-    expect(ended.snap.context.detail).toMatch(/did not confirm/);
+    expect(ended.snap.context.outcome.reason).toBe('graph-failed');
+    expect(ended.snap.context.outcome.detail).toMatch(/did not confirm/);
     expect(ended.effects[0]!.map((e) => e.type)).toContain('graph.terminate');
   });
 
   it('the stranded-call sweep ends a pre-accepted call whose accept confirmation is long overdue', () => {
     const { snap } = drive([...FALLBACK]);
-    const deadline = snap.context.acceptDeadlineAt!;
+    const deadline = snap.context.times.acceptDeadlineAt!;
     expect(step(snap, { type: 'TIMER.SWEEP', at: deadline + 29_000 }).handled).toBe(false);
     const ended = drive([{ type: 'TIMER.SWEEP', at: deadline + 30_000 }], snap);
-    expect(ended.snap.context.reason).toBe('graph-failed');
+    expect(ended.snap.context.outcome.reason).toBe('graph-failed');
   });
 
   it('the first accept deadline firing after a ready accept changes nothing', () => {
@@ -99,7 +99,7 @@ describe('call machine: deadlines after the accept request', () => {
       { type: 'MEDIA.AGENT_CONNECTED' },
     ]);
     expect(snap.value).toBe('pre-accepted');
-    expect(snap.context.acceptRequested).toBe(true);
+    expect(snap.context.bridge.acceptRequested).toBe(true);
     expect(step(snap, { type: 'TIMER.FIRED', timer: 'accept-deadline', token: '1', at: T0 + 11_000 }).handled).toBe(
       false,
     );

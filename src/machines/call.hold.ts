@@ -3,12 +3,12 @@
  * longer than the limit alerts the agent, again after every further limit.
  */
 
-import { assign } from 'xstate';
 import { leg, talking } from './call.business.js';
 import { holdToken } from './call.timers.js';
 import { isFirstAgent } from './call.transfer.js';
 import {
   type Args,
+  agentBack,
   agentLeft,
   agentLeg,
   cancel,
@@ -22,7 +22,7 @@ import {
   set,
   timer,
 } from './call.transitions.js';
-import type { CallContext, CallEvent, Ev } from './call.types.js';
+import type { CallContext, Ev } from './call.types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // on-hold: the caller hears music and the agent's microphone is not forwarded; Meta never learns of it.
@@ -32,14 +32,14 @@ export const holdTransition = {
   target: 'on-hold' as const,
   actions: [
     set(({ context, event }) => ({
-      hold: { totalMs: context.hold?.totalMs ?? 0, since: event.at, seq: (context.hold?.seq ?? 0) + 1 },
+      live: { hold: { totalMs: context.live.hold.totalMs, since: event.at, seq: context.live.hold.seq + 1 } },
     })),
     fx(({ context }) => {
       const nodeId = context.mediaNodeId!;
       return [
         { type: 'media.route', nodeId, routes: { caller: ['player'], [leg(context)]: ['caller'] } },
         playHoldMusic(context, 'hold'),
-        timer('hold-alert', context.holdAlertMs ?? 60_000, holdToken(context)),
+        timer('hold-alert', context.limits.holdAlertMs, holdToken(context)),
       ];
     }),
   ],
@@ -54,9 +54,10 @@ export const resumeTransition = {
       { type: 'media.route', nodeId: context.mediaNodeId!, routes: talking(context) },
       { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
     ]),
-    set(({ context, event }) => ({
-      hold: { ...context.hold, since: undefined, totalMs: context.hold.totalMs + (event.at - context.hold.since!) },
-    })),
+    set(({ context, event }) => {
+      const hold = context.live.hold;
+      return { live: { hold: { ...hold, since: undefined, totalMs: hold.totalMs + (event.at - hold.since!) } } };
+    }),
   ],
 };
 
@@ -67,9 +68,9 @@ export const holdAlert = {
   actions: fx(({ context, event }) => {
     const n = Number((event as Ev<'TIMER.FIRED'>).token.split('.')[1] ?? 0) + 1;
     return [
-      { type: 'agents.holdAlert', agentId: context.agentId!, heldMs: event.at - context.hold.since! },
+      { type: 'agents.holdAlert', agentId: context.agentId!, heldMs: event.at - context.live.hold.since! },
       // A new token: a job id that already ran is never added again.
-      timer('hold-alert', context.holdAlertMs ?? 60_000, `${holdToken(context)}.${n}`),
+      timer('hold-alert', context.limits.holdAlertMs, `${holdToken(context)}.${n}`),
     ];
   }),
 };
@@ -79,13 +80,10 @@ export const isAgentLeg = (ctx: CallContext, legId: string) =>
 
 const legDown = {
   actions: [
-    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
-      agentLegDown: true,
-      graceSeq: context.graceSeq + 1,
-    })),
+    set(({ context }) => ({ bridge: { agentLegDown: true, graceSeq: context.bridge.graceSeq + 1 } })),
     {
       type: 'effect' as const,
-      params: ({ context }: Args) => timer('agent-grace', context.agentGraceMs, context.graceSeq),
+      params: ({ context }: Args) => timer('agent-grace', context.limits.agentGraceMs, context.bridge.graceSeq),
     },
   ],
 };
@@ -94,7 +92,7 @@ const legDown = {
 export const onCall = {
   'MEDIA.LEG_DOWN': {
     guard: ({ context, event }: Args) =>
-      !context.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
+      !context.bridge.agentLegDown && isAgentLeg(context, (event as Ev<'MEDIA.LEG_DOWN'>).legId),
     ...legDown,
   },
   'AGENT.HANGUP': {
@@ -103,27 +101,20 @@ export const onCall = {
     actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
   },
   // After a transfer the first agent's leg events (MEDIA.AGENT_*) no longer speak of the call's agent.
-  'MEDIA.AGENT_LEG_DOWN': { guard: ({ context }: Args) => !context.agentLegDown && isFirstAgent(context), ...legDown },
+  'MEDIA.AGENT_LEG_DOWN': {
+    guard: ({ context }: Args) => !context.bridge.agentLegDown && isFirstAgent(context),
+    ...legDown,
+  },
   'AGENT.LEFT': agentLeft,
   'MEDIA.LEG_CONNECTED': {
     guard: ({ context, event }: Args) => isAgentLeg(context, (event as Ev<'MEDIA.LEG_CONNECTED'>).legId),
-    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
-      agentLegDown: false,
-      agentLeft: false,
-      agentConnected: true,
-    }),
+    actions: agentBack,
   },
-  'MEDIA.AGENT_CONNECTED': {
-    actions: assign<CallContext, CallEvent, undefined, CallEvent, never>({
-      agentLegDown: false,
-      agentLeft: false,
-      agentConnected: true,
-    }),
-  },
+  'MEDIA.AGENT_CONNECTED': { actions: agentBack },
   'TIMER.FIRED': [
     {
       // The agent closed their tab and did not come back: they hung up.
-      guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+      guard: (a: Args) => graceOver(a) && a.context.bridge.agentLeft,
       target: 'ended' as const,
       actions: endWith({ reason: 'completed', endedBy: 'agent', graph: 'terminate' }),
     },

@@ -37,14 +37,14 @@ export class CallIndex {
   async created(callId: string, ctx: CallContext): Promise<void> {
     const k = this.#keys;
     await Promise.all([
-      this.#redis.zadd(k.callsRecent, ctx.createdAt, callId),
-      this.#redis.zadd(k.callsActive, ctx.createdAt, callId),
+      this.#redis.zadd(k.callsRecent, ctx.times.createdAt, callId),
+      this.#redis.zadd(k.callsActive, ctx.times.createdAt, callId),
       this.#redis.zremrangebyscore(k.callsRecent, '-inf', Date.now() - this.#retentionMs),
     ]);
   }
 
   async joinQueue(callId: string, ctx: CallContext): Promise<void> {
-    await this.#redis.zadd(this.#keys.callsWaiting, ctx.createdAt, callId);
+    await this.#redis.zadd(this.#keys.callsWaiting, ctx.times.createdAt, callId);
   }
 
   async leaveQueue(callId: string): Promise<void> {
@@ -77,15 +77,16 @@ export class CallIndex {
       this.#redis.hsetnx(k.call.state(callId), 'counted', '1'),
     ]);
     if (first !== 1) return false;
-    const day = utcDay(ctx.createdAt);
+    const day = utcDay(ctx.times.createdAt);
     const key = k.statsDaily(day);
     const m = this.#redis.multi().hincrby(key, 'calls', 1);
-    if (ctx.liveAt !== undefined) {
-      m.hincrby(key, 'answered', 1).hincrby(key, 'answerMsSum', Math.round(ctx.liveAt - ctx.createdAt));
-      m.hincrby(key, 'handleMsSum', Math.round((ctx.endedAt ?? ctx.liveAt) - ctx.liveAt));
-    } else if (ctx.reason === 'missed') m.hincrby(key, 'missed', 1);
-    else if (ctx.reason === 'caller-hung-up' || ctx.reason === 'abandoned') m.hincrby(key, 'abandoned', 1);
-    else if (ctx.reason === 'rejected') m.hincrby(key, 'rejected', 1);
+    if (ctx.times.liveAt !== undefined) {
+      m.hincrby(key, 'answered', 1).hincrby(key, 'answerMsSum', Math.round(ctx.times.liveAt - ctx.times.createdAt));
+      m.hincrby(key, 'handleMsSum', Math.round((ctx.times.endedAt ?? ctx.times.liveAt) - ctx.times.liveAt));
+    } else if (ctx.outcome.reason === 'missed') m.hincrby(key, 'missed', 1);
+    else if (ctx.outcome.reason === 'caller-hung-up' || ctx.outcome.reason === 'abandoned')
+      m.hincrby(key, 'abandoned', 1);
+    else if (ctx.outcome.reason === 'rejected') m.hincrby(key, 'rejected', 1);
     else m.hincrby(key, 'failed', 1);
     m.pexpire(key, 40 * 86_400_000);
     await m.exec();

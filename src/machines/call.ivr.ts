@@ -23,7 +23,7 @@ const menuPlayId = (attempt: number) => `ivr.${attempt}`;
 
 /** Every key is kept on the call (`dtmf`), whatever the state does with it. */
 const keepDigit = set(({ context, event }) => ({
-  dtmf: (context.dtmf + (event as Ev<'MEDIA.DTMF'>).digit).slice(-64),
+  caller: { dtmf: (context.caller.dtmf + (event as Ev<'MEDIA.DTMF'>).digit).slice(-64) },
 }));
 
 const newQueue = (ctx: CallContext, teams: string[], at: number) => ({
@@ -87,7 +87,7 @@ function nextMenuOrGiveUp(when: (a: Args) => boolean, lead: string, extra: Retur
   ];
 }
 
-const inMenu = (a: Args) => answered(a) && !a.context.leaving && a.context.queue === undefined;
+const inMenu = (a: Args) => answered(a) && !a.context.outcome.leaving && a.context.queue === undefined;
 const isValidKey = (a: Args) => inMenu(a) && (a.event as Ev<'MEDIA.DTMF'>).digit in a.context.flow!.ivr!.options;
 const isIvrTimer = (a: Args) =>
   inMenu(a) &&
@@ -101,7 +101,11 @@ export const ivrState = {
     'GRAPH.DONE': {
       guard: isAcceptDone,
       actions: [
-        set(({ event }) => ({ answeredAt: event.at, ivr: { attempt: 1, choice: undefined, choiceAt: undefined } })),
+        set(({ event }) => ({
+          times: { answeredAt: event.at },
+          ivr: { attempt: 1, choice: undefined, choiceAt: undefined },
+        })),
+
         fx(({ context }) => [
           cancel('accept-deadline', ANSWER_TOKEN),
           hearPlayer(context),

@@ -44,8 +44,8 @@ describe('call machine: happy path', () => {
 
     const { snap, effects } = drive([...TO_STATE.live!, { type: 'AGENT.HANGUP', agentId: 'alice' }]);
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('completed');
-    expect(snap.context.endedBy).toBe('agent');
+    expect(snap.context.outcome.reason).toBe('completed');
+    expect(snap.context.outcome.endedBy).toBe('agent');
     const [offer, accept, answer, pre, wa, agent, acc, hang] = effects;
     expect(offer).toContainEqual({ type: 'agents.offer', agentIds: ['alice', 'bob'], deadlineAt: T0 + 45_000 });
     expect(types(accept!)).toEqual(
@@ -100,7 +100,7 @@ describe('call machine: happy path', () => {
     const { snap } = drive(TO_STATE['agent-offered']!);
     const restored = persisted(snap);
     expect(restored.value).toBe('agent-offered');
-    expect(restored.context.offer?.agentIds).toEqual(['alice', 'bob']);
+    expect(restored.context.routing.offer?.agentIds).toEqual(['alice', 'bob']);
   });
 });
 
@@ -120,11 +120,11 @@ describe('call machine: first accept wins', () => {
   it('a decline silences only that agent; the last decline sends the call back to routing', () => {
     const { snap, effects } = drive([...TO_STATE['agent-offered']!, { type: 'AGENT.DECLINE', agentId: 'bob' }]);
     expect(snap.value).toBe('agent-offered');
-    expect(snap.context.offer?.agentIds).toEqual(['alice']);
+    expect(snap.context.routing.offer?.agentIds).toEqual(['alice']);
     expect(effects.at(-1)).toEqual([{ type: 'agents.withdraw', agentIds: ['bob'], reason: 'declined' }]);
     const again = drive([{ type: 'AGENT.DECLINE', agentId: 'alice' }], snap);
     expect(again.snap.value).toBe('ringing');
-    expect(again.snap.context.declined).toEqual(['bob', 'alice']);
+    expect(again.snap.context.routing.declined).toEqual(['bob', 'alice']);
     expect(again.effects[0]).toContainEqual({ type: 'routing.request', seq: 2 });
   });
 
@@ -145,7 +145,7 @@ describe('call machine: ring-one rotation and timers', () => {
     expect(effects[0]).toContainEqual({ type: 'timer.schedule', timer: 'ring-expired', delayMs: 15_000, token: '1' });
     const expired = drive([{ type: 'TIMER.FIRED', timer: 'ring-expired', token: '1' }], snap);
     expect(expired.snap.value).toBe('ringing');
-    expect(expired.snap.context.tried).toEqual(['alice']);
+    expect(expired.snap.context.routing.tried).toEqual(['alice']);
     expect(expired.effects[0]).toContainEqual({ type: 'agents.withdraw', agentIds: ['alice'], reason: 'expired' });
   });
 
@@ -176,7 +176,7 @@ describe('call machine: ring-one rotation and timers', () => {
       { type: 'TIMER.FIRED', timer: 'accept-deadline', token: '1' },
     ]);
     expect(snap.value).toBe('pre-accepted');
-    expect(snap.context.acceptFallback).toBe(true);
+    expect(snap.context.bridge.acceptFallback).toBe(true);
     expect(effects.at(-1)).toEqual([
       { type: 'graph.accept' },
       { type: 'timer.schedule', timer: 'accept-deadline', delayMs: 30_000, token: 'confirm' },
@@ -189,7 +189,7 @@ describe('call machine: ring-one rotation and timers', () => {
       { type: 'MEDIA.AGENT_LEG_DOWN' },
       { type: 'TIMER.FIRED', timer: 'agent-grace', token: '1' },
     ]);
-    expect(snap.context.reason).toBe('agent-disconnected');
+    expect(snap.context.outcome.reason).toBe('agent-disconnected');
     expect(graphOf(effects.at(-1)!)).toEqual(['graph.terminate']);
   });
 
@@ -197,8 +197,8 @@ describe('call machine: ring-one rotation and timers', () => {
     const { snap, effects } = drive([...TO_STATE.live!, { type: 'AGENT.LEFT', agentId: 'alice' }]);
     expect(effects.at(-1)).toEqual([{ type: 'timer.schedule', timer: 'agent-grace', delayMs: 5000, token: '1' }]);
     const ended = drive([{ type: 'TIMER.FIRED', timer: 'agent-grace', token: '1' }], snap);
-    expect(ended.snap.context.reason).toBe('completed');
-    expect(ended.snap.context.endedBy).toBe('agent');
+    expect(ended.snap.context.outcome.reason).toBe('completed');
+    expect(ended.snap.context.outcome.endedBy).toBe('agent');
     expect(graphOf(ended.effects[0]!)).toEqual(['graph.terminate']);
   });
 
@@ -208,7 +208,7 @@ describe('call machine: ring-one rotation and timers', () => {
       { type: 'AGENT.LEFT', agentId: 'alice' },
       { type: 'MEDIA.AGENT_CONNECTED' },
     ]);
-    expect(snap.context.agentLeft).toBe(false);
+    expect(snap.context.bridge.agentLeft).toBe(false);
     expect(step(snap, { type: 'TIMER.FIRED', timer: 'agent-grace', token: '1', at: T0 + 60_000 }).handled).toBe(false);
     // Only the bridged agent can leave a call.
     expect(step(snap, { type: 'AGENT.LEFT', agentId: 'bob', at: T0 + 60_000 }).handled).toBe(false);
@@ -217,7 +217,7 @@ describe('call machine: ring-one rotation and timers', () => {
   it('leaving while the call is still connecting gives it up after the grace', () => {
     const { snap } = drive([...TO_STATE['pre-accepted']!, { type: 'AGENT.LEFT', agentId: 'alice' }]);
     const ended = drive([{ type: 'TIMER.FIRED', timer: 'agent-grace', token: '1' }], snap);
-    expect(ended.snap.context.reason).toBe('rejected');
+    expect(ended.snap.context.outcome.reason).toBe('rejected');
     expect(graphOf(ended.effects[0]!)).toEqual(['graph.terminate']);
   });
 
@@ -361,8 +361,8 @@ describe('call machine: every state × every terminating event', () => {
         }
         expect(r.snapshot.value).toBe('ended');
         expect(r.snapshot.status).toBe('done');
-        expect(r.snapshot.context.reason).toBe(want[0]);
-        expect(r.snapshot.context.endedAt).toBe(T0 + 30_000);
+        expect(r.snapshot.context.outcome.reason).toBe(want[0]);
+        expect(r.snapshot.context.times.endedAt).toBe(T0 + 30_000);
         expect(graphOf(r.effects)).toEqual(want[1] ? [want[1]] : []);
         const ended = r.effects.filter((e) => e.type === 'call.ended');
         expect(ended).toEqual([{ type: 'call.ended', reason: want[0] }]);
@@ -388,6 +388,6 @@ describe('call machine: every state × every terminating event', () => {
     const { snap } = drive(TO_STATE['agent-offered']!);
     expect(step(snap, { type: 'TIMER.SWEEP', at: T0 + 10_000 }).handled).toBe(false);
     const r = step(snap, { type: 'TIMER.SWEEP', at: T0 + 46_000 });
-    expect(r.snapshot.context.reason).toBe('missed');
+    expect(r.snapshot.context.outcome.reason).toBe('missed');
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { Effect } from './call.effects.js';
 import { type ArgsOf, agentLeg, assignOn } from './call.transitions.js';
-import type { CallContext } from './call.types.js';
+import type { LiveFeatures } from './call.types.js';
 
 const supLeg = (supervisorId: string) => `sup:${supervisorId}`;
 
@@ -12,7 +12,7 @@ const supLeg = (supervisorId: string) => `sup:${supervisorId}`;
  * The call's routing table: caller ⇄ this agent; each monitoring supervisor hears the caller and the agent (two
  * tracks); a whispering one is also heard by the agent (their second track), never by the caller.
  */
-export const routesFor = (agentId: string, monitors: CallContext['monitors'] = {}): Record<string, string[]> => {
+export const routesFor = (agentId: string, monitors: LiveFeatures['monitors'] = {}): Record<string, string[]> => {
   const whisperers = Object.entries(monitors)
     .filter(([, m]) => m === 'whisper')
     .map(([s]) => supLeg(s));
@@ -29,19 +29,23 @@ export const monitor = {
   guard: ({ context, event }: ArgsOf<'SUP.MONITOR'>) =>
     context.mediaNodeId !== undefined &&
     context.agentId !== undefined &&
-    (event.mode !== 'stop' || context.monitors?.[event.by] !== undefined) &&
-    context.monitors?.[event.by] !== event.mode,
+    (event.mode !== 'stop' || context.live.monitors?.[event.by] !== undefined) &&
+    context.live.monitors?.[event.by] !== event.mode,
   actions: [
     assignOn<'SUP.MONITOR'>(({ context, event }) => {
-      const monitors = { ...(context.monitors ?? {}) };
+      const monitors = { ...(context.live.monitors ?? {}) };
       if (event.mode === 'stop') delete monitors[event.by];
       else monitors[event.by] = event.mode;
-      return { monitors };
+      return { live: { monitors } };
     }),
     {
       type: 'effect' as const,
       params: ({ context, event }: ArgsOf<'SUP.MONITOR'>): Effect[] => [
-        { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(context.agentId!, context.monitors) },
+        {
+          type: 'media.route',
+          nodeId: context.mediaNodeId!,
+          routes: routesFor(context.agentId!, context.live.monitors),
+        },
         ...(event.mode === 'stop'
           ? [{ type: 'media.closeLeg' as const, nodeId: context.mediaNodeId!, legId: supLeg(event.by) }]
           : []),

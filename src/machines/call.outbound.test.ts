@@ -57,7 +57,7 @@ describe('call machine: business-initiated calls', () => {
   it('REJECTED ends the call declined, without a Graph action (Meta already ended it)', () => {
     const { snap, effects } = drive([...CONNECTED, { type: 'WA.STATUS', status: 'REJECTED' }]);
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('declined');
+    expect(snap.context.outcome.reason).toBe('declined');
     expect(types(effects.at(-1)!).filter((t) => t.startsWith('graph.'))).toEqual([]);
   });
 
@@ -67,7 +67,7 @@ describe('call machine: business-initiated calls', () => {
       { type: 'GRAPH.FAILED', action: 'connect', metaCode: 138006, httpStatus: 401, message: 'x' },
     ]);
     expect(snap.value).toBe('ended');
-    expect(snap.context.errorCode).toBe(138006);
+    expect(snap.context.outcome.errorCode).toBe(138006);
     const progress = effects[1]!.find((e) => e.type === 'agents.progress');
     expect(progress).toMatchObject({ status: 'failed', message: expect.stringContaining('permission') });
     expect(types(effects[1]!).filter((t) => t.startsWith('graph.'))).toEqual([]);
@@ -85,11 +85,11 @@ describe('call machine: business-initiated calls', () => {
   });
 
   it('a terminate before ACCEPTED ends it not-answered; the deadline does too', () => {
-    expect(drive([...CONNECTED, { type: 'WA.TERMINATE', status: 'COMPLETED' }]).snap.context.reason).toBe(
+    expect(drive([...CONNECTED, { type: 'WA.TERMINATE', status: 'COMPLETED' }]).snap.context.outcome.reason).toBe(
       'not-answered',
     );
     const { snap, effects } = drive([...CONNECTED, { type: 'TIMER.FIRED', timer: 'answer-deadline', token: 'a' }]);
-    expect(snap.context.reason).toBe('not-answered');
+    expect(snap.context.outcome.reason).toBe('not-answered');
     expect(types(effects.at(-1)!)).toContain('graph.terminate');
   });
 });

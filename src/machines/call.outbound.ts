@@ -10,15 +10,11 @@
  * or a terminate, decide. The answer deadline (`answer-deadline`) bounds both. From `live` on, the call is like any
  * other. Pure: effects as data, like the rest of the machine.
  */
-import { assign } from 'xstate';
 import { plainMetaError } from '../shared/meta-errors.js';
 import type { Effect } from './call.effects.js';
-import { type Args, cancel, type EndSpec, endWith, isTimer, timer } from './call.transitions.js';
-import { type CallContext, type CallEvent, type Ev, reasonForMetaError } from './call.types.js';
+import { type Args, cancel, type EndSpec, endWith, isTimer, set, timer } from './call.transitions.js';
 
-type Assign = ReturnType<typeof assign<CallContext, CallEvent, undefined, CallEvent, never>>;
-const set = (fn: (a: Args) => Partial<CallContext>): Assign =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn);
+import { type CallContext, type Ev, reasonForMetaError } from './call.types.js';
 
 const progress = (
   ctx: CallContext,
@@ -38,7 +34,7 @@ const metaGraph = (ctx: CallContext): 'terminate' | undefined => (ctx.outbound?.
 export function outboundEntryEffects(ctx: CallContext): Effect[] {
   return [
     { type: 'call.created' },
-    timer('answer-deadline', ctx.answerDeadlineAt - ctx.createdAt, 'a'),
+    timer('answer-deadline', ctx.times.answerDeadlineAt - ctx.times.createdAt, 'a'),
     { type: 'media.createOutbound', nodeId: ctx.mediaNodeId!, agentId: ctx.agentId! },
     progress(ctx, 'dialing'),
   ];
@@ -59,7 +55,7 @@ const agentCancels = {
 
 const deadlineTransitions = {
   'TIMER.FIRED': { guard: ({ event }: Args) => isTimer(event, 'answer-deadline'), ...noAnswer },
-  'TIMER.SWEEP': { guard: ({ context, event }: Args) => event.at >= context.answerDeadlineAt, ...noAnswer },
+  'TIMER.SWEEP': { guard: ({ context, event }: Args) => event.at >= context.times.answerDeadlineAt, ...noAnswer },
 };
 
 /** Meta's terminate before the user accepted: not answered, or Meta's error. */
@@ -115,9 +111,9 @@ export const outboundStates = {
         ],
       },
       'WA.ANSWER': {
-        guard: ({ context }: Args) => !context.answerReady,
+        guard: ({ context }: Args) => !context.bridge.answerReady,
         actions: [
-          set(() => ({ answerReady: true })),
+          set(() => ({ bridge: { answerReady: true } })),
           {
             type: 'effect' as const,
             params: ({ context }: Args): Effect => ({ type: 'media.applyAnswer', nodeId: context.mediaNodeId! }),
@@ -136,7 +132,9 @@ export const outboundStates = {
           guard: ({ event }: Args) => event.type === 'WA.STATUS' && event.status.toUpperCase() === 'ACCEPTED',
           target: 'live' as const,
           actions: [
-            set(({ context, event }) => ({ liveAt: event.at, maxEndAt: event.at + context.maxCallMs })),
+            set(({ context, event }) => ({
+              times: { liveAt: event.at, maxEndAt: event.at + context.limits.maxCallMs },
+            })),
             {
               type: 'effect' as const,
               params: ({ context }: Args): Effect[] => [
@@ -144,7 +142,7 @@ export const outboundStates = {
                 { type: 'media.startAgentAudio', nodeId: context.mediaNodeId! },
                 { type: 'agents.live', agentId: context.agentId! },
                 progress(context, 'answered'),
-                timer('max-duration', context.maxCallMs, '1'),
+                timer('max-duration', context.limits.maxCallMs, '1'),
               ],
             },
           ],

@@ -68,7 +68,7 @@ describe('business answer: the call is answered at once and Meta hears one accep
     expect(snap.value).toBe('ivr');
     expect(graphOf(effects[0]!)).toEqual(['graph.preAccept']);
     expect(graphOf(effects[2]!)).toEqual(['graph.accept']);
-    expect(snap.context.answeredAt).toBe(T0 + 400);
+    expect(snap.context.times.answeredAt).toBe(T0 + 400);
     expect(plays(effects[3]!)).toEqual([
       { type: 'media.play', nodeId: 'm1', playId: 'ivr.1', clips: ['greeting', 'menu'] },
     ]);
@@ -104,7 +104,7 @@ describe('business answer: the call is answered at once and Meta hears one accep
       start().snap,
     );
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('media-failed');
+    expect(snap.context.outcome.reason).toBe('media-failed');
     expect(graphOf(effects[2]!)).toEqual(['graph.terminate']);
   });
 });
@@ -122,7 +122,7 @@ describe('ivr', () => {
     expect(last).toContainEqual({ type: 'timer.schedule', timer: 'max-wait', delayMs: 120_000, token: '1' });
     expect(last).toContainEqual({ type: 'timer.schedule', timer: 'announce', delayMs: 30_000, token: '0' });
     expect(last).toContainEqual({ type: 'timer.cancel', timer: 'ivr-timeout', token: '1' });
-    expect(last).toContainEqual({ type: 'routing.request', seq: snap.context.routingSeq });
+    expect(last).toContainEqual({ type: 'routing.request', seq: snap.context.routing.seq });
   });
 
   it('an invalid key gets a re-prompt, then a valid one is taken', () => {
@@ -135,7 +135,7 @@ describe('ivr', () => {
     ]);
     expect(snap.value).toBe('queued');
     expect(snap.context.queue?.teams).toEqual(['sales']);
-    expect(snap.context.dtmf).toBe('71');
+    expect(snap.context.caller.dtmf).toBe('71');
   });
 
   it('no key: the menu once more, then goodbye and a terminate after the prompt', () => {
@@ -154,7 +154,7 @@ describe('ivr', () => {
     expect(plays(effects[5]!)[0]).toMatchObject({ playId: 'ivr.2', clips: ['no-choice', 'menu'] });
     expect(plays(effects[7]!)[0]).toMatchObject({ playId: 'goodbye', clips: ['goodbye'] });
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('no-choice');
+    expect(snap.context.outcome.reason).toBe('no-choice');
     expect(graphOf(all(effects))).toEqual(['graph.preAccept', 'graph.accept', 'graph.terminate']);
   });
 
@@ -176,7 +176,7 @@ describe('ivr', () => {
   it('a caller who hangs up in the menu ends abandoned and nothing goes to Meta', () => {
     const { snap, effects } = drive([...ANSWER, { type: 'WA.TERMINATE', status: 'COMPLETED' }], start().snap);
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('abandoned');
+    expect(snap.context.outcome.reason).toBe('abandoned');
     expect(graphOf(effects[4]!)).toEqual([]);
     expect(effects[4]).toContainEqual({ type: 'media.close', nodeId: 'm1', reason: 'abandoned' });
   });
@@ -187,7 +187,7 @@ describe('queued', () => {
 
   it('an offer rings the agent with a deadline and the call stays queued, hearing music', () => {
     const { snap: q } = queuedAfterKey2();
-    expect(q.context.routingSeq).toBe(1);
+    expect(q.context.routing.seq).toBe(1);
     const { snap, effects } = drive([OFFER], q);
     expect(snap.value).toBe('queued');
     expect(effects[0]).toContainEqual({ type: 'agents.offer', agentIds: ['alice'], deadlineAt: T0 + 100 + 15_000 });
@@ -215,7 +215,7 @@ describe('queued', () => {
       q,
     );
     expect(snap.value).toBe('live');
-    expect(snap.context.queue?.leftAt).toBe(snap.context.liveAt);
+    expect(snap.context.queue?.leftAt).toBe(snap.context.times.liveAt);
     const live = effects[2]!;
     // Another browser leg (a supervisor) connecting is not the agent's: nothing changes.
     const sup = step(drive([OFFER, { type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1' }], q).snap, {
@@ -242,7 +242,7 @@ describe('queued', () => {
     );
     expect(snap.value).toBe('queued');
     expect(snap.context.agentId).toBeUndefined();
-    expect(snap.context.declined).toContain('alice');
+    expect(snap.context.routing.declined).toContain('alice');
     expect(effects[2]).toContainEqual({ type: 'queue.enter', teams: ['support'], priority: 0, enteredAt: T0 + 500 });
     expect(effects[2]).toContainEqual({ type: 'agents.release', agentId: 'alice' });
   });
@@ -250,7 +250,7 @@ describe('queued', () => {
   it('a declined or expired offer makes the queue look again', () => {
     const { snap: q } = queuedAfterKey2();
     const d = drive([OFFER, { type: 'AGENT.DECLINE', agentId: 'alice' }], q);
-    expect(d.snap.context.offer).toBeUndefined();
+    expect(d.snap.context.routing.offer).toBeUndefined();
     expect(d.effects[1]).toContainEqual({ type: 'routing.request', seq: 2 });
     const x = drive([OFFER, fired('ring-expired', '1')], q);
     expect(x.effects[1]).toContainEqual({ type: 'routing.request', seq: 2 });
@@ -291,15 +291,15 @@ describe('queued', () => {
     expect(effects[1]).toContainEqual({ type: 'queue.exit', teams: ['support'] });
     expect(types(effects[1]!)).toContain('agents.withdraw');
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('queue-timeout');
+    expect(snap.context.outcome.reason).toBe('queue-timeout');
     expect(graphOf(effects[2]!)).toEqual(['graph.terminate']);
   });
 
   it('a caller who hangs up in the queue ends abandoned with the wait, ringing agents are told, Meta is not', () => {
     const { snap: q } = queuedAfterKey2();
     const { snap, effects } = drive([OFFER, { type: 'WA.TERMINATE', status: 'COMPLETED', at: T0 + 20_500 }], q);
-    expect(snap.context.reason).toBe('abandoned');
-    expect(snap.context.endedAt! - snap.context.queue!.enteredAt).toBe(20_000);
+    expect(snap.context.outcome.reason).toBe('abandoned');
+    expect(snap.context.times.endedAt! - snap.context.queue!.enteredAt).toBe(20_000);
     expect(graphOf(effects[1]!)).toEqual([]);
     expect(effects[1]).toContainEqual({ type: 'agents.ended', agentIds: ['alice'], reason: 'abandoned' });
     expect(effects[1]).toContainEqual({ type: 'queue.exit', teams: ['support'] });
@@ -309,8 +309,8 @@ describe('queued', () => {
   it('a caller who hangs up during the goodbye keeps the queue-timeout outcome, and Meta hears nothing more', () => {
     const { snap: q } = queuedAfterKey2();
     const { snap, effects } = drive([fired('max-wait', '1'), { type: 'WA.TERMINATE', status: 'COMPLETED' }], q);
-    expect(snap.context.reason).toBe('queue-timeout');
-    expect(snap.context.endedBy).toBe('caller');
+    expect(snap.context.outcome.reason).toBe('queue-timeout');
+    expect(snap.context.outcome.endedBy).toBe('caller');
     expect(graphOf(effects[1]!)).toEqual([]);
     expect(effects[1]).toContainEqual({ type: 'timer.cancel', timer: 'goodbye', token: '1' });
   });
@@ -352,7 +352,7 @@ describe('hold', () => {
     expect(effects[1]).toContainEqual({ type: 'agents.holdAlert', agentId: 'alice', heldMs: 60_000 });
     expect(effects[1]).toContainEqual({ type: 'timer.schedule', timer: 'hold-alert', delayMs: 60_000, token: '1.1' });
     expect(snap.value).toBe('live');
-    expect(snap.context.hold).toMatchObject({ since: undefined, totalMs: 65_000 });
+    expect(snap.context.live.hold).toMatchObject({ since: undefined, totalMs: 65_000 });
     expect(effects[2]).toContainEqual({
       type: 'media.route',
       nodeId: 'm1',
@@ -371,7 +371,7 @@ describe('hold', () => {
       s,
     );
     expect(snap.value).toBe('ended');
-    expect(snap.context.reason).toBe('completed');
+    expect(snap.context.outcome.reason).toBe('completed');
     expect(effects[1]).toContainEqual({ type: 'timer.cancel', timer: 'hold-alert', token: '1' });
   });
 });

@@ -36,10 +36,10 @@ import type { CallContext, Ev } from './call.types.js';
 // ---------------------------------------------------------------------------------------------------------------
 // queued
 
-const waiting = (a: Args) => answered(a) && !a.context.leaving;
+const waiting = (a: Args) => answered(a) && !a.context.outcome.leaving;
 const nextRouting = [
-  set(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
-  fx(({ context }) => ({ type: 'routing.request', seq: context.routingSeq })),
+  set(({ context }) => ({ routing: { seq: context.routing.seq + 1, offer: undefined } })),
+  fx(({ context }) => ({ type: 'routing.request', seq: context.routing.seq })),
 ];
 /** What a waiting caller hears: the announcement cycle starts with the music. */
 const startWaiting = (ctx: CallContext): Effect[] => [
@@ -48,7 +48,7 @@ const startWaiting = (ctx: CallContext): Effect[] => [
 ];
 
 const isMaxWait = (a: Args) =>
-  !a.context.leaving &&
+  !a.context.outcome.leaving &&
   isTimer(a.event, 'max-wait') &&
   (a.event as Ev<'TIMER.FIRED'>).token === maxWaitToken(a.context);
 
@@ -61,20 +61,22 @@ export const queueOfferActions = (firstOffer: boolean) => [
   set(({ context, event }) => {
     const e = event as Ev<'ROUTING.OFFER'>;
     return {
-      offer: {
-        seq: e.seq,
-        agentIds: e.agentIds,
-        policy: e.policy,
-        tier: e.tier,
-        expiresAt: e.at + (e.ringTimeoutMs ?? context.ringTimeoutMs),
+      routing: {
+        offer: {
+          seq: e.seq,
+          agentIds: e.agentIds,
+          policy: e.policy,
+          tier: e.tier,
+          expiresAt: e.at + (e.ringTimeoutMs ?? context.limits.ringTimeoutMs),
+        },
+        offeredAgents: union(context.routing.offeredAgents, e.agentIds),
+        tried: [...(e.resetTried ? [] : context.routing.tried), ...e.agentIds],
       },
-      ...(firstOffer ? { offeredAt: context.offeredAt ?? e.at } : {}),
-      offeredAgents: union(context.offeredAgents, e.agentIds),
-      tried: [...(e.resetTried ? [] : context.tried), ...e.agentIds],
+      ...(firstOffer ? { times: { offeredAt: context.times.offeredAt ?? e.at } } : {}),
     };
   }),
   fx(({ context, event }) => {
-    const offer = context.offer!;
+    const offer = context.routing.offer!;
     return [
       { type: 'agents.offer', agentIds: offer.agentIds, deadlineAt: offer.expiresAt! },
       timer('ring-expired', offer.expiresAt! - event.at, offer.seq),
@@ -84,20 +86,20 @@ export const queueOfferActions = (firstOffer: boolean) => [
 
 export const queuedState = {
   entry: [
-    set(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
+    set(({ context }) => ({ routing: { seq: context.routing.seq + 1, offer: undefined } })),
     fx(({ context, event }) => {
       const q = context.queue!;
       const maxWaitMs = flowOf(context).queue.maxWaitMs;
       const overflowing = isTimer(event, 'max-wait');
       // Entered at creation, the event is XState's init, which carries no time: the call's own creation time.
-      const now = typeof event.at === 'number' ? event.at : context.createdAt;
-      const started = context.answeredAt !== undefined;
+      const now = typeof event.at === 'number' ? event.at : context.times.createdAt;
+      const started = context.times.answeredAt !== undefined;
       return [
         { type: 'queue.enter', teams: q.teams, priority: q.priority, enteredAt: q.enteredAt },
         { type: 'queue.join' },
         timer('max-wait', q.overflowed ? maxWaitMs : q.enteredAt + maxWaitMs - now, maxWaitToken(context)),
         // Agents are looked for once the business has answered (the agent must find the caller there).
-        ...(started ? [{ type: 'routing.request', seq: context.routingSeq } as Effect] : []),
+        ...(started ? [{ type: 'routing.request', seq: context.routing.seq } as Effect] : []),
         // From the menu, or back from an agent who never connected: music and announcements (again).
         ...(started && !overflowing ? startWaiting(context) : []),
       ];
@@ -109,7 +111,7 @@ export const queuedState = {
     'GRAPH.DONE': {
       guard: isAcceptDone,
       actions: [
-        set(({ event }) => ({ answeredAt: event.at })),
+        set(({ event }) => ({ times: { answeredAt: event.at } })),
         fx(({ context }) => [
           cancel('accept-deadline', ANSWER_TOKEN),
           hearPlayer(context),
@@ -127,41 +129,39 @@ export const queuedState = {
     'MEDIA.PLAY_ENDED': leavingTransitions['MEDIA.PLAY_ENDED'],
     'ROUTING.OFFER': {
       guard: (a: Args) =>
-        waiting(a) && !a.context.offer && (a.event as Ev<'ROUTING.OFFER'>).seq === a.context.routingSeq,
+        waiting(a) && !a.context.routing.offer && (a.event as Ev<'ROUTING.OFFER'>).seq === a.context.routing.seq,
       actions: queueOfferActions(true),
     },
     'ROUTING.NO_AGENTS': {
       // Agents becoming free send CALL.REROUTE; this timer is the safety net.
-      guard: (a: Args) => waiting(a) && (a.event as Ev<'ROUTING.NO_AGENTS'>).seq === a.context.routingSeq,
+      guard: (a: Args) => waiting(a) && (a.event as Ev<'ROUTING.NO_AGENTS'>).seq === a.context.routing.seq,
       actions: fx(({ event }) => timer('reroute', 5000, (event as Ev<'ROUTING.NO_AGENTS'>).seq)),
     },
-    'CALL.REROUTE': { guard: (a: Args) => waiting(a) && !a.context.offer, actions: nextRouting },
+    'CALL.REROUTE': { guard: (a: Args) => waiting(a) && !a.context.routing.offer, actions: nextRouting },
     'AGENT.ACCEPT': {
-      guard: (a: Args) => waiting(a) && !!a.context.offer?.agentIds.includes((a.event as Ev<'AGENT.ACCEPT'>).agentId),
+      guard: (a: Args) =>
+        waiting(a) && !!a.context.routing.offer?.agentIds.includes((a.event as Ev<'AGENT.ACCEPT'>).agentId),
       target: 'bridging' as const,
       actions: [
         fx(({ context, event }) => {
           const q = context.queue!;
           return [
-            ...withdraw(context.offer!.agentIds, 'taken', (event as Ev<'AGENT.ACCEPT'>).agentId),
-            cancel('ring-expired', context.offer!.seq),
+            ...withdraw(context.routing.offer!.agentIds, 'taken', (event as Ev<'AGENT.ACCEPT'>).agentId),
+            cancel('ring-expired', context.routing.offer!.seq),
             cancel('max-wait', maxWaitToken(context)),
             cancel('announce', q.announceSeq),
             { type: 'queue.exit', teams: q.teams },
             { type: 'queue.leave' },
-            timer('accept-deadline', context.acceptDeadlineMs, agentAcceptToken(context)),
+            timer('accept-deadline', context.limits.acceptDeadlineMs, agentAcceptToken(context)),
             // Ring-all: the others who rang are free for the next caller.
-            ...(context.offer!.agentIds.length > 1 ? [{ type: 'queue.pump' } as Effect] : []),
+            ...(context.routing.offer!.agentIds.length > 1 ? [{ type: 'queue.pump' } as Effect] : []),
           ];
         }),
         set(({ context, event }) => ({
           agentId: (event as Ev<'AGENT.ACCEPT'>).agentId,
-          offer: undefined,
-          acceptedAt: event.at,
-          acceptDeadlineAt: event.at + context.acceptDeadlineMs,
-          agentConnected: false,
-          agentLegDown: false,
-          agentLeft: false,
+          routing: { offer: undefined },
+          times: { acceptedAt: event.at, acceptDeadlineAt: event.at + context.limits.acceptDeadlineMs },
+          bridge: { agentConnected: false, agentLegDown: false, agentLeft: false },
         })),
       ],
     },
@@ -174,15 +174,15 @@ export const queuedState = {
         guard: (a: Args) =>
           waiting(a) &&
           isTimer(a.event, 'ring-expired') &&
-          (a.event as Ev<'TIMER.FIRED'>).token === String(a.context.offer?.seq),
-        actions: [fx(({ context }) => withdraw(context.offer?.agentIds ?? [], 'expired')), ...nextRouting],
+          (a.event as Ev<'TIMER.FIRED'>).token === String(a.context.routing.offer?.seq),
+        actions: [fx(({ context }) => withdraw(context.routing.offer?.agentIds ?? [], 'expired')), ...nextRouting],
       },
       {
         guard: (a: Args) =>
           waiting(a) &&
-          !a.context.offer &&
+          !a.context.routing.offer &&
           isTimer(a.event, 'reroute') &&
-          (a.event as Ev<'TIMER.FIRED'>).token === String(a.context.routingSeq),
+          (a.event as Ev<'TIMER.FIRED'>).token === String(a.context.routing.seq),
         actions: nextRouting,
       },
       {
@@ -212,12 +212,15 @@ export const queuedState = {
         reenter: true,
         actions: [
           fx(({ context }) => [
-            ...withdraw(context.offer?.agentIds ?? [], 'expired'),
+            ...withdraw(context.routing.offer?.agentIds ?? [], 'expired'),
             { type: 'queue.exit', teams: context.queue!.teams },
           ]),
           set(({ context }) => {
             const overflow = flowOf(context).queue.overflow as { teams: string[] };
-            return { queue: { ...context.queue!, teams: overflow.teams, overflowed: true }, offer: undefined };
+            return {
+              queue: { ...context.queue!, teams: overflow.teams, overflowed: true },
+              routing: { offer: undefined },
+            };
           }),
         ],
       },
@@ -225,13 +228,15 @@ export const queuedState = {
         guard: isMaxWait,
         actions: [
           fx(({ context }) => [
-            ...withdraw(context.offer?.agentIds ?? [], 'expired'),
-            ...(context.offer ? [cancel('ring-expired', context.offer.seq), { type: 'queue.pump' } as Effect] : []),
+            ...withdraw(context.routing.offer?.agentIds ?? [], 'expired'),
+            ...(context.routing.offer
+              ? [cancel('ring-expired', context.routing.offer.seq), { type: 'queue.pump' } as Effect]
+              : []),
             cancel('announce', context.queue!.announceSeq),
             { type: 'queue.exit', teams: context.queue!.teams },
             { type: 'queue.leave' },
           ]),
-          set(() => ({ offer: undefined })),
+          set(() => ({ routing: { offer: undefined } })),
           ...goodbye('queue-timeout', () => ['all-agents-busy', 'goodbye']),
         ],
       },
@@ -243,20 +248,20 @@ export const queuedState = {
 /** An offered agent declined or went away: the offer shrinks, and when nobody is left the queue looks again. */
 function offerEnds(reason: 'declined' | 'unavailable', remember: boolean) {
   const isOffered = (a: Args) =>
-    waiting(a) && !!a.context.offer?.agentIds.includes((a.event as { agentId: string }).agentId);
+    waiting(a) && !!a.context.routing.offer?.agentIds.includes((a.event as { agentId: string }).agentId);
   const agentOf = (a: Args) => (a.event as { agentId: string }).agentId;
   const note = [
     fx((a) => withdraw([agentOf(a)], reason)),
-    set((a) => (remember ? { declined: [...a.context.declined, agentOf(a)] } : {})),
+    set((a) => (remember ? { routing: { declined: [...a.context.routing.declined, agentOf(a)] } } : {})),
   ];
   return [
     {
-      guard: (a: Args) => isOffered(a) && a.context.offer!.agentIds.length === 1,
-      actions: [...note, fx(({ context }) => cancel('ring-expired', context.offer!.seq)), ...nextRouting],
+      guard: (a: Args) => isOffered(a) && a.context.routing.offer!.agentIds.length === 1,
+      actions: [...note, fx(({ context }) => cancel('ring-expired', context.routing.offer!.seq)), ...nextRouting],
     },
     {
       guard: isOffered,
-      actions: [...note, set((a) => ({ offer: offerWithout(a.context, agentOf(a)) }))],
+      actions: [...note, set((a) => ({ routing: { offer: offerWithout(a.context, agentOf(a)) } }))],
     },
   ];
 }
@@ -266,12 +271,11 @@ function offerEnds(reason: 'declined' | 'unavailable', remember: boolean) {
 
 /** The agent's leg is up: the caller moves from the player to the agent (one table change, no gap). */
 export const businessLive = {
-  guard: (a: Args) => isBusiness(a) && a.context.agentConnected && !a.context.agentLegDown,
+  guard: (a: Args) => isBusiness(a) && a.context.bridge.agentConnected && !a.context.bridge.agentLegDown,
   target: 'live' as const,
   actions: [
     set(({ context, event }) => ({
-      liveAt: event.at,
-      maxEndAt: event.at + context.maxCallMs,
+      times: { liveAt: event.at, maxEndAt: event.at + context.limits.maxCallMs },
       queue: { ...context.queue!, leftAt: event.at },
     })),
     fx(({ context }) => [
@@ -279,7 +283,7 @@ export const businessLive = {
       { type: 'media.route', nodeId: node(context), routes: talking(context) },
       { type: 'media.stopPlay', nodeId: node(context) },
       { type: 'agents.live', agentId: context.agentId! },
-      timer('max-duration', context.maxCallMs, '1'),
+      timer('max-duration', context.limits.maxCallMs, '1'),
     ]),
   ],
 };
@@ -295,13 +299,10 @@ const requeue = {
       { type: 'agents.release', agentId: context.agentId! },
     ]),
     set(({ context }) => ({
-      declined: union(context.declined, [context.agentId!]),
+      routing: { declined: union(context.routing.declined, [context.agentId!]) },
       agentId: undefined,
-      acceptedAt: undefined,
-      acceptDeadlineAt: undefined,
-      agentConnected: false,
-      agentLegDown: false,
-      agentLeft: false,
+      times: { acceptedAt: undefined, acceptDeadlineAt: undefined },
+      bridge: { agentConnected: false, agentLegDown: false, agentLeft: false },
     })),
   ],
 };
@@ -324,7 +325,7 @@ export const businessBridging = {
   ],
   sweep: {
     guard: (a: Args) =>
-      isBusiness(a) && a.context.acceptDeadlineAt !== undefined && a.event.at >= a.context.acceptDeadlineAt,
+      isBusiness(a) && a.context.times.acceptDeadlineAt !== undefined && a.event.at >= a.context.times.acceptDeadlineAt,
     ...requeue,
   },
 };

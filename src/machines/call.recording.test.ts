@@ -35,7 +35,7 @@ describe('call machine: recording', () => {
     expect(goingLive).toContainEqual(expect.objectContaining({ type: 'media.play', clips: ['recording-notice'] }));
     expect(types(goingLive).indexOf('media.startAgentAudio')).toBeLessThan(types(goingLive).indexOf('media.route'));
     expect(effects.at(-1)).toContainEqual({ type: 'media.record', nodeId: 'm1', on: true });
-    expect(snap.context.recording?.state).toBe('on');
+    expect(snap.context.live.recording?.state).toBe('on');
   });
 
   it('the agent pauses and resumes; only the bridged agent can', () => {
@@ -47,7 +47,7 @@ describe('call machine: recording', () => {
     ]);
     expect(effects.at(-2)).toEqual([{ type: 'media.record', nodeId: 'm1', on: false }]);
     expect(effects.at(-1)).toEqual([{ type: 'media.record', nodeId: 'm1', on: true }]);
-    expect(snap.context.recording).toMatchObject({ state: 'on', pauses: 1 });
+    expect(snap.context.live.recording).toMatchObject({ state: 'on', pauses: 1 });
     expect(() => drive('all', [...LIVE, { type: 'AGENT.RECORD', agentId: 'bob', on: false }])).toThrow(/not handled/);
   });
 
@@ -56,7 +56,7 @@ describe('call machine: recording', () => {
     expect(types(off.effects.at(-1)!)).not.toContain('media.play');
     expect(() => drive('off', [...LIVE, { type: 'AGENT.RECORD', agentId: 'alice', on: true }])).toThrow(/not handled/);
     const agent = drive('agent', [...LIVE, { type: 'AGENT.RECORD', agentId: 'alice', on: true }]);
-    expect(agent.snap.context.recording?.state).toBe('announcing');
+    expect(agent.snap.context.live.recording?.state).toBe('announcing');
     expect(agent.effects.at(-1)).toContainEqual(expect.objectContaining({ type: 'media.play' }));
   });
 });

@@ -7,14 +7,9 @@
  */
 import type { Effect } from './call.effects.js';
 import { type Args, agentLeg, fx, set } from './call.transitions.js';
-import type { CallContext, Ev, RecordingContext, RecordPolicy } from './call.types.js';
+import type { CallContext, Ev } from './call.types.js';
 
 export const NOTICE_PLAY_ID = 'recording-notice';
-
-export function initialRecording(policy: RecordPolicy | undefined): RecordingContext {
-  const p = policy ?? 'off';
-  return { policy: p, state: p === 'all' ? 'pending' : 'off', startedAt: undefined, pauses: 0 };
-}
 
 /** The caller hears the notice (the agent still hears the caller). */
 const announce = (ctx: CallContext): Effect[] => {
@@ -28,15 +23,15 @@ const announce = (ctx: CallContext): Effect[] => {
 
 /** `live` entry: a number recorded in full announces, then records (once per call). */
 export const recordingEntry = [
-  fx(({ context }) => (context.recording?.state === 'pending' && context.agentId ? announce(context) : [])),
+  fx(({ context }) => (context.live.recording?.state === 'pending' && context.agentId ? announce(context) : [])),
   set(({ context }) =>
-    context.recording?.state === 'pending' && context.agentId
-      ? { recording: { ...context.recording, state: 'announcing' } }
+    context.live.recording?.state === 'pending' && context.agentId
+      ? { live: { recording: { ...context.live.recording, state: 'announcing' } } }
       : {},
   ),
 ];
 
-const rec = (ctx: CallContext) => ctx.recording;
+const rec = (ctx: CallContext) => ctx.live.recording;
 
 /** `live` transitions: the notice ended → talk and record; the agent pauses, resumes or starts. */
 export const recordingTransitions = {
@@ -53,7 +48,7 @@ export const recordingTransitions = {
           { type: 'media.record', nodeId, on: true },
         ];
       }),
-      set(({ context, event }) => ({ recording: { ...rec(context)!, state: 'on', startedAt: event.at } })),
+      set(({ context, event }) => ({ live: { recording: { ...rec(context)!, state: 'on', startedAt: event.at } } })),
     ],
   },
   'AGENT.RECORD': [
@@ -65,7 +60,9 @@ export const recordingTransitions = {
         rec(context)?.state === 'on',
       actions: [
         fx(({ context }) => ({ type: 'media.record', nodeId: context.mediaNodeId!, on: false })),
-        set(({ context }) => ({ recording: { ...rec(context)!, state: 'paused', pauses: rec(context)!.pauses + 1 } })),
+        set(({ context }) => ({
+          live: { recording: { ...rec(context)!, state: 'paused', pauses: rec(context)!.pauses + 1 } },
+        })),
       ],
     },
     {
@@ -75,7 +72,7 @@ export const recordingTransitions = {
         rec(context)?.state === 'paused',
       actions: [
         fx(({ context }) => ({ type: 'media.record', nodeId: context.mediaNodeId!, on: true })),
-        set(({ context }) => ({ recording: { ...rec(context)!, state: 'on' } })),
+        set(({ context }) => ({ live: { recording: { ...rec(context)!, state: 'on' } } })),
       ],
     },
     {
@@ -87,7 +84,7 @@ export const recordingTransitions = {
         rec(context)?.state === 'off',
       actions: [
         fx(({ context }) => announce(context)),
-        set(({ context }) => ({ recording: { ...rec(context)!, state: 'announcing' } })),
+        set(({ context }) => ({ live: { recording: { ...rec(context)!, state: 'announcing' } } })),
       ],
     },
   ],

@@ -14,25 +14,25 @@ const cancel = (timer: TimerName, token: string | number): Effect => ({
 /** The token of the accept deadline while the business answers (before any agent). */
 export const ANSWER_TOKEN = 'w';
 /** The accept deadline token of the agent who accepted from the queue (one per routing round). */
-export const agentAcceptToken = (ctx: CallContext) => `q${ctx.routingSeq}`;
+export const agentAcceptToken = (ctx: CallContext) => `q${ctx.routing.seq}`;
 /** `maxWaitSeconds` in the first queue, then again in the overflow teams' queue. */
 export const maxWaitToken = (ctx: CallContext) => (ctx.queue?.overflowed ? '2' : '1');
-export const holdToken = (ctx: CallContext) => `${ctx.hold?.seq ?? 0}`;
+export const holdToken = (ctx: CallContext) => `${ctx.live.hold?.seq ?? 0}`;
 
 /** Timers a business call may still have waiting (IVR, queue, goodbye, hold); removed when it ends. */
 export function businessTimerCancels(ctx: CallContext): Effect[] {
   const out: Effect[] = [];
-  if (ctx.hold?.since !== undefined) out.push(cancel('hold-alert', holdToken(ctx)));
+  if (ctx.live.hold?.since !== undefined) out.push(cancel('hold-alert', holdToken(ctx)));
   if (!ctx.flow) return out;
-  if (ctx.answeredAt === undefined) out.push(cancel('accept-deadline', ANSWER_TOKEN));
+  if (ctx.times.answeredAt === undefined) out.push(cancel('accept-deadline', ANSWER_TOKEN));
   if (ctx.ivr?.attempt > 0 && ctx.queue === undefined) {
     out.push(cancel('ivr-timeout', ctx.ivr.attempt), cancel('ivr-timeout', `${ctx.ivr.attempt}.s`));
   }
   if (ctx.queue && ctx.queue.leftAt === undefined) {
     out.push(cancel('max-wait', maxWaitToken(ctx)), cancel('announce', ctx.queue.announceSeq));
-    if (ctx.acceptedAt !== undefined) out.push(cancel('accept-deadline', agentAcceptToken(ctx)));
-    if (ctx.offer) out.push(cancel('ring-expired', ctx.offer.seq));
+    if (ctx.times.acceptedAt !== undefined) out.push(cancel('accept-deadline', agentAcceptToken(ctx)));
+    if (ctx.routing.offer) out.push(cancel('ring-expired', ctx.routing.offer.seq));
   }
-  if (ctx.leaving) out.push(cancel('goodbye', '1'));
+  if (ctx.outcome.leaving) out.push(cancel('goodbye', '1'));
   return out;
 }

@@ -71,8 +71,13 @@ describe('call machine: blind transfer', () => {
     const t = run(live(), TRANSFER, T1)!.snap;
     const r = run(t, { type: 'AGENT.ACCEPT', agentId: 'bob', mediaNodeId: 'other-node' }, T1 + 2000)!;
     expect(r.snap.value).toBe('live');
-    expect(r.snap.context).toMatchObject({ agentId: 'bob', mediaNodeId: 'm1', transfer: undefined, offer: undefined });
-    expect(r.snap.context.handledBy).toEqual(['alice', 'bob']);
+    expect(r.snap.context).toMatchObject({
+      agentId: 'bob',
+      mediaNodeId: 'm1',
+      live: { transfer: undefined },
+      routing: { offer: undefined },
+    });
+    expect(r.snap.context.live.handledBy).toEqual(['alice', 'bob']);
     expect(r.effects).toEqual([
       { type: 'timer.cancel', timer: 'transfer-ring', token: 't1' },
       { type: 'agents.handover', from: 'alice', to: 'bob', target: { agentId: 'bob' } },
@@ -84,7 +89,7 @@ describe('call machine: blind transfer', () => {
     // Hanging up now is bob's to do, and ends the call normally.
     expect(run(r.snap, { type: 'AGENT.HANGUP', agentId: 'alice' }, T1 + 3000)).toBeNull();
     const end = run(r.snap, { type: 'AGENT.HANGUP', agentId: 'bob' }, T1 + 3000)!;
-    expect(end.snap.context).toMatchObject({ reason: 'completed', endedBy: 'agent' });
+    expect(end.snap.context.outcome).toMatchObject({ reason: 'completed', endedBy: 'agent' });
     expect(end.effects).toContainEqual({ type: 'agents.release', agentId: 'bob' });
   });
 
@@ -93,12 +98,12 @@ describe('call machine: blind transfer', () => {
     const bob = run(t, { type: 'AGENT.ACCEPT', agentId: 'bob', mediaNodeId: 'm1' }, T1 + 100)!.snap;
     expect(run(bob, { type: 'MEDIA.AGENT_LEG_DOWN' }, T1 + 200)).toBeNull();
     const up = run(bob, { type: 'MEDIA.LEG_CONNECTED', legId: 'agent:bob' }, T1 + 300)!;
-    expect(up.snap.context.agentConnected).toBe(true);
+    expect(up.snap.context.bridge.agentConnected).toBe(true);
     expect(run(up.snap, { type: 'MEDIA.LEG_DOWN', legId: 'sup:sam' }, T1 + 400)).toBeNull();
     const down = run(up.snap, { type: 'MEDIA.LEG_DOWN', legId: 'agent:bob' }, T1 + 400)!;
-    expect(down.snap.context.agentLegDown).toBe(true);
+    expect(down.snap.context.bridge.agentLegDown).toBe(true);
     expect(down.effects).toEqual([
-      { type: 'timer.schedule', timer: 'agent-grace', delayMs: down.snap.context.agentGraceMs, token: '1' },
+      { type: 'timer.schedule', timer: 'agent-grace', delayMs: down.snap.context.limits.agentGraceMs, token: '1' },
     ]);
   });
 
@@ -112,7 +117,11 @@ describe('call machine: blind transfer', () => {
     expect(run(t, ringFired('t0'), T1 + 15_000)).toBeNull(); // a stale timer
     const r = run(t, ringFired('t1'), T1 + 15_000)!;
     expect(r.snap.value).toBe('live');
-    expect(r.snap.context).toMatchObject({ agentId: 'alice', transfer: undefined, offer: undefined });
+    expect(r.snap.context).toMatchObject({
+      agentId: 'alice',
+      live: { transfer: undefined },
+      routing: { offer: undefined },
+    });
     expect(r.effects).toEqual([
       { type: 'timer.cancel', timer: 'transfer-ring', token: 't1' },
       { type: 'agents.withdraw', agentIds: ['bob'], reason: 'expired' },
@@ -126,7 +135,7 @@ describe('call machine: blind transfer', () => {
     const t = run(live(), TRANSFER, T1)!.snap;
     const r = run(t, { type: 'AGENT.DECLINE', agentId: 'bob' }, T1 + 1000)!;
     expect(r.snap.value).toBe('live');
-    expect(r.snap.context.declined).toContain('bob');
+    expect(r.snap.context.routing.declined).toContain('bob');
     expect(r.effects).toContainEqual({ type: 'agents.withdraw', agentIds: ['bob'], reason: 'declined' });
   });
 
@@ -136,7 +145,7 @@ describe('call machine: blind transfer', () => {
     expect(left.snap.value).toBe('transferring');
     expect(left.effects).toEqual([{ type: 'agents.leave', agentId: 'alice' }]);
     s = left.snap;
-    const seq = s.context.routingSeq + 1;
+    const seq = s.context.routing.seq + 1;
     const out = run(s, ringFired('t1'), T1 + 15_000)!;
     expect(out.snap.value).toBe('transferring');
     expect(out.effects).toContainEqual({ type: 'routing.request', seq });
@@ -158,7 +167,7 @@ describe('call machine: blind transfer', () => {
     const t = run(live(), TRANSFER, T1)!.snap;
     const r = run(t, { type: 'WA.TERMINATE', status: 'COMPLETED' }, T1 + 1000)!;
     expect(r.snap.value).toBe('ended');
-    expect(r.snap.context.reason).toBe('completed');
+    expect(r.snap.context.outcome.reason).toBe('completed');
     expect(r.effects).toContainEqual({ type: 'timer.cancel', timer: 'transfer-ring', token: 't1' });
     expect(r.effects).toContainEqual({ type: 'agents.ended', agentIds: ['bob', 'alice'], reason: 'completed' });
   });
@@ -169,7 +178,7 @@ describe('call machine: supervisor monitoring', () => {
 
   it('listen gives the supervisor both sides on two tracks and nobody hears them', () => {
     const r = run(live(), LISTEN, T1)!;
-    expect(r.snap.context.monitors).toEqual({ sam: 'listen' });
+    expect(r.snap.context.live.monitors).toEqual({ sam: 'listen' });
     expect(r.effects).toEqual([
       {
         type: 'media.route',
@@ -187,7 +196,7 @@ describe('call machine: supervisor monitoring', () => {
       routes: { caller: ['agent:alice'], 'agent:alice': ['caller', 'sup:sam'], 'sup:sam': ['caller', 'agent:alice'] },
     });
     const stop = run(w.snap, { type: 'SUP.MONITOR', by: 'sam', mode: 'stop' }, T1 + 200)!;
-    expect(stop.snap.context.monitors).toEqual({});
+    expect(stop.snap.context.live.monitors).toEqual({});
     expect(stop.effects).toEqual([
       { type: 'media.route', nodeId: 'm1', routes: { caller: ['agent:alice'], 'agent:alice': ['caller'] } },
       { type: 'media.closeLeg', nodeId: 'm1', legId: 'sup:sam' },
@@ -227,7 +236,7 @@ describe('call machine: consult transfer', () => {
   it('bob answering connects alice and bob to each other; the caller still holds', () => {
     const r = consulting();
     expect(r.snap.value).toBe('consulting');
-    expect(r.snap.context).toMatchObject({ agentId: 'alice', consult: { with: 'bob', connected: true } });
+    expect(r.snap.context).toMatchObject({ agentId: 'alice', live: { consult: { with: 'bob', connected: true } } });
     expect(r.effects).toContainEqual({
       type: 'media.route',
       nodeId: 'm1',

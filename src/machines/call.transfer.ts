@@ -20,6 +20,7 @@ import {
   isTimer,
   maxDurationFired,
   maxDurationSwept,
+  offerWithout,
   playHoldMusic,
   timer,
   union,
@@ -31,17 +32,18 @@ import type { CallContext, CallOffer, CallTransfer } from './call.types.js';
  * MEDIA.AGENT_CONNECTED / AGENT_LEG_DOWN speak of the leg of the agent who first answered; any other agent's leg
  * reports MEDIA.LEG_CONNECTED / LEG_DOWN with its leg id.
  */
-export const isFirstAgent = (ctx: CallContext, agentId = ctx.agentId) => !ctx.handledBy || ctx.handledBy[0] === agentId;
+export const isFirstAgent = (ctx: CallContext, agentId = ctx.agentId) =>
+  !ctx.live.handledBy || ctx.live.handledBy[0] === agentId;
 
 const offerOf = (ctx: CallContext, seq: number, agentIds: string[], at: number): CallOffer => ({
   seq,
   agentIds,
   policy: 'ring-all',
   tier: 'transfer',
-  expiresAt: at + ctx.ringTimeoutMs,
+  expiresAt: at + ctx.limits.ringTimeoutMs,
 });
 
-const ringTimer = (ctx: CallContext, token: string) => timer('transfer-ring', ctx.ringTimeoutMs, token);
+const ringTimer = (ctx: CallContext, token: string) => timer('transfer-ring', ctx.limits.ringTimeoutMs, token);
 
 /** `live` → `transferring` on AGENT.TRANSFER from the bridged agent, with targets that do not include them. */
 export const startTransfer = {
@@ -53,7 +55,7 @@ export const startTransfer = {
   target: 'transferring' as const,
   actions: [
     assignOn<'AGENT.TRANSFER'>(({ context, event }) => {
-      const seq = (context.transfers ?? 0) + 1;
+      const seq = (context.live.transfers ?? 0) + 1;
       const transfer: CallTransfer = {
         seq,
         kind: 'blind',
@@ -65,18 +67,18 @@ export const startTransfer = {
         ringToken: `t${seq}`,
       };
       return {
-        transfer,
-        transfers: seq,
-        offer: offerOf(context, seq, event.targets, event.at),
-        offeredAgents: union(context.offeredAgents, event.targets),
-        handledBy: context.handledBy ?? [event.agentId],
+        live: { transfer, transfers: seq, handledBy: context.live.handledBy ?? [event.agentId] },
+        routing: {
+          offer: offerOf(context, seq, event.targets, event.at),
+          offeredAgents: union(context.routing.offeredAgents, event.targets),
+        },
       };
     }),
     {
       type: 'effect' as const,
       params: ({ context }: Args): Effect[] => {
-        const offer = context.offer!;
-        const t = context.transfer!;
+        const offer = context.routing.offer!;
+        const t = context.live.transfer!;
         return [
           { type: 'agents.offer', agentIds: offer.agentIds, deadlineAt: offer.expiresAt! },
           ringTimer(context, t.ringToken),
@@ -85,7 +87,7 @@ export const startTransfer = {
           {
             type: 'media.route',
             nodeId: context.mediaNodeId!,
-            routes: { ...routesFor(t.from, context.monitors), caller: ['player'] },
+            routes: { ...routesFor(t.from, context.live.monitors), caller: ['player'] },
           },
           playHoldMusic(context, `transfer-${t.seq}`),
         ];
@@ -96,14 +98,14 @@ export const startTransfer = {
 
 /** A target accepted: they take over the call. */
 const takeOver = {
-  guard: ({ context, event }: ArgsOf<'AGENT.ACCEPT'>) => !!context.offer?.agentIds.includes(event.agentId),
+  guard: ({ context, event }: ArgsOf<'AGENT.ACCEPT'>) => !!context.routing.offer?.agentIds.includes(event.agentId),
   target: 'live' as const,
   actions: [
     {
       type: 'effect' as const,
       params: ({ context, event }: ArgsOf<'AGENT.ACCEPT'>): Effect[] => {
-        const t = context.transfer!;
-        const others = context.offer!.agentIds.filter((a) => a !== event.agentId);
+        const t = context.live.transfer!;
+        const others = context.routing.offer!.agentIds.filter((a) => a !== event.agentId);
         return [
           cancel('transfer-ring', t.ringToken),
           ...withdraw(others, 'ended'),
@@ -111,7 +113,7 @@ const takeOver = {
           {
             type: 'media.route',
             nodeId: context.mediaNodeId!,
-            routes: routesFor(event.agentId, context.monitors),
+            routes: routesFor(event.agentId, context.live.monitors),
           },
           { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
           { type: 'media.closeLeg', nodeId: context.mediaNodeId!, legId: agentLeg(t.from) },
@@ -121,19 +123,16 @@ const takeOver = {
     },
     assignOn<'AGENT.ACCEPT'>(({ context, event }) => ({
       agentId: event.agentId,
-      offer: undefined,
-      transfer: undefined,
+      routing: { offer: undefined },
+      live: { transfer: undefined, handledBy: union(context.live.handledBy ?? [], [event.agentId]) },
       // The new agent's leg is still to come; the old one's state says nothing about it.
-      agentConnected: false,
-      agentLegDown: false,
-      agentLeft: false,
-      handledBy: union(context.handledBy ?? [], [event.agentId]),
+      bridge: { agentConnected: false, agentLegDown: false, agentLeft: false },
     })),
   ],
 };
 
 /** The first agent is still on the call (did not hang up, their leg is up). */
-const fromStillThere = ({ context }: Args) => !context.transfer?.fromGone && !context.agentLegDown;
+const fromStillThere = ({ context }: Args) => !context.live.transfer?.fromGone && !context.bridge.agentLegDown;
 
 /** Nobody took it: back to the first agent, or (they left) to the team's agents through routing. */
 const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') => [
@@ -144,17 +143,17 @@ const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') =>
       {
         type: 'effect' as const,
         params: ({ context }: Args): Effect[] => {
-          const t = context.transfer!;
+          const t = context.live.transfer!;
           return [
             cancel('transfer-ring', t.ringToken),
-            ...withdraw(context.offer?.agentIds ?? [], reason),
+            ...withdraw(context.routing.offer?.agentIds ?? [], reason),
             { type: 'agents.transferStatus', agentId: t.from, status: 'returned', targets: [] },
-            { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(t.from, context.monitors) },
+            { type: 'media.route', nodeId: context.mediaNodeId!, routes: routesFor(t.from, context.live.monitors) },
             { type: 'media.stopPlay', nodeId: context.mediaNodeId! },
           ];
         },
       },
-      assignOn(() => ({ transfer: undefined, offer: undefined })),
+      assignOn(() => ({ live: { transfer: undefined }, routing: { offer: undefined } })),
     ],
   },
   {
@@ -163,34 +162,34 @@ const ringOut = (guard: (a: Args) => boolean, reason: 'expired' | 'declined') =>
       {
         type: 'effect' as const,
         params: ({ context }: Args): Effect[] => [
-          cancel('transfer-ring', context.transfer!.ringToken),
-          ...withdraw(context.offer?.agentIds ?? [], reason),
-          { type: 'routing.request', seq: context.routingSeq + 1 },
+          cancel('transfer-ring', context.live.transfer!.ringToken),
+          ...withdraw(context.routing.offer?.agentIds ?? [], reason),
+          { type: 'routing.request', seq: context.routing.seq + 1 },
         ],
       },
-      assignOn(({ context }) => ({ routingSeq: context.routingSeq + 1, offer: undefined })),
+      assignOn(({ context }) => ({ routing: { seq: context.routing.seq + 1, offer: undefined } })),
     ],
   },
 ];
 
 const ringTimerFired = ({ context, event }: Args) =>
-  isTimer(event, 'transfer-ring') && event.type === 'TIMER.FIRED' && event.token === context.transfer?.ringToken;
+  isTimer(event, 'transfer-ring') && event.type === 'TIMER.FIRED' && event.token === context.live.transfer?.ringToken;
 
 const isLastTarget = ({ context, event }: Args) =>
   event.type === 'AGENT.DECLINE' &&
-  !!context.offer?.agentIds.includes(event.agentId) &&
-  context.offer.agentIds.every((a) => a === event.agentId);
+  !!context.routing.offer?.agentIds.includes(event.agentId) &&
+  context.routing.offer.agentIds.every((a) => a === event.agentId);
 
 /** The first agent leaves while it rings (hang-up or closed tab): the transfer goes on without them. */
 const fromLeaves = {
   guard: ({ context, event }: Args) =>
-    'agentId' in event && event.agentId === context.transfer?.from && !context.transfer.fromGone,
+    'agentId' in event && event.agentId === context.live.transfer?.from && !context.live.transfer.fromGone,
   actions: [
     {
       type: 'effect' as const,
-      params: ({ context }: Args): Effect => ({ type: 'agents.leave', agentId: context.transfer!.from }),
+      params: ({ context }: Args): Effect => ({ type: 'agents.leave', agentId: context.live.transfer!.from }),
     },
-    assignOn(({ context }) => ({ transfer: { ...context.transfer!, fromGone: true } })),
+    assignOn(({ context }) => ({ live: { transfer: { ...context.live.transfer!, fromGone: true } } })),
   ],
 };
 
@@ -201,16 +200,21 @@ export const transferringState = {
       ...ringOut(isLastTarget, 'declined').map((t) => ({
         ...t,
         actions: [
-          assignOn<'AGENT.DECLINE'>(({ context, event }) => ({ declined: union(context.declined, [event.agentId]) })),
+          assignOn<'AGENT.DECLINE'>(({ context, event }) => ({
+            routing: { declined: union(context.routing.declined, [event.agentId]) },
+          })),
           ...t.actions,
         ],
       })),
       {
-        guard: ({ context, event }: ArgsOf<'AGENT.DECLINE'>) => !!context.offer?.agentIds.includes(event.agentId),
+        guard: ({ context, event }: ArgsOf<'AGENT.DECLINE'>) =>
+          !!context.routing.offer?.agentIds.includes(event.agentId),
         actions: [
           assignOn<'AGENT.DECLINE'>(({ context, event }) => ({
-            declined: union(context.declined, [event.agentId]),
-            offer: { ...context.offer!, agentIds: context.offer!.agentIds.filter((a) => a !== event.agentId) },
+            routing: {
+              declined: union(context.routing.declined, [event.agentId]),
+              offer: offerWithout(context, event.agentId),
+            },
           })),
           {
             type: 'effect' as const,
@@ -222,33 +226,40 @@ export const transferringState = {
     'AGENT.HANGUP': fromLeaves,
     'AGENT.LEFT': fromLeaves,
     'MEDIA.AGENT_LEG_DOWN': {
-      guard: ({ context }: Args) => isFirstAgent(context, context.transfer?.from),
-      actions: assignOn(() => ({ agentLegDown: true })),
+      guard: ({ context }: Args) => isFirstAgent(context, context.live.transfer?.from),
+      actions: assignOn(() => ({ bridge: { agentLegDown: true } })),
     },
     'MEDIA.LEG_DOWN': {
       guard: ({ context, event }: Args) =>
-        event.type === 'MEDIA.LEG_DOWN' && event.legId === agentLeg(context.transfer?.from ?? ''),
-      actions: assignOn(() => ({ agentLegDown: true })),
+        event.type === 'MEDIA.LEG_DOWN' && event.legId === agentLeg(context.live.transfer?.from ?? ''),
+      actions: assignOn(() => ({ bridge: { agentLegDown: true } })),
     },
     'ROUTING.OFFER': {
-      guard: ({ context, event }: ArgsOf<'ROUTING.OFFER'>) => event.seq === context.routingSeq && !context.offer,
+      guard: ({ context, event }: ArgsOf<'ROUTING.OFFER'>) =>
+        event.seq === context.routing.seq && !context.routing.offer,
       actions: [
         assignOn<'ROUTING.OFFER'>(({ context, event }) => ({
-          offer: offerOf(context, event.seq, event.agentIds, event.at),
-          offeredAgents: union(context.offeredAgents, event.agentIds),
-          transfer: { ...context.transfer!, ringToken: `r${event.seq}` },
+          routing: {
+            offer: offerOf(context, event.seq, event.agentIds, event.at),
+            offeredAgents: union(context.routing.offeredAgents, event.agentIds),
+          },
+          live: { transfer: { ...context.live.transfer!, ringToken: `r${event.seq}` } },
         })),
         {
           type: 'effect' as const,
           params: ({ context }: Args): Effect[] => [
-            { type: 'agents.offer', agentIds: context.offer!.agentIds, deadlineAt: context.offer!.expiresAt! },
-            ringTimer(context, context.transfer!.ringToken),
+            {
+              type: 'agents.offer',
+              agentIds: context.routing.offer!.agentIds,
+              deadlineAt: context.routing.offer!.expiresAt!,
+            },
+            ringTimer(context, context.live.transfer!.ringToken),
           ],
         },
       ],
     },
     'ROUTING.NO_AGENTS': {
-      guard: ({ context, event }: ArgsOf<'ROUTING.NO_AGENTS'>) => event.seq === context.routingSeq,
+      guard: ({ context, event }: ArgsOf<'ROUTING.NO_AGENTS'>) => event.seq === context.routing.seq,
       actions: {
         type: 'effect' as const,
         params: ({ event }: ArgsOf<'ROUTING.NO_AGENTS'>) => timer('reroute', 5000, event.seq),
@@ -259,12 +270,13 @@ export const transferringState = {
       ...ringOut(ringTimerFired, 'expired'),
       {
         guard: ({ context, event }: Args) =>
-          isTimer(event, 'reroute') && event.type === 'TIMER.FIRED' && event.token === String(context.routingSeq),
+          isTimer(event, 'reroute') && event.type === 'TIMER.FIRED' && event.token === String(context.routing.seq),
         actions: [
-          assignOn(({ context }) => ({ routingSeq: context.routingSeq + 1 })),
+          assignOn(({ context }) => ({ routing: { seq: context.routing.seq + 1 } })),
+
           {
             type: 'effect' as const,
-            params: ({ context }: Args): Effect => ({ type: 'routing.request', seq: context.routingSeq }),
+            params: ({ context }: Args): Effect => ({ type: 'routing.request', seq: context.routing.seq }),
           },
         ],
       },

@@ -3,12 +3,14 @@
  * and the transition fragments several states reuse. Pure: they compute effects as data, never do I/O.
  */
 import { assign } from 'xstate';
+import { type ContextPatch, merged } from './call.context.js';
 import type { Effect, TimerName, WithdrawReason } from './call.effects.js';
 import { businessTimerCancels } from './call.timers.js';
 import {
   type CallContext,
   type CallEvent,
   type CallOffer,
+  type CallOutcome,
   type EndReason,
   type Ev,
   reasonForMetaError,
@@ -41,19 +43,22 @@ export function pendingTimerCancels(ctx: CallContext): Effect[] {
 }
 
 function ownTimerCancels(ctx: CallContext): Effect[] {
-  if (ctx.flow && ctx.liveAt === undefined) return [];
-  if (ctx.liveAt !== undefined) {
+  if (ctx.flow && ctx.times.liveAt === undefined) return [];
+  if (ctx.times.liveAt !== undefined) {
     return [
       cancel('max-duration', '1'),
-      ...(ctx.graceSeq > 0 ? [cancel('agent-grace', ctx.graceSeq)] : []),
-      ...(ctx.transfer ? [cancel('transfer-ring', ctx.transfer.ringToken)] : []),
-      ...(ctx.consult && !ctx.consult.connected ? [cancel('consult-ring', ctx.consult.ringToken)] : []),
+      ...(ctx.bridge.graceSeq > 0 ? [cancel('agent-grace', ctx.bridge.graceSeq)] : []),
+      ...(ctx.live.transfer ? [cancel('transfer-ring', ctx.live.transfer.ringToken)] : []),
+      ...(ctx.live.consult && !ctx.live.consult.connected ? [cancel('consult-ring', ctx.live.consult.ringToken)] : []),
     ];
   }
-  if (ctx.acceptedAt !== undefined)
-    return [cancel('accept-deadline', '1'), ...(ctx.acceptRequested ? [cancel('accept-deadline', 'confirm')] : [])];
-  const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routingSeq)];
-  if (ctx.offer?.expiresAt !== undefined) out.push(cancel('ring-expired', ctx.offer.seq));
+  if (ctx.times.acceptedAt !== undefined)
+    return [
+      cancel('accept-deadline', '1'),
+      ...(ctx.bridge.acceptRequested ? [cancel('accept-deadline', 'confirm')] : []),
+    ];
+  const out = [cancel('answer-deadline', 'a'), cancel('reroute', ctx.routing.seq)];
+  if (ctx.routing.offer?.expiresAt !== undefined) out.push(cancel('ring-expired', ctx.routing.offer.seq));
   return out;
 }
 
@@ -67,8 +72,8 @@ export function endingEffects(
   if (opts.graph === 'reject') effects.push({ type: 'graph.reject' });
   if (opts.graph === 'terminate') effects.push({ type: 'graph.terminate' });
   // Everyone still ringing and the bridged agent hear why it ended (`call:ended`).
-  const consulted = ctx.consult?.connected ? [ctx.consult.with] : [];
-  const told = [...(ctx.offer?.agentIds ?? []), ...(ctx.agentId ? [ctx.agentId] : []), ...consulted];
+  const consulted = ctx.live.consult?.connected ? [ctx.live.consult.with] : [];
+  const told = [...(ctx.routing.offer?.agentIds ?? []), ...(ctx.agentId ? [ctx.agentId] : []), ...consulted];
   if (told.length) effects.push({ type: 'agents.ended', agentIds: [...new Set(told)], reason });
   if (ctx.agentId) effects.push({ type: 'agents.release', agentId: ctx.agentId });
   for (const a of consulted) effects.push({ type: 'agents.release', agentId: a });
@@ -76,7 +81,7 @@ export function endingEffects(
   if (ctx.queue && ctx.queue.leftAt === undefined) {
     effects.push({ type: 'queue.exit', teams: ctx.queue.teams });
     // The agents it was ringing are free for the next caller.
-    if (ctx.offer) effects.push({ type: 'queue.pump' });
+    if (ctx.routing.offer) effects.push({ type: 'queue.pump' });
   }
   effects.push({ type: 'queue.leave' }, { type: 'call.ended', reason });
   return effects;
@@ -84,7 +89,7 @@ export function endingEffects(
 
 export type EndSpec = {
   reason: EndReason;
-  endedBy: CallContext['endedBy'];
+  endedBy: CallOutcome['endedBy'];
   graph?: 'reject' | 'terminate' | undefined;
   errorCode?: number | undefined;
   detail?: string | undefined;
@@ -92,7 +97,7 @@ export type EndSpec = {
 
 /** Meta's terminate webhook: the caller hung up, or Meta ended the call with an error code. */
 export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): EndSpec {
-  const live = ctx.liveAt !== undefined;
+  const live = ctx.times.liveAt !== undefined;
   if (e.status === 'FAILED' && e.errorCode !== undefined) {
     return {
       reason: reasonForMetaError(e.errorCode),
@@ -103,23 +108,26 @@ export function endSpecForTerminate(e: Ev<'WA.TERMINATE'>, ctx: CallContext): En
   }
   if (live) return { reason: 'completed', endedBy: 'caller' };
   // Hung up during the goodbye: the outcome is the goodbye's (no choice, waited too long); nothing more to Meta.
-  if (ctx.leaving) return { reason: ctx.leaving, endedBy: 'caller' };
+  if (ctx.outcome.leaving) return { reason: ctx.outcome.leaving, endedBy: 'caller' };
   // Answered by the business (menu, queue, or an agent still connecting): nothing more goes to Meta.
-  if (ctx.answeredAt !== undefined) return { reason: 'abandoned', endedBy: 'caller' };
+  if (ctx.times.answeredAt !== undefined) return { reason: 'abandoned', endedBy: 'caller' };
   return { reason: 'caller-hung-up', endedBy: 'caller' };
 }
 
 export type Args = { context: CallContext; event: CallEvent };
-/** `assign` for the call machine's context. */
-export const set = (f: (a: Args) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>((a) => f(a as Args));
+/** `assign` for the call machine's context: the groups' fields `f` gives are replaced, the others kept. */
+export const set = (f: (a: Args) => ContextPatch) =>
+  assign<CallContext, CallEvent, undefined, CallEvent, never>((a) => merged(a.context, f(a as Args)));
 /** Effects computed from the context and event, carried as data by the `effect` action. */
 export const fx = (f: (a: Args) => Effect | Effect[]) => ({ type: 'effect' as const, params: f });
 /** {@link Args} for one event type. */
 export type ArgsOf<T extends CallEvent['type']> = { context: CallContext; event: Ev<T> };
+/** {@link fx} for a transition on one event type. */
+export const fxOn = <T extends CallEvent['type']>(f: (a: ArgsOf<T>) => Effect | Effect[]) =>
+  fx(f as unknown as (a: Args) => Effect | Effect[]);
 /** `assign` typed for the call machine, so fragments defined with it fit any of its transitions. */
-export const assignOn = <T extends CallEvent['type']>(fn: (a: ArgsOf<T>) => Partial<CallContext>) =>
-  assign<CallContext, CallEvent, undefined, CallEvent, never>(fn as unknown as (a: Args) => Partial<CallContext>);
+export const assignOn = <T extends CallEvent['type']>(fn: (a: ArgsOf<T>) => ContextPatch) =>
+  set(fn as unknown as (a: Args) => ContextPatch);
 
 /** Ends the call: effects first (computed from the context before it changes), then the recorded outcome. */
 export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
@@ -132,14 +140,11 @@ export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
         return endingEffects(args.context, s.reason, s);
       },
     },
-    assign<CallContext, CallEvent, undefined, CallEvent, never>((args) => {
+    set((args) => {
       const s = specOf(args);
       return {
-        reason: s.reason,
-        endedBy: s.endedBy,
-        errorCode: s.errorCode,
-        detail: s.detail,
-        endedAt: args.event.at,
+        outcome: { reason: s.reason, endedBy: s.endedBy, errorCode: s.errorCode, detail: s.detail },
+        times: { endedAt: args.event.at },
       };
     }),
   ];
@@ -150,11 +155,22 @@ export function endWith(spec: EndSpec | ((args: Args) => EndSpec)) {
  * terminated once Meta gave it an id (before that, the `connect` job ends it when Meta answers).
  */
 export const answeredGraph = (ctx: CallContext): 'terminate' | 'reject' | undefined => {
-  if (ctx.direction === 'outbound') return ctx.outbound?.metaCallId ? 'terminate' : undefined;
-  return ctx.answerReady ? 'terminate' : 'reject';
+  if (ctx.line.direction === 'outbound') return ctx.outbound?.metaCallId ? 'terminate' : undefined;
+  return ctx.bridge.answerReady ? 'terminate' : 'reject';
 };
 
 export const endMissed = endWith({ reason: 'missed', endedBy: 'system', graph: 'reject' });
+
+/** Meta's offer cannot be answered (broken SDP): the call is rejected before anyone hears anything. */
+export const rejectBadOffer = {
+  target: 'ended' as const,
+  actions: endWith(({ event }) => ({
+    reason: 'media-failed',
+    endedBy: 'system',
+    graph: 'reject',
+    detail: `unusable offer: ${(event as Ev<'WA.BAD_OFFER'>).reason}`.slice(0, 200),
+  })),
+};
 
 export const isTimer = (event: CallEvent, t: TimerName) => event.type === 'TIMER.FIRED' && event.timer === t;
 
@@ -167,22 +183,22 @@ export const maxDurationFired = {
 };
 /** The same deadline found passed by a sweep (the timer job was lost). */
 export const maxDurationSwept = {
-  guard: ({ context, event }: Args) => context.maxEndAt !== undefined && event.at >= context.maxEndAt,
+  guard: ({ context, event }: Args) => context.times.maxEndAt !== undefined && event.at >= context.times.maxEndAt,
   target: 'ended' as const,
   actions: endMaxDuration,
 };
 
 /** Once accept is requested, Meta's 200 must come within this (the Graph job's retries included). */
-const acceptConfirmMs = (ctx: CallContext) => ctx.acceptDeadlineMs * 3;
+const acceptConfirmMs = (ctx: CallContext) => ctx.limits.acceptDeadlineMs * 3;
 /** The accept request's own deadline: `accept-deadline` with token `confirm`. */
 export const acceptConfirmTimer = ({ context }: Args): Effect =>
   timer('accept-deadline', acceptConfirmMs(context), 'confirm');
 const isAcceptConfirmOver = ({ context, event }: Args) =>
-  context.acceptRequested &&
+  context.bridge.acceptRequested &&
   ((event.type === 'TIMER.FIRED' && event.timer === 'accept-deadline' && event.token === 'confirm') ||
     (event.type === 'TIMER.SWEEP' &&
-      context.acceptDeadlineAt !== undefined &&
-      event.at >= context.acceptDeadlineAt + acceptConfirmMs(context)));
+      context.times.acceptDeadlineAt !== undefined &&
+      event.at >= context.times.acceptDeadlineAt + acceptConfirmMs(context)));
 /** Accept was requested but Meta never confirmed it (a lost or stuck Graph job): the call ends with a reason. */
 export const acceptNeverConfirmed = {
   guard: isAcceptConfirmOver,
@@ -199,24 +215,23 @@ export const acceptNeverConfirmed = {
 export const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
   {
     // The WhatsApp leg is up but the agent leg or pre_accept's 200 is late: accept anyway (fallback).
-    guard: (a: Args) => guard(a) && a.context.waConnected && !a.context.acceptRequested,
+    guard: (a: Args) => guard(a) && a.context.bridge.waConnected && !a.context.bridge.acceptRequested,
     actions: [
-      assign<CallContext, CallEvent, undefined, CallEvent, never>(() => ({
-        acceptRequested: true,
-        acceptFallback: true,
-      })),
+      set(() => ({ bridge: { acceptRequested: true, acceptFallback: true } })),
       { type: 'effect' as const, params: { type: 'graph.accept' } as Effect },
       { type: 'effect' as const, params: acceptConfirmTimer },
     ],
   },
   {
-    guard: (a: Args) => guard(a) && !a.context.waConnected,
+    guard: (a: Args) => guard(a) && !a.context.bridge.waConnected,
     target: 'ended' as const,
     actions: endWith(({ context }) => ({
       reason: 'media-failed',
       endedBy: 'system',
       graph: answeredGraph(context),
-      detail: context.answerReady ? 'WhatsApp media did not connect in time' : 'the bridge did not answer in time',
+      detail: context.bridge.answerReady
+        ? 'WhatsApp media did not connect in time'
+        : 'the bridge did not answer in time',
     })),
   },
 ];
@@ -225,40 +240,39 @@ export const acceptDeadlineTransitions = (guard: (a: Args) => boolean) => [
 export const agentLeft = {
   guard: 'isBridgedAgent' as const,
   actions: [
-    assign<CallContext, CallEvent, undefined, CallEvent, never>(({ context }) => ({
-      agentLeft: true,
-      agentLegDown: true,
-      graceSeq: context.graceSeq + 1,
-    })),
+    set(({ context }) => ({ bridge: { agentLeft: true, agentLegDown: true, graceSeq: context.bridge.graceSeq + 1 } })),
     {
       type: 'effect' as const,
-      params: ({ context }: Args) => timer('agent-grace', context.leaveGraceMs, context.graceSeq),
+      params: ({ context }: Args) => timer('agent-grace', context.limits.leaveGraceMs, context.bridge.graceSeq),
     },
   ],
 };
 
+/** The bridged agent's media is up (again). */
+export const agentBack = set(() => ({ bridge: { agentConnected: true, agentLegDown: false, agentLeft: false } }));
+
 export const graceOver = ({ context, event }: Args) =>
   isTimer(event, 'agent-grace') &&
-  context.agentLegDown &&
+  context.bridge.agentLegDown &&
   event.type === 'TIMER.FIRED' &&
-  event.token === String(context.graceSeq);
+  event.token === String(context.bridge.graceSeq);
 
 /** Before live: the agent who left is not coming back, so the call they were connecting is given up. */
 export const leftWhileConnecting = {
-  guard: (a: Args) => graceOver(a) && a.context.agentLeft,
+  guard: (a: Args) => graceOver(a) && a.context.bridge.agentLeft,
   target: 'ended' as const,
   actions: endWith(({ context }) => ({ reason: 'rejected', endedBy: 'agent', graph: answeredGraph(context) })),
 };
 
 export const offerWithout = (ctx: CallContext, agentId: string): CallOffer => ({
-  ...ctx.offer!,
-  agentIds: ctx.offer!.agentIds.filter((a) => a !== agentId),
+  ...ctx.routing.offer!,
+  agentIds: ctx.routing.offer!.agentIds.filter((a) => a !== agentId),
 });
 
 export const isLastOffered = ({ context, event }: Args) =>
   'agentId' in event &&
-  !!context.offer?.agentIds.includes(event.agentId) &&
-  context.offer.agentIds.filter((a) => a !== event.agentId).length === 0;
+  !!context.routing.offer?.agentIds.includes(event.agentId) &&
+  context.routing.offer.agentIds.filter((a) => a !== event.agentId).length === 0;
 
 /**
  * The caller waits with the hold music (the number's queue music, else the shipped loop) while an agent holds,

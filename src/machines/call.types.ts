@@ -1,71 +1,9 @@
-/** The call actor's data: why calls end, its context, input, events and state names. */
+/** The call actor's data: its context, input, events and state names (why calls end: call.end-reasons.ts). */
 
 import type { GraphAction, TimerName, TransferTarget } from './call.effects.js';
+import type { EndReason } from './call.end-reasons.js';
 
-/**
- * Why a call ended. Stable strings: the API, the console, the agent protocol (`call:ended.reason`) and the metrics
- * use them.
- */
-export const END_REASONS = [
-  /** A live call hung up normally by either side (see `endedBy`). */
-  'completed',
-  /** Nobody answered by the answer deadline; rejected at Meta. */
-  'missed',
-  /** The business rejected it (supervisor) before answer. */
-  'rejected',
-  /** The caller hung up before an agent was connected. */
-  'caller-hung-up',
-  /** The bridge could not connect or failed mid-call. */
-  'media-failed',
-  /** A Graph API action (pre_accept/accept) failed for good. */
-  'graph-failed',
-  /** Meta ended the call: the caller's WhatsApp client received no media (138021). */
-  'no-media-received',
-  /** Meta ended the call: the caller's WhatsApp client could not send media (138022). */
-  'no-media-sent',
-  /** Meta ended the call: accepted but no media connection signals (138023). */
-  'media-unknown',
-  /** Meta ended the call: our answer came too late (138007). */
-  'answer-timeout',
-  /** Meta ended the call with another error (see `errorCode`). */
-  'meta-error',
-  /** The bridged agent's media did not come back within the grace period. */
-  'agent-disconnected',
-  /** The call reached MAX_CALL_SECONDS. */
-  'max-duration',
-  /** Business-initiated: the user declined the call (REJECTED). */
-  'declined',
-  /** Business-initiated: the user did not answer in time. */
-  'not-answered',
-  /** The caller asked to be called back from the queue (a callback task took their place). */
-  'callback-requested',
-  /** Answered by the business (IVR or queue); the caller hung up before reaching an agent. */
-  'abandoned',
-  /** The IVR got no usable key after every retry and has no default option: goodbye. */
-  'no-choice',
-  /** The caller waited `maxWaitSeconds` (after any overflow) and was told goodbye. */
-  'queue-timeout',
-] as const;
-export type EndReason = (typeof END_REASONS)[number];
-
-/** Meta error codes on a FAILED terminate → our reason. */
-export function reasonForMetaError(code: number | undefined): EndReason {
-  switch (code) {
-    case 138021:
-      return 'no-media-received';
-    case 138022:
-      return 'no-media-sent';
-    case 138023:
-      return 'media-unknown';
-    case 138019:
-    case 138020:
-      return 'media-failed';
-    case 138007:
-      return 'answer-timeout';
-    default:
-      return 'meta-error';
-  }
-}
+export { END_REASONS, type EndReason, reasonForMetaError } from './call.end-reasons.js';
 
 export type RoutingPolicy = 'ring-all' | 'ring-one';
 
@@ -136,20 +74,77 @@ export interface QueueInfo {
   announceSeq: number;
 }
 
+/**
+ * A call actor's data. The fields are grouped so that the top level stays small: every `assign` copies it, and V8
+ * keeps an object with more than about 19 properties copied that way in slow dictionary mode (see
+ * `call.context.test.ts`). A new field goes into the group it belongs to.
+ */
 export interface CallContext {
   callId: string;
+  line: CallLine;
+  caller: CallerInfo;
+  limits: CallLimits;
+  times: CallTimes;
+  routing: CallRouting;
+  agentId: string | undefined;
+  mediaNodeId: string | undefined;
+  bridge: BridgeFlags;
+  outcome: CallOutcome;
+  /** Set for `answer: "business"` calls; undefined = today's flow (answered when an agent accepts). */
+  flow: BusinessFlow | undefined;
+  /** The IVR: how many times the menu has been played, and the key chosen. */
+  ivr: { attempt: number; choice: string | undefined; choiceAt: number | undefined };
+  queue: QueueInfo | undefined;
+  live: LiveFeatures;
+  /** Business-initiated calls (and callback tasks) only. */
+  outbound: OutboundContext | undefined;
+}
+
+/** The WhatsApp line the call is on; fixed when the call is created. */
+export interface CallLine {
   phoneNumberId: string;
   /** The business number the caller dialled (display form, digits). */
   businessNumber: string;
-  caller: { waId: string | undefined; name: string | undefined };
-  createdAt: number;
-  answerDeadlineAt: number;
+  /** Who placed the call. */
+  direction: 'inbound' | 'outbound';
+}
+
+export interface CallerInfo {
+  waId: string | undefined;
+  name: string | undefined;
+  /** The keys the caller pressed (last 64). */
+  dtmf: string;
+}
+
+/** Durations fixed when the call is created (ms). */
+export interface CallLimits {
   ringTimeoutMs: number;
   acceptDeadlineMs: number;
   maxCallMs: number;
   agentGraceMs: number;
+  /** How long a bridged agent whose tab went away (pagehide) has to come back (a reload). */
+  leaveGraceMs: number;
+  holdAlertMs: number;
+}
+
+/** When things happened or must happen (epoch ms); undefined = not (yet). */
+export interface CallTimes {
+  createdAt: number;
+  answerDeadlineAt: number;
+  offeredAt: number | undefined;
+  acceptedAt: number | undefined;
+  acceptDeadlineAt: number | undefined;
+  /** When Meta's accept returned 200 for a business-answered call. */
+  answeredAt: number | undefined;
+  liveAt: number | undefined;
+  maxEndAt: number | undefined;
+  endedAt: number | undefined;
+}
+
+/** Who the call is offered to, and who it was. */
+export interface CallRouting {
   /** Increments with every routing request; answers carrying an older seq are stale. */
-  routingSeq: number;
+  seq: number;
   offer: CallOffer | undefined;
   /** Agents who declined this call: never offered it again. */
   declined: string[];
@@ -157,62 +152,50 @@ export interface CallContext {
   offeredAgents: string[];
   /** Agents already tried in this ring-one rotation. */
   tried: string[];
-  offeredAt: number | undefined;
-  agentId: string | undefined;
-  mediaNodeId: string | undefined;
-  acceptedAt: number | undefined;
-  acceptDeadlineAt: number | undefined;
+}
+
+/** How far connecting the caller to the agent has come. */
+export interface BridgeFlags {
   answerReady: boolean;
   preAcceptDone: boolean;
   waConnected: boolean;
   agentConnected: boolean;
   acceptRequested: boolean;
   acceptFallback: boolean;
-  liveAt: number | undefined;
-  maxEndAt: number | undefined;
   agentLegDown: boolean;
   /** The bridged agent's tab went away (pagehide): a reload comes back within leaveGraceMs, a closed tab does not. */
   agentLeft: boolean;
-  leaveGraceMs: number;
   graceSeq: number;
-  endedAt: number | undefined;
+}
+
+/** How the call ended (all undefined until it does). */
+export interface CallOutcome {
   reason: EndReason | undefined;
   endedBy: 'caller' | 'agent' | 'supervisor' | 'system' | 'meta' | undefined;
   errorCode: number | undefined;
   detail: string | undefined;
-  dtmf: string;
-  /** The transfer ringing now, if any (state `transferring`). */
-  transfer?: CallTransfer | undefined;
-  /** Every agent who was on the call, in order (transfers add to it). */
-  handledBy?: string[] | undefined;
-  /** Transfers so far; also the seq of the next one. */
-  transfers?: number | undefined;
-  /** A consultation in progress (state `consulting`): the first agent talks to `with` while the caller holds. */
-  consult?: { seq: number; from: string; with: string; connected: boolean; ringToken: string } | undefined;
-  /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
-  monitors?: Record<string, MonitorMode> | undefined;
-  /** Set for `answer: "business"` calls; undefined = today's flow (answered when an agent accepts). */
-  flow: BusinessFlow | undefined;
-  /** When Meta's accept returned 200 for a business-answered call. */
-  answeredAt: number | undefined;
-  /** The IVR: how many times the menu has been played, and the key chosen. */
-  ivr: { attempt: number; choice: string | undefined; choiceAt: number | undefined };
-  queue: QueueInfo | undefined;
   /** The call is playing its goodbye and ends when it is over (`reason` is the outcome to record). */
   leaving: EndReason | undefined;
-  hold: { since: number | undefined; totalMs: number; seq: number };
-  holdAlertMs: number;
-  /** Who placed the call; absent in calls stored before business-initiated calling existed (= inbound). */
-  direction?: 'inbound' | 'outbound' | undefined;
-  /** Business-initiated calls only. */
-  outbound?: OutboundContext | undefined;
-  /** A callback task (a business-initiated call waiting in the queue for an agent). */
-  callback?: CallbackContext | undefined;
-  /** Call recording (routing file `record`); absent = off. */
-  recording?: RecordingContext | undefined;
 }
 
-/** What a business-initiated call keeps beside the common context. */
+/** What agents and supervisors do on the connected call: hold, transfers, consultation, monitoring, recording. */
+export interface LiveFeatures {
+  hold: { since: number | undefined; totalMs: number; seq: number };
+  /** The transfer ringing now, if any (state `transferring`). */
+  transfer: CallTransfer | undefined;
+  /** Every agent who was on the call, in order (transfers add to it). */
+  handledBy: string[] | undefined;
+  /** Transfers so far; also the seq of the next one. */
+  transfers: number | undefined;
+  /** A consultation in progress (state `consulting`): the first agent talks to `with` while the caller holds. */
+  consult: { seq: number; from: string; with: string; connected: boolean; ringToken: string } | undefined;
+  /** Supervisors monitoring the call: listening (hear both sides) or whispering (the agent also hears them). */
+  monitors: Record<string, MonitorMode> | undefined;
+  /** Call recording (routing file `record`); undefined = off. */
+  recording: RecordingContext | undefined;
+}
+
+/** Which calls are recorded (routing file `record`). */
 export type RecordPolicy = 'off' | 'all' | 'agent';
 
 /** Call recording (call.recording.ts). */
@@ -233,6 +216,7 @@ export interface CallbackContext {
   dialDeadlineMs: number;
 }
 
+/** What a business-initiated call keeps beside the common context. */
 export interface OutboundContext {
   /** The user called (digits). */
   to: string;
@@ -240,6 +224,8 @@ export interface OutboundContext {
   metaCallId: string | undefined;
   /** When the user's phone started ringing (RINGING). */
   ringingAt: number | undefined;
+  /** A callback task (a business-initiated call waiting in the queue for an agent). */
+  callback: CallbackContext | undefined;
 }
 
 export interface CallInput {

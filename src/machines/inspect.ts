@@ -156,7 +156,7 @@ export async function createCallInspector(opts: CallInspectorOptions): Promise<C
     context: {
       ...s.context,
       caller: { waId: maskNumber(s.context.caller.waId) },
-      dtmf: opts.showDtmf ? s.context.dtmf : maskDigits(s.context.dtmf),
+      dtmf: opts.showDtmf ? s.context.caller.dtmf : maskDigits(s.context.caller.dtmf),
     },
   });
   const detailOf = (entry: TimelineEntry) =>

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import { callMachine } from './call.machine.js';
 import type { CallEvent, CallInput } from './call.types.js';
-import { type CallSnapshot, restore } from './deliver.js';
+import { type CallSnapshot, persistedSnapshot, restore } from './deliver.js';
 import { type CollectedAction, pureInitialTransition, pureTransition } from './pure-transition.js';
 
 /** Every (snapshot, event) the machine tests hand to step(), kept to be replayed here. */
@@ -71,7 +71,7 @@ const callbackTask: CallInput = {
 function callbackSteps(): void {
   const offer = (s: CallSnapshot): CallEvent => ({
     type: 'ROUTING.OFFER',
-    seq: s.context.routingSeq,
+    seq: s.context.routing.seq,
     agentIds: ['alice'],
     policy: 'ring-one',
     tier: 'team',
@@ -79,7 +79,15 @@ function callbackSteps(): void {
   });
   const sequences: ((s: CallSnapshot) => CallEvent)[][] = [
     [offer, () => ({ type: 'AGENT.DECLINE', agentId: 'alice', at: T0 + 200 })],
-    [offer, (s) => ({ type: 'TIMER.FIRED', timer: 'ring-expired', token: String(s.context.offer?.seq), at: T0 + 300 })],
+    [
+      offer,
+      (s) => ({
+        type: 'TIMER.FIRED',
+        timer: 'ring-expired',
+        token: String(s.context.routing.offer?.seq),
+        at: T0 + 300,
+      }),
+    ],
     [offer, () => ({ type: 'AGENT.ACCEPT', agentId: 'alice', mediaNodeId: 'm1', at: T0 + 200 })],
     [() => ({ type: 'TIMER.FIRED', timer: 'answer-deadline', token: 'a', at: T0 + 45_000 })],
   ];
@@ -107,6 +115,7 @@ function outcome(run: () => [CallSnapshot, CollectedAction[]], from: CallSnapsho
       value: next.value,
       status: next.status,
       persisted: callMachine.getPersistedSnapshot(next),
+
       actions: actionsOf(actions),
     };
   } catch (err) {
@@ -119,7 +128,11 @@ function compare(snapshot: CallSnapshot, event: CallEvent): CallSnapshot {
   const theirs = outcome(() => transition(callMachine, snapshot, event) as [CallSnapshot, CollectedAction[]], snapshot);
   const ours = outcome(() => pureTransition(callMachine, snapshot, event), snapshot);
   expect(ours, `${String(snapshot.value)} + ${event.type}`).toEqual(theirs);
-  return pureTransition(callMachine, snapshot, event)[0];
+  const next = pureTransition(callMachine, snapshot, event)[0];
+  // What deliver() stores: XState's persisted snapshot, made without its walk for actor references.
+  expect(JSON.stringify(persistedSnapshot(next))).toBe(JSON.stringify(callMachine.getPersistedSnapshot(next)));
+
+  return next;
 }
 
 /** A small deterministic generator, so a failing walk can be replayed. */

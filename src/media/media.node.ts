@@ -2,34 +2,17 @@ import os from 'node:os';
 import type { Emitter } from '@socket.io/redis-emitter';
 import type { CallStore } from '../machines/call.store.js';
 import type { Deliverer, IncomingEvent } from '../machines/deliver.js';
-import type { CallMedia, CallMediaStats, MediaEngine, OpusClip, OpusPacketSink } from '../rtc/engine.js';
-import type { LegStats } from '../rtc/stats.js';
+import type { CallMedia, MediaEngine, OpusClip, OpusPacketSink } from '../rtc/engine.js';
 import type { MediaConfig } from '../shared/config.media.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { RedisClient } from '../shared/redis.js';
-import type { AudioStatsSample, LegStats as ProtocolLegStats } from '../shared/rest-types.js';
+import { agentLegId, failureReason, type HostedCall, runCallCommand } from './call-commands.js';
+import { recordStats } from './call-stats.js';
 import type { MediaCommand } from './commands.js';
 import { mediaEngine } from './engines/index.js';
-import { MediaError } from './errors.js';
 import type { NodeRegistry } from './node-registry.js';
-
-interface Hosted {
-  callId: string;
-  agentId: string | undefined;
-  /** Set once the engine's createCall resolved. */
-  bridge: CallMedia | undefined;
-  /** Commands that arrived while the bridge was being built. */
-  pending: MediaCommand[];
-  /** Per browser leg, the socket whose offer made it: answers and candidates go to it only. */
-  legSockets: Map<string, string>;
-  /** The recording's files, once recording was turned on (kept across pauses). */
-  recording: { caller: OpusPacketSink; agents: OpusPacketSink } | undefined;
-  statsTimer: NodeJS.Timeout | undefined;
-  samples: number;
-  closing: boolean;
-}
 
 export interface MediaNodeOptions {
   nodeId: string;
@@ -56,34 +39,8 @@ export interface MediaNodeOptions {
   onRecordingSaved?: ((callId: string, paths: string[]) => Promise<void>) | undefined;
 }
 
-/** A browser leg id for an agent's console leg. */
-export function agentLegId(agentId: string): string {
-  return `agent:${agentId}`;
-}
-
 /** MEDIA.RECORDING_SAVED is in the media contract but not (yet) in the call machine: delivered like every MEDIA.* event. */
 type NodeEvent = IncomingEvent | { type: 'MEDIA.RECORDING_SAVED'; paths: string[] };
-
-const STATS_TIMELINE_EVERY = 6; // one timeline entry every 6 samples (30 s by default)
-
-function toProtocol(s: LegStats | null): ProtocolLegStats | null {
-  if (!s) return null;
-  return {
-    rttMs: s.rttMs,
-    jitterMs: s.jitterMs,
-    packetsLost: s.packetsLost,
-    packetsReceived: s.packetsReceived,
-    packetsSent: s.packetsSent,
-    fractionLost: s.fractionLost,
-    mos: s.mos,
-  };
-}
-
-function statsLine(leg: string, s: ProtocolLegStats | null): string {
-  if (!s) return `${leg}: none`;
-  const f = (v: number | null, d = 0) => (v === null ? '?' : v.toFixed(d));
-  return `${leg}: rtt=${f(s.rttMs)}ms jitter=${f(s.jitterMs, 1)}ms loss=${f((s.fractionLost ?? 0) * 100, 1)}% mos=${f(s.mos, 2)}`;
-}
 
 /**
  * A media node: hosts one {@link CallMedia} per call on its engine, takes commands from its Redis stream, reports
@@ -94,7 +51,7 @@ export class MediaNode {
   readonly nodeId: string;
   readonly engine: MediaEngine;
   readonly #o: MediaNodeOptions;
-  readonly #calls = new Map<string, Hosted>();
+  readonly #calls = new Map<string, HostedCall>();
   readonly #startedAt = Date.now();
   #draining = false;
   #stopped = false;
@@ -246,7 +203,7 @@ export class MediaNode {
     }
     if (cmd.type === 'bridge.close') {
       if (hosted) {
-        await this.#recordStats(hosted, true);
+        await recordStats(this.#o, hosted, true);
         this.#close(hosted, cmd.reason);
       }
       return;
@@ -265,7 +222,7 @@ export class MediaNode {
     direction: 'inbound' | 'outbound' = 'inbound',
   ): Promise<void> {
     const { store, redis, keys, media, logger } = this.#o;
-    const hosted: Hosted = {
+    const hosted: HostedCall = {
       callId,
       agentId,
       bridge: undefined,
@@ -343,135 +300,27 @@ export class MediaNode {
       }
       await this.#report(callId, { type: 'MEDIA.WA_ANSWER' });
     }
-    hosted.statsTimer = setInterval(() => void this.#recordStats(hosted, false), this.#o.statsEveryMs ?? 5000);
+    hosted.statsTimer = setInterval(() => void recordStats(this.#o, hosted, false), this.#o.statsEveryMs ?? 5000);
     for (const c of hosted.pending.splice(0)) await this.#callCommand(hosted, bridge, c);
   }
 
-  /** One command for a hosted call. What the engine cannot do ends the call with that reason (it never pretends). */
-  async #callCommand(hosted: Hosted, bridge: CallMedia, cmd: MediaCommand): Promise<void> {
+  /** One command for a hosted call; a failure ends the call with its reason. */
+  async #callCommand(hosted: HostedCall, bridge: CallMedia, cmd: MediaCommand): Promise<void> {
     try {
-      switch (cmd.type) {
-        case 'agent.offer':
-          await this.#legOffer(hosted, bridge, agentLegId(cmd.agentId), cmd.socketId, cmd.sdp);
-          return;
-        case 'leg.offer':
-          await this.#legOffer(hosted, bridge, cmd.legId, cmd.socketId, cmd.sdp);
-          return;
-        case 'agent.candidate':
-          if (cmd.candidate && hosted.agentId !== undefined)
-            await bridge.addLegCandidate(agentLegId(hosted.agentId), cmd.candidate);
-          return;
-        case 'leg.candidate':
-          if (cmd.candidate) await bridge.addLegCandidate(cmd.legId, cmd.candidate);
-          return;
-        case 'leg.close':
-          hosted.legSockets.delete(cmd.legId);
-          bridge.closeLeg(cmd.legId);
-          return;
-        case 'bridge.startAgentAudio':
-          bridge.startAgentAudio();
-          return;
-        case 'bridge.applyAnswer':
-          await bridge.applyWaAnswer(cmd.sdp);
-          return;
-        case 'call.route':
-          bridge.setRoutes(cmd.routes);
-          return;
-        case 'call.play': {
-          const load = this.#o.clips;
-          if (!load) throw new MediaError('unsupported', 'this media node has no Ogg Opus player');
-          // A clip that cannot be loaded is skipped (logged): the rest plays, and PLAY_ENDED still comes.
-          const loadAll = async (names: string[]) =>
-            (
-              await Promise.all(
-                names.map((c) =>
-                  load(c).catch((err: unknown) => {
-                    this.#o.logger.error(
-                      { callId: hosted.callId, clip: c, err: (err as Error).message },
-                      'clip skipped',
-                    );
-                    return undefined;
-                  }),
-                ),
-              )
-            ).filter((c): c is OpusClip => c !== undefined);
-          const [clips, thenLoop] = await Promise.all([loadAll(cmd.clips), loadAll(cmd.thenLoop ?? [])]);
-          bridge.play(cmd.playId, clips, cmd.loop ?? false, thenLoop.length ? thenLoop : undefined);
-          return;
-        }
-        case 'call.stopPlay':
-          bridge.stopPlay();
-          return;
-        case 'call.record': {
-          if (!cmd.on) {
-            bridge.record(null);
-            return;
-          }
-          const open = this.#o.recorder;
-          if (!open) throw new MediaError('unsupported', 'this media node has no recording tap');
-          hosted.recording ??= open(hosted.callId);
-          bridge.record(hosted.recording);
-          return;
-        }
-        default:
-          return;
-      }
+      await runCallCommand(this.#o, hosted, bridge, cmd);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'agent-offer-superseded' || code === 'media-closed') return;
-      const what =
-        cmd.type === 'agent.offer'
-          ? "the agent's offer is unusable"
-          : cmd.type === 'leg.offer'
-            ? `the offer of browser leg ${cmd.legId} is unusable`
-            : cmd.type === 'bridge.applyAnswer'
-              ? "could not apply WhatsApp's answer"
-              : `${cmd.type} failed`;
-      await this.#fail(hosted, `${what}: ${(err as Error).message}`);
+      const reason = failureReason(cmd, err);
+      if (reason !== undefined) await this.#fail(hosted, reason);
     }
   }
 
-  async #legOffer(hosted: Hosted, bridge: CallMedia, legId: string, socketId: string, sdp: string): Promise<void> {
-    const answer = await bridge.acceptLegOffer(legId, sdp);
-    hosted.legSockets.set(legId, socketId);
-    this.#o.emitter.to(socketId).emit('rtc:answer', { callId: hosted.callId, legId, sdp: answer });
-  }
-
-  async #recordStats(hosted: Hosted, final: boolean): Promise<void> {
-    const bridge = hosted.bridge;
-    if (!bridge || bridge.closed) return;
-    let stats: CallMediaStats;
-    try {
-      stats = await bridge.getStats();
-    } catch {
-      return;
-    }
-    const sample: AudioStatsSample = {
-      at: Date.now(),
-      whatsapp: toProtocol(stats.whatsapp),
-      agent: toProtocol(stats.agent),
-    };
-    const key = this.#o.keys.call.stats(hosted.callId);
-    await this.#o.redis.multi().rpush(key, JSON.stringify(sample)).ltrim(key, -200, -1).exec();
-    if (sample.whatsapp?.mos != null) this.#o.metrics?.audioMos.observe({ leg: 'whatsapp' }, sample.whatsapp.mos);
-    if (sample.agent?.mos != null) this.#o.metrics?.audioMos.observe({ leg: 'agent' }, sample.agent.mos);
-    hosted.samples++;
-    if (final || hosted.samples % STATS_TIMELINE_EVERY === 1) {
-      await this.#o.store.appendTimeline(hosted.callId, {
-        at: sample.at,
-        event: final ? 'MEDIA.STATS_FINAL' : 'MEDIA.STATS',
-        detail: `${statsLine('whatsapp', sample.whatsapp)}; ${statsLine('agent', sample.agent)}`,
-      });
-    }
-  }
-
-  async #fail(hosted: Hosted, reason: string): Promise<void> {
+  async #fail(hosted: HostedCall, reason: string): Promise<void> {
     this.#o.logger.warn({ callId: hosted.callId, reason }, 'media failed');
     await this.#report(hosted.callId, { type: 'MEDIA.FAILED', reason });
     this.#close(hosted, reason);
   }
 
-  #close(hosted: Hosted, reason: string): void {
+  #close(hosted: HostedCall, reason: string): void {
     hosted.closing = true;
     clearInterval(hosted.statsTimer);
     hosted.bridge?.close(reason);

@@ -36,8 +36,8 @@ export class CallbackStarter {
     const out = await this.deliverer.create(
       {
         callId: callbackId(callId),
-        phoneNumberId: ctx.phoneNumberId,
-        businessNumber: ctx.businessNumber,
+        phoneNumberId: ctx.line.phoneNumberId,
+        businessNumber: ctx.line.businessNumber,
         caller: { waId: to, name: ctx.caller.name },
         at: Date.now(),
         answerDeadlineMs: CALLBACK_WAIT_MS,
@@ -53,7 +53,7 @@ export class CallbackStarter {
           enteredAt: ctx.queue.enteredAt,
           dialDeadlineMs: config.calls.answerDeadlineMs,
         },
-        record: this.deps.recordFor?.(ctx.phoneNumberId),
+        record: this.deps.recordFor?.(ctx.line.phoneNumberId),
       },
       '',
     );

@@ -1,6 +1,6 @@
 /**
  * After a recorded call: the media node saved one Ogg Opus file per direction; this worker combines them into one
- * file in which both parties are heard (media-opus's combine: caller left, what the caller heard right, no
+ * file in which both parties are heard (`combineRecordings`: caller left, what the caller heard right, no
  * re-encoding; see docs/recording.md), stores it, records where in the call's `recording` hash, deletes the two
  * direction files, and schedules the deletion of the recording with the call at retention.
  */

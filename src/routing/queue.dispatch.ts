@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentAvailability } from '../agents/presence.js';
 import type { CallContext } from '../machines/call.types.js';
-import { type Deliverer, restore } from '../machines/deliver.js';
+import { type Deliverer, readable } from '../machines/deliver.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import type { RedisClient } from '../shared/redis.js';
@@ -77,19 +77,19 @@ export class QueueDispatcher {
       const teams = head.ctx.queue!.teams;
       const candidates = free.filter((a) => a.teams.some((t) => teams.includes(t)));
       if (candidates.length === 0) continue;
-      const number = this.deps.routingFor(head.ctx.phoneNumberId);
+      const number = this.deps.routingFor(head.ctx.line.phoneNumberId);
       const decision = decide({
         routing: { ...number, teams, tiers: ['team'] },
         candidates,
-        declined: head.ctx.declined,
-        tried: head.ctx.tried,
+        declined: head.ctx.routing.declined,
+        tried: head.ctx.routing.tried,
         ringing: [],
         assignedAgentId: undefined,
       });
       if (decision.kind === 'none') continue;
       const out = await this.deps.deliverer.deliver(head.callId, {
         type: 'ROUTING.OFFER',
-        seq: head.ctx.routingSeq,
+        seq: head.ctx.routing.seq,
         agentIds: decision.agentIds,
         policy: decision.policy,
         tier: decision.tier,
@@ -117,9 +117,10 @@ export class QueueDispatcher {
       if (!s) return;
       // Callback tasks wait in the same queues (call.callback.ts).
       if (s.state !== 'queued' && s.state !== 'callback-queued') return;
-      const ctx = restore(s.snapshot).context;
-      if (ctx.offer || ctx.leaving || !ctx.queue) return;
-      if (s.state === 'queued' && ctx.answeredAt === undefined) return;
+      const ctx = readable(s.snapshot)?.context;
+      if (!ctx || ctx.routing.offer || ctx.outcome.leaving || !ctx.queue) return;
+
+      if (s.state === 'queued' && ctx.times.answeredAt === undefined) return;
       heads.push({ callId, score, ctx });
     });
     return heads;

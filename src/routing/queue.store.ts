@@ -91,20 +91,20 @@ export class QueueStore implements CallQueuePort {
     if (!q) return;
     if ((await redis.hsetnx(keys.call.state(callId), 'queueCounted', '1')) !== 1) return;
     const outcome: QueueOutcome['outcome'] =
-      ctx.liveAt !== undefined
+      ctx.times.liveAt !== undefined
         ? 'answered'
-        : ctx.reason === 'abandoned'
+        : ctx.outcome.reason === 'abandoned'
           ? 'abandoned'
-          : ctx.reason === 'queue-timeout'
+          : ctx.outcome.reason === 'queue-timeout'
             ? 'timeout'
             : 'other';
-    const end = q.leftAt ?? ctx.endedAt ?? Date.now();
+    const end = q.leftAt ?? ctx.times.endedAt ?? Date.now();
     const record: QueueOutcome = { callId, teams: q.teams, outcome, waitMs: Math.max(0, end - q.enteredAt) };
     const day = keys.queue.outcomes(utcDay(q.enteredAt));
     const m = redis.multi().rpush(day, JSON.stringify(record)).ltrim(day, -OUTCOMES_KEPT, -1);
     await m.pexpire(day, 40 * 86_400_000).exec();
-    if (ctx.liveAt !== undefined && ctx.endedAt !== undefined) {
-      const handleMs = ctx.endedAt - ctx.liveAt;
+    if (ctx.times.liveAt !== undefined && ctx.times.endedAt !== undefined) {
+      const handleMs = ctx.times.endedAt - ctx.times.liveAt;
       await Promise.all(
         q.teams.map((t) =>
           redis

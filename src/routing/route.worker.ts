@@ -35,20 +35,20 @@ export function createRouteWorker(deps: {
       if (!stored) return 'unknown-call';
       const ctx = restore(stored.snapshot).context;
       if (stored.state === 'queued') return routeQueued(deps, callId, seq);
-      if (!['ringing', 'agent-offered', 'transferring'].includes(stored.state) || ctx.routingSeq !== seq)
+      if (!['ringing', 'agent-offered', 'transferring'].includes(stored.state) || ctx.routing.seq !== seq)
         return 'stale';
-      let number = routing.forNumber(ctx.phoneNumberId);
+      let number = routing.forNumber(ctx.line.phoneNumberId);
       // A transfer nobody took, whose agent left: the transfer's team, everyone eligible at once.
-      if (stored.state === 'transferring' && ctx.transfer?.team) {
-        number = { ...number, policy: 'ring-all', teams: [ctx.transfer.team], tiers: ['team'] };
+      if (stored.state === 'transferring' && ctx.live.transfer?.team) {
+        number = { ...number, policy: 'ring-all', teams: [ctx.live.transfer.team], tiers: ['team'] };
       }
       const sticky = routing.stickyAgent && ctx.caller.waId ? await redis.get(keys.callerAgent(ctx.caller.waId)) : null;
       const decision = decide({
         routing: number,
         candidates: await presence.online(),
-        declined: ctx.declined,
-        tried: ctx.tried,
-        ringing: ctx.offer?.agentIds ?? [],
+        declined: ctx.routing.declined,
+        tried: ctx.routing.tried,
+        ringing: ctx.routing.offer?.agentIds ?? [],
         assignedAgentId: routing.assignedAgent(ctx.caller.waId) ?? sticky ?? undefined,
       });
       if (decision.kind === 'none') {
@@ -95,7 +95,7 @@ async function routeQueued(
   if (!stored) return 'unknown-call';
   if (stored.state !== 'queued') return 'moved on';
   const ctx = restore(stored.snapshot).context;
-  if (ctx.offer || ctx.routingSeq !== seq) return 'offered';
+  if (ctx.routing.offer || ctx.routing.seq !== seq) return 'offered';
   await deps.deliverer.deliver(callId, { type: 'ROUTING.NO_AGENTS', seq, note: 'waiting in the queue' });
   return 'waiting';
 }

@@ -5,6 +5,9 @@ import type { MediaLogger } from './log.js';
 import { silentMediaLogger } from './log.js';
 import type { WrtcIceServer } from './wrtc.js';
 
+/** The least {@link ResolvedCallOptions.outboundGatherTimeoutMs}. */
+const OUTBOUND_GATHER_MS = 8000;
+
 /** What every leg of a call is built with, whatever the engine. */
 export interface CallLegOptions {
   iceServers: WrtcIceServer[];
@@ -19,6 +22,11 @@ export interface ResolvedCallOptions {
   networks: NetworkFilter;
   announcedIp: string | undefined;
   gatherTimeoutMs: number;
+  /**
+   * The longest wait for the WhatsApp leg's candidates before a business-initiated offer goes out: the user's phone
+   * has not rung yet, and a loaded host may take longer to gather than an answer may wait.
+   */
+  outboundGatherTimeoutMs: number;
   silenceBeforeAccept: boolean;
   logger: MediaLogger;
   legOptions: CallLegOptions;
@@ -54,6 +62,7 @@ export function resolveCallOptions(opts: CallMediaOptions, who: string): Resolve
     networks,
     announcedIp: opts.announcedIp,
     gatherTimeoutMs,
+    outboundGatherTimeoutMs: Math.max(gatherTimeoutMs, OUTBOUND_GATHER_MS),
     silenceBeforeAccept: opts.silenceBeforeAccept ?? true,
     logger: opts.logger ?? silentMediaLogger,
     legOptions: {

@@ -18,3 +18,8 @@ export const silentMediaLogger: MediaLogger = { debug: noop, info: noop, warn: n
 export function childLogger(logger: MediaLogger, bindings: Record<string, unknown>): MediaLogger {
   return typeof logger.child === 'function' ? logger.child(bindings) : logger;
 }
+
+/** The logger of one call's media on one engine: every line carries the component and, when known, the call id. */
+export function callLogger(logger: MediaLogger, component: string, callId: string | undefined): MediaLogger {
+  return childLogger(logger, callId ? { callId, component } : { component });
+}

@@ -5,7 +5,7 @@
  * speaks), rejects (REJECTED, terminate) or lets it ring out (terminate). Limits and error codes are Meta's.
  */
 import { randomBytes } from 'node:crypto';
-import { validateBusinessOffer } from '../media/sdp-outbound.js';
+import { validateBusinessOffer } from '../media/sdp/validate.js';
 import type { Logger } from '../shared/log.js';
 import { ANNOUNCEMENT_HZ, ANNOUNCEMENT_MS } from './capture.js';
 import { type GraphReply, metaError } from './meta-error.js';

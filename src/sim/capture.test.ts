@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mungeWhatsAppAnswer } from '../media/sdp.js';
+import { mungeWhatsAppAnswer } from '../media/sdp/rewrite.js';
 import { LOOPBACK_NETWORKS } from '../rtc/cidr.js';
 import { silentLogger } from '../shared/log.js';
 import { META_OFFER_SDP, RAW_ANSWER_SDP } from '../testing/sdp-fixtures.js';

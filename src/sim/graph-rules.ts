@@ -3,7 +3,7 @@
  * order, SDP validity, a=setup:active, sha-256 fingerprint, the same SDP on pre_accept and accept. Pure judgement:
  * the reply says what Meta answers, and its `commit` what changes at Meta once the answer goes out.
  */
-import { validateWhatsAppAnswer } from '../media/sdp.js';
+import { validateWhatsAppAnswer } from '../media/sdp/validate.js';
 import { type GraphReply, metaError } from './meta-error.js';
 import type { SimCall, SimCallState } from './sim-types.js';
 

@@ -1,4 +1,5 @@
-import { summarizeSdp, validateWhatsAppOffer } from '../media/sdp.js';
+import { summarizeSdp } from '../media/sdp/parse.js';
+import { validateWhatsAppOffer } from '../media/sdp/validate.js';
 import type { SimCaller } from './sim-types.js';
 
 /** The payload types of a WhatsApp caller's offer: Opus on 111, telephone-event/8000 on 126, nothing else. */

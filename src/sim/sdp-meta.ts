@@ -25,7 +25,8 @@
  *   the caller (16 kHz, 20 kbit/s), while the caller's own encoder follows the bridge's answer.
  */
 
-import { filterSdpCandidates, normalizeSdp, sdpLines } from '../media/sdp.js';
+import { normalizeSdp, sdpLines } from '../media/sdp/lines.js';
+import { filterSdpCandidates } from '../media/sdp/rewrite.js';
 import { NetworkFilter } from '../rtc/cidr.js';
 
 const META_OPUS_FMTP =

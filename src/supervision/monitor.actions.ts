@@ -35,7 +35,7 @@ export class MonitorActions {
     if (engine !== 'forward') {
       return fail('not-supported', 'Monitoring needs the forwarding media engine (MEDIA_ENGINE=forward).');
     }
-    if (ctx.monitors?.[supervisorId] === (mode === 'stop' ? undefined : mode)) return { ok: true, state: 'live' };
+    if (ctx.live.monitors?.[supervisorId] === (mode === 'stop' ? undefined : mode)) return { ok: true, state: 'live' };
     const out = await deliverer.deliver(callId, { type: 'SUP.MONITOR', by: supervisorId, mode });
     if (out.status === 'applied') return { ok: true, state: out.state };
     return fail('wrong-state', 'The call changed meanwhile; try again.');
@@ -75,7 +75,7 @@ export class MonitorActions {
     if (!stored) return fail('unknown-call', 'That call does not exist (any more).');
     const ctx = restore(stored.snapshot).context;
     if (stored.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (!ctx.monitors?.[supervisorId] || !ctx.mediaNodeId) {
+    if (!ctx.live.monitors?.[supervisorId] || !ctx.mediaNodeId) {
       return fail('wrong-state', 'Start listening (call:monitor) before opening the audio.');
     }
     return { nodeId: ctx.mediaNodeId };

@@ -2,7 +2,8 @@ import { AudioAnalyzer, type InboundAudioReport, type ReportWindow } from '../au
 import { AudioPeer, type AudioPeerParts, openAudioPeer } from '../audio/audio-peer.js';
 import type { MarkerScheme } from '../audio/markers.js';
 import { MediaError } from '../media/errors.js';
-import { filterCandidate, filterSdpCandidates, parseCandidate } from '../media/sdp.js';
+import { parseCandidate } from '../media/sdp/parse.js';
+import { filterCandidate, filterSdpCandidates } from '../media/sdp/rewrite.js';
 import { LOOPBACK_NETWORKS, NetworkFilter } from '../rtc/cidr.js';
 import type { IceCandidateMessage } from '../rtc/engine.js';
 import { childLogger, type MediaLogger, silentMediaLogger } from '../rtc/log.js';

@@ -67,3 +67,10 @@ export const RAW_ANSWER_SDP = [
   'a=ssrc:3261460012 cname:1f3Nvz2JcF3joZaM',
   '',
 ].join('\r\n');
+
+/** The SDP without the lines that match `re` (CRLF kept). */
+export const sdpWithout = (sdp: string, re: RegExp): string =>
+  sdp
+    .split('\r\n')
+    .filter((l) => !re.test(l))
+    .join('\r\n');

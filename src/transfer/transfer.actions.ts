@@ -90,10 +90,10 @@ export class TransferActions {
     if (!stored) return fail('unknown-call', 'That call does not exist (any more).');
     const ctx = restore(stored.snapshot).context;
     if (stored.state === 'ended') return fail('call-ended', 'That call has already ended.');
-    if (stored.state !== 'consulting' || ctx.consult?.from !== agentId) {
+    if (stored.state !== 'consulting' || ctx.live.consult?.from !== agentId) {
       return fail('wrong-state', 'You are not consulting on this call.');
     }
-    if (how === 'complete' && !ctx.consult.connected) {
+    if (how === 'complete' && !ctx.live.consult.connected) {
       return fail('wrong-state', 'The agent you consult has not answered yet; cancel instead.');
     }
     const type = how === 'complete' ? 'AGENT.CONSULT_COMPLETE' : 'AGENT.CONSULT_CANCEL';
@@ -109,7 +109,7 @@ export class TransferActions {
     if (!stored) return fail('unknown-call', 'That call does not exist (any more).');
     const ctx = restore(stored.snapshot).context;
     const ringing = stored.state === 'transferring' || stored.state === 'consulting';
-    if (!ringing || !ctx.offer?.agentIds.includes(agentId)) {
+    if (!ringing || !ctx.routing.offer?.agentIds.includes(agentId)) {
       return ctx.agentId === agentId && stored.state === 'live'
         ? { ok: true, state: stored.state }
         : fail('not-offered', 'This call is no longer offered to you.');
@@ -117,7 +117,8 @@ export class TransferActions {
     const claimed = await presence.claim(agentId, callId, claimTtlMs);
     if (claimed !== callId) return fail('busy', 'You are already on another call.');
     const out = await deliverer.deliver(callId, { type: 'AGENT.ACCEPT', agentId, mediaNodeId: ctx.mediaNodeId! });
-    const on = out.status === 'applied' && (out.context.agentId === agentId || out.context.consult?.with === agentId);
+    const on =
+      out.status === 'applied' && (out.context.agentId === agentId || out.context.live.consult?.with === agentId);
     if (on) return { ok: true, state: out.state };
     await presence.unclaim(agentId, callId);
     if (out.status === 'ignored' && out.state === 'ended') return fail('call-ended', 'That call has already ended.');

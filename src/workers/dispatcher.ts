@@ -44,7 +44,7 @@ export class Dispatcher implements EffectDispatcher {
     const now = Date.now();
     switch (effect.type) {
       case 'call.created':
-        return events.raise(eventId, 'call.received', callOf(callId, ctx), ctx.createdAt);
+        return events.raise(eventId, 'call.received', callOf(callId, ctx), ctx.times.createdAt);
       case 'agents.offer':
         return events.raise(
           eventId,
@@ -53,9 +53,9 @@ export class Dispatcher implements EffectDispatcher {
           now,
         );
       case 'agents.live':
-        return events.raise(eventId, 'call.answered', callOf(callId, ctx), ctx.liveAt ?? now);
+        return events.raise(eventId, 'call.answered', callOf(callId, ctx), ctx.times.liveAt ?? now);
       case 'call.ended':
-        return events.raise(eventId, 'call.ended', callOf(callId, ctx), ctx.endedAt ?? now);
+        return events.raise(eventId, 'call.ended', callOf(callId, ctx), ctx.times.endedAt ?? now);
       case 'agents.handover':
         return events.raise(
           eventId,
@@ -89,8 +89,8 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'agents.withdraw':
         await agents.withdraw(callId, effect.agentIds, effect.reason, effect.takenBy);
-        if (effect.reason === 'taken' && ctx.acceptedAt !== undefined) {
-          metrics?.ringTime.observe((ctx.acceptedAt - ctx.createdAt) / 1000);
+        if (effect.reason === 'taken' && ctx.times.acceptedAt !== undefined) {
+          metrics?.ringTime.observe((ctx.times.acceptedAt - ctx.times.createdAt) / 1000);
         }
         return;
       case 'agents.ended':
@@ -98,8 +98,8 @@ export class Dispatcher implements EffectDispatcher {
         return;
       case 'agents.live':
         await agents.live(callId, effect.agentId);
-        if (ctx.acceptedAt !== undefined && ctx.liveAt !== undefined) {
-          metrics?.acceptToLive.observe((ctx.liveAt - ctx.acceptedAt) / 1000);
+        if (ctx.times.acceptedAt !== undefined && ctx.times.liveAt !== undefined) {
+          metrics?.acceptToLive.observe((ctx.times.liveAt - ctx.times.acceptedAt) / 1000);
         }
         return;
       case 'agents.release':

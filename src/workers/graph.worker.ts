@@ -65,10 +65,10 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     let metaCallId: string;
     try {
       ({ metaCallId } = await client.connect({
-        phoneNumberId: ctx.phoneNumberId,
+        phoneNumberId: ctx.line.phoneNumberId,
         to: ctx.outbound.to,
         sdp: offer,
-        capture: deps.captureFor?.(ctx.phoneNumberId),
+        capture: deps.captureFor?.(ctx.line.phoneNumberId),
       }));
       metrics?.graphRequests.inc({ action: 'connect', result: 'ok', code: '' });
     } catch (err) {
@@ -101,7 +101,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     if (out.status === 'ignored' && out.state === 'ended') {
       logger.info({ callId }, 'the call ended while connect was in flight; terminating it at Meta');
       await client
-        .callAction({ phoneNumberId: ctx.phoneNumberId, callId: metaCallId, action: 'terminate' })
+        .callAction({ phoneNumberId: ctx.line.phoneNumberId, callId: metaCallId, action: 'terminate' })
         .catch((err) => logger.warn({ callId, err: (err as Error).message }, 'terminate after connect failed'));
     }
     return 'ok';
@@ -124,7 +124,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     if (!stored) throw new UnrecoverableError(`call ${callId} is unknown`);
     const ctx: CallContext = restore(stored.snapshot).context;
     // A business-initiated call is known to Meta by Meta's id; before connect returned it there is nothing to end.
-    const metaId = ctx.direction === 'outbound' ? ctx.outbound?.metaCallId : callId;
+    const metaId = ctx.line.direction === 'outbound' ? ctx.outbound?.metaCallId : callId;
     if (!metaId) {
       logger.info({ callId, action }, 'no Meta call id yet; the connect job ends the call at Meta');
       return 'no-meta-call';
@@ -138,8 +138,8 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     const sentBefore = (await store.redis.hsetnx(graphKey, `${action}:sent`, String(Date.now()))) === 0;
     const started = performance.now();
     try {
-      const capture = action === 'accept' ? deps.captureFor?.(ctx.phoneNumberId) : undefined;
-      await client.callAction({ phoneNumberId: ctx.phoneNumberId, callId: metaId, action, sdp, capture });
+      const capture = action === 'accept' ? deps.captureFor?.(ctx.line.phoneNumberId) : undefined;
+      await client.callAction({ phoneNumberId: ctx.line.phoneNumberId, callId: metaId, action, sdp, capture });
       metrics?.graphRequests.inc({ action, result: 'ok', code: '' });
     } catch (err) {
       const e =

@@ -1,6 +1,6 @@
 import type { BusinessFlow } from '../machines/call.types.js';
 import type { Deliverer, DeliverOutcome } from '../machines/deliver.js';
-import { validateWhatsAppOffer } from '../media/sdp.js';
+import { validateWhatsAppOffer } from '../media/sdp/validate.js';
 import type { Config } from '../shared/config.js';
 import { errorMessage } from '../shared/errors.js';
 import type { IngestEvent } from '../shared/ingest-event.js';

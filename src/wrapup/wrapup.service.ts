@@ -84,7 +84,7 @@ export class WrapUpService {
       logger.info({ callId, agentId, code }, 'call wrapped up');
     }
     // Everything below is idempotent, so a retried submission after a failure here completes it.
-    await this.deps.history.wrappedUp(callId, ctx.createdAt, saved.code);
+    await this.deps.history.wrappedUp(callId, ctx.times.createdAt, saved.code);
     await this.deps.events.raise(
       `${callId}.wrapped-up`,
       'call.wrapped-up',

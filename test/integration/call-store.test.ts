@@ -66,7 +66,7 @@ describe('call store on real Redis', () => {
     expect(new Set(timeline.map((t) => t.version)).size).toBe(200);
     // The stored digits are exactly the last 64 applied, in commit order: no write was lost or reordered.
     const inOrder = timeline.sort((a, b) => a.version! - b.version!).map((t) => /digit=(.)/.exec(t.detail!)![1]);
-    expect(restore(stored!.snapshot).context.dtmf).toBe(inOrder.join('').slice(-64));
+    expect(restore(stored!.snapshot).context.caller.dtmf).toBe(inOrder.join('').slice(-64));
   });
 
   it('10 concurrent AGENT.ACCEPT → exactly one winner, 100 times in a row', async () => {
@@ -169,7 +169,7 @@ describe('call store on real Redis', () => {
     // a still remembers version 1: its write conflicts, and the retry runs on version 2.
     const out = await a.deliver(callId, { type: 'MEDIA.DTMF', digit: '2' });
     expect(out).toMatchObject({ status: 'applied', version: 3 });
-    expect(out.status === 'applied' && out.context.dtmf).toBe('12');
+    expect(out.status === 'applied' && out.context.caller.dtmf).toBe('12');
   });
 
   it('an event that does not fit a stale remembered snapshot is checked against Redis before it is ignored', async () => {

@@ -3,6 +3,7 @@
  * presses 9 (RFC 4733 from the keypad caller): the call hears the confirmation and ends politely, a callback task
  * takes the caller's place; when an agent comes online it is offered, the agent accepts, and the system dials the
  * caller back (permission from the caller's own call: the business has callback permission on) with audio both ways.
+ * Without that permission the accepting agent is told a permission request went out, and the task keeps waiting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainAnalysis } from '../../src/audio/analyzer.js';
@@ -39,19 +40,24 @@ describe('a callback from the queue', () => {
 
   const detail = (id: string) => fetchCall(svc.url, sam, id);
 
-  it('the caller presses 9, hangs up politely, keeps their place, and an agent who comes online calls them back', async () => {
-    const from = '447700900777';
-    // The same person answers the callback on their phone: a 880 Hz voice, listening for the agent's 660 Hz.
-    sim.business.addUser(from, { toneHz: 880, watchHz: [660], answerAfterMs: 1000 });
-    const { call } = await sim.placeCall({ name: 'Waiting Caller', from });
+  /** A caller waits in the queue, presses 9 and hears the call end; the call is returned once it has ended. */
+  const askForCallback = async (name: string, from: string) => {
+    const { call } = await sim.placeCall({ name, from });
     await call.waitFor('accepted', 15_000);
     const caller = call.caller as KeypadCaller;
     await waitUntil(() => caller.connected, { what: 'the caller leg' });
     await waitUntil(async () => (await detail(call.callId)).state === 'queued', { what: 'queued' });
     await caller.sendDtmf('9');
-
-    // The call ends politely: the confirmation plays, then the business ends it.
     await call.waitFor('ended', 30_000);
+    return call;
+  };
+
+  it('the caller presses 9, hangs up politely, keeps their place, and an agent who comes online calls them back', async () => {
+    const from = '447700900777';
+    // The same person answers the callback on their phone: a 880 Hz voice, listening for the agent's 660 Hz.
+    sim.business.addUser(from, { toneHz: 880, watchHz: [660], answerAfterMs: 1000 });
+    // The call ends politely: the confirmation plays, then the business ends it.
+    const call = await askForCallback('Waiting Caller', from);
     expect(call.endedBy).toBe('business');
     const ended = await waitForCallState(svc.url, sam, call.callId, 'ended');
     expect(ended.reason).toBe('callback-requested');
@@ -87,4 +93,30 @@ describe('a callback from the queue', () => {
       alice.close();
     }
   }, 180_000);
+
+  it("without permission from the caller's call, the accepting agent is told a request went out, nothing is dialled, and the task keeps its place", async () => {
+    sim.business.callbackPermission = false;
+    const from = '447700900778';
+    sim.business.addUser(from, { answerAfterMs: 1000 });
+    const call = await askForCallback('Caller Without Permission', from);
+    const cbId = `cb.${call.callId}`;
+    await waitUntil(async () => (await detail(cbId)).state === 'callback-queued', { what: 'the callback task' });
+
+    const alice = await TestAgent.connect(svc.url, 'alice');
+    try {
+      await alice.offered(cbId, 30_000);
+      expect(await alice.client.accept(cbId)).toMatchObject({ ok: false, error: 'no-permission' });
+      // The request went out to the caller's number, no call was attempted, and the task still waits.
+      expect(sim.business.permissionRequests.filter((r) => r.to === from)).toHaveLength(1);
+      expect([...sim.calls.values()].some((c) => c.direction === 'BUSINESS_INITIATED' && c.to === from)).toBe(false);
+      expect((await detail(cbId)).state).toBe('callback-queued');
+    } finally {
+      alice.close();
+      await fetch(`${svc.url}/api/calls/${encodeURIComponent(cbId)}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sam}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    }
+  }, 120_000);
 });

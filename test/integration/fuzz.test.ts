@@ -79,14 +79,16 @@ describe('hostile input', () => {
       redis.keys(`${prefix}:call:*:tomb`),
       redis.lrange(`${prefix}:call:{${baselineCallId}}:timeline`, 0, -1),
     ]);
-    const ctx = (JSON.parse(snapshot ?? '{}') as { context?: Record<string, unknown> }).context ?? {};
+    const ctx =
+      (JSON.parse(snapshot ?? '{}') as { context?: { routing?: Record<string, unknown>; agentId?: string } }).context ??
+      {};
     const events = timeline.map((t) => (JSON.parse(t) as { event: string }).event);
     return {
       recent,
       tombs: tombs.length,
       state: (JSON.parse(snapshot ?? '{}') as { value?: string }).value,
-      offeredAgents: ctx.offeredAgents,
-      declined: ctx.declined,
+      offeredAgents: ctx.routing?.offeredAgents,
+      declined: ctx.routing?.declined,
       agentId: ctx.agentId ?? null,
       foreignEvents: events.filter(
         (e) => !['WA.CONNECT', 'ROUTING.NO_AGENTS', 'TIMER.FIRED', 'CALL.REROUTE'].includes(e),

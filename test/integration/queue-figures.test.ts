@@ -66,7 +66,7 @@ describe('queue figures from scripted calls', () => {
       await d.deliver(callId, { type: 'MEDIA.WA_CONNECTED', at: at + 70 });
       const out = await d.deliver(callId, { type: 'GRAPH.DONE', action: 'accept', at: at + 80 });
       expect(out.status === 'applied' && out.state).toBe('queued');
-      return out.status === 'applied' ? out.context.routingSeq : -1;
+      return out.status === 'applied' ? out.context.routing.seq : -1;
     };
     const served = async (callId: string, at: number, waitMs: number, agentId: string) => {
       const seq = await answer(callId, at);
@@ -88,7 +88,7 @@ describe('queue figures from scripted calls', () => {
     const abandoned = async (callId: string, at: number, waitMs: number) => {
       await answer(callId, at);
       const out = await d.deliver(callId, { type: 'WA.TERMINATE', status: 'COMPLETED', at: at + waitMs });
-      expect(out.status === 'applied' && out.context.reason).toBe('abandoned');
+      expect(out.status === 'applied' && out.context.outcome.reason).toBe('abandoned');
     };
 
     await served('wacid.fig1', t0, 5_000, 'a1');
@@ -101,7 +101,7 @@ describe('queue figures from scripted calls', () => {
     const gone = await d.deliver('wacid.fig6', { type: 'TIMER.FIRED', timer: 'max-wait', token: '1', at: t0 + 65_000 });
     expect(gone.status).toBe('applied');
     const ended = await d.deliver('wacid.fig6', { type: 'MEDIA.PLAY_ENDED', playId: 'goodbye', at: t0 + 70_000 });
-    expect(ended.status === 'applied' && ended.context.reason).toBe('queue-timeout');
+    expect(ended.status === 'applied' && ended.context.outcome.reason).toBe('queue-timeout');
 
     const boss = await loginToken(svc.url, 'boss', 'pw');
     const res = await fetch(`${svc.url}/api/queues`, { headers: { authorization: `Bearer ${boss}` } });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toneShare } from '../../src/audio/goertzel.js';
 import { restore } from '../../src/machines/deliver.js';
 import { createCallerFactory } from '../../src/sim/caller-factory.js';
+import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { decodeOggOpus } from '../../src/testing/opus-fixtures.js';
@@ -23,7 +24,7 @@ import {
   spawnRole,
   startInProcess,
 } from '../harness.js';
-import { cleanupPrefix, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
 
 const CALLER_HZ = 440;
 const AGENT_HZ = 660;
@@ -95,7 +96,7 @@ function stack(record: 'all' | 'off') {
     });
   const recState = async (callId: string) => {
     const stored = await s.svc.core.store.load(callId);
-    return stored ? restore(stored.snapshot).context.recording?.state : undefined;
+    return stored ? restore(stored.snapshot).context.live.recording?.state : undefined;
   };
   const connect = async () => {
     const { call } = await s.sim.placeCall({ name: 'Priya' });
@@ -117,6 +118,21 @@ describe('a number recorded in full', () => {
       what: 'recording on after the notice',
       timeoutMs: 20_000,
     });
+    // The caller heard the notice (it played to its end) before the agent was connected to them.
+    const live = await fetchCall(s.svc.url, s.sam, call.callId);
+    const noticeEnd = live.timeline.find(
+      (t) => t.event === 'MEDIA.PLAY_ENDED' && t.detail?.includes('playId=recording-notice'),
+    );
+    expect(noticeEnd, 'the notice ended').toBeDefined();
+    expect(noticeEnd!.at - live.liveAt!).toBeGreaterThan(1000);
+    // Not even a frame of the agent before the notice: the caller is routed to the player before agent audio starts.
+    const agentHeardAt = await waitUntil(
+      () => (call.caller as CallerPeer).report().inbound.tones[String(AGENT_HZ)]?.firstSeenAt ?? undefined,
+      { what: 'the caller to hear the agent' },
+    );
+    expect(agentHeardAt - live.liveAt!, 'ms after live the caller first heard the agent').toBeGreaterThanOrEqual(
+      noticeEnd!.at - live.liveAt! - 100,
+    );
     await new Promise((r) => setTimeout(r, 2000));
     expect(await s.alice.client.record(call.callId, false)).toMatchObject({ ok: true, state: 'paused' });
     await new Promise((r) => setTimeout(r, 1500));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { AudioAnalyzer } from '../../src/audio/analyzer.js';
 import { AudioGenerator } from '../../src/audio/generator.js';
-import { filterSdpCandidates } from '../../src/media/sdp.js';
+import { filterSdpCandidates } from '../../src/media/sdp/rewrite.js';
 import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
 import { nowMs } from '../../src/rtc/clock.js';
 import { type WrtcPeerConnection, waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';

@@ -1,6 +1,7 @@
 /** The simulated caller offers like Meta (docs/whatsapp-platform.md §3) and only ever exposes loopback addresses. */
 import { describe, expect, it } from 'vitest';
-import { parseSdp, summarizeSdp, validateWhatsAppOffer } from '../../src/media/sdp.js';
+import { parseSdp, summarizeSdp } from '../../src/media/sdp/parse.js';
+import { validateWhatsAppOffer } from '../../src/media/sdp/validate.js';
 import { isLoopbackAddress } from '../../src/rtc/cidr.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import { NodeAgentPeer } from '../../src/testing/node-agent-peer.js';

@@ -10,9 +10,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForwardCall, OPUS_SILENCE } from '../../src/media/engines/forward/call.js';
+import { ForwardCall } from '../../src/media/engines/forward/call.js';
 import { parseClip } from '../../src/media/opus/clips.js';
 import { readOggOpus } from '../../src/media/opus/ogg.js';
+import { OPUS_SILENCE_FRAME } from '../../src/media/opus/prompts.js';
 import { RecordingTap } from '../../src/media/opus/recording.js';
 import { keyPressPackets } from '../../src/media/opus/telephone-event.js';
 import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
@@ -121,7 +122,7 @@ describe('forward engine switch', () => {
     expect(share(toAgent, (p) => tagOf(p) === 'AGT')).toBeGreaterThan(0.8);
     expect(share(toPlayer, (p) => clip.frames.some((f) => f.equals(p.payload)))).toBeGreaterThan(0.8);
     expect(share(toSup, (p) => tagOf(p) === 'SUP')).toBeGreaterThan(0.8);
-    expect(share(toNothing, (p) => p.payload.equals(OPUS_SILENCE))).toBeGreaterThan(0.8);
+    expect(share(toNothing, (p) => p.payload.equals(OPUS_SILENCE_FRAME))).toBeGreaterThan(0.8);
     expect(share(back, (p) => tagOf(p) === 'AGT')).toBeGreaterThan(0.8);
     // No packet of any phase came from a source the table did not name.
     expect(caller.received.some((p) => tagOf(p) === 'CAL')).toBe(false);

@@ -2,7 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { mediaEngine } from '../../src/media/engines/index.js';
-import { summarizeSdp } from '../../src/media/sdp.js';
+import { summarizeSdp } from '../../src/media/sdp/parse.js';
 import { LOOPBACK_NETWORKS } from '../../src/rtc/cidr.js';
 import { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCaller } from '../../src/sim/simulator.js';

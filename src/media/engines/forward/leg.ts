@@ -1,21 +1,18 @@
 import nodeDataChannel from 'node-datachannel';
 import sdpTransform from 'sdp-transform';
+import { type CallLegOptions, type ResolvedCallOptions, resolveCallOptions } from '../../../rtc/call-options.js';
 import type { NetworkFilter } from '../../../rtc/cidr.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
-import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
-import { toCandidateMessage } from '../../../rtc/ice-candidate.js';
+import type { CallMediaOptions, IceCandidateMessage, LegState } from '../../../rtc/engine.js';
+import { bindAddressFor } from '../../../rtc/interfaces.js';
 import type { MediaLogger } from '../../../rtc/log.js';
 import { gatheringComplete } from '../../../rtc/ndc-gathering.js';
 import type { WrtcIceServer } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import {
-  audioSection,
-  filterCandidate,
-  filterSdpCandidates,
-  normalizeSdp,
-  parseCandidate,
-  parseSdp,
-} from '../../sdp.js';
+import { normalizeSdp } from '../../sdp/lines.js';
+import { filterSdpCandidates, withoutCandidates } from '../../sdp/rewrite.js';
+import { CandidateGate } from '../candidate-gate.js';
+import { usableOffer } from '../sdp-checks.js';
 import { isRtcp } from './rtp.js';
 
 type Ndc = typeof nodeDataChannel;
@@ -32,6 +29,17 @@ export interface ForwardLegOptions {
   networks: NetworkFilter;
   announcedIp?: string;
   logger: MediaLogger;
+}
+
+/** A forwarding call's options, checked: its legs bind the one local address inside the allowed networks. */
+export interface ResolvedForwardOptions extends ResolvedCallOptions {
+  legOptions: CallLegOptions & { bindAddress?: string };
+}
+
+export function resolveForwardOptions(opts: CallMediaOptions): ResolvedForwardOptions {
+  const common = resolveCallOptions(opts, 'ForwardCall.create');
+  const bindAddress = bindAddressFor(common.networks);
+  return { ...common, legOptions: { ...common.legOptions, ...(bindAddress ? { bindAddress } : {}) } };
 }
 
 /** What the offer negotiated on one audio m-line. */
@@ -86,15 +94,15 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   #audio: NegotiatedAudio[] = [];
   #state: LegState = 'new';
   #closed = false;
-  #remoteSet = false;
-  #queuedRemote: IceCandidateMessage[] = [];
-  #holdCandidates = true;
-  #heldCandidates: IceCandidateMessage[] = [];
+  readonly #candidates: CandidateGate;
 
   constructor(opts: ForwardLegOptions) {
     super((event, err) => opts.logger.error({ err, event, leg: opts.id }, 'forward leg listener threw'));
     this.id = opts.id;
     this.#o = opts;
+    this.#candidates = new CandidateGate(opts.networks, opts.announcedIp, (c) => {
+      if (!this.#closed) this.safeEmit('candidate', c);
+    });
     if (!libraryLog) {
       // libdatachannel logs to stdout by default; keep it to errors, through our logger.
       libraryLog = opts.logger;
@@ -136,36 +144,16 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     opts: { complete: boolean; gatherTimeoutMs: number; ssrcs: number[] },
   ): Promise<string> {
     this.#assertOpen();
-    const offer = filterSdpCandidates(normalizeSdp(offerSdp), { allowedNetworks: this.#o.networks });
-    const offerCandidates = audioSection(parseSdp(offerSdp))?.candidates.length ?? 0;
-    const usable = audioSection(parseSdp(offer))?.candidates.length ?? 0;
-    if (offerCandidates > 0 && usable === 0) {
-      throw new MediaError(
-        'no-usable-candidates',
-        `none of the ${offerCandidates} candidate(s) in the ${this.id} offer is inside allowedNetworks (${this.#o.networks.networks?.join(', ')})`,
-      );
-    }
+    const offer = usableOffer(offerSdp, this.id, this.#o.networks);
     const audio = negotiate(offer);
     if (audio.length === 0) throw new MediaError('sdp-invalid', `the ${this.id} offer has no audio section with Opus`);
     this.#audio = audio;
     if (!opts.complete) {
-      this.#pc.onLocalCandidate((candidate, mid) =>
-        this.#guard(() => {
-          const rewritten = filterCandidate(candidate, {
-            allowedNetworks: this.#o.networks,
-            announcedIp: this.#o.announcedIp,
-          });
-          if (rewritten === undefined) return;
-          const c = { candidate: rewritten, sdpMid: mid, sdpMLineIndex: 0 };
-          if (this.#holdCandidates) this.#heldCandidates.push(c);
-          else this.safeEmit('candidate', c);
-        }),
-      );
+      this.#pc.onLocalCandidate((candidate, mid) => this.#guard(() => this.#candidates.local(candidate, mid, 0)));
     }
     const gathered = gatheringComplete(this.#pc, opts.gatherTimeoutMs);
     try {
       this.#pc.setRemoteDescription(offer, 'offer');
-      this.#remoteSet = true;
       let sendIndex = 0;
       for (const [index, a] of audio.entries()) {
         const dir = a.send && a.receive ? 'SendRecv' : a.send ? 'SendOnly' : a.receive ? 'RecvOnly' : 'Inactive';
@@ -188,18 +176,13 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     } catch (err) {
       throw new MediaError('sdp-invalid', `could not answer the ${this.id} offer: ${String(err)}`, { cause: err });
     }
-    for (const c of this.#queuedRemote.splice(0)) this.addRemoteCandidate(c);
+    this.#addQueuedRemote();
     if (opts.complete) await gathered;
     this.#assertOpen();
     const local = this.#pc.localDescription()?.sdp;
     if (!local) throw new MediaError('webrtc-failed', `no local description on the ${this.id} leg`);
-    return opts.complete
-      ? local
-      : // Candidates of a trickle answer go out as events.
-        local
-          .split('\r\n')
-          .filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates')
-          .join('\r\n');
+    // Candidates of a trickle answer go out as events.
+    return opts.complete ? local : withoutCandidates(local);
   }
 
   /**
@@ -242,8 +225,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     } catch (err) {
       throw new MediaError('sdp-invalid', `could not apply the ${this.id} answer: ${String(err)}`, { cause: err });
     }
-    this.#remoteSet = true;
-    for (const c of this.#queuedRemote.splice(0)) this.addRemoteCandidate(c);
+    this.#addQueuedRemote();
   }
 
   /**
@@ -251,9 +233,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
    * been handed out, so that no candidate reaches the browser before the answer does.
    */
   releaseCandidates(): void {
-    if (!this.#holdCandidates) return;
-    this.#holdCandidates = false;
-    for (const c of this.#heldCandidates.splice(0)) if (!this.#closed) this.safeEmit('candidate', c);
+    this.#candidates.release();
   }
 
   /** Sends one RTP or RTCP packet on audio m-line `index`; false when the track is not open. */
@@ -270,15 +250,8 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
   /** Adds a trickled remote candidate. Never throws: garbage and candidates outside the networks give false. */
   addRemoteCandidate(input: unknown): boolean {
     if (this.#closed) return false;
-    const c = toCandidateMessage(input);
-    if (c === 'end') return true;
-    if (!c) return false;
-    const parsed = parseCandidate(c.candidate);
-    if (!parsed || !this.#o.networks.allows(parsed.address)) return false;
-    if (!this.#remoteSet) {
-      if (this.#queuedRemote.length < 100) this.#queuedRemote.push(c);
-      return true;
-    }
+    const c = this.#candidates.remote(input);
+    if (typeof c === 'boolean') return c;
     try {
       const line = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
       this.#pc.addRemoteCandidate(line, c.sdpMid ?? this.#audio[0]?.mid ?? '0');
@@ -331,7 +304,7 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     } catch (err) {
       this.#o.logger.warn({ leg: this.id, err: String(err) }, 'closing the peer connection threw');
     }
-    this.#queuedRemote = [];
+    this.#candidates.clear();
     this.#state = 'closed';
     this.safeEmit('state', 'closed');
     this.removeAllListeners();
@@ -344,6 +317,10 @@ export class ForwardLeg extends TypedEmitter<ForwardLegEvents> {
     this.#o.logger.debug({ leg: this.id, from: this.#state, to: next }, 'leg state');
     this.#state = next;
     this.safeEmit('state', next);
+  }
+
+  #addQueuedRemote(): void {
+    for (const c of this.#candidates.remoteReady()) this.addRemoteCandidate(c);
   }
 
   #assertOpen(): void {

@@ -13,12 +13,12 @@ import type {
   RouteTable,
 } from '../../../rtc/engine.js';
 import { CALLER } from '../../../rtc/engine.js';
-import { childLogger, type MediaLogger } from '../../../rtc/log.js';
+import { emitLegDown, emitLegState, emitWaState } from '../../../rtc/leg-events.js';
+import { callLogger, type MediaLogger } from '../../../rtc/log.js';
 import type { WrtcTrack } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import { mungeWhatsAppAnswer, validateOffer } from '../../sdp.js';
-import { mungeWhatsAppOffer, validateBusinessOffer, validateMetaAnswer } from '../../sdp-outbound.js';
-import { assertWhatsAppAnswer } from '../answer-check.js';
+import { mungeWhatsAppAnswer, mungeWhatsAppOffer } from '../../sdp/rewrite.js';
+import { assertBusinessOffer, assertMetaAnswer, assertOffer, assertWhatsAppAnswer } from '../sdp-checks.js';
 import { DtmfTap } from './dtmf-tap.js';
 import { MediaLeg } from './leg.js';
 import { SilenceSource } from './silence.js';
@@ -60,35 +60,8 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
    * `no-usable-candidates` (nothing reachable inside `allowedNetworks`, or no local candidate inside them),
    * `webrtc-failed`. Nothing is left open when it throws.
    */
-  static async create(opts: CallMediaOptions): Promise<CallBridge> {
-    const resolved = resolveOptions(opts);
-    const log = childLogger(
-      resolved.logger,
-      opts.callId ? { callId: opts.callId, component: 'bridge' } : { component: 'bridge' },
-    );
-    const silence = new SilenceSource();
-    let wa: MediaLeg | undefined;
-    try {
-      wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
-      const started = nowMs();
-      const answer = await wa.answer(opts.offerSdp, {
-        complete: true,
-        gatherTimeoutMs: resolved.gatherTimeoutMs,
-        // With no STUN/TURN server only host candidates can come, and they all come at once.
-        ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
-        requireRemoteCandidates: true,
-        sendTrack: silence.track,
-        shape: (sdp) =>
-          mungeWhatsAppAnswer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
-      });
-      assertWhatsAppAnswer(answer, resolved.networks, 'allowedNetworks');
-      log.info({ answerMs: Math.round(nowMs() - started) }, 'WhatsApp answer ready');
-      return new CallBridge(resolved, log, wa, silence, { answer });
-    } catch (err) {
-      wa?.close();
-      silence.close();
-      throw err;
-    }
+  static create(opts: CallMediaOptions): Promise<CallBridge> {
+    return CallBridge.#build(opts, 'answer');
   }
 
   /**
@@ -97,36 +70,47 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
    * Meta's side is ICE-lite, so this leg is the controlling agent; Meta's `setup:active` makes it the DTLS server.
    * Throws {@link MediaError} like {@link create}; nothing is left open when it throws.
    */
-  static async createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallBridge> {
-    const resolved = resolveOptions({ ...opts, offerSdp: '' });
-    const log = childLogger(
-      resolved.logger,
-      opts.callId ? { callId: opts.callId, component: 'bridge' } : { component: 'bridge' },
-    );
+  static createOutbound(opts: Omit<CallMediaOptions, 'offerSdp'>): Promise<CallBridge> {
+    return CallBridge.#build({ ...opts, offerSdp: '' }, 'offer');
+  }
+
+  /** The WhatsApp leg and its description: the answer to Meta's offer, or our offer for `connect`. */
+  static async #build(opts: CallMediaOptions, role: 'answer' | 'offer'): Promise<CallBridge> {
+    const resolved = resolveOptions(opts);
+    const log = callLogger(resolved.logger, 'bridge', opts.callId);
+    if (role === 'answer') assertOffer(opts.offerSdp, 'whatsapp', { requireCandidates: true });
     const silence = new SilenceSource();
     let wa: MediaLeg | undefined;
     try {
       wa = MediaLeg.create({ kind: 'whatsapp', ...resolved.legOptions, logger: log });
       const started = nowMs();
-      const offer = await wa.offer({
-        // The user's phone has not rung yet: a loaded host may take longer to gather than an answer may wait.
-        gatherTimeoutMs: Math.max(resolved.gatherTimeoutMs, 8000),
+      const shapeOptions = { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp };
+      const common = {
+        // With no STUN/TURN server only host candidates can come, and they all come at once.
         ...(resolved.legOptions.iceServers.length === 0 ? { hostSettleMs: HOST_SETTLE_MS } : {}),
         sendTrack: silence.track,
-        shape: (sdp) =>
-          mungeWhatsAppOffer(sdp, { allowedNetworks: resolved.networks, announcedIp: resolved.announcedIp }),
-      });
-      const check = validateBusinessOffer(offer);
-      if (!check.ok) {
-        const noCandidates = check.errors.some((e) => e.startsWith('no ICE candidates'));
-        throw new MediaError(
-          noCandidates ? 'no-usable-candidates' : 'webrtc-failed',
-          `our offer would be refused by WhatsApp: ${check.errors.join('; ')}`,
-          { details: check.errors },
-        );
+      };
+      let local: { answer?: string; offer?: string };
+      if (role === 'answer') {
+        const answer = await wa.answer(opts.offerSdp, {
+          ...common,
+          complete: true,
+          gatherTimeoutMs: resolved.gatherTimeoutMs,
+          shape: (sdp) => mungeWhatsAppAnswer(sdp, shapeOptions),
+        });
+        assertWhatsAppAnswer(answer, resolved.networks, 'allowedNetworks');
+        local = { answer };
+      } else {
+        const offer = await wa.offer({
+          ...common,
+          gatherTimeoutMs: resolved.outboundGatherTimeoutMs,
+          shape: (sdp) => mungeWhatsAppOffer(sdp, shapeOptions),
+        });
+        assertBusinessOffer(offer);
+        local = { offer };
       }
-      log.info({ offerMs: Math.round(nowMs() - started) }, 'WhatsApp offer ready');
-      return new CallBridge(resolved, log, wa, silence, { offer });
+      log.info({ [`${role}Ms`]: Math.round(nowMs() - started) }, `WhatsApp ${role} ready`);
+      return new CallBridge(resolved, log, wa, silence, local);
     } catch (err) {
       wa?.close();
       silence.close();
@@ -190,10 +174,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
   async acceptAgentOffer(offerSdp: string): Promise<string> {
     if (this.#closed) throw new MediaError('media-closed', 'the call bridge is closed');
     // Validate first: a broken offer must neither touch the current leg nor supersede a good pending one.
-    const check = validateOffer(offerSdp);
-    if (!check.ok) {
-      throw new MediaError('sdp-invalid', `invalid agent offer: ${check.errors.join('; ')}`, { details: check.errors });
-    }
+    assertOffer(offerSdp, 'agent');
     const generation = ++this.#agentGeneration;
     const leg = MediaLeg.create({ kind: 'agent', ...this.#opts.legOptions, logger: this.#log });
     this.#pendingAgent?.close();
@@ -266,12 +247,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
   async applyWaAnswer(sdp: string): Promise<void> {
     if (this.#closed) throw new MediaError('media-closed', 'the call bridge is closed');
     if (this.waOfferSdp === undefined) throw new MediaError('sdp-invalid', 'this bridge answered an offer itself');
-    const check = validateMetaAnswer(sdp);
-    if (!check.ok) {
-      throw new MediaError('sdp-invalid', `unusable answer from WhatsApp: ${check.errors.join('; ')}`, {
-        details: check.errors,
-      });
-    }
+    assertMetaAnswer(sdp);
     await this.#wa.applyAnswer(sdp);
   }
 
@@ -281,8 +257,7 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
     if (!leg) return;
     this.#agent = undefined;
     leg.close();
-    this.safeEmit('agent-disconnected', { reason: 'closed' });
-    this.safeEmit('leg-down', { legId: this.#agentLegId, reason: 'closed' });
+    emitLegDown(this, this.#agentLegId, true, 'closed');
     this.#updateWaSend();
   }
 
@@ -348,29 +323,17 @@ export class CallBridge extends TypedEmitter<CallMediaEvents> implements CallMed
 
   #onWaState(state: LegState): void {
     if (this.#closed) return;
-    if (state === 'connected') this.safeEmit('wa-connected');
-    else if (state === 'disconnected') this.safeEmit('wa-disconnected');
-    else if (state === 'failed')
-      this.safeEmit('failed', { leg: 'whatsapp', reason: 'ICE or DTLS failed on the WhatsApp leg' });
+    emitWaState(this, state);
     this.#updateWaSend();
   }
 
   #onAgentState(leg: MediaLeg, state: LegState): void {
     if (this.#closed || leg !== this.#agent) return;
-    const legId = this.#agentLegId;
-    if (state === 'connected') {
-      this.safeEmit('agent-connected');
-      this.safeEmit('leg-connected', { legId });
-    } else if (state === 'disconnected') {
-      this.safeEmit('agent-disconnected', { reason: 'disconnected' });
-      this.safeEmit('leg-down', { legId, reason: 'disconnected' });
-    } else if (state === 'failed') {
-      this.safeEmit('leg-down', { legId, reason: 'failed' });
+    if (state === 'failed') {
       this.#agent = undefined;
       leg.close();
-      this.safeEmit('failed', { leg: 'agent', reason: 'ICE or DTLS failed on the agent leg' });
-      this.safeEmit('agent-disconnected', { reason: 'failed' });
     }
+    emitLegState(this, this.#agentLegId, true, state);
     this.#updateWaSend();
   }
 

@@ -1,7 +1,6 @@
 import type { NetworkFilter } from '../../../rtc/cidr.js';
 import { TypedEmitter } from '../../../rtc/emitter.js';
 import type { IceCandidateMessage, LegState } from '../../../rtc/engine.js';
-import { toCandidateMessage } from '../../../rtc/ice-candidate.js';
 import type { MediaLogger } from '../../../rtc/log.js';
 import { EMPTY_LEG_STATS, type LegStats, legStatsFromReport } from '../../../rtc/stats.js';
 import {
@@ -15,17 +14,11 @@ import {
   wrtc,
 } from '../../../rtc/wrtc.js';
 import { MediaError } from '../../errors.js';
-import {
-  addCandidates,
-  audioSection,
-  filterCandidate,
-  filterSdpCandidates,
-  normalizeSdp,
-  parseCandidate,
-  parseSdp,
-  sdpLogFields,
-  validateOffer,
-} from '../../sdp.js';
+import { normalizeSdp } from '../../sdp/lines.js';
+import { audioSection, parseSdp, sdpLogFields } from '../../sdp/parse.js';
+import { addCandidates, filterSdpCandidates } from '../../sdp/rewrite.js';
+import { CandidateGate } from '../candidate-gate.js';
+import { usableOffer } from '../sdp-checks.js';
 
 export type LegKind = 'whatsapp' | 'agent';
 
@@ -52,8 +45,6 @@ export interface AnswerOptions {
    * keeps) often holds `complete` back by another ≈50 ms.
    */
   hostSettleMs?: number;
-  /** Require candidates in the offer (WhatsApp offers are complete). */
-  requireRemoteCandidates?: boolean;
   /** What to send on the audio transceiver (set before createAnswer). */
   sendTrack: WrtcTrack | null;
   /** Rewrites the answer; applied before setLocalDescription and again to the final (gathered) description. */
@@ -78,11 +69,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
   #transceiver: WrtcTransceiver | undefined;
   #state: LegState = 'new';
   #closed = false;
-  #remoteSet = false;
-  #queuedRemote: IceCandidateMessage[] = [];
-  #holdCandidates = true;
-  #heldCandidates: IceCandidateMessage[] = [];
-  #droppedLocal = 0;
+  readonly #candidates: CandidateGate;
   /** When the last local candidate event came (kept or dropped), ms; null before the first. */
   #lastLocalCandidateAt: number | null = null;
   readonly #onIceCandidate = (e: WrtcIceCandidateEvent): void =>
@@ -99,6 +86,9 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     this.#networks = opts.networks;
     this.#announcedIp = opts.announcedIp;
     this.#log = opts.logger;
+    this.#candidates = new CandidateGate(opts.networks, opts.announcedIp, (c) => {
+      if (!this.#closed) this.safeEmit('candidate', c);
+    });
     try {
       this.#pc = new wrtc.RTCPeerConnection({
         iceServers: opts.iceServers,
@@ -127,91 +117,28 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
   }
 
   /**
-   * Applies the offer and returns our answer. Throws {@link MediaError} `sdp-invalid` (offer fails validation or
-   * wrtc refuses it), `no-usable-candidates` or `media-closed`.
+   * Applies the offer (already validated by the call) and returns our answer. Throws {@link MediaError}
+   * `sdp-invalid` (wrtc refuses the offer), `no-usable-candidates` or `media-closed`.
    */
   async answer(offerSdp: string, opts: AnswerOptions): Promise<string> {
     this.#assertOpen();
-    const check = validateOffer(offerSdp, { requireCandidates: opts.requireRemoteCandidates ?? false });
-    if (!check.ok) {
-      throw new MediaError('sdp-invalid', `invalid ${this.kind} offer: ${check.errors.join('; ')}`, {
-        details: check.errors,
-      });
-    }
-    const offerCandidates = audioSection(parseSdp(offerSdp))?.candidates.length ?? 0;
-    const offer = filterSdpCandidates(normalizeSdp(offerSdp), { allowedNetworks: this.#networks });
-    const usable = audioSection(parseSdp(offer))?.candidates.length ?? 0;
-    if (offerCandidates > 0 && usable === 0) {
-      throw new MediaError(
-        'no-usable-candidates',
-        `none of the ${offerCandidates} candidate(s) in the ${this.kind} offer is inside allowedNetworks (${this.#networks.networks?.join(', ')})`,
-      );
-    }
-    this.#log.debug({ leg: this.kind, offer: sdpLogFields(offerSdp), usableCandidates: usable }, 'applying offer');
-
+    const offer = usableOffer(offerSdp, this.kind, this.#networks);
+    this.#log.debug({ leg: this.kind, offer: sdpLogFields(offerSdp) }, 'applying offer');
     await this.#step('set the remote offer', 'sdp-invalid', () =>
       this.#pc.setRemoteDescription({ type: 'offer', sdp: offer }),
     );
-    this.#remoteSet = true;
     const mid = audioSection(parseSdp(offer))?.mid;
     const transceivers = this.#pc.getTransceivers();
     const audio = transceivers.find((t) => mid !== undefined && t.mid === mid) ?? transceivers[0];
     if (!audio) throw new MediaError('sdp-invalid', `the ${this.kind} offer produced no audio transceiver`);
     this.#transceiver = audio;
     for (const t of transceivers) if (t !== audio && !t.stopped) t.direction = 'inactive';
-    // sendrecv must be set before createAnswer, or the answer is recvonly (media-notes §2).
+    // sendrecv must be set before createAnswer, or the answer is recvonly.
     audio.direction = 'sendrecv';
-    if (opts.sendTrack)
-      await this.#step('attach the send track', 'webrtc-failed', () => audio.sender.replaceTrack(opts.sendTrack));
-
-    const created = await this.#step('create the answer', 'webrtc-failed', () => this.#pc.createAnswer());
-    const shaped = opts.shape ? opts.shape(created.sdp) : created.sdp;
-    await this.#step('set the local answer', 'webrtc-failed', () =>
-      this.#pc.setLocalDescription({ type: 'answer', sdp: shaped }),
-    );
-    for (const c of this.#queuedRemote.splice(0)) void this.addRemoteCandidate(c);
-
-    let gathered: 'complete' | 'settled' | 'timeout' | undefined;
-    if (opts.complete) {
-      const settleMs = opts.hostSettleMs;
-      gathered = await waitForGathering(
-        this.#pc,
-        opts.gatherTimeoutMs ?? 2000,
-        settleMs === undefined
-          ? undefined
-          : {
-              settleMs,
-              quiet: () => ({
-                haveCandidates: this.#heldCandidates.length > 0,
-                quietForMs: this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt,
-              }),
-            },
-      );
-      this.#assertOpen();
-      if (gathered === 'timeout')
-        this.#log.warn(
-          { leg: this.kind, gatherTimeoutMs: opts.gatherTimeoutMs },
-          'ICE gathering timed out; answering with the candidates gathered so far',
-        );
-    }
-    // A complete answer carries the gathered candidates: read the local description back, once gathering is over.
-    // A trickle answer is the SDP we set (its candidates follow as events). Reading `localDescription` while the
-    // signaling thread still adds candidates to it races inside libwebrtc and can crash the process (SdpSerialize;
-    // node-webrtc#696): only read it when nothing is being gathered; otherwise add the candidates we were given.
-    let local = shaped;
-    if (gathered === 'complete' && this.#pc.iceGatheringState === 'complete')
-      local = this.#pc.localDescription?.sdp ?? shaped;
-    else if (opts.complete)
-      local = addCandidates(
-        shaped,
-        this.#heldCandidates.map((c) => c.candidate),
-      );
-    // shape() filters candidates itself (with its own rules, e.g. UDP only for WhatsApp).
-    const answer = opts.shape
-      ? opts.shape(local)
-      : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
-    this.#log.debug({ leg: this.kind, gathered, answer: sdpLogFields(answer) }, 'answer ready');
-    return answer;
+    const shaped = await this.#describeLocal('answer', opts);
+    this.#addQueuedRemote();
+    // A trickle answer is the SDP we set: its candidates follow as events.
+    return this.#finish('answer', opts.complete ? await this.#gathered('answer', shaped, opts) : shaped, opts);
   }
 
   /**
@@ -219,46 +146,13 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
    * telephone-event/8000 only, ICE gathering awaited (Meta has no trickle), shaped by `shape`. The answer comes
    * later through {@link applyAnswer}. Throws {@link MediaError} `webrtc-failed` or `media-closed`.
    */
-  async offer(opts: Omit<AnswerOptions, 'complete' | 'requireRemoteCandidates'>): Promise<string> {
+  async offer(opts: Omit<AnswerOptions, 'complete'>): Promise<string> {
     this.#assertOpen();
     const audio = this.#pc.addTransceiver('audio', { direction: 'sendrecv' });
     this.#transceiver = audio;
     audio.setCodecPreferences(whatsAppCodecCapabilities());
-    if (opts.sendTrack)
-      await this.#step('attach the send track', 'webrtc-failed', () => audio.sender.replaceTrack(opts.sendTrack));
-    const created = await this.#step('create the offer', 'webrtc-failed', () => this.#pc.createOffer());
-    const shaped = opts.shape ? opts.shape(created.sdp) : created.sdp;
-    await this.#step('set the local offer', 'webrtc-failed', () =>
-      this.#pc.setLocalDescription({ type: 'offer', sdp: shaped }),
-    );
-    const settleMs = opts.hostSettleMs;
-    const gathered = await waitForGathering(
-      this.#pc,
-      opts.gatherTimeoutMs ?? 2000,
-      settleMs === undefined
-        ? undefined
-        : {
-            settleMs,
-            quiet: () => ({
-              haveCandidates: this.#heldCandidates.length > 0,
-              quietForMs: this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt,
-            }),
-          },
-    );
-    this.#assertOpen();
-    // As for answers: read the local description only once gathering is over (node-webrtc#696).
-    const local =
-      gathered === 'complete' && this.#pc.iceGatheringState === 'complete'
-        ? (this.#pc.localDescription?.sdp ?? shaped)
-        : addCandidates(
-            shaped,
-            this.#heldCandidates.map((c) => c.candidate),
-          );
-    const offer = opts.shape
-      ? opts.shape(local)
-      : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
-    this.#log.debug({ leg: this.kind, gathered, offer: sdpLogFields(offer) }, 'offer ready');
-    return offer;
+    const shaped = await this.#describeLocal('offer', opts);
+    return this.#finish('offer', await this.#gathered('offer', shaped, opts), opts);
   }
 
   /** Applies the remote answer to {@link offer}. Throws {@link MediaError} `sdp-invalid` or `media-closed`. */
@@ -268,8 +162,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     await this.#step('set the remote answer', 'sdp-invalid', () =>
       this.#pc.setRemoteDescription({ type: 'answer', sdp: answer }),
     );
-    this.#remoteSet = true;
-    for (const c of this.#queuedRemote.splice(0)) void this.addRemoteCandidate(c);
+    this.#addQueuedRemote();
   }
 
   /** Replaces what the audio transceiver sends (null: nothing). */
@@ -283,9 +176,7 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
    * been handed out, so that no candidate reaches the remote before the answer does.
    */
   releaseCandidates(): void {
-    if (!this.#holdCandidates) return;
-    this.#holdCandidates = false;
-    for (const c of this.#heldCandidates.splice(0)) if (!this.#closed) this.safeEmit('candidate', c);
+    this.#candidates.release();
   }
 
   /**
@@ -295,25 +186,10 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
    */
   async addRemoteCandidate(input: unknown): Promise<boolean> {
     if (this.#closed) return false;
-    const c = toCandidateMessage(input);
-    if (c === 'end') return true;
-    if (!c) {
-      this.#log.debug({ leg: this.kind }, 'ignoring a malformed remote candidate');
-      return false;
-    }
-    const parsed = parseCandidate(c.candidate);
-    if (!parsed) {
-      this.#log.debug({ leg: this.kind }, 'ignoring an unparseable remote candidate');
-      return false;
-    }
-    if (!this.#networks.allows(parsed.address)) {
-      this.#log.debug({ leg: this.kind, type: parsed.type }, 'ignoring a remote candidate outside allowedNetworks');
-      return false;
-    }
-    if (!this.#remoteSet) {
-      if (this.#queuedRemote.length < 100) this.#queuedRemote.push(c);
-      return true;
-    }
+    const c = this.#candidates.remote(input);
+    if (c === false)
+      this.#log.debug({ leg: this.kind }, 'ignoring a malformed remote candidate or one outside allowedNetworks');
+    if (typeof c === 'boolean') return c;
     try {
       await this.#pc.addIceCandidate({
         candidate: c.candidate,
@@ -349,10 +225,12 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
     } catch (err) {
       this.#log.warn({ leg: this.kind, err: String(err) }, 'closing the peer connection threw');
     }
-    this.#heldCandidates = [];
-    this.#queuedRemote = [];
-    if (this.#droppedLocal > 0)
-      this.#log.debug({ leg: this.kind, dropped: this.#droppedLocal }, 'local candidates dropped by allowedNetworks');
+    this.#candidates.clear();
+    if (this.#candidates.dropped > 0)
+      this.#log.debug(
+        { leg: this.kind, dropped: this.#candidates.dropped },
+        'local candidates dropped by allowedNetworks',
+      );
     this.#state = 'closed';
     this.safeEmit('state', 'closed');
     this.removeAllListeners();
@@ -387,21 +265,70 @@ export class MediaLeg extends TypedEmitter<MediaLegEvents> {
   #localCandidate(e: WrtcIceCandidateEvent): void {
     if (this.#closed || !e.candidate || !e.candidate.candidate) return;
     this.#lastLocalCandidateAt = performance.now();
-    const rewritten = filterCandidate(e.candidate.candidate, {
-      allowedNetworks: this.#networks,
-      announcedIp: this.#announcedIp,
-    });
-    if (rewritten === undefined) {
-      this.#droppedLocal++;
-      return;
-    }
-    const msg: IceCandidateMessage = {
-      candidate: rewritten,
-      sdpMid: e.candidate.sdpMid,
-      sdpMLineIndex: e.candidate.sdpMLineIndex,
-    };
-    if (this.#holdCandidates) this.#heldCandidates.push(msg);
-    else this.safeEmit('candidate', msg);
+    this.#candidates.local(e.candidate.candidate, e.candidate.sdpMid, e.candidate.sdpMLineIndex);
+  }
+
+  /** Attaches the send track, creates our description, shapes it and sets it as the local one. */
+  async #describeLocal(type: 'offer' | 'answer', opts: Omit<AnswerOptions, 'complete'>): Promise<string> {
+    const audio = this.#transceiver;
+    if (opts.sendTrack && audio)
+      await this.#step('attach the send track', 'webrtc-failed', () => audio.sender.replaceTrack(opts.sendTrack));
+    const created = await this.#step(`create the ${type}`, 'webrtc-failed', () =>
+      type === 'offer' ? this.#pc.createOffer() : this.#pc.createAnswer(),
+    );
+    const shaped = opts.shape ? opts.shape(created.sdp) : created.sdp;
+    await this.#step(`set the local ${type}`, 'webrtc-failed', () =>
+      this.#pc.setLocalDescription({ type, sdp: shaped }),
+    );
+    return shaped;
+  }
+
+  /** Waits for ICE gathering (bounded) and returns the local description with the candidates gathered. */
+  async #gathered(type: 'offer' | 'answer', shaped: string, opts: Omit<AnswerOptions, 'complete'>): Promise<string> {
+    const settleMs = opts.hostSettleMs;
+    const gathered = await waitForGathering(
+      this.#pc,
+      opts.gatherTimeoutMs ?? 2000,
+      settleMs === undefined
+        ? undefined
+        : {
+            settleMs,
+            quiet: () => ({
+              haveCandidates: this.#candidates.held.length > 0,
+              quietForMs: this.#lastLocalCandidateAt === null ? 0 : performance.now() - this.#lastLocalCandidateAt,
+            }),
+          },
+    );
+    this.#assertOpen();
+    if (gathered === 'timeout')
+      this.#log.warn(
+        { leg: this.kind, gatherTimeoutMs: opts.gatherTimeoutMs },
+        `ICE gathering timed out; the ${type} carries the candidates gathered so far`,
+      );
+    // Reading `localDescription` while the signaling thread still adds candidates to it races inside libwebrtc and
+    // can crash the process (SdpSerialize; node-webrtc#696): read it only when nothing is being gathered; otherwise
+    // add the candidates we were given.
+    this.#log.debug({ leg: this.kind, gathered }, `ICE gathering for the ${type} over`);
+    return gathered === 'complete' && this.#pc.iceGatheringState === 'complete'
+      ? (this.#pc.localDescription?.sdp ?? shaped)
+      : addCandidates(
+          shaped,
+          this.#candidates.held.map((c) => c.candidate),
+        );
+  }
+
+  /** Shapes the description again, or filters it by the allowed networks when there is no `shape` (which filters
+   * candidates by its own rules, e.g. UDP only for WhatsApp). */
+  #finish(type: 'offer' | 'answer', local: string, opts: Omit<AnswerOptions, 'complete'>): string {
+    const out = opts.shape
+      ? opts.shape(local)
+      : filterSdpCandidates(local, { allowedNetworks: this.#networks, announcedIp: this.#announcedIp });
+    this.#log.debug({ leg: this.kind, [type]: sdpLogFields(out) }, `${type} ready`);
+    return out;
+  }
+
+  #addQueuedRemote(): void {
+    for (const c of this.#candidates.remoteReady()) void this.addRemoteCandidate(c);
   }
 
   #updateState(): void {

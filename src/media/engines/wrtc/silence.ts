@@ -1,5 +1,6 @@
+import { ClockedTrack } from '../../../rtc/clocked-track.js';
 import { FrameClock } from '../../../rtc/frame-clock.js';
-import { type WrtcAudioSource, type WrtcTrack, wrtc } from '../../../rtc/wrtc.js';
+import type { WrtcTrack } from '../../../rtc/wrtc.js';
 
 const SAMPLE_RATE = 48_000;
 const FRAME_SAMPLES = 480;
@@ -20,21 +21,22 @@ const ZEROS = new Int16Array(FRAME_SAMPLES);
  * Runs on a shared 20 ms clock (two 10 ms frames per tick): one timer per process, not per call.
  */
 export class SilenceSource {
-  readonly track: WrtcTrack;
-  readonly #source: WrtcAudioSource;
-  readonly #clock: FrameClock;
-  #unsubscribe: (() => void) | undefined;
-  #closed = false;
+  readonly #feed: ClockedTrack;
   #framesSent = 0;
 
   constructor(clock: FrameClock = FrameClock.shared({ frameMs: 10, tickMs: 20 })) {
-    this.#clock = clock;
-    this.#source = new wrtc.nonstandard.RTCAudioSource();
-    this.track = this.#source.createTrack();
+    this.#feed = new ClockedTrack(clock, () => {
+      this.#feed.source.onData({ samples: ZEROS, sampleRate: SAMPLE_RATE, bitsPerSample: 16, channelCount: 1 });
+      this.#framesSent++;
+    });
+  }
+
+  get track(): WrtcTrack {
+    return this.#feed.track;
   }
 
   get running(): boolean {
-    return this.#unsubscribe !== undefined;
+    return this.#feed.running;
   }
 
   get framesSent(): number {
@@ -42,22 +44,14 @@ export class SilenceSource {
   }
 
   start(): void {
-    if (this.#closed || this.#unsubscribe) return;
-    this.#unsubscribe = this.#clock.subscribe(() => {
-      this.#source.onData({ samples: ZEROS, sampleRate: SAMPLE_RATE, bitsPerSample: 16, channelCount: 1 });
-      this.#framesSent++;
-    });
+    this.#feed.start();
   }
 
   stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#feed.stop();
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.stop();
-    this.track.stop();
+    this.#feed.close();
   }
 }

@@ -1,148 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { LOOPBACK_NETWORKS } from '../rtc/cidr.js';
-import { META_OFFER_SDP, RAW_ANSWER_SDP } from '../testing/sdp-fixtures.js';
+import { LOOPBACK_NETWORKS } from '../../rtc/cidr.js';
+import { META_OFFER_SDP, RAW_ANSWER_SDP, sdpWithout } from '../../testing/sdp-fixtures.js';
+import { normalizeSdp } from './lines.js';
+import { audioSection, parseSdp, summarizeSdp } from './parse.js';
 import {
   addCandidates,
-  audioSection,
   filterCandidate,
   filterSdpCandidates,
   mungeWhatsAppAnswer,
-  parseCandidate,
-  parseSdp,
-  sdpLogFields,
-  summarizeSdp,
-  validateOffer,
-  validateWhatsAppAnswer,
-  validateWhatsAppOffer,
-} from './sdp.js';
+  mungeWhatsAppOffer,
+} from './rewrite.js';
+import { type SdpCheck, validateWhatsAppAnswer } from './validate.js';
 
-const without = (sdp: string, re: RegExp): string =>
-  sdp
-    .split('\r\n')
-    .filter((l) => !re.test(l))
-    .join('\r\n');
-const errorsOf = (r: { ok: true } | { ok: false; errors: string[] }): string[] => (r.ok ? [] : r.errors);
-
-describe('parseSdp / summarizeSdp', () => {
-  it("reads Meta's captured offer", () => {
-    const s = summarizeSdp(META_OFFER_SDP);
-    expect(s.hasAudio).toBe(true);
-    expect(s.iceLite).toBe(true);
-    expect(s.setup).toBe('actpass');
-    expect(s.iceUfrag).toBe('AeinEGDfvqBctbtM');
-    expect(s.hasIcePwd).toBe(true);
-    expect(s.fingerprints).toEqual([{ algorithm: 'sha-256', value: expect.stringMatching(/^A2:EC:/) }]);
-    expect(s.payloadTypes).toEqual([111, 126]);
-    expect(s.codecs).toEqual([
-      { pt: 111, name: 'opus', clockRate: 48000, channels: 2 },
-      { pt: 126, name: 'telephone-event', clockRate: 8000 },
-    ]);
-    expect(s.candidates.map((c) => [c.address, c.port, c.transport, c.type])).toEqual([
-      ['127.0.0.1', 3484, 'udp', 'host'],
-      ['::1', 3484, 'udp', 'host'],
-    ]);
-    expect(s.mid).toBe('audio');
-    expect(s.direction).toBe('sendrecv');
-  });
-
-  it('keeps fmtp and rtcp-fb per payload type and the BUNDLE group', () => {
-    const p = parseSdp(META_OFFER_SDP);
-    expect(p.bundle).toEqual(['audio']);
-    const opus = p.media[0]?.codecs.find((c) => c.pt === 111);
-    expect(opus?.fmtp).toContain('useinbandfec=1');
-    expect(opus?.rtcpFb).toEqual(['transport-cc']);
-  });
-
-  it('accepts LF-only SDP and never throws on garbage', () => {
-    expect(summarizeSdp(META_OFFER_SDP.replace(/\r\n/g, '\n')).payloadTypes).toEqual([111, 126]);
-    for (const junk of ['', 'hello', '\u0000\u00ff', 'm=audio x y', 'a=candidate:garbage']) {
-      expect(() => parseSdp(junk)).not.toThrow();
-    }
-  });
-
-  it('log fields carry no SDP body, ufrag or password', () => {
-    const fields = JSON.stringify(sdpLogFields(META_OFFER_SDP));
-    expect(fields).toContain('sha-256');
-    expect(fields).not.toContain('AeinEGDfvqBctbtM');
-    expect(fields).not.toContain('F6/jjqL0');
-    expect(fields).not.toContain('127.0.0.1');
-  });
-});
-
-describe('parseCandidate', () => {
-  it('parses host, srflx and tcp candidates with or without a=', () => {
-    expect(parseCandidate('a=candidate:1 1 udp 2122260223 127.0.0.1 3484 typ host generation 0')).toMatchObject({
-      foundation: '1',
-      component: 1,
-      transport: 'udp',
-      address: '127.0.0.1',
-      port: 3484,
-      type: 'host',
-    });
-    expect(
-      parseCandidate('candidate:2 1 UDP 1686052607 203.0.113.9 5000 typ srflx raddr 10.0.0.1 rport 5000')?.type,
-    ).toBe('srflx');
-    expect(parseCandidate('candidate:3 1 tcp 1518083839 ::1 9 typ host tcptype passive')?.transport).toBe('tcp');
-  });
-
-  it('rejects garbage', () => {
-    for (const bad of [
-      '',
-      'candidate:',
-      'candidate:1 1 udp x 127.0.0.1 1 typ host',
-      'candidate:1 1 udp 1 127.0.0.1 99999 typ host',
-      'foo',
-    ]) {
-      expect(parseCandidate(bad)).toBeUndefined();
-    }
-  });
-});
-
-describe('validateOffer', () => {
-  it("accepts Meta's offer, with and without the candidates rule", () => {
-    expect(validateOffer(META_OFFER_SDP)).toEqual({ ok: true });
-    expect(validateWhatsAppOffer(META_OFFER_SDP)).toEqual({ ok: true });
-  });
-
-  it.each([
-    ['a non-string', 42, /must be a string/],
-    ['null', null, /must be a string, got null/],
-    ['an empty string', '  ', /empty/],
-    ['JSON-escaped SDP', JSON.stringify(META_OFFER_SDP), /does not start with "v=0"/],
-    ['an oversized SDP', META_OFFER_SDP + `a=x:${'y'.repeat(70_000)}\r\n`, /bytes, more than/],
-    ['no m=audio', META_OFFER_SDP.split('m=audio')[0], /no m=audio/],
-    ['no fingerprint', without(META_OFFER_SDP, /^a=fingerprint/), /no a=fingerprint/],
-    ['a broken fingerprint', META_OFFER_SDP.replace('sha-256 A2:EC', 'sha-256 ZZ:EC'), /not colon-separated hex/],
-    ['an unknown fingerprint algorithm', META_OFFER_SDP.replace('sha-256 A2', 'md5 A2'), /unsupported fingerprint/],
-    ['no ice-ufrag', without(META_OFFER_SDP, /^a=ice-ufrag/), /no a=ice-ufrag/],
-    ['no ice-pwd', without(META_OFFER_SDP, /^a=ice-pwd/), /no a=ice-pwd/],
-    ['a rejected audio section', META_OFFER_SDP.replace('m=audio 3484', 'm=audio 0'), /port 0/],
-    ['plain RTP', META_OFFER_SDP.replace('UDP/TLS/RTP/SAVPF', 'RTP/AVP'), /not DTLS-SRTP/],
-    ['no Opus', META_OFFER_SDP.replace('opus/48000/2', 'PCMU/8000'), /no Opus/],
-    ['a PT without rtpmap', without(META_OFFER_SDP, /^a=rtpmap/), /payload type 111 has no a=rtpmap/],
-    ['a bad setup', META_OFFER_SDP.replace('a=setup:actpass', 'a=setup:holdconn'), /setup:holdconn/],
-    ['an inactive audio section', META_OFFER_SDP.replace('a=sendrecv', 'a=inactive'), /inactive/],
-    ['a dangling BUNDLE mid', META_OFFER_SDP.replace('a=mid:audio', 'a=mid:0'), /BUNDLE group names mid "audio"/],
-    [
-      'a malformed candidate',
-      META_OFFER_SDP.replace(
-        'typ host generation 0 network-cost 50\r\na=candidate:2617197009',
-        'x\r\na=candidate:2617197009',
-      ),
-      /malformed a=candidate/,
-    ],
-  ])('refuses %s with a clear reason', (_name, sdp, reason) => {
-    const r = validateOffer(sdp);
-    expect(r.ok).toBe(false);
-    expect(errorsOf(r).join('\n')).toMatch(reason);
-  });
-
-  it('requires candidates only for WhatsApp offers', () => {
-    const noCandidates = without(META_OFFER_SDP, /^a=candidate/);
-    expect(validateOffer(noCandidates)).toEqual({ ok: true });
-    expect(errorsOf(validateWhatsAppOffer(noCandidates)).join()).toMatch(/no ICE candidates/);
-  });
-});
+const errorsOf = (r: SdpCheck): string[] => (r.ok ? [] : r.errors);
 
 describe('mungeWhatsAppAnswer + validateWhatsAppAnswer', () => {
   it('the raw wrtc answer fails WhatsApp validation, with one reason per rule', () => {
@@ -206,7 +76,7 @@ describe('mungeWhatsAppAnswer + validateWhatsAppAnswer', () => {
     expect(
       errorsOf(validateWhatsAppAnswer(good.replace('telephone-event/8000', 'telephone-event/48000'))).join(),
     ).toMatch(/126 must be telephone-event\/8000/);
-    expect(errorsOf(validateWhatsAppAnswer(without(good, /^a=candidate/))).join()).toMatch(/no ICE candidates/);
+    expect(errorsOf(validateWhatsAppAnswer(sdpWithout(good, /^a=candidate/))).join()).toMatch(/no ICE candidates/);
     expect(errorsOf(validateWhatsAppAnswer(undefined)).join()).toMatch(/string/);
   });
 });
@@ -231,7 +101,7 @@ describe('candidate filtering', () => {
 
   it('allows everything by default and leaves an unspecified c= alone', () => {
     expect(summarizeSdp(filterSdpCandidates(RAW_ANSWER_SDP, {})).candidates).toHaveLength(5);
-    const trickle = without(RAW_ANSWER_SDP, /^a=candidate/).replace('c=IN IP4 192.0.2.2', 'c=IN IP4 0.0.0.0');
+    const trickle = sdpWithout(RAW_ANSWER_SDP, /^a=candidate/).replace('c=IN IP4 192.0.2.2', 'c=IN IP4 0.0.0.0');
     expect(filterSdpCandidates(trickle, { allowedNetworks: LOOPBACK_NETWORKS })).toBe(trickle);
   });
 
@@ -261,5 +131,50 @@ describe('addCandidates', () => {
     expect(audio?.candidates.map((c) => c.address)).toEqual(['127.0.0.1', '::1']);
     expect(out.endsWith('\r\n')).toBe(true);
     expect(addCandidates('v=0\r\n', [c1])).toBe('v=0\r\n'); // no media section: unchanged
+  });
+});
+
+describe('byte-exact rewriting', () => {
+  const lines = (sdp: string) => sdp.split('\r\n');
+
+  it("Meta's offer comes back byte for byte through every rewrite that has nothing to change", () => {
+    expect(normalizeSdp(META_OFFER_SDP)).toBe(META_OFFER_SDP);
+    expect(filterSdpCandidates(META_OFFER_SDP, {})).toBe(META_OFFER_SDP);
+    expect(filterSdpCandidates(META_OFFER_SDP, { allowedNetworks: LOOPBACK_NETWORKS })).toBe(META_OFFER_SDP);
+    const present = summarizeSdp(META_OFFER_SDP).candidates.map((c) => c.raw);
+    expect(addCandidates(META_OFFER_SDP, present)).toBe(META_OFFER_SDP);
+  });
+
+  it('an LF-only offer comes back with CRLF and nothing else changed', () => {
+    const lf = META_OFFER_SDP.replace(/\r\n/g, '\n');
+    expect(normalizeSdp(lf)).toBe(META_OFFER_SDP);
+    expect(filterSdpCandidates(lf, { allowedNetworks: LOOPBACK_NETWORKS })).toBe(META_OFFER_SDP);
+  });
+
+  it('dropping a candidate removes exactly that line and keeps the order of the rest', () => {
+    const out = filterSdpCandidates(META_OFFER_SDP, { allowedNetworks: ['127.0.0.0/8'] });
+    expect(lines(out)).toEqual(lines(META_OFFER_SDP).filter((l) => !l.includes(' ::1 ')));
+  });
+
+  it('the shaped answer keeps every line it does not mean to change, in order', () => {
+    const out = mungeWhatsAppAnswer(RAW_ANSWER_SDP, { allowedNetworks: LOOPBACK_NETWORKS });
+    const changed = /^(m=|c=|a=setup:|a=end-of-candidates$)/;
+    const kept = lines(out).filter((l) => !changed.test(l));
+    const source = lines(RAW_ANSWER_SDP).filter((l) => !changed.test(l));
+    // Each kept line stands in the raw answer, and in the same order.
+    let at = -1;
+    for (const line of kept) {
+      const next = source.indexOf(line, at + 1);
+      expect(next, line).toBeGreaterThan(at);
+      at = next;
+    }
+    expect(out.endsWith('\r\n')).toBe(true);
+    expect(out).not.toMatch(/[^\r]\n/);
+  });
+
+  it('the shaped business offer differs from the shaped answer only in its DTLS role', () => {
+    const answer = mungeWhatsAppAnswer(RAW_ANSWER_SDP, { allowedNetworks: LOOPBACK_NETWORKS });
+    const offer = mungeWhatsAppOffer(RAW_ANSWER_SDP, { allowedNetworks: LOOPBACK_NETWORKS });
+    expect(offer).toBe(answer.replace('a=setup:active\r\n', 'a=setup:actpass\r\n'));
   });
 });
