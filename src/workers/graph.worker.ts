@@ -1,7 +1,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { CallContext } from '../machines/call.types.js';
-import type { MediaCommander } from '../machines/ports.js';
 import { type Deliverer, restore } from '../machines/deliver.js';
+import type { MediaCommander } from '../machines/ports.js';
 import { errorMessage, GraphApiError } from '../shared/errors.js';
 import type { Keys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
