@@ -7,6 +7,7 @@ import { startWorkerRole, type WorkerRole } from '../src/roles/worker.role.js';
 import { type Core, createCore } from '../src/runtime.js';
 import { type Config, DEMO } from '../src/shared/config.js';
 import { createLogger, silentLogger } from '../src/shared/log.js';
+import { createCallerFactory } from '../src/sim/caller-factory.js';
 import { KeypadCaller } from '../src/sim/keypad-caller.js';
 import { type CallerFactory, WhatsAppSimulator } from '../src/sim/simulator.js';
 import { TestAgent } from '../src/testing/agent-harness.js';
@@ -157,6 +158,29 @@ export async function startStack(
   } catch (err) {
     await svc?.stop();
     await sim.stop();
+    throw err;
+  }
+}
+
+export interface BossStack extends TestStack {
+  /** The boss's token (supervisor API). */
+  boss: string;
+}
+
+/**
+ * startStack for a file whose agents sign in from agents.test.json (password 'pw'): `env` goes to the service and
+ * the media replica alike, callers listen for the agents' 660 Hz; with the boss's token for the supervisor API.
+ */
+export async function startBossStack(prefix: string, env: Record<string, string>): Promise<BossStack> {
+  const stack = await startStack(prefix, {
+    sim: { callerFactory: createCallerFactory({ watchHz: [660] }) },
+    env,
+    mediaEnv: env,
+  });
+  try {
+    return { ...stack, boss: await loginToken(stack.svc.url, 'boss', 'pw') };
+  } catch (err) {
+    await stack.stop('SIGKILL');
     throw err;
   }
 }

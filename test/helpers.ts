@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { OutboxItem } from '../src/machines/call.store.js';
 import type { CallContext } from '../src/machines/call.types.js';
 import type { EffectDispatcher } from '../src/machines/ports.js';
 import { type Config, loadConfig } from '../src/shared/config.js';
 import { deletePrefix } from '../src/shared/keys.js';
 import type { CallDetail } from '../src/shared/rest-types.js';
+import type { SimCall } from '../src/sim/simulator.js';
+import type { TestAgent } from '../src/testing/agent-harness.js';
+import type { NodeAgentPeer } from '../src/testing/node-agent-peer.js';
 
 export function redisUrl(): string {
   return inject('redisUrl');
@@ -112,4 +115,17 @@ export function waitForCallState(
     },
     { timeoutMs, what: `call ${id} to be ${state}` },
   );
+}
+
+/**
+ * `agent` takes `call` as an agent does: offered, accepted (it must win), media that listens for the caller's 440 Hz;
+ * resolves with the agent's peer once Meta accepted the call and the agent has call:live.
+ */
+export async function takeLiveCall(agent: TestAgent, call: SimCall): Promise<NodeAgentPeer> {
+  await agent.offered(call.callId);
+  expect((await agent.client.accept(call.callId)).ok).toBe(true);
+  const peer = await agent.startMedia(call.callId, { watchHz: [440] });
+  await call.waitFor('accepted', 20_000);
+  await waitUntil(() => agent.live.includes(call.callId), { what: 'call:live' });
+  return peer;
 }

@@ -171,6 +171,7 @@ export const callMachine = setup({
                   ? {}
                   : { bridge: { agentLegDown: true, graceSeq: context.bridge.graceSeq + 1 } }),
               })),
+              ...recordingEntry,
               {
                 type: 'effect',
                 params: ({ context }) => [

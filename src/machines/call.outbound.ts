@@ -12,6 +12,7 @@
  */
 import { plainMetaError } from '../shared/meta-errors.js';
 import type { Effect } from './call.effects.js';
+import { recordingEntry } from './call.recording.js';
 import { type Args, cancel, type EndSpec, endWith, isTimer, set, timer } from './call.transitions.js';
 
 import { type CallContext, type Ev, reasonForMetaError } from './call.types.js';
@@ -135,6 +136,7 @@ export const outboundStates = {
             set(({ context, event }) => ({
               times: { liveAt: event.at, maxEndAt: event.at + context.limits.maxCallMs },
             })),
+            ...recordingEntry,
             {
               type: 'effect' as const,
               params: ({ context }: Args): Effect[] => [

@@ -33,7 +33,9 @@ describe('call machine: recording', () => {
       routes: { caller: ['player'], 'agent:alice': ['caller'] },
     });
     expect(goingLive).toContainEqual(expect.objectContaining({ type: 'media.play', clips: ['recording-notice'] }));
-    expect(types(goingLive).indexOf('media.startAgentAudio')).toBeLessThan(types(goingLive).indexOf('media.route'));
+    // The caller is switched to the notice before agent audio starts: none of the agent reaches them first.
+    expect(types(goingLive).indexOf('media.route')).toBeLessThan(types(goingLive).indexOf('media.startAgentAudio'));
+    expect(types(goingLive).filter((t) => t === 'media.play')).toHaveLength(1);
     expect(effects.at(-1)).toContainEqual({ type: 'media.record', nodeId: 'm1', on: true });
     expect(snap.context.live.recording?.state).toBe('on');
   });

@@ -21,7 +21,11 @@ const announce = (ctx: CallContext): Effect[] => {
   ];
 };
 
-/** `live` entry: a number recorded in full announces, then records (once per call). */
+/**
+ * `live` entry: a number recorded in full announces, then records (once per call). The transitions that go live
+ * after Meta's accept run it first, before `media.startAgentAudio`, so that the caller is switched to the notice
+ * before any agent audio can reach them; entering `live` then finds the notice under way and does nothing more.
+ */
 export const recordingEntry = [
   fx(({ context }) => (context.live.recording?.state === 'pending' && context.agentId ? announce(context) : [])),
   set(({ context }) =>

@@ -32,6 +32,7 @@ export async function startWorkerRole(core: Core, opts: { graphClient?: GraphCli
     retentionMs: config.calls.retentionMs,
     lockMs: config.workerLockMs,
     captureFor: (id) => core.routing.captureFor(id),
+    media: core.media,
   });
   // Our recordings and Meta's files: stored alike, deleted with the call.
   const files = {

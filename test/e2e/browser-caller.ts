@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { RelayedCaller } from '../../src/sim/relayed-caller.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
-import type { BrowserNet } from './console-helpers.js';
+import type { BrowserNet } from './browser-net.js';
 
 /**
  * A WhatsApp caller that is a real headless Chromium page: its RTCPeerConnection offers like WhatsApp (Opus 111 +

@@ -1,230 +1,31 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import type { CallDetail } from '../../src/shared/rest-types.js';
-import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { SimCall, WhatsAppSimulator } from '../../src/sim/simulator.js';
-import type { TestAgent } from '../../src/testing/agent-harness.js';
-import {
-  type ChildService,
-  freePort,
-  type InProcessService,
-  newSimulator,
-  spawnRole,
-  startInProcess,
-} from '../harness.js';
-import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
+import { waitUntil } from '../helpers.js';
 
 /**
- * Shared pieces of the console's browser tests: the whole stack (simulator with real wrtc callers, http + worker
- * in process, a media node in its own process), Chromium with a fake microphone playing a known tone, sign-in,
- * waits, in-page audio and ICE probes, screenshots.
+ * Shared pieces of the console's browser tests: tones, sign-in, waits, in-page audio and ICE probes, screenshots.
+ * The rig itself (stack + Chromium) is in console-rig.ts, Chromium's network namespace in browser-net.ts.
  */
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 /** Screenshots the README uses (committed). */
 export const DOC_SHOTS = path.join(ROOT, 'docs/screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 /** The simulated caller's tone (heard in the agent's browser). */
 export const CALLER_HZ = 440;
 /** The tone of the browser's fake microphone (heard by the simulated caller). */
 export const MIC_HZ = 660;
-const BASE_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  // For a Chromium outside a namespace of its own (startConsoleRig gives it one; see createBrowserNet): loopback
-  // only. Chromium gathers 127.0.0.1 / ::1 candidates only with this switch, but on its own it is not enough: libwebrtc ranks pairs by network cost before priority, and a
-  // loopback adapter costs 50 against 0 for eth0, so Chromium nominates eth0 address → media node loopback, and
-  // the node answers that peer-reflexive eth0 address. The IP handling policy turns off adapter enumeration:
-  // Chromium binds wildcard sockets and signals only its default-route address (which the media node drops, it is
-  // outside MEDIA_ALLOWED_NETWORKS); its checks to the node's loopback candidates leave from a loopback source, so
-  // the pair that connects is prflx 127.0.0.1 / ::1 ↔ host 127.0.0.1 / ::1 on both sides. Tests check that pair.
-  '--allow-loopback-in-peer-connection',
-  '--webrtc-ip-handling-policy=default_public_and_private_interfaces',
-];
-
-/**
- * A network namespace of Chromium's own, so that no media goes to the machine's interface address: a veth pair
- * (host side `hostIp`, namespace side `nsIp`, a /30 the test draws at random in 10.231.0.0/16), the namespace's
- * default route via the host side, and Chromium started through `ip netns exec`. The service listens on `hostIp`
- * and MEDIA_ALLOWED_NETWORKS covers the link, so the only way media can flow is over it. Needs root and iproute2.
- */
-export interface BrowserNet {
-  name: string;
-  hostIp: string;
-  nsIp: string;
-  cidr: string;
-  /** A script that runs Chromium inside the namespace (Playwright's executablePath). */
-  executable: string;
-  close(): void;
-}
-
-export function createBrowserNet(): BrowserNet {
-  const tag = randomBytes(3).toString('hex');
-  const name = `wacc-e2e-${tag}`;
-  const [hostEnd, nsEnd] = [`wc${tag}h`, `wc${tag}n`];
-  const block = randomInt(0, 16_384) * 4;
-  const base = `10.231.${Math.floor(block / 256)}.`;
-  const last = block % 256;
-  const hostIp = `${base}${last + 1}`;
-  const nsIp = `${base}${last + 2}`;
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  try {
-    ip('netns', 'add', name);
-    ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd);
-    ip('link', 'set', nsEnd, 'netns', name);
-    ip('addr', 'add', `${hostIp}/30`, 'dev', hostEnd);
-    ip('link', 'set', hostEnd, 'up');
-    ip('netns', 'exec', name, 'ip', 'addr', 'add', `${nsIp}/30`, 'dev', nsEnd);
-    ip('netns', 'exec', name, 'ip', 'link', 'set', nsEnd, 'up');
-    ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up');
-    ip('netns', 'exec', name, 'ip', 'route', 'add', 'default', 'via', hostIp);
-  } catch (err) {
-    try {
-      ip('netns', 'del', name);
-    } catch {}
-    const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
-    throw new Error(
-      `browser tests give Chromium a network namespace of its own (ip netns, veth) and need root and iproute2: ${why}`,
-    );
-  }
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-netns-'));
-  const executable = path.join(dir, 'chromium');
-  writeFileSync(executable, `#!/bin/sh\nexec ip netns exec ${name} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
-  let closed = false;
-  return {
-    name,
-    hostIp,
-    nsIp,
-    cidr: `${base}${last}/30`,
-    executable,
-    close() {
-      if (closed) return;
-      closed = true;
-      // Deleting the namespace takes its veth end, and with it the host's.
-      try {
-        ip('netns', 'del', name);
-      } catch {}
-      try {
-        ip('link', 'del', hostEnd);
-      } catch {}
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Is `address` one end of the test's own link (where all of Chromium's media must flow)? */
-export const onTestLink = (net: BrowserNet, address: string): boolean => address === net.hostIp || address === net.nsIp;
 
 export const near = (hz: number | null | undefined, want: number, tolerance = 25): boolean =>
   typeof hz === 'number' && Math.abs(hz - want) <= tolerance;
-
-/** Writes `seconds` of a sine at `hz` as a 48 kHz mono 16-bit WAV (what Chromium's fake capture device plays). */
-export function writeToneWav(file: string, hz: number, seconds = 10): void {
-  const rate = 48_000;
-  const n = rate * seconds;
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write('RIFF', 0, 'ascii');
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write('WAVE', 8, 'ascii');
-  buf.write('fmt ', 12, 'ascii');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'ascii');
-  buf.writeUInt32LE(n * 2, 40);
-  // A whole number of cycles (integer hz × seconds), so the loop has no click.
-  for (let i = 0; i < n; i++)
-    buf.writeInt16LE(Math.round(12_000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
-  writeFileSync(file, buf);
-}
-
-/** The newest modification time under `p` (a file or a directory tree). */
-function newest(p: string): number {
-  if (!existsSync(p)) return 0;
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(p).map((f) => newest(path.join(p, f))));
-}
-
-/**
- * Builds the console into web/dist when it is missing or older than its sources, so the service serves the current
- * console. A child process, because vitest's NODE_ENV=test would otherwise put React's development build into
- * web/dist.
- */
-export function buildConsole(): void {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const built = newest(path.join(ROOT, 'web/dist/index.html'));
-  const sources = Math.max(
-    ...['web/src', 'web/index.html', 'web/vite.config.ts', 'src/client', 'src/shared/protocol.ts'].map((p) =>
-      newest(path.join(ROOT, p)),
-    ),
-  );
-  if (built > sources) return;
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
-    { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: 'inherit' },
-  );
-  if (!existsSync(path.join(ROOT, 'web/dist/index.html'))) throw new Error('the console build produced no index.html');
-}
 
 /** Waits until no agent socket is left (the server's disconnect handlers ran), so a service stops quietly. */
 export async function settleSockets(presenceOnline: () => Promise<unknown[]>): Promise<void> {
   await waitUntil(async () => (await presenceOnline()).length === 0, { timeoutMs: 3_000 }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 200));
-}
-
-/**
- * Chromium with a fake microphone that plays a {@link MIC_HZ} tone (a WAV in a temp dir, removed with the browser).
- * `micPrompt: 'deny'` leaves out the flag that auto-accepts the permission prompt (headless then denies:
- * NotAllowedError); `device: false` leaves out the fake device (NotFoundError).
- */
-export async function launchChromium(
-  opts: { micPrompt?: 'accept' | 'deny'; device?: boolean; net?: BrowserNet | undefined; origin?: string } = {},
-): Promise<Browser> {
-  const args = [...BASE_ARGS];
-  // The console is served on the link's host address: plain http there is not a secure context (no microphone)
-  // unless Chromium is told to treat that one origin as one.
-  if (opts.origin) args.push(`--unsafely-treat-insecure-origin-as-secure=${opts.origin}`);
-  let dir: string | undefined;
-  if (opts.device !== false) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-mic-'));
-    const wav = path.join(dir, `tone-${MIC_HZ}.wav`);
-    writeToneWav(wav, MIC_HZ);
-    args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`);
-  }
-  if (opts.micPrompt !== 'deny') args.push('--use-fake-ui-for-media-stream');
-  const browser = await chromium.launch({ executablePath: opts.net?.executable ?? CHROMIUM, args });
-  if (dir) {
-    const tmp = dir;
-    browser.on('disconnected', () => rmSync(tmp, { recursive: true, force: true }));
-  }
-  return browser;
 }
 
 /**
@@ -283,39 +84,63 @@ export function selectedPair(page: Page): Promise<SelectedPair | null> {
 }
 
 /**
- * The strongest frequency (Hz) in what the page's remote-audio element plays, from a WebAudio AnalyserNode the test
- * attaches to the element's stream (the console's own meter reads the same stream); null without audio.
+ * The spectrum (dBFS per bin of `binHz`) of what an `<audio>` element of the page plays, from a WebAudio
+ * AnalyserNode the test attaches to the element's stream (the console's own meter reads the same stream); null
+ * without audio. Test-side only: the console is not changed.
  */
-export function heardHz(page: Page, callId: string): Promise<{ hz: number; db: number } | null> {
-  return page.evaluate(async (id) => {
-    const el = document.querySelector<HTMLAudioElement>(`audio[data-testid="remote-audio"][data-call-id="${id}"]`);
+function spectrum(page: Page, selector: string): Promise<{ binHz: number; bins: number[] } | null> {
+  return page.evaluate(async (selector) => {
+    const el = document.querySelector<HTMLAudioElement>(selector);
     const stream = el?.srcObject;
     if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return null;
     type Probe = { stream: MediaStream; ctx: AudioContext; analyser: AnalyserNode };
-    const w = window as unknown as { __e2eProbe?: Probe };
-    if (w.__e2eProbe?.stream !== stream) {
-      void w.__e2eProbe?.ctx.close();
+    const w = window as unknown as { __e2eProbes?: Record<string, Probe> };
+    w.__e2eProbes ??= {};
+    let probe = w.__e2eProbes[selector];
+    if (probe?.stream !== stream) {
+      void probe?.ctx.close();
       const ctx = new AudioContext();
       await ctx.resume();
       const analyser = ctx.createAnalyser();
       analyser.fftSize = 8192;
       analyser.smoothingTimeConstant = 0.5;
       ctx.createMediaStreamSource(stream).connect(analyser);
-      w.__e2eProbe = { stream, ctx, analyser };
+      probe = { stream, ctx, analyser };
+      w.__e2eProbes[selector] = probe;
       await new Promise((r) => setTimeout(r, 400));
     }
-    const { ctx, analyser } = w.__e2eProbe;
-    const bins = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(bins);
-    const binHz = ctx.sampleRate / analyser.fftSize;
-    let best = -1;
-    for (let i = Math.floor(100 / binHz); i < Math.min(bins.length, Math.ceil(4000 / binHz)); i++) {
-      if (best < 0 || (bins[i] ?? -Infinity) > (bins[best] ?? -Infinity)) best = i;
-    }
-    const db = bins[best] ?? -Infinity;
-    // Below about -70 dBFS the bins hold only the noise floor: nothing is heard.
-    return best < 0 || db < -70 ? null : { hz: Math.round(best * binHz), db: Math.round(db) };
-  }, callId);
+    const bins = new Float32Array(probe.analyser.frequencyBinCount);
+    probe.analyser.getFloatFrequencyData(bins);
+    return { binHz: probe.ctx.sampleRate / probe.analyser.fftSize, bins: Array.from(bins) };
+  }, selector);
+}
+
+/** The strongest frequency (Hz) in what the page's remote-audio element for `callId` plays; null without audio. */
+export async function heardHz(page: Page, callId: string): Promise<{ hz: number; db: number } | null> {
+  const s = await spectrum(page, `audio[data-testid="remote-audio"][data-call-id="${callId}"]`);
+  if (!s) return null;
+  const { binHz, bins } = s;
+  let best = -1;
+  for (let i = Math.floor(100 / binHz); i < Math.min(bins.length, Math.ceil(4000 / binHz)); i++) {
+    if (best < 0 || (bins[i] ?? -Infinity) > (bins[best] ?? -Infinity)) best = i;
+  }
+  const db = bins[best] ?? -Infinity;
+  // Below about -70 dBFS the bins hold only the noise floor: nothing is heard.
+  return best < 0 || db < -70 ? null : { hz: Math.round(best * binHz), db: Math.round(db) };
+}
+
+/**
+ * The level (dBFS) at each frequency in what the `<audio>` element at `selector` plays; -Infinity for a frequency
+ * that is not there; null without audio.
+ */
+export async function levelsAt(page: Page, selector: string, freqs: number[]): Promise<number[] | null> {
+  const s = await spectrum(page, selector);
+  if (!s) return null;
+  const { binHz, bins } = s;
+  return freqs.map((f) => {
+    const i = Math.round(f / binHz);
+    return Math.max(bins[i - 1] ?? -Infinity, bins[i] ?? -Infinity, bins[i + 1] ?? -Infinity);
+  });
 }
 
 /** Polls {@link heardHz} until it is near `want`; returns the last reading. */
@@ -375,6 +200,23 @@ export async function shot(page: Page, name: string, opts: { doc?: boolean } = {
 
 export const incomingCard = (page: Page, callId: string) =>
   page.locator(`[data-testid="incoming-call"][data-call-id="${callId}"]`);
+
+/** Waits until the console's call-quality meter says the call's media is connected. */
+export const waitConnected = (page: Page): Promise<string> =>
+  waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+
+/**
+ * A new simulated call from `name`, accepted in the console on `page`; resolves once Meta accepted, the media is
+ * connected and the agent hears the caller's {@link CALLER_HZ}.
+ */
+export async function acceptInConsole(sim: WhatsAppSimulator, page: Page, name: string): Promise<SimCall> {
+  const { call } = await sim.placeCall({ name });
+  await incomingCard(page, call.callId).getByTestId('accept-call').click();
+  await call.waitFor('accepted', 20_000);
+  await waitConnected(page);
+  await waitHeard(page, call.callId, CALLER_HZ);
+  return call;
+}
 
 /**
  * A page signed in as `username` (password 'demo') on the console, its socket connected. Through the login form by
@@ -436,118 +278,6 @@ export async function asSupervisor<T>(baseUrl: string, path: string): Promise<T>
 /** GET /api/calls/:id as the demo supervisor. */
 export const callDetail = (baseUrl: string, id: string): Promise<CallDetail> =>
   asSupervisor<CallDetail>(baseUrl, `/api/calls/${encodeURIComponent(id)}`);
-
-/** The whole stack for a test: simulator (real wrtc callers), http + worker in process, a media node process. */
-export interface Stack {
-  prefix: string;
-  sim: WhatsAppSimulator;
-  svc: InProcessService;
-  media: ChildService;
-  url: string;
-  /** Chromium's network namespace, when the stack was started for one (startConsoleRig). */
-  net?: BrowserNet | undefined;
-  /** GET /api/calls/:id. */
-  detail(id: string): Promise<CallDetail>;
-  /** The caller hangs up every call still up; resolves when the service has none left (between tests). */
-  endAllCalls(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts the simulator (callers send a {@link CALLER_HZ} tone and listen for {@link MIC_HZ}), the http and worker
- * roles in this process and a media node (`src/main.ts media`) on a fresh key prefix; `env` goes to both.
- */
-export async function startStack(env: Record<string, string> = {}, net?: BrowserNet): Promise<Stack> {
-  const prefix = testPrefix();
-  const sim = newSimulator({ callerFactory: createCallerFactory({ toneHz: CALLER_HZ, watchHz: [MIC_HZ] }) });
-  // A test that stops with a call up must not wait for it to drain.
-  const mediaStarting = spawnRole('media', prefix, { MEDIA_DRAIN_TIMEOUT_SECONDS: '0', ...env });
-  // Nothing may be left running if a part fails to start.
-  mediaStarting.catch(() => undefined);
-  await sim.start();
-  let svc: InProcessService | undefined;
-  try {
-    svc = await startInProcess(prefix, sim, { WRAP_UP_SECONDS: '0', ...env });
-    const media = await mediaStarting;
-    const s = svc;
-    return {
-      prefix,
-      sim,
-      svc: s,
-      media,
-      url: s.url,
-      net,
-      detail: (id) => callDetail(s.url, id),
-      async endAllCalls() {
-        for (const call of sim.calls.values()) {
-          if (call.state !== 'ended') await sim.hangup(call.callId).catch(() => undefined);
-        }
-        await waitUntil(async () => (await s.core.index.active(100)).length === 0, {
-          what: 'every call to end',
-          timeoutMs: 10_000,
-        });
-      },
-      async stop() {
-        await settleSockets(() => s.core.presence.online());
-        await media.stop();
-        await s.stop();
-        await sim.stop();
-        await cleanupPrefix(prefix);
-        net?.close();
-      },
-    };
-  } catch (err) {
-    await (await mediaStarting.catch(() => undefined))?.stop();
-    await svc?.stop();
-    await sim.stop();
-    await cleanupPrefix(prefix);
-    throw err;
-  }
-}
-
-/**
- * What a console test file needs first: the console built, Chromium launched and the stack started, side by side.
- * If either fails to start, the other is stopped before the error is thrown.
- */
-export async function startConsoleRig(
-  opts: { micPrompt?: 'accept' | 'deny'; env?: Record<string, string> } = {},
-): Promise<{ browser: Browser; stack: Stack }> {
-  buildConsole();
-  // Chromium runs in a network namespace of its own; the service listens on the link's host end (the demo's
-  // loopback-only rule is lifted for it) and media is allowed on loopback (the simulated callers) and the link.
-  const net = createBrowserNet();
-  const port = await freePort();
-  const origin = `http://${net.hostIp}:${port}`;
-  const env = {
-    HOST: net.hostIp,
-    PORT: String(port),
-    DEMO_ALLOW_REMOTE: '1',
-    MEDIA_ALLOWED_NETWORKS: `127.0.0.0/8,::1/128,${net.cidr}`,
-    ...opts.env,
-  };
-  const [b, s] = await Promise.allSettled([
-    launchChromium({ micPrompt: opts.micPrompt ?? 'accept', net, origin }),
-    startStack(env, net),
-  ]);
-  if (b.status === 'fulfilled' && s.status === 'fulfilled') return { browser: b.value, stack: s.value };
-  if (b.status === 'fulfilled') await b.value.close().catch(() => undefined);
-  if (s.status === 'fulfilled') await s.value.stop().catch(() => undefined);
-  net.close();
-  throw b.status === 'rejected' ? b.reason : (s as PromiseRejectedResult).reason;
-}
-
-/** `agent` answers a new simulated call, speaks a 660 Hz tone for `talkMs`, then hangs up; returns the call. */
-export async function answeredCall(stack: Stack, agent: TestAgent, talkMs: number): Promise<SimCall> {
-  const { call } = await stack.sim.placeCall({ name: 'Priya' });
-  await agent.offered(call.callId);
-  const accepted = await agent.client.accept(call.callId);
-  if (!accepted.ok) throw new Error(`accept failed: ${JSON.stringify(accepted)}`);
-  await agent.startMedia(call.callId, { toneHz: 660 });
-  await call.waitFor('accepted', 20_000);
-  await new Promise((r) => setTimeout(r, talkMs));
-  await agent.client.hangup(call.callId);
-  return call;
-}
 
 /** The length an `<audio>` element reports once it has loaded its file. */
 export async function loadedDuration(audio: Locator, what: string): Promise<number> {

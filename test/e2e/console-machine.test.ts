@@ -1,50 +1,22 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MachineGraph } from '../../src/shared/rest-types.js';
 import { META_OFFER } from '../helpers.js';
-import {
-  asSupervisor,
-  incomingCard as card,
-  type Stack,
-  shot,
-  signIn as signInAt,
-  startConsoleRig,
-  waitAttr,
-} from './console-helpers.js';
+import { asSupervisor, incomingCard as card, shot, waitAttr } from './console-helpers.js';
+import { useConsoleRig } from './console-rig.js';
 
 // The supervisor's call drawer draws the call machine offline, from the definition the service runs
 // (GET /api/machine): every state, where the call is now, and the path it took, in a real Chromium.
 describe('the call machine in the supervisor’s call drawer', () => {
-  let browser: Browser;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
-
-  const signIn = async (username: string): Promise<Page> => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(ctx);
-    return signInAt(stack.url, ctx, username, { form: false });
-  };
-
-  beforeAll(async () => {
-    ({ browser, stack } = await startConsoleRig());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-  afterEach(async () => {
-    for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);
-    await stack.endAllCalls();
-  });
+  const rig = useConsoleRig({ viewport: { width: 1280, height: 900 }, eachTest: true });
 
   it('shows every state of the machine, highlights where the call is and marks the path it took', async () => {
-    const machine = await asSupervisor<MachineGraph>(stack.url, '/api/machine');
+    const machine = await asSupervisor<MachineGraph>(rig.stack.url, '/api/machine');
     expect(machine.states.length).toBeGreaterThanOrEqual(6);
-    const [alice, sam] = await Promise.all([signIn('alice'), signIn('sam')]);
+    const [alice, sam] = await Promise.all([rig.signIn('alice'), rig.signIn('sam')]);
     await sam.getByTestId('supervisor-view').waitFor();
 
     // A call that rings (Meta's sample offer: nobody answers at its address) and is offered to alice.
-    const { call } = await stack.sim.placeCall({ sdp: META_OFFER, name: 'Ines' });
+    const { call } = await rig.stack.sim.placeCall({ sdp: META_OFFER, name: 'Ines' });
     await card(alice, call.callId).waitFor({ timeout: 10_000 });
     const row = sam.locator(`[data-testid="supervisor-calls"] [data-call-id="${call.callId}"]`);
     await row.waitFor({ timeout: 10_000 });

@@ -1,46 +1,40 @@
 import type { Duplex } from 'node:stream';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { SimCall } from '../../src/sim/simulator.js';
 import { waitUntil } from '../helpers.js';
+import { onTestLink } from './browser-net.js';
 import {
+  acceptInConsole,
   CALLER_HZ,
   heardHz,
   incomingCard,
   MIC_HZ,
   near,
-  onTestLink,
   recordPeerConnections,
-  type Stack,
   selectedPair,
   shot,
   signIn,
-  startConsoleRig,
   waitAttr,
+  waitConnected,
   waitGone,
   waitHeard,
   waitText,
 } from './console-helpers.js';
+import { useConsoleRig } from './console-rig.js';
 
 // The console's audio path in Chromium against the whole stack: the simulator's caller (wrtc, 440 Hz) ↔ a real
 // media node process ↔ the console in Chromium (fake microphone playing 660 Hz). What the caller hears is measured
 // by the simulator; what the agent hears by a WebAudio analyser on the page's remote-audio element. One stack
 // serves the whole file (each test takes its own call and ends it); the media node's log is read per test.
 describe('agent console media in Chromium, end to end', () => {
-  let browser: Browser;
-  let stack: Stack;
+  // Each context records its RTCPeerConnections, for the selected ICE pair.
+  const rig = useConsoleRig({ eachTest: true, onContext: recordPeerConnections });
   let logMark = 0;
-  const contexts: BrowserContext[] = [];
   /** What the media node logged during this test. */
-  const mediaLog = () => stack.media.output().slice(logMark);
+  const mediaLog = () => rig.stack.media.output().slice(logMark);
 
-  const newContext = async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await recordPeerConnections(ctx);
-    contexts.push(ctx);
-    return ctx;
-  };
   const callerOf = (call: SimCall) => call.caller as CallerPeer;
   /** What the simulated caller heard over the last second. */
   const callerHears = (call: SimCall) => callerOf(call).report().inbound.dominantHz;
@@ -52,7 +46,6 @@ describe('agent console media in Chromium, end to end', () => {
       },
       { timeoutMs, intervalMs: 100, what: `the caller to hear ${hz ?? 'silence'} (hears ${callerHears(call)})` },
     );
-  const live = (page: Page) => waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
   /**
    * Media flows over the test's own link (Chromium's namespace ↔ the host end), nowhere else. Chromium hides the
    * address of a peer-reflexive remote candidate (''): the node's checks reached it before its candidates did. The
@@ -60,7 +53,7 @@ describe('agent console media in Chromium, end to end', () => {
    */
   const expectLoopback = async (page: Page) => {
     const pair = await waitUntil(async () => (await selectedPair(page)) ?? undefined, { what: 'a selected ICE pair' });
-    const net = stack.net!;
+    const net = rig.stack.net!;
     expect(pair.local.address, `local ${pair.local.address}`).toBe(net.nsIp);
     if (pair.remote.type === 'prflx' && pair.remote.address === '') return pair;
     expect(onTestLink(net, pair.remote.address), `remote ${pair.remote.address}`).toBe(true);
@@ -69,39 +62,24 @@ describe('agent console media in Chromium, end to end', () => {
 
   /** alice (signed in on `page`) takes a real call; resolves once Meta accepted and audio flows both ways. */
   const takeCall = async (page: Page, name: string) => {
-    const { call } = await stack.sim.placeCall({ name });
-    await incomingCard(page, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await live(page);
-    await waitHeard(page, call.callId, CALLER_HZ);
+    const call = await acceptInConsole(rig.stack.sim, page, name);
     await waitCallerHears(call, MIC_HZ);
     return call;
   };
 
-  beforeAll(async () => {
-    ({ browser, stack } = await startConsoleRig());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
   beforeEach(() => {
-    logMark = stack.media.output().length;
-  });
-  afterEach(async () => {
-    for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);
-    await stack.endAllCalls();
+    logMark = rig.stack.media.output().length;
   });
 
   it('both agents ring; alice accepts; audio flows both ways over the test’s own link; hang-up ends the call at Meta', async () => {
     // Through the login form, both at once.
     const [alice, bob] = await Promise.all([
-      newContext().then((ctx) => signIn(stack.url, ctx, 'alice')),
-      newContext().then((ctx) => signIn(stack.url, ctx, 'bob')),
+      rig.newContext().then((ctx) => signIn(rig.stack.url, ctx, 'alice')),
+      rig.newContext().then((ctx) => signIn(rig.stack.url, ctx, 'bob')),
     ]);
     await shot(alice, 'agent-idle', { doc: true });
 
-    const { call } = await stack.sim.placeCall({ name: 'Priya Raman' });
+    const { call } = await rig.stack.sim.placeCall({ name: 'Priya Raman' });
     const aliceCard = incomingCard(alice, call.callId);
     const bobCard = incomingCard(bob, call.callId);
     await aliceCard.waitFor({ timeout: 10_000 });
@@ -121,7 +99,7 @@ describe('agent console media in Chromium, end to end', () => {
 
     // Meta accepted once the media node bridged the caller to alice's browser.
     await call.waitFor('accepted', 20_000);
-    await live(alice);
+    await waitConnected(alice);
     const pair = await expectLoopback(alice);
 
     // The caller's 440 Hz plays in alice's page (through the <audio> element) …
@@ -160,8 +138,8 @@ describe('agent console media in Chromium, end to end', () => {
     await alice.getByTestId('hangup').click();
     await call.waitFor('ended', 10_000);
     expect(call.endedBy).toBe('business');
-    expect(stack.sim.okActions(call.callId, 'terminate')).toBe(1);
-    expect(stack.sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual([
+    expect(rig.stack.sim.okActions(call.callId, 'terminate')).toBe(1);
+    expect(rig.stack.sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual([
       'pre_accept:200',
       'accept:200',
       'terminate:200',
@@ -172,7 +150,7 @@ describe('agent console media in Chromium, end to end', () => {
     await shot(alice, 'agent-call-ended', { doc: true });
     const d = await waitUntil(
       async () => {
-        const x = await stack.detail(call.callId);
+        const x = await rig.stack.detail(call.callId);
         return x.timeline.some((t) => t.event === 'MEDIA.STATS_FINAL') ? x : undefined;
       },
       { what: 'final media stats' },
@@ -189,15 +167,15 @@ describe('agent console media in Chromium, end to end', () => {
   it('a call survives a dropped signaling connection (same media) and a reload (offers again, audio again)', async () => {
     const sockets: Duplex[] = [];
     const onUpgrade = (_req: unknown, socket: Duplex) => sockets.push(socket);
-    stack.svc.http.server.on('upgrade', onUpgrade);
-    const alice = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    rig.stack.svc.http.server.on('upgrade', onUpgrade);
+    const alice = await rig.signIn('alice');
     const call = await takeCall(alice, 'Jonas');
-    expect((await stack.detail(call.callId)).state).toBe('live');
+    expect((await rig.stack.detail(call.callId)).state).toBe('live');
 
     // The socket drops (a network blip): the client reconnects, the session still has the call, and the peer
     // connection (which never broke) carries on: no new offer.
     for (const s of sockets.splice(0)) s.destroy();
-    stack.svc.http.server.off('upgrade', onUpgrade);
+    rig.stack.svc.http.server.off('upgrade', onUpgrade);
     await alice.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor({ timeout: 5_000 });
     await alice.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 1_000));
@@ -211,7 +189,7 @@ describe('agent console media in Chromium, end to end', () => {
     await alice.reload();
     // The pagehide beacon said "leave"; the reloaded page finds the call in its session and offers again.
     await waitText(alice.locator(`[data-testid="active-call"][data-call-id="${call.callId}"]`), /./);
-    await live(alice);
+    await waitConnected(alice);
     const backMs = Date.now() - reloadedAt;
     await expectLoopback(alice);
     const heard = await waitHeard(alice, call.callId, CALLER_HZ);
@@ -222,7 +200,7 @@ describe('agent console media in Chromium, end to end', () => {
     // The timer goes on from liveAt (it did not restart at the reload).
     await waitText(alice.getByTestId('call-timer'), /^00:0[2-9]$/);
 
-    const d = await stack.detail(call.callId);
+    const d = await rig.stack.detail(call.callId);
     expect(d.state).toBe('live');
     const events = d.timeline.filter((t) => t.at >= reloadedAt - 100).map((t) => t.event);
     expect(events.indexOf('AGENT.LEFT')).toBeGreaterThanOrEqual(0);
@@ -232,21 +210,21 @@ describe('agent console media in Chromium, end to end', () => {
     // Well past the 5 s leave grace: still live, audio still flowing both ways.
     await new Promise((r) => setTimeout(r, Math.max(0, reloadedAt + 10_000 - Date.now())));
     expect(call.state).toBe('accepted');
-    expect((await stack.detail(call.callId)).state).toBe('live');
+    expect((await rig.stack.detail(call.callId)).state).toBe('live');
     expect(near((await heardHz(alice, call.callId))?.hz, CALLER_HZ)).toBe(true);
     expect(near(callerHears(call), MIC_HZ)).toBe(true);
-    expect(stack.sim.actionsFor(call.callId, 'terminate')).toEqual([]);
+    expect(rig.stack.sim.actionsFor(call.callId, 'terminate')).toEqual([]);
     console.info(`[console-media] reload: audio back ${backMs} ms after reload(); agent heard ${heard.hz} Hz`);
 
     // And the agent can still act on it.
     await alice.getByTestId('hangup').click();
     await call.waitFor('ended', 10_000);
     await waitAttr(alice.getByTestId('call-ended'), 'data-reason', (v) => v === 'completed');
-    expect(stack.sim.okActions(call.callId, 'terminate')).toBe(1);
+    expect(rig.stack.sim.okActions(call.callId, 'terminate')).toBe(1);
   });
 
   it('closing the tab during a live call ends it cleanly after the grace', async () => {
-    const alice = await signIn(stack.url, await newContext(), 'alice', { form: false });
+    const alice = await rig.signIn('alice');
     const call = await takeCall(alice, 'Amina');
     const closedAt = Date.now();
     await alice.close();
@@ -255,7 +233,7 @@ describe('agent console media in Chromium, end to end', () => {
     expect(call.endedBy).toBe('business');
     const d = await waitUntil(
       async () => {
-        const x = await stack.detail(call.callId);
+        const x = await rig.stack.detail(call.callId);
         return x.state === 'ended' ? x : undefined;
       },
       { what: 'the call to end' },
@@ -266,7 +244,7 @@ describe('agent console media in Chromium, end to end', () => {
     const events = d.timeline.map((t) => t.event);
     expect(events.indexOf('AGENT.LEFT')).toBeGreaterThan(events.indexOf('GRAPH.DONE'));
     await new Promise((r) => setTimeout(r, 500));
-    expect(stack.sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual([
+    expect(rig.stack.sim.actionsFor(call.callId).map((a) => `${a.action}:${a.status}`)).toEqual([
       'pre_accept:200',
       'accept:200',
       'terminate:200',
@@ -275,17 +253,17 @@ describe('agent console media in Chromium, end to end', () => {
   });
 
   it('a second tab can take the audio over; closing the tab that holds it ends the call after the grace', async () => {
-    const ctx = await newContext();
-    const tab1 = await signIn(stack.url, ctx, 'alice', { form: false });
+    const ctx = await rig.newContext();
+    const tab1 = await rig.signIn('alice', ctx);
     const call = await takeCall(tab1, 'Lena');
 
     const tab2 = await ctx.newPage();
-    await tab2.goto(stack.url);
+    await tab2.goto(rig.stack.url);
     await tab2.getByTestId('call-elsewhere').waitFor({ timeout: 10_000 });
     expect(mediaLog()).not.toMatch(/agent leg replaced/); // opening a tab took nothing away
 
     await tab2.getByTestId('take-over').click();
-    await live(tab2);
+    await waitConnected(tab2);
     await expectLoopback(tab2);
     await tab1.getByTestId('call-elsewhere').waitFor({ timeout: 5_000 });
     await waitGone(tab1.locator('audio[data-testid="remote-audio"]'));
@@ -298,7 +276,7 @@ describe('agent console media in Chromium, end to end', () => {
     await tab2.close();
     await waitAttr(tab1.getByTestId('call-ended'), 'data-reason', (v) => v === 'completed', 15_000);
     await call.waitFor('ended', 5_000);
-    expect(stack.sim.okActions(call.callId, 'terminate')).toBe(1);
-    expect(await stack.detail(call.callId)).toMatchObject({ state: 'ended', endedBy: 'agent' });
+    expect(rig.stack.sim.okActions(call.callId, 'terminate')).toBe(1);
+    expect(await rig.stack.detail(call.callId)).toMatchObject({ state: 'ended', endedBy: 'agent' });
   });
 });

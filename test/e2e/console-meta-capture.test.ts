@@ -6,48 +6,46 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { BUSINESS } from '../harness.js';
 import { waitUntil } from '../helpers.js';
-import { answeredCall, loadedDuration, type Stack, signIn, startConsoleRig } from './console-helpers.js';
+import { loadedDuration, signIn } from './console-helpers.js';
+import { answeredCall, useConsoleRig } from './console-rig.js';
 
 describe("Meta's recording and transcript in the supervisor drawer", () => {
-  let browser: Browser;
-  let stack: Stack;
   let dir: string;
-
-  beforeAll(async () => {
+  // Made before the rig starts, removed after it stopped (after hooks run last registered first).
+  beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'meta-ui-'));
-    const routing = path.join(dir, 'routing.json');
     const metaCapture = { recording: true, transcription: true, purpose: 'quality assurance', language: 'en_US' };
-    writeFileSync(routing, JSON.stringify({ numbers: { [BUSINESS.phoneNumberId]: { metaCapture } } }));
-    ({ browser, stack } = await startConsoleRig({
-      env: { ROUTING_FILE: routing, RECORDINGS_DIR: path.join(dir, 'stored') },
-    }));
+    writeFileSync(
+      path.join(dir, 'routing.json'),
+      JSON.stringify({ numbers: { [BUSINESS.phoneNumberId]: { metaCapture } } }),
+    );
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
+  afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const rig = useConsoleRig({
+    env: () => ({ ROUTING_FILE: path.join(dir, 'routing.json'), RECORDINGS_DIR: path.join(dir, 'stored') }),
   });
 
   it('the drawer plays the recording Meta made and shows its transcript', async () => {
-    const alice = await TestAgent.connect(stack.url, 'alice');
+    const alice = await TestAgent.connect(rig.stack.url, 'alice');
     try {
-      const call = await answeredCall(stack, alice, 3000);
-      const meta = stack.svc.core.keys.call.metaCapture(call.callId);
+      const call = await answeredCall(rig.stack, alice, 3000);
+      const meta = rig.stack.svc.core.keys.call.metaCapture(call.callId);
       await waitUntil(
         async () => {
-          const [rec, text] = await stack.svc.redis.hmget(meta, 'recording:status', 'transcription:status');
+          const [rec, text] = await rig.stack.svc.redis.hmget(meta, 'recording:status', 'transcription:status');
           return rec === 'stored' && text === 'stored';
         },
         { what: "Meta's files stored", timeoutMs: 20_000 },
       );
 
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await signIn(stack.url, ctx, 'sam');
+      const ctx = await rig.browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await signIn(rig.stack.url, ctx, 'sam');
       await page.locator(`[data-testid="call-row"][data-call-id="${call.callId}"]`).click({ timeout: 15_000 });
       const duration = await loadedDuration(page.getByTestId('meta-recording-audio'), "Meta's recording to load");
       expect(duration).toBeGreaterThan(2);

@@ -6,51 +6,49 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { BUSINESS } from '../harness.js';
 import { waitUntil } from '../helpers.js';
-import { answeredCall, loadedDuration, type Stack, signIn, startConsoleRig } from './console-helpers.js';
+import { loadedDuration, signIn } from './console-helpers.js';
+import { answeredCall, useConsoleRig } from './console-rig.js';
 
 describe('recording playback in the supervisor drawer', () => {
-  let browser: Browser;
-  let stack: Stack;
   let dir: string;
-
-  beforeAll(async () => {
+  // Made before the rig starts, removed after it stopped (after hooks run last registered first).
+  beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'rec-ui-'));
-    const routing = path.join(dir, 'routing.json');
-    writeFileSync(routing, JSON.stringify({ numbers: { [BUSINESS.phoneNumberId]: { record: 'all' } } }));
-    ({ browser, stack } = await startConsoleRig({
-      env: {
-        ROUTING_FILE: routing,
-        MEDIA_ENGINE: 'forward',
-        MEDIA_RECORDINGS_DIR: path.join(dir, 'tap'),
-        RECORDINGS_DIR: path.join(dir, 'stored'),
-      },
-    }));
+    writeFileSync(
+      path.join(dir, 'routing.json'),
+      JSON.stringify({ numbers: { [BUSINESS.phoneNumberId]: { record: 'all' } } }),
+    );
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
+  afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const rig = useConsoleRig({
+    env: () => ({
+      ROUTING_FILE: path.join(dir, 'routing.json'),
+      MEDIA_ENGINE: 'forward',
+      MEDIA_RECORDINGS_DIR: path.join(dir, 'tap'),
+      RECORDINGS_DIR: path.join(dir, 'stored'),
+    }),
   });
 
   it('the drawer plays the recorded call and seeks to a chosen second', async () => {
-    const alice = await TestAgent.connect(stack.url, 'alice');
+    const alice = await TestAgent.connect(rig.stack.url, 'alice');
     try {
-      const call = await answeredCall(stack, alice, 7000); // the notice, then ≈ 4 s recorded
+      const call = await answeredCall(rig.stack, alice, 7000); // the notice, then ≈ 4 s recorded
       await waitUntil(
-        async () => (await stack.svc.redis.exists(stack.svc.core.keys.call.recording(call.callId))) === 1,
+        async () => (await rig.stack.svc.redis.exists(rig.stack.svc.core.keys.call.recording(call.callId))) === 1,
         {
           what: 'the recording stored',
           timeoutMs: 20_000,
         },
       );
 
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await signIn(stack.url, ctx, 'sam');
+      const ctx = await rig.browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await signIn(rig.stack.url, ctx, 'sam');
       await page.locator(`[data-testid="call-row"][data-call-id="${call.callId}"]`).click({ timeout: 15_000 });
       const audio = page.getByTestId('recording-audio');
       const duration = await loadedDuration(audio, 'the recording to load');

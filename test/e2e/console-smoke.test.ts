@@ -1,18 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { META_OFFER } from '../helpers.js';
-import {
-  asSupervisor,
-  incomingCard as card,
-  launchChromium,
-  type Stack,
-  shot,
-  signIn as signInAt,
-  startConsoleRig,
-  waitAttr,
-  waitGone,
-  waitText,
-} from './console-helpers.js';
+import { launchChromium } from './browser-net.js';
+import { asSupervisor, incomingCard as card, shot, waitAttr, waitGone, waitText } from './console-helpers.js';
+import { useConsoleRig } from './console-rig.js';
 
 // The agent console in a real Chromium against the whole stack (in-process http + worker on real Redis, a media
 // node process, the simulator): login, ringing in every tab, decline, reload while ringing, a second tab, the
@@ -21,34 +11,12 @@ import {
 // wrtc callers, so they go live with audio like in production. One stack serves the file; every test ends its
 // calls (and the cleanup hangs up whatever a failed test left).
 describe('agent console in Chromium', () => {
-  let browser: Browser;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
-
-  const newContext = async (b: Browser = browser) => {
-    const ctx = await b.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(ctx);
-    return ctx;
-  };
-  /** Signed in through the stored login (the login form has its own test). */
-  const signIn = async (username: string, ctx?: BrowserContext): Promise<Page> =>
-    signInAt(stack.url, ctx ?? (await newContext()), username, { form: false });
-
-  beforeAll(async () => {
-    ({ browser, stack } = await startConsoleRig());
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-  afterEach(async () => {
-    for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);
-    await stack.endAllCalls();
-  });
+  // Signed in through the stored login (rig.signIn): the login form has its own test.
+  const rig = useConsoleRig({ eachTest: true });
 
   it('the login page; a wrong password shows the server message', async () => {
-    const page = await (await newContext()).newPage();
-    await page.goto(stack.url);
+    const page = await (await rig.newContext()).newPage();
+    await page.goto(rig.stack.url);
     await page.getByTestId('login-username').waitFor();
     await shot(page, 'login', { doc: true });
     await page.getByTestId('login-username').fill('alice');
@@ -59,8 +27,8 @@ describe('agent console in Chromium', () => {
   });
 
   it('declining removes the card for the decliner only; the last decline sends the call back to waiting', async () => {
-    const [alice, bob] = await Promise.all([signIn('alice'), signIn('bob')]);
-    const { call } = await stack.sim.placeCall({ sdp: META_OFFER, name: 'Jonas' });
+    const [alice, bob] = await Promise.all([rig.signIn('alice'), rig.signIn('bob')]);
+    const { call } = await rig.stack.sim.placeCall({ sdp: META_OFFER, name: 'Jonas' });
     await card(alice, call.callId).waitFor({ timeout: 10_000 });
     await card(bob, call.callId).waitFor({ timeout: 10_000 });
 
@@ -71,18 +39,18 @@ describe('agent console in Chromium', () => {
 
     await card(alice, call.callId).getByTestId('decline-call').click();
     await waitGone(card(alice, call.callId));
-    const detail = await stack.detail(call.callId);
+    const detail = await rig.stack.detail(call.callId);
     expect(detail.declined.sort()).toEqual(['alice', 'bob']);
     expect(detail.state).not.toBe('ended');
     // Meta was told nothing yet: the caller still waits for someone.
-    expect(stack.sim.actionsFor(call.callId)).toEqual([]);
-    await stack.sim.hangup(call.callId);
+    expect(rig.stack.sim.actionsFor(call.callId)).toEqual([]);
+    await rig.stack.sim.hangup(call.callId);
   });
 
   it('a reload brings the ringing card back; a second tab rings too and loses its card when the first accepts', async () => {
-    const ctx = await newContext();
-    const tab1 = await signIn('alice', ctx);
-    const { call } = await stack.sim.placeCall({ name: 'Amina' });
+    const ctx = await rig.newContext();
+    const tab1 = await rig.signIn('alice', ctx);
+    const { call } = await rig.stack.sim.placeCall({ name: 'Amina' });
     await card(tab1, call.callId).waitFor({ timeout: 10_000 });
 
     await tab1.reload();
@@ -90,7 +58,7 @@ describe('agent console in Chromium', () => {
 
     // Same browser profile: the second tab is signed in already.
     const tab2 = await ctx.newPage();
-    await tab2.goto(stack.url);
+    await tab2.goto(rig.stack.url);
     await card(tab2, call.callId).waitFor({ timeout: 10_000 });
 
     await card(tab1, call.callId).getByTestId('accept-call').click();
@@ -109,7 +77,7 @@ describe('agent console in Chromium', () => {
     await waitAttr(tab1.getByTestId('call-ended'), 'data-reason', (v) => v === 'completed');
     await waitAttr(tab2.getByTestId('call-ended'), 'data-reason', (v) => v === 'completed');
     await call.waitFor('ended', 5_000);
-    expect(stack.sim.okActions(call.callId, 'terminate')).toBe(1);
+    expect(rig.stack.sim.okActions(call.callId, 'terminate')).toBe(1);
   });
 
   it('a denied or missing microphone says what to do and declines, so the call keeps ringing for others', async () => {
@@ -118,12 +86,14 @@ describe('agent console in Chromium', () => {
       { launch: { device: false }, message: /No microphone was found/, shot: 'agent-mic-missing' },
     ];
     // Both other browsers start while bob signs in.
-    const others = cases.map((c) => launchChromium({ ...c.launch, net: stack.net, origin: new URL(stack.url).origin }));
+    const others = cases.map((c) =>
+      launchChromium({ ...c.launch, net: rig.stack.net, origin: new URL(rig.stack.url).origin }),
+    );
     try {
-      const bob = await signIn('bob');
+      const bob = await rig.signIn('bob');
       for (const [i, c] of cases.entries()) {
-        const alice = await signIn('alice', await newContext(await others[i]!));
-        const { call } = await stack.sim.placeCall({ sdp: META_OFFER, name: 'Lena' });
+        const alice = await rig.signIn('alice', await rig.newContext(await others[i]!));
+        const { call } = await rig.stack.sim.placeCall({ sdp: META_OFFER, name: 'Lena' });
         await card(alice, call.callId).waitFor({ timeout: 10_000 });
         await card(alice, call.callId).getByTestId('accept-call').click();
         await waitText(alice.getByTestId('mic-error'), c.message);
@@ -132,8 +102,8 @@ describe('agent console in Chromium', () => {
         expect(await alice.getByTestId('active-call').count()).toBe(0);
         expect(await card(bob, call.callId).count()).toBe(1);
         await shot(alice, c.shot, { doc: c.shot === 'agent-mic-denied' });
-        expect((await stack.detail(call.callId)).declined).toEqual(['alice']);
-        await stack.sim.hangup(call.callId);
+        expect((await rig.stack.detail(call.callId)).declined).toEqual(['alice']);
+        await rig.stack.sim.hangup(call.callId);
         await waitGone(card(bob, call.callId));
       }
     } finally {
@@ -142,11 +112,11 @@ describe('agent console in Chromium', () => {
   });
 
   it('the supervisor sees live calls, agents and figures, and a call’s timeline', async () => {
-    const [alice, bob, sam] = await Promise.all([signIn('alice'), signIn('bob'), signIn('sam')]);
+    const [alice, bob, sam] = await Promise.all([rig.signIn('alice'), rig.signIn('bob'), rig.signIn('sam')]);
     await sam.getByTestId('supervisor-view').waitFor();
 
-    const before = await asSupervisor<{ calls: number; answered: number }>(stack.url, '/api/stats/today');
-    const { call } = await stack.sim.placeCall({ name: 'Kenji' });
+    const before = await asSupervisor<{ calls: number; answered: number }>(rig.stack.url, '/api/stats/today');
+    const { call } = await rig.stack.sim.placeCall({ name: 'Kenji' });
     const row = sam.locator(`[data-testid="supervisor-calls"] [data-call-id="${call.callId}"]`);
     await row.waitFor({ timeout: 10_000 });
     await waitText(row, /Ringing/);
@@ -190,7 +160,7 @@ describe('agent console in Chromium', () => {
   });
 
   it('a supervisor manages agents on their page: a new agent signs in; a disabled one is signed out at once', async () => {
-    const [sam, bob] = await Promise.all([signIn('sam'), signIn('bob')]);
+    const [sam, bob] = await Promise.all([rig.signIn('sam'), rig.signIn('bob')]);
     await sam.getByTestId('manage-agents-toggle').click();
     const admin = sam.getByTestId('agents-admin');
     await admin.locator('[data-testid="admin-agent-row"][data-agent-id="bob"]').waitFor();
@@ -201,7 +171,7 @@ describe('agent console in Chromium', () => {
     await sam.getByTestId('admin-new-submit').click();
     await waitText(sam.getByTestId('agents-admin-message'), /Added zoe/);
     await admin.locator('[data-testid="admin-agent-row"][data-agent-id="zoe"]').waitFor();
-    const res = await fetch(`${stack.url}/api/login`, {
+    const res = await fetch(`${rig.stack.url}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'zoe', password: 'zoe-secret-1' }),

@@ -1,99 +1,46 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import { waitUntil } from '../helpers.js';
 import {
+  acceptInConsole,
   asSupervisor,
   CALLER_HZ,
   incomingCard,
+  levelsAt,
   MIC_HZ,
   near,
-  type Stack,
   shot,
-  signIn,
-  startConsoleRig,
-  waitAttr,
+  waitConnected,
   waitGone,
   waitHeard,
 } from './console-helpers.js';
+import { useConsoleRig } from './console-rig.js';
 
 // Transfer and after-call work in Chromium against the whole stack (simulator caller, media node process, http + worker): the
 // agent answers a real call in the console, hangs up, stays busy until the wrap-up form is submitted; the
 // supervisor finds the call in the history by its code and sees the wrap-up in the drawer.
-/**
- * The level (dBFS) at each frequency in what an `<audio>` element of the page plays, from an AnalyserNode the test
- * attaches to the element's stream; -Infinity for a frequency that is not there.
- */
-function levelsAt(page: Page, selector: string, freqs: number[]): Promise<number[] | null> {
-  return page.evaluate(
-    async ({ selector, freqs }) => {
-      const el = document.querySelector<HTMLAudioElement>(selector);
-      const stream = el?.srcObject;
-      if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) return null;
-      type Probe = { stream: MediaStream; ctx: AudioContext; analyser: AnalyserNode };
-      const w = window as unknown as { __levels?: Record<string, Probe> };
-      w.__levels ??= {};
-      let probe = w.__levels[selector];
-      if (probe?.stream !== stream) {
-        void probe?.ctx.close();
-        const ctx = new AudioContext();
-        await ctx.resume();
-        const analyser = ctx.createAnalyser();
-        analyser.fftSize = 8192;
-        analyser.smoothingTimeConstant = 0.5;
-        ctx.createMediaStreamSource(stream).connect(analyser);
-        probe = { stream, ctx, analyser };
-        w.__levels[selector] = probe;
-        await new Promise((r) => setTimeout(r, 400));
-      }
-      const bins = new Float32Array(probe.analyser.frequencyBinCount);
-      probe.analyser.getFloatFrequencyData(bins);
-      const binHz = probe.ctx.sampleRate / probe.analyser.fftSize;
-      return freqs.map((f) => {
-        const i = Math.round(f / binHz);
-        return Math.max(bins[i - 1] ?? -Infinity, bins[i] ?? -Infinity, bins[i + 1] ?? -Infinity);
-      });
-    },
-    { selector, freqs },
-  );
-}
 /** Clearly there: well above the analyser's noise floor (about -70 dBFS). */
 const AUDIBLE_DB = -55;
 
 describe('transfer, wrap-up and history in the console (Chromium, end to end)', () => {
-  let browser: Browser;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
-  const newContext = async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(ctx);
-    return ctx;
-  };
+  // The contexts stay open until the file ends; every test ends its calls.
+  const rig = useConsoleRig({
+    env: { WRAP_UP_SECONDS: '300', MEDIA_ENGINE: 'forward' },
+    viewport: { width: 1280, height: 900 },
+  });
   const presenceOf = async (id: string) =>
-    (await asSupervisor<{ agents: { id: string; presence: string }[] }>(stack.url, '/api/agents')).agents.find(
+    (await asSupervisor<{ agents: { id: string; presence: string }[] }>(rig.stack.url, '/api/agents')).agents.find(
       (a) => a.id === id,
     )?.presence;
 
-  beforeAll(async () => {
-    ({ browser, stack } = await startConsoleRig({ env: { WRAP_UP_SECONDS: '300', MEDIA_ENGINE: 'forward' } }));
-  });
-  afterAll(async () => {
-    for (const ctx of contexts.splice(0)) await ctx.close().catch(() => undefined);
-    await browser?.close();
-    await stack?.stop();
-  });
   afterEach(async () => {
-    await stack.endAllCalls();
+    await rig.stack.endAllCalls();
   });
 
   it('alice transfers a live call to bob from the console; bob hears the caller, the caller hears bob; bob wraps up', async () => {
-    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
-    const bobPage = await signIn(stack.url, await newContext(), 'bob', { form: false });
-    const { call } = await stack.sim.placeCall({ name: 'Ravi' });
-    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
-    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    const alicePage = await rig.signIn('alice');
+    const bobPage = await rig.signIn('bob');
+    const call = await acceptInConsole(rig.stack.sim, alicePage, 'Ravi');
     await waitGone(incomingCard(bobPage, call.callId), 10_000);
 
     await alicePage.getByTestId('transfer-call').click();
@@ -112,13 +59,13 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     const aliceEnded = alicePage.locator(`[data-testid="call-ended"][data-call-id="${call.callId}"]`);
     await aliceEnded.waitFor({ timeout: 10_000 });
     expect(await aliceEnded.getAttribute('data-reason')).toBe('transferred');
-    await waitAttr(bobPage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
+    await waitConnected(bobPage);
     await waitHeard(bobPage, call.callId, CALLER_HZ);
     // Both browsers' fake microphones play MIC_HZ; alice's page has closed its connection, so this is bob.
     await waitUntil(() => near((call.caller as CallerPeer).report().inbound.dominantHz, MIC_HZ) || undefined, {
       what: 'the caller to hear bob',
     });
-    expect((await stack.detail(call.callId)).agentId).toBe('bob');
+    expect((await rig.stack.detail(call.callId)).agentId).toBe('bob');
     expect(await presenceOf('alice')).toBe('online');
     // alice has no wrap-up to do for a call she handed on.
     expect(await alicePage.getByTestId('wrapup-form').count()).toBe(0);
@@ -130,14 +77,14 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     await bobPage.getByTestId('wrapup-code').selectOption('resolved');
     await bobPage.getByTestId('wrapup-submit').click();
     await waitGone(form, 10_000);
-    expect((await stack.detail(call.callId)).wrapUp).toMatchObject({ agentId: 'bob', code: 'resolved' });
-    expect(stack.sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept', 'terminate']);
+    expect((await rig.stack.detail(call.callId)).wrapUp).toMatchObject({ agentId: 'bob', code: 'resolved' });
+    expect(rig.stack.sim.actionsFor(call.callId).map((a) => a.action)).toEqual(['pre_accept', 'accept', 'terminate']);
   });
 
   it('alice consults bob from the console (the caller holds), then completes the transfer', async () => {
-    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
-    const bobPage = await signIn(stack.url, await newContext(), 'bob', { form: false });
-    const { call } = await stack.sim.placeCall({ name: 'Lena' });
+    const alicePage = await rig.signIn('alice');
+    const bobPage = await rig.signIn('bob');
+    const { call } = await rig.stack.sim.placeCall({ name: 'Lena' });
     await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
     await call.waitFor('accepted', 20_000);
     await waitHeard(alicePage, call.callId, CALLER_HZ);
@@ -171,7 +118,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     await waitUntil(() => near(caller.report().inbound.dominantHz, MIC_HZ) || undefined, {
       what: 'the caller to hear bob',
     });
-    expect((await stack.detail(call.callId)).agentId).toBe('bob');
+    expect((await rig.stack.detail(call.callId)).agentId).toBe('bob');
     await bobPage.getByTestId('hangup').click();
     await call.waitFor('ended', 10_000);
     await bobPage.getByTestId('wrapup-code').selectOption('resolved');
@@ -180,14 +127,10 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
   });
 
   it('the supervisor listens from the drawer (both sides, mixed in the browser) and whispers to the agent only', async () => {
-    const alicePage = await signIn(stack.url, await newContext(), 'alice', { form: false });
-    const { call } = await stack.sim.placeCall({ name: 'Mina' });
-    await incomingCard(alicePage, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await waitAttr(alicePage.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
-    await waitHeard(alicePage, call.callId, CALLER_HZ);
+    const alicePage = await rig.signIn('alice');
+    const call = await acceptInConsole(rig.stack.sim, alicePage, 'Mina');
 
-    const sup = await signIn(stack.url, await newContext(), 'sam', { form: false });
+    const sup = await rig.signIn('sam');
     const row = sup.locator(`[data-testid="supervisor-live-calls"] [data-call-id="${call.callId}"]`);
     await row.waitFor({ timeout: 10_000 });
     await row.click();
@@ -229,7 +172,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     await sup.getByTestId('monitor-stop').click();
     await sup.locator('[data-testid="monitor-controls"][data-mode="off"]').waitFor({ timeout: 10_000 });
     await waitUntil(quiet, { timeoutMs: 15_000, intervalMs: 200, what: 'the whisper track to go quiet' });
-    const d = await stack.detail(call.callId);
+    const d = await rig.stack.detail(call.callId);
     expect(d.timeline.filter((t) => t.event === 'SUP.MONITOR').map((t) => t.detail)).toEqual([
       'by=sam mode=listen',
       'by=sam mode=whisper',
@@ -244,12 +187,8 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
   });
 
   it('the agent wraps up from the console, is free at once, and the supervisor finds the call by its code', async () => {
-    const page = await signIn(stack.url, await newContext(), 'alice', { form: false });
-    const { call } = await stack.sim.placeCall({ name: 'Priya' });
-    await incomingCard(page, call.callId).getByTestId('accept-call').click();
-    await call.waitFor('accepted', 20_000);
-    await waitAttr(page.getByTestId('call-quality'), 'data-phase', (v) => v === 'connected');
-    await waitHeard(page, call.callId, CALLER_HZ);
+    const page = await rig.signIn('alice');
+    const call = await acceptInConsole(rig.stack.sim, page, 'Priya');
     await page.getByTestId('hangup').click();
     await call.waitFor('ended', 10_000);
 
@@ -258,7 +197,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     expect(await presenceOf('alice')).toBe('busy');
     // Submitting without a code says so and sends nothing.
     await page.getByTestId('wrapup-submit').click();
-    expect((await stack.detail(call.callId)).wrapUp ?? null).toBeNull();
+    expect((await rig.stack.detail(call.callId)).wrapUp ?? null).toBeNull();
 
     await page.getByTestId('wrapup-code').selectOption('follow-up');
     await page.getByTestId('wrapup-notes').fill('Call back Tuesday about the invoice');
@@ -266,7 +205,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     await page.getByTestId('wrapup-submit').click();
     await waitGone(form, 10_000);
     await waitUntil(async () => (await presenceOf('alice')) === 'online', { what: 'alice free after wrap-up' });
-    const d = await stack.detail(call.callId);
+    const d = await rig.stack.detail(call.callId);
     expect(d.wrapUp).toMatchObject({
       agentId: 'alice',
       code: 'follow-up',
@@ -284,7 +223,7 @@ describe('transfer, wrap-up and history in the console (Chromium, end to end)', 
     await page.getByTestId('call-history').waitFor();
     expect(await page.getByTestId('wrapup-form').count()).toBe(0);
 
-    const sup = await signIn(stack.url, await newContext(), 'sam', { form: false });
+    const sup = await rig.signIn('sam');
     await sup.getByTestId('history-panel').waitFor();
     await sup.getByTestId('history-filter-code').fill('follow-up');
     await sup.getByTestId('history-search').click();

@@ -29,7 +29,7 @@ import {
   selectedPair,
   waitHeard,
 } from './browser-caller.js';
-import { type BrowserNet, createBrowserNet, launchChromium } from './console-helpers.js';
+import { type BrowserNet, createBrowserNet, launchChromium, linkEnv } from './browser-net.js';
 
 /** The prompts are tones, so the page can tell what it hears: greeting, menu, queue music. */
 const GREETING_HZ = 500;
@@ -65,10 +65,7 @@ describe('IVR key press from a Chromium caller (RFC 4733), forward engine', () =
     const env = {
       AGENTS_FILE: 'test/fixtures/agents.test.json',
       ROUTING_FILE: routing.file,
-      HOST: net.hostIp,
-      PORT: String(await freePort()),
-      DEMO_ALLOW_REMOTE: '1',
-      MEDIA_ALLOWED_NETWORKS: `127.0.0.0/8,::1/128,${net.cidr}`,
+      ...linkEnv(net, await freePort()),
       WRAP_UP_SECONDS: '0',
     };
     await sim.start();

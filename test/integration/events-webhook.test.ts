@@ -12,7 +12,7 @@ import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { EventsReceiver } from '../../src/testing/events-receiver.js';
 import { type InProcessService, startStack, type TestStack } from '../harness.js';
-import { cleanupPrefix, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, takeLiveCall, testPrefix, waitUntil } from '../helpers.js';
 
 const SECRET = 'events-secret-for-tests-0123';
 
@@ -55,11 +55,7 @@ describe('call events webhook (real call, real BullMQ worker, two receivers)', (
     flaky.mode = 'fail';
     slow.mode = 'hang';
     const { call } = await sim.placeCall({ name: 'Priya' });
-    await alice.offered(call.callId);
-    expect((await alice.client.accept(call.callId)).ok).toBe(true);
-    await alice.startMedia(call.callId, { watchHz: [440] });
-    await call.waitFor('accepted', 20_000);
-    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    await takeLiveCall(alice, call);
     expect((await alice.client.hangup(call.callId)).ok).toBe(true);
     await call.waitFor('ended', 10_000);
 

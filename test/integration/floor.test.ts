@@ -5,17 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRow, CallDetail, TodayStats } from '../../src/shared/rest-types.js';
-import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type InProcessService, spawnRole, startStack, type TestStack } from '../harness.js';
-import { cleanupPrefix, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { type BossStack, type InProcessService, spawnRole, startBossStack } from '../harness.js';
+import { cleanupPrefix, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
 
 describe('the supervisor floor', () => {
   let prefix: string;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let stack: TestStack;
+  let stack: BossStack;
   let boss: string;
   const agents: TestAgent[] = [];
   const env = { AGENTS_FILE: 'test/fixtures/agents.test.json', WRAP_UP_SECONDS: '0', PRESENCE_LEASE_SECONDS: '5' };
@@ -27,13 +26,8 @@ describe('the supervisor floor', () => {
 
   beforeAll(async () => {
     prefix = testPrefix();
-    stack = await startStack(prefix, {
-      sim: { callerFactory: createCallerFactory({ watchHz: [660] }) },
-      env,
-      mediaEnv: env,
-    });
-    ({ sim, svc } = stack);
-    boss = await loginToken(svc.url, 'boss', 'pw');
+    stack = await startBossStack(prefix, env);
+    ({ sim, svc, boss } = stack);
   }, 120_000);
   afterAll(async () => {
     for (const a of agents) a.close();

@@ -8,7 +8,7 @@ import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
 import { type ChildService, type InProcessService, newSimulator, spawnRole, startInProcess } from '../harness.js';
-import { cleanupPrefix, fetchCall, loginToken, META_OFFER, testPrefix, waitUntil } from '../helpers.js';
+import { cleanupPrefix, fetchCall, loginToken, META_OFFER, takeLiveCall, testPrefix, waitUntil } from '../helpers.js';
 
 describe.each(['forward', 'wrtc'] as const)('media nodes on the %s engine', (engine) => {
   let prefix: string;
@@ -27,11 +27,7 @@ describe.each(['forward', 'wrtc'] as const)('media nodes on the %s engine', (eng
   /** A call with real audio, accepted by `a`, live. */
   const liveCall = async (a: TestAgent) => {
     const { call } = await sim.placeCall({ name: 'Caller' });
-    await a.offered(call.callId);
-    expect((await a.client.accept(call.callId)).ok).toBe(true);
-    const peer = await a.startMedia(call.callId, { watchHz: [440] });
-    await call.waitFor('accepted', 20_000);
-    await waitUntil(() => a.live.includes(call.callId), { what: 'call:live' });
+    const peer = await takeLiveCall(a, call);
 
     return { call, peer, caller: call.caller as CallerPeer };
   };

@@ -4,19 +4,18 @@
  * duplicate webhook and an accept race run on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallerFactory } from '../../src/sim/caller-factory.js';
 import type { CallerPeer } from '../../src/sim/caller-peer.js';
 import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import { TestAgent } from '../../src/testing/agent-harness.js';
-import { type InProcessService, startStack, type TestStack } from '../harness.js';
-import { fetchCall, loginToken, testPrefix, waitUntil } from '../helpers.js';
+import { type BossStack, type InProcessService, startBossStack } from '../harness.js';
+import { fetchCall, testPrefix, waitUntil } from '../helpers.js';
 import { startRedisCluster, type TestRedisCluster } from '../redis-cluster.js';
 
 describe('on a 3-master Redis Cluster', () => {
   let cluster: TestRedisCluster;
   let sim: WhatsAppSimulator;
   let svc: InProcessService;
-  let stack: TestStack;
+  let stack: BossStack;
   const agents: TestAgent[] = [];
   let boss: string;
 
@@ -31,13 +30,8 @@ describe('on a 3-master Redis Cluster', () => {
       AGENTS_FILE: 'test/fixtures/agents.test.json',
       WRAP_UP_SECONDS: '0',
     };
-    stack = await startStack(prefix, {
-      sim: { callerFactory: createCallerFactory({ watchHz: [660] }) },
-      env,
-      mediaEnv: env,
-    });
-    ({ sim, svc } = stack);
-    boss = await loginToken(svc.url, 'boss', 'pw');
+    stack = await startBossStack(prefix, env);
+    ({ sim, svc, boss } = stack);
   }, 120_000);
   afterAll(async () => {
     for (const a of agents) a.close();

@@ -10,7 +10,7 @@ import type { WhatsAppSimulator } from '../../src/sim/simulator.js';
 import type { TestAgent } from '../../src/testing/agent-harness.js';
 import type { EventsReceiver } from '../../src/testing/events-receiver.js';
 import { type AgentsStack, type InProcessService, startAgentsStack } from '../harness.js';
-import { fetchCall, loginToken, waitUntil } from '../helpers.js';
+import { fetchCall, loginToken, takeLiveCall, waitUntil } from '../helpers.js';
 
 const SECRET = 'events-secret-for-tests-0123';
 
@@ -55,11 +55,7 @@ describe('wrap-up and call history (real calls, agents over Socket.IO, the histo
   it('an agent stays busy after a call until they submit the wrap-up; bad submissions change nothing', async () => {
     const { call } = await sim.placeCall({ name: 'Priya', from: '447700900123' });
     answered = { callId: call.callId, from: '447700900123' };
-    await alice.offered(call.callId);
-    expect((await alice.client.accept(call.callId)).ok).toBe(true);
-    await alice.startMedia(call.callId, { watchHz: [440] });
-    await call.waitFor('accepted', 20_000);
-    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    await takeLiveCall(alice, call);
 
     // This media node runs the wrtc engine (one browser leg per call): a transfer is refused, the call goes on.
     const transfer = await alice.client.transfer(call.callId, { agentId: 'bob' });
@@ -200,11 +196,7 @@ describe('WRAP_UP_REQUIRED: the agent stays busy until they submit', () => {
         ?.presence;
     };
     const { call } = await sim.placeCall({ name: 'Priya' });
-    await alice.offered(call.callId);
-    expect((await alice.client.accept(call.callId)).ok).toBe(true);
-    await alice.startMedia(call.callId, { watchHz: [440] });
-    await call.waitFor('accepted', 20_000);
-    await waitUntil(() => alice.live.includes(call.callId), { what: 'call:live' });
+    await takeLiveCall(alice, call);
     expect((await alice.client.hangup(call.callId)).ok).toBe(true);
     await call.waitFor('ended', 10_000);
     const token = await loginToken(svc.url, 'alice', 'demo');

@@ -19,7 +19,7 @@ import { filterSdpCandidates } from '../../src/media/sdp/rewrite.js';
 import { silentMediaLogger } from '../../src/rtc/log.js';
 import { waitForConnected, waitForGatheringComplete, wrtc } from '../../src/rtc/wrtc.js';
 import { applyAnswer, expectOnLink, pageOffer, pressKeys, selectedPair } from '../e2e/browser-caller.js';
-import { type BrowserNet, createBrowserNet, launchChromium } from '../e2e/console-helpers.js';
+import { type BrowserNet, createBrowserNet, launchChromium } from '../e2e/browser-net.js';
 import { waitUntil } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
