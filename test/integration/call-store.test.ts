@@ -157,6 +157,7 @@ describe('call store on real Redis', () => {
     const callId = 'wacid.indexed';
     const keys = makeKeys(prefix);
     const d = deliverers[0]!;
+    const createdAt = Date.now();
     expect((await d.create(input(callId), 'v=0\r\n')).status).toBe('created');
     const first = await conns[0]!.zscore(keys.outboxPending, callId);
     expect(first).not.toBeNull();
@@ -168,8 +169,11 @@ describe('call store on real Redis', () => {
       tier: 'anyone',
     });
     expect(out.status === 'applied' && out.effects.length > 0).toBe(true);
-    // Written right after the create: the entry made then is still there and is left as it is.
-    expect(await conns[0]!.zscore(keys.outboxPending, callId)).toBe(first);
+    // Written right after the create: the entry made then is still there and is left as it is (unless this loaded
+    // machine took half a second between the two writes, when re-indexing is right).
+    const again = await conns[0]!.zscore(keys.outboxPending, callId);
+    if (Date.now() - createdAt < 450) expect(again).toBe(first);
+    else expect(again).not.toBeNull();
     await new Promise((r) => setTimeout(r, 600));
     const accept = await d.deliver(callId, { type: 'AGENT.ACCEPT', agentId: 'a1', mediaNodeId: 'n1' });
     expect(accept.status === 'applied' && accept.effects.length > 0).toBe(true);
