@@ -114,7 +114,11 @@ export type Effect =
   | { type: 'media.close'; nodeId: string; reason: string }
   /** Graph API actions; job id `${callId}.${action}`; the answer SDP is read from Redis by the worker. */
   | { type: 'graph.preAccept' }
-  | { type: 'graph.accept' }
+  /**
+   * `startAgentAudioOn`: the media node to start the agent's audio on the moment Meta's 200 arrives, one actor round
+   * trip before the call's own `media.startAgentAudio` (what the agent says then would otherwise be lost).
+   */
+  | { type: 'graph.accept'; startAgentAudioOn?: string }
   | { type: 'graph.reject' }
   | { type: 'graph.terminate' }
   /** Business-initiated: Graph `connect` with our stored offer; never retried (Meta would see two calls). */

@@ -68,7 +68,7 @@ describe('call machine: happy path', () => {
     expect(wa).toEqual([]);
     // accept waits for pre_accept's 200, the WhatsApp leg and the agent leg — whichever comes last sends it.
     expect(agent).toEqual([
-      { type: 'graph.accept' },
+      { type: 'graph.accept', startAgentAudioOn: 'm1' },
       { type: 'timer.schedule', timer: 'accept-deadline', delayMs: 30_000, token: 'confirm' },
     ]);
     expect(types(acc!)).toEqual([

@@ -143,7 +143,15 @@ export const callMachine = setup({
         guard: 'readyToAccept',
         actions: [
           set(() => ({ bridge: { acceptRequested: true } })),
-          { type: 'effect', params: { type: 'graph.accept' } },
+          {
+            type: 'effect',
+            // Not while the caller is to hear the recording notice first: going live switches them to it before
+            // agent audio starts.
+            params: ({ context }) =>
+              context.live.recording?.state === 'pending'
+                ? { type: 'graph.accept' }
+                : { type: 'graph.accept', startAgentAudioOn: context.mediaNodeId! },
+          },
           { type: 'effect', params: acceptConfirmTimer },
         ],
       },

@@ -26,6 +26,8 @@ const types = (effects: Effect[]) => effects.map((e) => e.type);
 describe('call machine: recording', () => {
   it('record all: going live plays the notice to the caller, and recording starts when it ends', () => {
     const { snap, effects } = drive('all', [...LIVE, { type: 'MEDIA.PLAY_ENDED', playId: 'recording-notice' }]);
+    // The accept asks for no early agent audio: the caller is to hear the notice first.
+    expect(effects[LIVE.length - 2]).toContainEqual({ type: 'graph.accept' });
     const goingLive = effects[LIVE.length - 1]!;
     expect(goingLive).toContainEqual({
       type: 'media.route',

@@ -154,7 +154,7 @@ export class Dispatcher implements EffectDispatcher {
         await queues.addGraph(callId, 'pre_accept');
         return;
       case 'graph.accept':
-        await queues.addGraph(callId, 'accept');
+        await queues.addGraph(callId, 'accept', effect.startAgentAudioOn);
         return;
       case 'graph.reject':
         await queues.addGraph(callId, 'reject');

@@ -22,9 +22,8 @@ export interface GraphWorkerDeps {
   /** The number's Meta-side recording / transcription opt-in (routing file `metaCapture`), sent with accept and connect. */
   captureFor?: ((phoneNumberId: string) => CaptureOptIn | undefined) | undefined;
   /**
-   * Agent audio starts the moment Meta's accept returns 200, not one actor round trip later: what the agent says
-   * then would be lost at the caller's end (Meta drops media sent before the accept). The call's own
-   * `media.startAgentAudio` follows and finds it started.
+   * Starts agent audio the moment Meta's accept returns 200 when the call asked for it (`startAgentAudioOn`); the
+   * call's own `media.startAgentAudio` follows one actor round trip later and finds it started.
    */
   media?: Pick<MediaCommander, 'startAgentAudio'> | undefined;
   /** @default 16 */
@@ -42,19 +41,6 @@ const ALREADY_DONE: Record<string, RegExp> = {
   pre_accept: /already (done|pre[-_ ]?accepted|in progress)/i,
   accept: /already (in progress|accepted)/i,
 };
-
-/**
- * An agent-answered call whose accept was sent from `pre-accepted`: Meta's 200 is what starts the agent's audio.
- * Not when the caller is to hear the recording notice first (the call switches them to it before agent audio).
- */
-function agentAudioWaitsForAccept(state: unknown, ctx: CallContext): boolean {
-  return (
-    state === 'pre-accepted' &&
-    ctx.flow === undefined &&
-    ctx.mediaNodeId !== undefined &&
-    ctx.live.recording?.state !== 'pending'
-  );
-}
 
 /**
  * Runs pre_accept / accept / reject / terminate against the Graph API and feeds the result back to the call.
@@ -142,8 +128,7 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     }
     const stored = await store.load(callId);
     if (!stored) throw new UnrecoverableError(`call ${callId} is unknown`);
-    const snapshot = restore(stored.snapshot);
-    const ctx: CallContext = snapshot.context;
+    const ctx: CallContext = restore(stored.snapshot).context;
     // A business-initiated call is known to Meta by Meta's id; before connect returned it there is nothing to end.
     const metaId = ctx.line.direction === 'outbound' ? ctx.outbound?.metaCallId : callId;
     if (!metaId) {
@@ -213,8 +198,9 @@ export function createGraphWorker(deps: GraphWorkerDeps): Worker<GraphJob> {
     } finally {
       metrics?.graphLatency.observe({ action }, (performance.now() - started) / 1000);
     }
-    if (action === 'accept' && agentAudioWaitsForAccept(snapshot.value, ctx)) {
-      deps.media?.startAgentAudio(ctx.mediaNodeId!, callId).catch((err: unknown) => {
+    const { startAgentAudioOn } = job.data;
+    if (startAgentAudioOn !== undefined) {
+      deps.media?.startAgentAudio(startAgentAudioOn, callId).catch((err: unknown) => {
         logger.warn({ callId, err: errorMessage(err) }, 'agent audio could not be started early; the call starts it');
       });
     }

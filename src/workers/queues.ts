@@ -16,6 +16,8 @@ export const QUEUE = {
 export interface GraphJob {
   callId: string;
   action: GraphAction;
+  /** accept only: the media node to start the agent's audio on when Meta answers 200. */
+  startAgentAudioOn?: string;
 }
 export interface TimerJob {
   callId: string;
@@ -73,7 +75,7 @@ export class Queues {
     this.#events = opts.events ?? { attempts: 12, backoffMs: 1000 };
   }
 
-  addGraph(callId: string, action: GraphAction): Promise<unknown> {
+  addGraph(callId: string, action: GraphAction, startAgentAudioOn?: string): Promise<unknown> {
     const opts: JobsOptions = {
       ...KEEP,
       jobId: graphJobId(callId, action),
@@ -81,7 +83,8 @@ export class Queues {
       attempts: action === 'connect' ? 1 : this.#graphAttempts,
       backoff: { type: 'exponential', delay: 250 },
     };
-    return this.graph.add(action, { callId, action }, opts);
+    const data: GraphJob = { callId, action, ...(startAgentAudioOn !== undefined ? { startAgentAudioOn } : {}) };
+    return this.graph.add(action, data, opts);
   }
 
   addTimer(callId: string, timer: TimerName, token: string, delayMs: number): Promise<unknown> {
